@@ -1,0 +1,93 @@
+"""Command line: python -m lstm_viz {train,eval,sample,bench} ..."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+
+from .checkpoint import CheckpointError
+from .data import CorpusError
+
+
+class UsageError(Exception):
+    """A bad argument, reported as one line."""
+
+
+def cmd_train(a) -> None:
+    from .train import TrainArgs, train
+    args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
+    result = train(args)
+    if result:
+        print(" ".join(f"{k} {v['nats']:.4f} nats ({v['bits']:.4f} bits)/char" for k, v in result["loss"].items()))
+
+
+def cmd_eval(a) -> None:
+    import torch
+    from . import checkpoint
+    from .data import read_corpus, sha256, split_bounds
+    from .evaluate import bits, evaluate
+    model = checkpoint.load(a.model)
+    text = read_corpus(a.corpus)
+    expected = model.card.get("corpus", {}).get("sha256")
+    if expected and expected != sha256(a.corpus):
+        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    ids = torch.as_tensor(model.vocab.encode(text))
+    for name in a.splits:
+        lo, hi = split_bounds(len(text))[name]
+        nats = evaluate(model, ids[lo:hi])
+        print(f"{name}: {nats:.4f} nats/char, {bits(nats):.4f} bits/char ({hi - lo:,} chars)")
+
+
+def cmd_sample(a) -> None:
+    from . import checkpoint
+    if a.n < 0 or a.temperature <= 0:
+        raise UsageError("-n must be >= 0 and --temperature > 0")
+    model = checkpoint.load(a.model)
+    print(a.prime + model.sample(a.prime, a.n, a.temperature, a.seed))
+
+
+def cmd_bench(a) -> None:
+    from .bench import run
+    run(a.model, a.quick)
+
+
+def parser() -> argparse.ArgumentParser:
+    from .train import TrainArgs
+    p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model on a text file")
+    t.add_argument("--corpus", required=True)
+    t.add_argument("--out", required=True, help="model folder, e.g. pretrained/NAME")
+    for f in fields(TrainArgs):
+        if f.name in ("corpus", "out", "resume"):
+            continue
+        t.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+    t.add_argument("--resume", action="store_true", help="continue from OUT/resume/")
+    t.set_defaults(run=cmd_train)
+    e = sub.add_parser("eval", help="validation and test loss on the training split")
+    e.add_argument("--model", required=True)
+    e.add_argument("--corpus", required=True)
+    e.add_argument("--splits", nargs="+", default=["val", "test"], choices=["train", "val", "test"])
+    e.set_defaults(run=cmd_eval)
+    s = sub.add_parser("sample", help="generate text")
+    s.add_argument("--model", required=True)
+    s.add_argument("--prime", default="\n")
+    s.add_argument("-n", type=int, default=500)
+    s.add_argument("--temperature", type=float, default=0.8)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(run=cmd_sample)
+    b = sub.add_parser("bench", help="trace speed and memory against nn.LSTM")
+    b.add_argument("--model", default=None, help="a model folder (default: a random 2 x 512 model)")
+    b.add_argument("--quick", action="store_true", help="fewer repeats")
+    b.set_defaults(run=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
+    try:
+        a.run(a)
+    except (CheckpointError, CorpusError, UsageError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,52 @@
+"""Corpora: reading, the contiguous 80/10/10 split, and streams for truncated BPTT."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from .vocab import normalise
+
+SPLIT = (0.8, 0.1, 0.1)  # train, validation, test: contiguous, in this order
+
+
+class CorpusError(Exception):
+    """A corpus that is missing, unreadable or empty."""
+
+
+def read_corpus(path) -> str:
+    """The normalised text of a corpus file (undecodable bytes become U+FFFD)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such corpus file")
+    text = normalise(path.read_bytes().decode("utf-8", errors="replace"))
+    if len(text) < 100:
+        raise CorpusError(f"{path}: corpus is empty or too short ({len(text)} chars; need at least 100)")
+    return text
+
+
+def sha256(path) -> str:
+    """Hex digest of a file's bytes, to tie a model's card to its corpus."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def split_bounds(n: int) -> dict[str, tuple[int, int]]:
+    """Character ranges of the train, val and test parts of a text of length n."""
+    a, b = int(n * SPLIT[0]), int(n * (SPLIT[0] + SPLIT[1]))
+    return {"train": (0, a), "val": (a, b), "test": (b, n)}
+
+
+def streams(ids: torch.Tensor, n: int) -> torch.Tensor:
+    """Cut ids (N,) into n contiguous streams (n, N // n), read side by side."""
+    length = len(ids) // n
+    if length < 2:
+        raise CorpusError(f"text of {len(ids)} chars is too short for {n} parallel streams")
+    return ids[: n * length].view(n, length)
+
+
+def windows(data: torch.Tensor, seq_len: int, offset: int = 0):
+    """Yield (x, y) (B, S) windows over streams, y being x shifted by one character."""
+    for i in range(offset, data.shape[1] - 1, seq_len):
+        j = min(i + seq_len, data.shape[1] - 1)
+        yield data[:, i:j], data[:, i + 1:j + 1]

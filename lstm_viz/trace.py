@@ -1,0 +1,174 @@
+"""Exact per-character tracing of every LSTM cell, like TransformerLens's run_with_cache.
+
+Each layer runs through the fused LSTM kernel (the same call `nn.LSTM` makes), which returns
+h_t for every step but only the last c. The output gate is then recovered for all steps at once
+with one batched matmul from h_{t-1}, and tanh(c_t) = h_t / o_t. Where o_t could underflow, the
+input, forget and candidate gates are recovered instead and c_t = f_t * c_{t-1} + i_t * g_t is
+solved as a blocked scan.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .vocab import Vocab, normalise
+
+GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
+
+
+@dataclass
+class Trace:
+    """Activations of one text, for every layer and every character (after reading it)."""
+    text: str  # the normalised text; character t is text[t]
+    ids: np.ndarray  # (T,) int64
+    cell: np.ndarray  # (L, T, H) float32, tanh(c_t)
+    hidden: np.ndarray  # (L, T, H) float32, h_t
+    log_probs: np.ndarray  # (T, V) float32, log p(next char | text[:t+1])
+    initial: tuple  # (h_0, c_0), each (L, H) float32: the state before the first character
+    final: tuple  # (h_T, c_T), each (L, H) float32: the state after the last character
+    vocab: Vocab = field(repr=False)
+    weights: list = field(repr=False)  # per layer (W_ih, W_hh, b_ih + b_hh), numpy
+    embedding: np.ndarray = field(repr=False)  # (V, E)
+
+    @property
+    def unknown(self) -> np.ndarray:
+        """(T,) bool: characters outside the model's alphabet."""
+        return self.ids == 0
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(layers, characters, cells per layer)."""
+        return self.cell.shape
+
+    def gate(self, name: str, layer: int) -> np.ndarray:
+        """(T, H) activations of one gate: input, forget, output (sigmoid) or candidate (tanh)."""
+        if name not in GATES:
+            raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+        w_ih, w_hh, b = self.weights[layer]
+        H = self.cell.shape[2]
+        rows = slice(GATES.index(name) * H, (GATES.index(name) + 1) * H)
+        x = self.embedding[self.ids] if layer == 0 else self.hidden[layer - 1]  # (T, in)
+        h_prev = np.concatenate([self.initial[0][layer][None], self.hidden[layer, :-1]])  # (T, H)
+        pre = x @ w_ih[rows].T + h_prev @ w_hh[rows].T + b[rows]
+        return np.tanh(pre) if name == "candidate" else 1 / (1 + np.exp(-pre))
+
+    def probs(self, t: int) -> np.ndarray:
+        """(V,) distribution of the character after position t."""
+        return np.exp(self.log_probs[t].astype(np.float64))
+
+    def top_k(self, t: int, k: int = 5) -> list[tuple[str, float]]:
+        """The k likeliest next characters after position t, with their probabilities."""
+        p = self.probs(t)
+        best = np.argsort(-p, kind="stable")[:k]
+        return [(self.vocab.symbol(int(i)), float(p[i])) for i in best]
+
+    @property
+    def loss_per_char(self) -> np.ndarray:
+        """(T,) nats of predicting character t+1; NaN where it is unknown or absent."""
+        loss = np.full(len(self.ids), np.nan, dtype=np.float32)
+        nxt = self.ids[1:]
+        known = nxt != 0
+        loss[:-1][known] = -self.log_probs[np.arange(len(nxt))[known], nxt[known]]
+        return loss
+
+    @property
+    def bits_per_char(self) -> float:
+        """Mean loss over the known next characters, in bits."""
+        loss = self.loss_per_char
+        return float(np.nanmean(loss) / math.log(2)) if np.isfinite(loss).any() else float("nan")
+
+
+def linear_scan(f: torch.Tensor, u: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
+    """Solve c_t = f_t * c_{t-1} + u_t for f, u (T, H) from c0 (H,) in about 2*sqrt(T) steps.
+
+    Blocks of B steps are scanned side by side from zero; a short pass then carries the
+    state from block to block, and c = local + (product of f within the block) * carry.
+    """
+    T, H = f.shape
+    B = max(1, math.isqrt(T))
+    n = -(-T // B)
+    pad = n * B - T
+    F = torch.cat([f, f.new_ones(pad, H)]).view(n, B, H)
+    U = torch.cat([u, u.new_zeros(pad, H)]).view(n, B, H)
+    local, prod = torch.empty_like(U), torch.empty_like(F)
+    acc, p = U.new_zeros(n, H), F.new_ones(n, H)
+    for k in range(B):
+        acc = torch.addcmul(U[:, k], F[:, k], acc)
+        p = p * F[:, k]
+        local[:, k], prod[:, k] = acc, p
+    carry = [c0]
+    for b in range(n - 1):
+        carry.append(torch.addcmul(local[b, -1], prod[b, -1], carry[-1]))
+    c = torch.addcmul(local, prod, torch.stack(carry)[:, None])  # (n, B, H)
+    return c.view(n * B, H)[:T]
+
+
+def exact_cells(x, h_prev, weights, cols, c0) -> torch.Tensor:
+    """tanh(c_t) (T, k) of the cells `cols`, by recovering i, f, g and scanning the recurrence."""
+    w_ih, w_hh, b = weights
+    H = w_hh.shape[1]
+    rows = torch.cat([cols, cols + H, cols + 2 * H])  # i, f, g rows of these cells
+    pre = torch.addmm(b[rows], x, w_ih[rows].T).addmm_(h_prev, w_hh[rows].T)  # (T, 3k)
+    i, f, g = pre.chunk(3, dim=1)
+    return linear_scan(f.sigmoid(), i.sigmoid() * g.tanh(), c0).tanh()
+
+
+@torch.no_grad()
+def trace(model, text: str, state=None) -> Trace:
+    """Run `model` over `text` and keep every layer's c, h and the next-char distribution.
+
+    `state` is an optional (h, c) pair, each (L, H), to continue from (see `trace_chunks`).
+    tanh(c_t) is h_t / o_t, with the output gate o recovered by one batched matmul; cells
+    whose output gate ever nears underflow (pre-activation below -60) are scanned exactly.
+    """
+    text = normalise(text)
+    ids = model.vocab.encode(text)
+    L, H = model.config.layers, model.config.hidden
+    device = model.head.weight.device
+    if state is None:
+        state = (torch.zeros(L, H), torch.zeros(L, H))
+    h0, c0 = (torch.as_tensor(s, dtype=torch.float32).to(device) for s in state)
+    T = len(ids)
+    cell = np.empty((L, T, H), dtype=np.float32)
+    hidden = np.empty((L, T, H), dtype=np.float32)
+    h_last, c_last = h0.clone(), c0.clone()
+    weights = []
+    x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
+    for layer in range(L):
+        w_ih, w_hh, b_ih, b_hh = model.layer_weights(layer)
+        weights.append((w_ih, w_hh, b_ih + b_hh))
+        if not T:
+            continue
+        out, h_n, c_n = torch.lstm(x[None], (h0[layer, None, None], c0[layer, None, None]),
+                                   [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
+        out = out[0]  # (T, H)
+        h_prev = torch.cat([h0[layer, None], out[:-1]])  # (T, H)
+        b = weights[-1][2]
+        pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T).addmm_(h_prev, w_hh[3 * H:].T)  # (T, H)
+        cols = (pre_o < -60).any(0).nonzero()[:, 0]
+        tanh_c = torch.div(out, pre_o.sigmoid_(), out=pre_o).clamp_(-1, 1)
+        if len(cols):
+            tanh_c[:, cols] = exact_cells(x, h_prev, weights[-1], cols, c0[layer, cols])
+        cell[layer] = tanh_c.cpu().numpy()
+        hidden[layer] = out.cpu().numpy()
+        h_last[layer], c_last[layer] = h_n[0, 0], c_n[0, 0]
+        x = out
+    log_probs = torch.log_softmax(model.head(x), -1).cpu().numpy()  # (T, V)
+    return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs,
+                 initial=(h0.cpu().numpy(), c0.cpu().numpy()),
+                 final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab,
+                 weights=[tuple(w.detach().cpu().numpy() for w in ws) for ws in weights],
+                 embedding=model.embedding.weight.detach().cpu().numpy())
+
+
+def trace_chunks(model, text: str, chunk: int = 10_000):
+    """Yield (start, Trace) for consecutive pieces of a long text, carrying the state across."""
+    text = normalise(text)
+    state = None
+    for start in range(0, len(text), chunk):
+        piece = trace(model, text[start:start + chunk], state)
+        state = piece.final
+        yield start, piece
