@@ -1,0 +1,116 @@
+"""lstm-viz: pick a model, a layer and a cell, and see every character coloured by it.
+
+Run with `make run` (streamlit run app.py). The page is drawn top to bottom; the coloured
+text comes first so that a cell switch repaints it before the charts below are rebuilt.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+import lstm_viz
+from ui import cache, charts, component, controls, downloads, ordering, payload, signals, state
+
+HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
+
+st.set_page_config(page_title="lstm-viz", page_icon=":material/format_color_text:", layout="wide")
+
+models = lstm_viz.available()
+if not models:
+    st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
+    st.stop()
+if "model" not in st.session_state:  # a new session: start from the link it was opened with
+    initial, notes = state.from_query(st.query_params, models)
+    st.session_state.update(initial)
+    st.session_state["url_notes"] = notes
+elif st.session_state["model"] not in models:
+    st.session_state["model"] = state.default_model(models)
+
+with st.sidebar:
+    name = controls.model_picker(models)
+    try:
+        model = cache.model(name)
+    except lstm_viz.CheckpointError as e:
+        st.error(f"Cannot load model {name!r}: {e}")
+        st.stop()
+    L, H = model.config.layers, model.config.hidden
+    controls.model_summary(model.card, L, H)
+    fit_notes = state.fit_to_model(st.session_state, L, H)
+    layer, cell, signal = controls.cell_picker(L, H)
+
+st.title("lstm-viz")
+st.caption("What one cell of a character-level LSTM does as it reads: every character is coloured by the "
+           "chosen cell (red at -1, white at 0, blue at +1). Pick the model, layer and cell on the left; hover "
+           "a character for its values and the model's guesses, click it to select it for the charts below.")
+for note in st.session_state.pop("url_notes", []) + fit_notes:
+    st.warning(note)
+
+text = controls.text_box()
+problem = state.text_problem(text)
+if problem:
+    st.error(problem)
+    text = st.session_state.get("shown_text", "")
+    if text:
+        st.caption("Still showing the last text within the limit.")
+else:
+    st.session_state["shown_text"] = text
+text = lstm_viz.normalise(text)
+st.session_state["pos"] = pos = state.fit_position(st.session_state["pos"], len(text))
+query = state.to_query(st.session_state)
+if st.query_params.to_dict() != query:
+    st.query_params.from_dict(query)
+if not text:
+    st.info("Type or paste some text above to see it coloured.")
+    st.stop()
+
+tr = cache.trace(name, text)
+part = payload.cell_part(tr, layer, cell, signal, pos)
+component.text_view(cache.text_part(name, text), part, on_select=partial(controls.select_from, component.TEXT_KEY))
+if tr.unknown.any():
+    st.caption(f"{int(tr.unknown.sum())} characters are outside the model's alphabet (dotted boxes); "
+               "the model reads them all as one unknown symbol.")
+
+values = signals.signal(tr, signal, layer, [cell])[:, 0]
+signal_label = signals.SIGNALS[signal]
+left, right = st.columns(2)
+with left:
+    actual = tr.text[pos + 1] if pos + 1 < len(tr.text) else None
+    actual_p = float(np.exp(-tr.loss_per_char[pos])) if actual is not None and not tr.unknown[pos + 1] else 0.0
+    st.plotly_chart(charts.next_char(tr.top_k(pos), actual, actual_p, pos, tr.text[pos]), key="next_char")
+    if actual is None:
+        st.caption("This is the last character: nothing came after it.")
+with right:
+    everything = signals.signal(tr, signal, layer, np.arange(H), pos, pos + 1)[0]
+    bars_key = f"cells_at_{layer}_{cell}_{signal}"
+    st.plotly_chart(charts.cells_at(everything, cell, pos, signal_label), key=bars_key, on_select=partial(
+        controls.pick_bar, bars_key), selection_mode="points")
+
+st.subheader("Predictions around the selected position")
+component.strip_view(payload.strip_part(tr, values, pos), on_select=partial(controls.select_from, component.STRIP_KEY))
+
+st.subheader(f"All cells of layer {layer + 1}")
+order, rows, custom_text = controls.heatmap_options(H)
+custom, custom_problem = ordering.parse_cells(custom_text, H)
+if order == "custom" and custom_problem:
+    st.warning(custom_problem)
+variation = cache.variation(name, text, layer, signal) if order == "variation" else np.zeros(H)
+shown = ordering.order_cells(order, variation, everything, custom)[:rows]
+if shown:
+    start, stop = max(0, pos - HEATMAP_BEFORE), min(len(tr.text), pos + HEATMAP_AFTER)
+    window = signals.signal(tr, signal, layer, shown, start, stop)
+    st.plotly_chart(charts.heatmap(window, shown, np.arange(start, stop), list(tr.text[start:stop]), cell,
+                                   signal_label), key="heatmap")
+    controls.row_picker(shown)
+else:
+    st.info("Type the cells to show, e.g. 47, 3, 210.")
+
+with st.sidebar:
+    st.divider()
+    st.download_button(f"Cell {cell} as CSV", partial(downloads.cell_csv, tr, layer, cell),
+                       file_name=f"{name}-layer{layer + 1}-cell{cell}.csv", mime="text/csv", on_click="ignore",
+                       width="stretch")
+    st.download_button("All cells as NPZ", partial(downloads.trace_npz, tr), file_name=f"{name}-trace.npz",
+                       mime="application/octet-stream", on_click="ignore", width="stretch")
+    st.caption("The link in the address bar reopens this model, layer, cell and example.")

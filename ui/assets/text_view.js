@@ -1,0 +1,202 @@
+// The coloured text: one span per character, coloured by the chosen cell's signal.
+// Hover cards are drawn here from the data already sent, so hovering never reruns the app;
+// a click sends the position back as the "select" trigger. User text is only ever set
+// with textContent.
+
+const NAMES = { " ": "\u2423", "\n": "\u21b5", "\t": "\u21e5", "\r": "\u240d" };
+const CARD_ROWS = [
+  ["cell", "tanh(c)"], ["hidden", "h"], ["input", "input gate"], ["forget", "forget gate"],
+  ["output", "output gate"],
+];
+
+function label(c) {
+  if (c in NAMES) return NAMES[c];
+  const code = c.codePointAt(0);
+  if (code < 32 || code === 127) return "U+" + code.toString(16).toUpperCase().padStart(4, "0");
+  return c;
+}
+
+function decode(b64, Type) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Type(bytes.buffer);
+}
+
+// Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
+function rgb(v) {
+  if (Number.isNaN(v)) return [255, 255, 255];
+  const x = Math.max(-1, Math.min(1, v));
+  const k = Math.floor(255 * (1 - Math.abs(x)) + 0.5);
+  return x < 0 ? [255, k, k] : [k, k, 255];
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function makeCard() {
+  const card = el("div", "card");
+  card.hidden = true;
+  const head = el("div", "head");
+  const pos = el("span", "pos"), char = el("span", "char"), note = el("span", "note");
+  head.append(pos, char, note);
+  const table = el("table");
+  const rows = {};
+  for (const [name, text] of CARD_ROWS) {
+    const tr = el("tr");
+    const sw = el("span", "sw");
+    const swatch = el("td");
+    swatch.append(sw);
+    const value = el("td", "v");
+    tr.append(swatch, el("td", "", text), value);
+    table.append(tr);
+    rows[name] = { tr, sw, value };
+  }
+  const list = el("ol");
+  const top = [];
+  for (let k = 0; k < 5; k++) {
+    const li = el("li");
+    const sym = el("span", "sym"), pbar = el("span", "pbar"), fill = el("i"), p = el("span", "p");
+    pbar.append(fill);
+    li.append(sym, pbar, p);
+    list.append(li);
+    top.push({ sym, fill, p });
+  }
+  card.append(head, table, el("div", "next", "next character"), list);
+  return { card, pos, char, note, rows, top };
+}
+
+function build(view, part) {
+  const chars = Array.from(part.text);
+  const unknown = new Set(part.unknown);
+  const frag = document.createDocumentFragment();
+  view.spans = new Array(chars.length);
+  for (let t = 0; t < chars.length; t++) {
+    const span = el("span", "ch");
+    span._t = t;
+    if (chars[t] === "\n") {
+      span.textContent = NAMES["\n"];
+      span.classList.add("nl");
+      frag.append(span, "\n");
+    } else {
+      span.textContent = chars[t];
+      frag.append(span);
+    }
+    if (unknown.has(t)) span.classList.add("unk");
+    view.spans[t] = span;
+  }
+  view.text.replaceChildren(frag, view.card.card);
+  view.chars = chars;
+  view.unknown = unknown;
+  view.alphabet = part.alphabet;
+  view.topIds = decode(part.top_ids, Uint16Array);
+  view.topProbs = decode(part.top_probs, Float32Array);
+  view.key = part.key;
+  view.cellKey = null;
+  view.selected = -1;
+}
+
+function paint(view) {
+  const values = view.values[view.signal];
+  const spans = view.spans;
+  for (let t = 0; t < spans.length; t++) {
+    const [r, g, b] = rgb(values[t]);
+    const style = spans[t].style;
+    style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
+    style.color = 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#fff" : "";
+  }
+}
+
+function select(view, t) {
+  if (view.selected >= 0 && view.spans[view.selected]) view.spans[view.selected].classList.remove("sel");
+  view.selected = t;
+  if (t >= 0 && view.spans[t]) view.spans[t].classList.add("sel");
+}
+
+function showCard(view, span) {
+  const t = span._t;
+  const c = view.card;
+  c.pos.textContent = `position ${t}`;
+  c.char.textContent = label(view.chars[t]);
+  c.note.textContent = view.unknown.has(t) ? "not in the model's alphabet" : "";
+  for (const [name] of CARD_ROWS) {
+    const v = view.values[name][t];
+    const [r, g, b] = rgb(v);
+    const row = c.rows[name];
+    row.sw.style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
+    row.value.textContent = v.toFixed(3);
+    row.tr.classList.toggle("on", name === view.signal);
+  }
+  for (let k = 0; k < 5; k++) {
+    const id = view.topIds[t * 5 + k], p = view.topProbs[t * 5 + k];
+    c.top[k].sym.textContent = label(view.alphabet[id]);
+    c.top[k].fill.style.width = `${(100 * p).toFixed(1)}%`;
+    c.top[k].p.textContent = `${(100 * p).toFixed(1)}%`;
+  }
+  c.card.hidden = false;
+  const box = view.text;
+  const width = c.card.offsetWidth, height = c.card.offsetHeight;
+  const left = Math.max(0, Math.min(span.offsetLeft, box.scrollWidth - width - 4));
+  let top = span.offsetTop + span.offsetHeight + 4;
+  if (top + height > box.scrollTop + box.clientHeight && span.offsetTop - height - 4 >= box.scrollTop) {
+    top = span.offsetTop - height - 4;
+  }
+  c.card.style.left = `${left}px`;
+  c.card.style.top = `${top}px`;
+  view.root.dataset.hover = String(t);
+}
+
+function hideCard(view) {
+  view.card.card.hidden = true;
+  delete view.root.dataset.hover;
+}
+
+function init(root) {
+  const view = { root, text: root.querySelector(".text"), card: makeCard(), key: null, spans: [] };
+  view.text.addEventListener("mouseover", (e) => {
+    const span = e.target.closest(".ch");
+    if (span) showCard(view, span);
+  });
+  view.text.addEventListener("mouseleave", () => hideCard(view));
+  view.text.addEventListener("click", (e) => {
+    const span = e.target.closest(".ch");
+    if (!span) return;
+    select(view, span._t);
+    view.send("select", span._t);
+  });
+  return view;
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".lv");
+  if (!root || !data) return;
+  const view = root.__view || (root.__view = init(root));
+  view.send = setTriggerValue;
+  const cell = data.cell;
+  if (view.key !== data.text.key) build(view, data.text);
+  const cellKey = `${cell.layer}:${cell.cell}`;
+  if (view.cellKey !== cellKey) {
+    view.values = {};
+    for (const [name, packed] of Object.entries(cell.values)) view.values[name] = decode(packed, Float32Array);
+  }
+  if (view.cellKey !== cellKey || view.signal !== cell.signal) {
+    view.cellKey = cellKey;
+    view.signal = cell.signal;
+    paint(view);
+    hideCard(view);
+  }
+  select(view, cell.selected);
+  root.querySelector(".legend .what").textContent =
+    `Layer ${cell.layer + 1}, cell ${cell.cell}: ${cell.signal_label}`;
+  root.querySelector(".legend .lo").textContent = cell.gate ? "0" : "-1";
+  root.querySelector(".legend .bar").classList.toggle("gate", cell.gate);
+  Object.assign(root.dataset, {
+    key: view.key, layer: String(cell.layer), cell: String(cell.cell), signal: cell.signal,
+    selected: String(cell.selected), chars: String(view.spans.length),
+  });
+}

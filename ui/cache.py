@@ -1,0 +1,36 @@
+"""Cached work: the model once per process, its trace once per (model, text).
+
+A Trace is read-only, so it is shared through st.cache_resource: st.cache_data would copy
+its ~90 MB of arrays (2 x 512 cells, 10,000 characters) on every rerun, and a cell switch
+would pay for it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import lstm_viz
+
+from . import payload, signals
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
+def model(name: str) -> lstm_viz.CharLSTM:
+    return lstm_viz.load(name)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Running the model over the text...")
+def trace(name: str, text: str) -> lstm_viz.Trace:
+    return model(name).trace(text)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def text_part(name: str, text: str) -> dict:
+    return payload.text_part(trace(name, text), name)
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring how much each cell varies...")
+def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
+    """(H,) standard deviation of each cell's signal over the whole text."""
+    tr = trace(name, text)
+    return signals.signal(tr, signal, layer, np.arange(tr.shape[2])).std(axis=0)

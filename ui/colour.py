@@ -1,0 +1,21 @@
+"""The diverging colour scale: red at -1, white at 0, blue at +1 (the same formula as the JS view)."""
+from __future__ import annotations
+
+import math
+
+RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
+PLOTLY_SCALE = [[0.0, "rgb(255,0,0)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(0,0,255)"]]  # for zmin -1, zmax 1
+
+
+def rgb(value: float) -> tuple[int, int, int]:
+    """Background colour of a value; values beyond [-1, 1] are clipped, NaN is white."""
+    if math.isnan(value):
+        return WHITE
+    v = min(1.0, max(-1.0, float(value)))
+    k = math.floor(255 * (1 - abs(v)) + 0.5)
+    return (255, k, k) if v < 0 else (k, k, 255)
+
+
+def css(value: float) -> str:
+    """The colour as CSS writes it back: rgb(r, g, b)."""
+    return "rgb({}, {}, {})".format(*rgb(value))

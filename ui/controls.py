@@ -1,0 +1,98 @@
+"""The widgets: each draws itself from st.session_state and returns a plain value.
+
+Callbacks run before the script reruns, so everything drawn in that rerun sees the change.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import component
+from .examples import CUSTOM, EXAMPLES
+from .ordering import ORDERS
+from .signals import SIGNALS
+
+EXAMPLE_LABELS = {**{k: e.label for k, e in EXAMPLES.items()}, CUSTOM: "Your own text"}
+
+
+def model_picker(models: list[str]) -> str:
+    return st.selectbox("Model", models, key="model")
+
+
+def model_summary(card: dict, layers: int, hidden: int) -> None:
+    corpus = card.get("corpus", {}).get("name", "unknown corpus")
+    bits = card.get("loss", {}).get("val", {}).get("bits")
+    st.caption(f"{layers} layers x {hidden} cells, trained on {corpus}"
+               + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else ""))
+
+
+def _step_cell(delta: int, hidden: int) -> None:
+    st.session_state["cell"] = (st.session_state["cell"] + delta) % hidden
+
+
+def cell_picker(layers: int, hidden: int) -> tuple[int, int, str]:
+    """Layer (0-based), cell and signal, with previous/next buttons for the cell."""
+    layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}")
+    cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell")
+    back, forward = st.columns(2)
+    back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch")
+    forward.button("Next cell", key="next_cell", on_click=_step_cell, args=(1, hidden), width="stretch")
+    signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get)
+    return layer, int(cell), signal
+
+
+def _load_example() -> None:
+    example = st.session_state["example"]
+    if example in EXAMPLES:
+        st.session_state["text"] = EXAMPLES[example].text
+        st.session_state["pos"] = 0
+
+
+def _text_edited() -> None:
+    example = st.session_state["example"]
+    if example in EXAMPLES and st.session_state["text"] != EXAMPLES[example].text:
+        st.session_state["example"] = CUSTOM
+
+
+def text_box() -> str:
+    """The example picker and the text area; editing an example turns it into your own text."""
+    st.selectbox("Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get,
+                 on_change=_load_example)
+    return st.text_area("Text (up to 10,000 characters; Ctrl+Enter applies)", key="text", height=200,
+                        on_change=_text_edited)
+
+
+def select_from(key: str) -> None:
+    """on_select callback of a view: its click becomes the selected position."""
+    pos = component.selected(key)
+    if pos is not None:
+        st.session_state["pos"] = pos
+
+
+def pick_bar(key: str) -> None:
+    """on_select callback of the all-cells bar chart: the clicked bar becomes the chosen cell."""
+    points = st.session_state[key]["selection"]["points"]
+    if points:
+        st.session_state["cell"] = int(points[0]["x"])
+
+
+def pick_row() -> None:
+    """on_change callback of the heatmap's cell list."""
+    if st.session_state["heatmap_pick"] is not None:
+        st.session_state["cell"] = st.session_state["heatmap_pick"]
+        st.session_state["heatmap_pick"] = None
+
+
+def heatmap_options(hidden: int) -> tuple[str, int, str]:
+    """Row order, how many rows, and the typed list for the custom order."""
+    left, middle, right = st.columns([2, 1, 2])
+    order = left.selectbox("Order cells", list(ORDERS), key="heatmap_order", format_func=ORDERS.get)
+    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, value=min(32, hidden), step=8,
+                               key="heatmap_rows")
+    custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
+                              disabled=order != "custom")
+    return order, int(rows), custom
+
+
+def row_picker(cells: list[int]) -> None:
+    st.selectbox("Show a cell from the heatmap", cells, key="heatmap_pick", index=None,
+                 format_func=lambda c: f"cell {c}", placeholder="pick a row...", on_change=pick_row)
