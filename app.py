@@ -31,19 +31,25 @@ elif st.session_state["model"] not in models:
 with st.sidebar:
     name = controls.model_picker(models)
     try:
-        model = cache.model(name)
+        model, load_error = cache.model(name), None
     except lstm_viz.CheckpointError as e:
-        st.error(f"Cannot load model {name!r}: {e}")
-        st.stop()
-    L, H = model.config.layers, model.config.hidden
-    controls.model_summary(model.card, L, H)
-    fit_notes = state.fit_to_model(st.session_state, L, H)
-    layer, cell, signal = controls.cell_picker(L, H)
+        model, load_error = None, f"Cannot load model {name!r}: {e}"
+    if model is not None:
+        L, H = st.session_state["dims"] = (model.config.layers, model.config.hidden)
+        controls.model_summary(model.card, L, H)
+        fit_notes = state.fit_to_model(st.session_state, L, H)
+    else:  # keep the pickers (and so their values) while another model is tried
+        L, H = state.holding_dims(st.session_state)
+    layer, cell, signal = controls.cell_picker(L, H, disabled=model is None)
 
 st.title("lstm-viz")
 st.caption("What one cell of a character-level LSTM does as it reads: every character is coloured by the "
            "chosen cell (red at -1, white at 0, blue at +1). Pick the model, layer and cell on the left; hover "
            "a character for its values and the model's guesses, click it to select it for the charts below.")
+if model is None:
+    st.error(load_error)
+    controls.text_box()
+    st.stop()
 for note in st.session_state.pop("url_notes", []) + fit_notes:
     st.warning(note)
 

@@ -29,14 +29,21 @@ def _step_cell(delta: int, hidden: int) -> None:
     st.session_state["cell"] = (st.session_state["cell"] + delta) % hidden
 
 
-def cell_picker(layers: int, hidden: int) -> tuple[int, int, str]:
-    """Layer (0-based), cell and signal, with previous/next buttons for the cell."""
-    layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}")
-    cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell")
+def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, int, str]:
+    """Layer (0-based), cell and signal, with previous/next buttons for the cell.
+
+    Disabled, they still hold their values (Streamlit forgets the state of widgets not drawn).
+    """
+    layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}",
+                         disabled=disabled)
+    cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell",
+                           disabled=disabled)
     back, forward = st.columns(2)
-    back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch")
-    forward.button("Next cell", key="next_cell", on_click=_step_cell, args=(1, hidden), width="stretch")
-    signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get)
+    back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch",
+                disabled=disabled)
+    forward.button("Next cell", key="next_cell", on_click=_step_cell, args=(1, hidden), width="stretch",
+                   disabled=disabled)
+    signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get, disabled=disabled)
     return layer, int(cell), signal
 
 

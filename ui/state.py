@@ -81,6 +81,12 @@ def fit_to_model(state: MutableMapping, layers: int, hidden: int) -> list[str]:
     return notes
 
 
+def holding_dims(state: Mapping) -> tuple[int, int]:
+    """(layers, cells) for pickers that only hold their values: the last model's, or just enough."""
+    layers, hidden = state.get("dims", (1, 1))
+    return max(layers, state["layer"] + 1), max(hidden, state["cell"] + 1)
+
+
 def fit_position(pos: int, length: int) -> int:
     """The selected position, inside a text of `length` characters."""
     return min(max(pos, 0), max(length - 1, 0))

@@ -1,0 +1,417 @@
+"""The page logic of app.py, run headless with Streamlit's AppTest, and the ui/ helpers.
+
+These use the shipped models in pretrained/ (warpeace and linux). Clicks inside the
+coloured text cannot be made here; the selected position is set through session state,
+and tests/browser/ clicks for real.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_viz
+from ui import colour, downloads, glyphs, ordering, payload, signals, state
+from ui.examples import CUSTOM, EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def models():
+    names = lstm_viz.available()
+    assert "warpeace" in names and "linux" in names, f"shipped models missing from pretrained/: {names}"
+    return {name: lstm_viz.load(name) for name in ("warpeace", "linux")}
+
+
+def run(query: dict | None = None, **session) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query or {})
+    at.run()
+    for key, value in session.items():
+        at.session_state[key] = value
+    if session:
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def view(at: AppTest) -> dict:
+    """The data the coloured-text component was given in the last run."""
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_text"]
+    return json.loads(element.proto.json)
+
+
+def strip(at: AppTest) -> dict:
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_strip"]
+    return json.loads(element.proto.json)
+
+
+def figure(at: AppTest, key: str) -> dict:
+    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    return json.loads(chart.proto.spec)
+
+
+def shown_values(at: AppTest, name: str = "cell") -> np.ndarray:
+    return payload.unpack(view(at)["cell"]["values"][name], "<f4")
+
+
+def text_area(at: AppTest):
+    return at.text_area(key="text")
+
+
+# --- the page -----------------------------------------------------------------------------
+
+def test_first_visit_shows_war_and_peace_with_the_dialogue_already_coloured(models):
+    at = run()
+    assert at.selectbox(key="model").value == "warpeace"
+    assert text_area(at).value == EXAMPLES["dialogue"].text
+    data = view(at)
+    assert data["text"]["text"] == EXAMPLES["dialogue"].text
+    assert data["cell"]["layer"] == 0 and data["cell"]["cell"] == 0 and data["cell"]["signal"] == "cell"
+    expected = models["warpeace"].trace(EXAMPLES["dialogue"].text).cell[0, :, 0]
+    np.testing.assert_array_equal(shown_values(at), expected)
+    assert not at.error and not at.warning
+
+
+def test_the_view_carries_every_signal_of_the_chosen_cell(models):
+    at = run({"layer": "2", "cell": "17"})
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    np.testing.assert_array_equal(shown_values(at, "cell"), tr.cell[1, :, 17])
+    np.testing.assert_array_equal(shown_values(at, "hidden"), tr.hidden[1, :, 17])
+    for gate in ("input", "forget", "output"):
+        np.testing.assert_allclose(shown_values(at, gate), tr.gate(gate, 1)[:, 17], atol=2e-6)
+
+
+def test_the_view_carries_each_positions_top_five_next_characters(models):
+    data = view(run())["text"]
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    ids = payload.unpack(data["top_ids"], "<u2").reshape(-1, 5)
+    probs = payload.unpack(data["top_probs"], "<f4").reshape(-1, 5)
+    for t in (0, 17, len(tr.text) - 1):
+        got = [(data["alphabet"][i], p) for i, p in zip(ids[t], probs[t])]
+        for (char, p), (want_char, want_p) in zip(got, tr.top_k(t)):
+            assert char == want_char and p == pytest.approx(want_p, rel=1e-6)
+
+
+def test_next_and_previous_buttons_step_through_cells_and_wrap_around(models):
+    at = run()
+    hidden = models["warpeace"].config.hidden
+    at.button(key="next_cell").click()
+    rerun(at)
+    assert at.number_input(key="cell").value == 1 and view(at)["cell"]["cell"] == 1
+    at.button(key="prev_cell").click()
+    rerun(at)
+    at.button(key="prev_cell").click()
+    rerun(at)
+    assert at.number_input(key="cell").value == hidden - 1
+    assert at.query_params["cell"] == str(hidden - 1)
+
+
+def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
+    at = run()
+    at.number_input(key="cell").set_value(42)
+    rerun(at)
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    np.testing.assert_array_equal(shown_values(at), tr.cell[0, :, 42])
+    assert at.query_params["cell"] == "42" and at.query_params["layer"] == "1"
+
+
+def test_switching_cell_layer_or_signal_never_runs_the_model_again(monkeypatch):
+    calls = []
+    original = lstm_viz.CharLSTM.trace
+
+    def counting(self, text, state=None):
+        calls.append(text)
+        return original(self, text, state)
+
+    monkeypatch.setattr(lstm_viz.CharLSTM, "trace", counting)
+    text = "A text no other test traces: 'switching cells is free.'"
+    at = run(text=text)
+    assert calls.count(text) == 1
+    at.number_input(key="cell").set_value(9)
+    rerun(at)
+    at.selectbox(key="layer").set_value(1)
+    rerun(at)
+    at.radio(key="signal").set_value("forget")
+    rerun(at)
+    at.button(key="next_cell").click()
+    rerun(at)
+    cell = view(at)["cell"]
+    assert (cell["layer"], cell["cell"], cell["signal"]) == (1, 10, "forget")
+    assert calls.count(text) == 1
+
+
+def test_text_over_the_limit_is_refused_with_the_limit_and_kept_in_the_box():
+    at = run()
+    too_long = "x" * (state.LIMIT + 1)
+    text_area(at).set_value(too_long)
+    rerun(at)
+    (error,) = at.error
+    assert "10,000" in error.value and "10,001" in error.value
+    assert text_area(at).value == too_long
+    assert view(at)["text"]["text"] == EXAMPLES["dialogue"].text  # the last text within the limit stays shown
+
+
+def test_the_limit_counts_characters_after_line_ending_normalisation():
+    assert state.text_problem("a" * state.LIMIT) is None
+    assert state.text_problem("a\r\n" * (state.LIMIT // 2)) is None
+    assert "10,000" in state.text_problem("a" * (state.LIMIT + 1))
+
+
+def test_an_empty_text_asks_for_text_instead_of_failing():
+    at = run()
+    text_area(at).set_value("")
+    rerun(at)
+    assert any("Type or paste" in i.value for i in at.info)
+    assert not at.get("bidi_component")
+
+
+def test_picking_an_example_loads_its_text_and_names_it_in_the_url():
+    at = run()
+    at.selectbox(key="example").set_value("c")
+    rerun(at)
+    assert text_area(at).value == EXAMPLES["c"].text
+    assert view(at)["text"]["text"] == EXAMPLES["c"].text
+    assert at.query_params["example"] == "c"
+
+
+def test_editing_the_text_makes_it_your_own_and_drops_the_example_from_the_url():
+    at = run()
+    text_area(at).set_value("My own words.")
+    rerun(at)
+    assert at.selectbox(key="example").value == CUSTOM
+    assert "example" not in at.query_params
+    assert view(at)["text"]["text"] == "My own words."
+
+
+def test_a_shared_url_reopens_model_layer_cell_signal_example_and_position(models):
+    at = run({"model": "linux", "layer": "2", "cell": "7", "signal": "output", "example": "c", "pos": "12"})
+    assert at.selectbox(key="model").value == "linux"
+    assert at.selectbox(key="layer").value == 1 and at.number_input(key="cell").value == 7
+    assert at.radio(key="signal").value == "output"
+    assert text_area(at).value == EXAMPLES["c"].text
+    cell = view(at)["cell"]
+    assert (cell["layer"], cell["cell"], cell["signal"], cell["selected"]) == (1, 7, "output", 12)
+    tr = models["linux"].trace(EXAMPLES["c"].text)
+    np.testing.assert_array_equal(shown_values(at), tr.cell[1, :, 7])
+    assert at.query_params == {"model": "linux", "layer": "2", "cell": "7", "signal": "output", "example": "c",
+                               "pos": "12"}
+
+
+def test_a_model_without_an_example_in_the_url_opens_on_its_own_kind_of_text():
+    at = run({"model": "linux"})
+    assert text_area(at).value == EXAMPLES["c"].text
+
+
+def test_bad_values_in_a_url_are_ignored_with_one_line_each(models):
+    at = run({"model": "nope", "layer": "9", "cell": "abc", "example": "poem", "signal": "gamma"})
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 5 and all("\n" not in w for w in warnings)
+    assert any("model='nope'" in w for w in warnings) and any("Layer 9" in w for w in warnings)
+    assert any("cell='abc'" in w for w in warnings)
+    assert at.selectbox(key="model").value == "warpeace" and view(at)["cell"]["layer"] == 0
+
+
+def test_the_selected_position_drives_the_next_character_panel_and_the_strip(models):
+    at = run(pos=12)
+    text = EXAMPLES["dialogue"].text
+    tr = models["warpeace"].trace(text)
+    assert view(at)["cell"]["selected"] == 12
+    fig = figure(at, "next_char")
+    assert "position 12" in fig["layout"]["title"]["text"]
+    bars = fig["data"][0]
+    assert [y.split(". ", 1)[1] for y in bars["y"][:5]] == [glyphs.plotly_label(c) for c, _ in tr.top_k(12)]
+    actual = text[13]
+    marked = [y for y, n in zip(bars["y"], bars["text"]) if n.endswith("actual next")]
+    assert len(marked) == 1 and glyphs.plotly_label(actual) in marked[0]
+    data = strip(at)
+    assert data["selected"] == 12 and 12 in [c["t"] for c in data["cols"]]
+    assert at.query_params["pos"] == "12"
+
+
+def test_a_position_past_the_end_of_a_shorter_text_moves_to_its_last_character():
+    at = run(pos=400)
+    text_area(at).set_value("Short.")
+    rerun(at)
+    assert view(at)["cell"]["selected"] == 5
+    assert any("nothing came after" in c.value for c in at.caption)
+
+
+def test_characters_outside_the_alphabet_are_marked():
+    at = run(text="snow \u2603 and \u65e5")
+    data = view(at)["text"]
+    assert data["unknown"] == [5, 11]
+    assert any("2 characters are outside" in c.value for c in at.caption)
+
+
+def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
+    text = '<b>bold</b> & <img src=x onerror="alert(1)">'
+    at = run(text=text, pos=0)
+    assert view(at)["text"]["text"] == text
+    assert "(&lt;)" in figure(at, "next_char")["layout"]["title"]["text"]
+    assert "<" not in "".join(figure(at, "heatmap")["layout"]["xaxis"]["ticktext"])
+
+
+def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
+    at = run()
+    at.radio(key="signal").set_value("input")
+    rerun(at)
+    cell = view(at)["cell"]
+    assert cell["signal"] == "input" and cell["gate"] is True
+    assert at.query_params["signal"] == "input"
+    at.radio(key="signal").set_value("hidden")
+    rerun(at)
+    assert view(at)["cell"]["gate"] is False
+
+
+def test_the_heatmap_orders_cells_by_variation_and_a_row_can_be_picked(models):
+    at = run()
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    rows = [int(y.split()[1]) for y in figure(at, "heatmap")["data"][0]["y"]]
+    spread = tr.cell[0].std(axis=0)
+    assert len(rows) == 32 and rows == np.argsort(-spread, kind="stable")[:32].tolist()
+    at.selectbox(key="heatmap_pick").set_value(rows[3])
+    rerun(at)
+    assert at.number_input(key="cell").value == rows[3] and view(at)["cell"]["cell"] == rows[3]
+
+
+def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
+    at = run()
+    at.selectbox(key="heatmap_order").set_value("custom")
+    rerun(at)
+    at.text_input(key="heatmap_custom").set_value("5, 2 99999 x, 5")
+    rerun(at)
+    assert [y for y in figure(at, "heatmap")["data"][0]["y"]] == ["cell 5", "cell 2"]
+    (warning,) = at.warning
+    assert "x" in warning.value and "99999" in warning.value
+
+
+def test_a_broken_model_folder_is_one_error_line_and_the_others_still_work(tmp_path, monkeypatch):
+    (tmp_path / "warpeace").symlink_to(lstm_viz.checkpoint.resolve("warpeace"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "card.json").write_text('{"format": "lstm-viz/1", "config": {}, "alphabet": []}')
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
+    at = run({"cell": "5"})
+    text_area(at).set_value(EXAMPLES["dialogue"].text + "!")
+    at.selectbox(key="model").set_value("broken")
+    rerun(at)
+    (error,) = at.error
+    assert error.value.startswith("Cannot load model 'broken'") and "\n" not in error.value
+    assert text_area(at).value == EXAMPLES["dialogue"].text + "!"
+    assert at.number_input(key="cell").value == 5 and at.number_input(key="cell").disabled
+    at.selectbox(key="model").set_value("warpeace")
+    rerun(at)
+    assert not at.error and view(at)["text"]["text"] == EXAMPLES["dialogue"].text + "!"
+    assert view(at)["cell"]["cell"] == 5
+
+
+def test_switching_to_a_smaller_model_keeps_layer_and_cell_in_range(tmp_path, monkeypatch, models):
+    small = lstm_viz.CharLSTM(lstm_viz.Config(vocab_size=len(models["warpeace"].vocab), layers=1, hidden=8, embed=4),
+                              models["warpeace"].vocab)
+    lstm_viz.save(small, tmp_path / "tiny", {"corpus": {"name": "nothing"}})
+    (tmp_path / "warpeace").symlink_to(lstm_viz.checkpoint.resolve("warpeace"))
+    monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
+    at = run({"layer": "2", "cell": str(models["warpeace"].config.hidden - 1)})
+    at.selectbox(key="model").set_value("tiny")
+    rerun(at)
+    cell = view(at)["cell"]
+    assert (cell["layer"], cell["cell"]) == (0, 0)
+    assert len(at.warning) == 2
+
+
+def test_downloads_are_offered_for_the_chosen_cell_and_the_whole_trace():
+    at = run({"cell": "3"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Cell 3 as CSV", "All cells as NPZ"]
+
+
+# --- the helpers behind it ---------------------------------------------------------------
+
+def test_colour_scale_runs_red_through_white_to_blue():
+    assert colour.rgb(-1) == (255, 0, 0)
+    assert colour.rgb(0) == (255, 255, 255)
+    assert colour.rgb(1) == (0, 0, 255)
+    assert colour.rgb(0.5) == (128, 128, 255) and colour.rgb(-0.5) == (255, 128, 128)
+    assert colour.rgb(7) == colour.rgb(1) and colour.rgb(math.nan) == (255, 255, 255)
+    assert colour.css(-1) == "rgb(255, 0, 0)"
+
+
+def test_whitespace_and_control_characters_get_visible_labels():
+    assert [glyphs.label(c) for c in " \n\ta\x00"] == ["\u2423", "\u21b5", "\u21e5", "a", "U+0000"]
+    assert glyphs.plotly_label("<") == "&lt;" and glyphs.plotly_label("&") == "&amp;"
+
+
+def test_packed_arrays_come_back_unchanged():
+    a = np.array([-1.0, 0.25, np.float32(1 / 3)], dtype=np.float32)
+    np.testing.assert_array_equal(payload.unpack(payload.pack(a, "<f4"), "<f4"), a)
+
+
+def test_one_cells_gates_match_the_librarys_whole_layer_gates(models):
+    tr = models["linux"].trace(EXAMPLES["c"].text)
+    cells = [3, tr.shape[2] - 1]
+    for layer in range(tr.shape[0]):
+        for gate in ("input", "forget", "candidate", "output"):
+            np.testing.assert_allclose(signals.gate(tr, gate, layer, cells, 10, 50),
+                                       tr.gate(gate, layer)[10:50][:, cells], atol=2e-6)
+            np.testing.assert_allclose(signals.gate(tr, gate, layer, cells, 0, 5), tr.gate(gate, layer)[:5][:, cells],
+                                       atol=2e-6)
+
+
+def test_strip_columns_mark_the_guess_that_was_right(models):
+    text = "the the the the the"
+    tr = models["warpeace"].trace(text)
+    data = payload.strip_part(tr, tr.cell[0, :, 0], selected=4, before=2, after=3)
+    assert [c["t"] for c in data["cols"]] == [2, 3, 4, 5, 6, 7]
+    for col in data["cols"]:
+        guesses = [g for g, _ in col["top"]]
+        right = glyphs.label(text[col["t"] + 1])
+        assert col["hit"] == (guesses.index(right) if right in guesses else -1)
+
+
+def test_custom_cell_lists_keep_order_and_drop_what_is_not_a_cell():
+    assert ordering.parse_cells("47, 3 3;210", 512) == ([47, 3, 210], None)
+    cells, problem = ordering.parse_cells("1, two, 600", 512)
+    assert cells == [1] and "two" in problem and "600" in problem
+
+
+def test_cell_csv_has_one_row_per_character_with_the_cells_signals(models):
+    import pandas as pd
+    text = 'He said, "yes."\n'
+    tr = models["warpeace"].trace(text)
+    frame = pd.read_csv(io.BytesIO(downloads.cell_csv(tr, 1, 5)), keep_default_na=False)
+    assert list(frame["char"]) == list(text)
+    np.testing.assert_allclose(frame["tanh_c"], tr.cell[1, :, 5], atol=1e-5)
+    np.testing.assert_allclose(frame["forget_gate"], tr.gate("forget", 1)[:, 5], atol=1e-5)
+
+
+def test_trace_npz_holds_every_cell_and_loads_without_pickle(models):
+    tr = models["warpeace"].trace("Anna Pavlovna")
+    with np.load(io.BytesIO(downloads.trace_npz(tr)), allow_pickle=False) as npz:
+        assert str(npz["text"]) == "Anna Pavlovna"
+        np.testing.assert_array_equal(npz["cell"], tr.cell)
+        np.testing.assert_array_equal(npz["log_probs"], tr.log_probs)
+
+
+def test_the_library_never_imports_streamlit():
+    code = ("import pkgutil, importlib, sys, lstm_viz\n"
+            "for m in pkgutil.iter_modules(lstm_viz.__path__):\n"
+            "    if not m.name.startswith('__'): importlib.import_module('lstm_viz.' + m.name)\n"
+            "sys.exit('streamlit' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
