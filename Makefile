@@ -1,0 +1,35 @@
+# Two entry points: `make run` (the app on the shipped default model) and `make test`.
+PY := .venv/bin/python
+PORT ?= 8501
+
+.PHONY: run test test-fast bench install install-dev browser
+
+.venv/installed: requirements.txt
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+.venv/installed-dev: .venv/installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: .venv/installed
+install-dev: .venv/installed-dev
+
+browser:  # Debian's Chromium for the Playwright tests (Playwright's own browser download is not used)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+run: install
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: install-dev browser
+	$(PY) -m pytest -q
+
+test-fast: install-dev
+	$(PY) -m pytest -q -m "not browser"
+
+bench: install
+	$(PY) -m lstm_viz bench
