@@ -80,7 +80,7 @@ if tr.unknown.any():
 
 values = signals.signal(tr, signal, layer, [cell])[:, 0]
 signal_label = signals.SIGNALS[signal]
-left, right = st.columns(2)
+left, right = st.columns([1, 2])
 with left:
     actual = tr.text[pos + 1] if pos + 1 < len(tr.text) else None
     actual_p = float(np.exp(-tr.loss_per_char[pos])) if actual is not None and not tr.unknown[pos + 1] else 0.0
@@ -88,15 +88,16 @@ with left:
     if actual is None:
         st.caption("This is the last character: nothing came after it.")
 with right:
-    everything = signals.signal(tr, signal, layer, np.arange(H), pos, pos + 1)[0]
-    bars_key = f"cells_at_{layer}_{cell}_{signal}"
-    st.plotly_chart(charts.cells_at(everything, cell, pos, signal_label), key=bars_key, on_select=partial(
-        controls.pick_bar, bars_key), selection_mode="points")
-
-st.subheader("Predictions around the selected position")
-component.strip_view(payload.strip_part(tr, values, pos), on_select=partial(controls.select_from, component.STRIP_KEY))
+    st.markdown("**Predictions around the selected position**")
+    component.strip_view(payload.strip_part(tr, values, pos),
+                         on_select=partial(controls.select_from, component.STRIP_KEY))
 
 st.subheader(f"All cells of layer {layer + 1}")
+everything = signals.signal(tr, signal, layer, np.arange(H), pos, pos + 1)[0]
+bars_key = f"cells_at_{layer}_{cell}_{signal}"
+st.plotly_chart(charts.cells_at(everything, cell, pos, signal_label), key=bars_key,
+                on_select=partial(controls.pick_bar, bars_key), selection_mode="points")
+
 order, rows, custom_text = controls.heatmap_options(H)
 custom, custom_problem = ordering.parse_cells(custom_text, H)
 if order == "custom" and custom_problem:

@@ -51,7 +51,8 @@ def cells_at(values: np.ndarray, chosen: int, pos: int, signal_label: str) -> go
     fig.add_vline(x=chosen, line={"color": "black", "width": 1, "dash": "dot"})
     fig.update_yaxes(range=[-1.05, 1.05])
     fig.update_xaxes(title={"text": "cell (click a bar to show it)", "font": {"size": 12}})
-    return _layout(fig, f"Every cell's {signal_label} at position {pos}", 300)
+    fig.update_layout(hovermode="x", bargap=0)
+    return _layout(fig, f"Every cell's {signal_label} at position {pos}", 260)
 
 
 def heatmap(values: np.ndarray, cells: list[int], positions: np.ndarray, chars: list[str], chosen: int,

@@ -1,0 +1,94 @@
+"""Driving the real app: start `streamlit run app.py` on a free loopback port, open Chromium.
+
+Shared by the browser tests, the screenshot and benchmarks/browser_bench.py.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+READY = "[data-test-script-state=notRunning]"
+TEXT_VIEW = ".lv[data-chars]"  # the coloured text, once it has drawn its characters
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app_server(timeout: float = 60.0, env: dict | None = None):
+    """Run the app in a subprocess; yield its URL once its health check answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{proc.stdout.read()}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def chromium():
+    """A headless Debian Chromium driven by Playwright (Playwright's own browsers are not used)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished its run, and fail if it raised."""
+    page.wait_for_selector(READY, state="attached", timeout=timeout)
+    errors = page.locator("[data-testid=stException]")
+    if errors.count():
+        raise AssertionError("the app raised:\n" + errors.first.inner_text())
+
+
+def wait_view(page, timeout: float = 60_000, **attrs: str) -> None:
+    """Wait until the coloured text shows what `attrs` say (its data-* attributes), e.g. cell="5"."""
+    selector = TEXT_VIEW + "".join(f'[data-{k}="{v}"]' for k, v in attrs.items())
+    page.wait_for_selector(selector, state="attached", timeout=timeout)
+
+
+def set_text(page, text: str) -> None:
+    """Replace the text box's content and apply it, as pasting then pressing Ctrl+Enter does."""
+    box = page.get_by_label("Text (up to 10,000 characters; Ctrl+Enter applies)")
+    box.fill(text)
+    box.press("Control+Enter")
