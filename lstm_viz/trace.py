@@ -145,18 +145,23 @@ def trace(model, text: str, state=None) -> Trace:
         out, h_n, c_n = torch.lstm(x[None], (h0[layer, None, None], c0[layer, None, None]),
                                    [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
         out = out[0]  # (T, H)
-        h_prev = torch.cat([h0[layer, None], out[:-1]])  # (T, H)
         b = weights[-1][2]
-        pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T).addmm_(h_prev, w_hh[3 * H:].T)  # (T, H)
+        pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T)  # (T, H): output gate, before sigmoid
+        pre_o[1:].addmm_(out[:-1], w_hh[3 * H:].T)  # h_{t-1} @ W_ho for t >= 1 ...
+        pre_o[0] += h0[layer] @ w_hh[3 * H:].T  # ... and the initial state for t = 0
         cols = (pre_o < -60).any(0).nonzero()[:, 0]
-        tanh_c = torch.div(out, pre_o.sigmoid_(), out=pre_o).clamp_(-1, 1)
+        on_cpu = device.type == "cpu"  # then write straight into the result array
+        tanh_c = torch.from_numpy(cell[layer]) if on_cpu else torch.empty_like(out)
+        torch.div(out, pre_o.sigmoid_(), out=tanh_c).clamp_(-1, 1)
         if len(cols):
+            h_prev = torch.cat([h0[layer, None], out[:-1]])  # (T, H)
             tanh_c[:, cols] = exact_cells(x, h_prev, weights[-1], cols, c0[layer, cols])
-        cell[layer] = tanh_c.cpu().numpy()
+        if not on_cpu:
+            cell[layer] = tanh_c.cpu().numpy()
         hidden[layer] = out.cpu().numpy()
         h_last[layer], c_last[layer] = h_n[0, 0], c_n[0, 0]
         x = out
-    log_probs = torch.log_softmax(model.head(x), -1).cpu().numpy()  # (T, V)
+    log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
     return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs,
                  initial=(h0.cpu().numpy(), c0.cpu().numpy()),
                  final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab,

@@ -1,0 +1,149 @@
+"""model.trace(text): exact, complete, in range, and lean."""
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz import GATES, CharLSTM, Config, Vocab
+
+TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
+HOSTILE = "a 😀 漢字 שלום é \x00\x07 \ud800\tb\r\nc"
+
+
+def reference(model, text):
+    """Step nn.LSTMCell by hand: tanh(c), h and gates for every layer and step."""
+    ids = torch.as_tensor(model.vocab.encode(text))
+    x = model.embedding(ids)
+    H = model.config.hidden
+    cells, hiddens, gates = [], [], []
+    for layer in range(model.config.layers):
+        w_ih, w_hh, b_ih, b_hh = model.layer_weights(layer)
+        h, c = torch.zeros(H), torch.zeros(H)
+        cs, hs, gs = [], [], []
+        for t in range(len(ids)):
+            pre = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            i, f, g, o = pre[:H].sigmoid(), pre[H:2 * H].sigmoid(), pre[2 * H:3 * H].tanh(), pre[3 * H:].sigmoid()
+            c = f * c + i * g
+            h = o * c.tanh()
+            cs.append(c.tanh()), hs.append(h), gs.append(torch.stack([i, f, g, o]))
+        x = torch.stack(hs)
+        cells.append(torch.stack(cs)), hiddens.append(x), gates.append(torch.stack(gs))
+    return torch.stack(cells).detach().numpy(), torch.stack(hiddens).detach().numpy(), torch.stack(gates).detach().numpy()
+
+
+def test_shapes_cover_every_layer_character_and_cell(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    assert tr.shape == (2, len(TEXT), 24)
+    assert tr.hidden.shape == tr.cell.shape and tr.cell.dtype == np.float32
+    assert tr.log_probs.shape == (len(TEXT), len(tiny_model.vocab))
+
+
+@torch.no_grad()
+def test_hidden_and_last_cell_match_the_plain_lstm_forward(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    ids = torch.as_tensor(tr.ids)[None]
+    out, (h_n, c_n) = tiny_model.lstm(tiny_model.embedding(ids))
+    np.testing.assert_allclose(tr.hidden[-1], out[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(tr.hidden[:, -1], h_n[:, 0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(tr.cell[:, -1], np.tanh(c_n[:, 0].numpy()), atol=1e-5)
+    np.testing.assert_allclose(tr.final[1], c_n[:, 0].numpy(), atol=1e-5)
+
+
+@torch.no_grad()
+def test_every_cell_and_gate_matches_a_step_by_step_reference(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    cell, hidden, gates = reference(tiny_model, TEXT)
+    np.testing.assert_allclose(tr.cell, cell, atol=1e-5)
+    np.testing.assert_allclose(tr.hidden, hidden, atol=1e-5)
+    for layer in range(2):
+        for k, name in enumerate(GATES):
+            np.testing.assert_allclose(tr.gate(name, layer), gates[layer, :, k], atol=1e-5)
+
+
+@torch.no_grad()
+def test_cells_whose_output_gate_underflows_are_still_exact():
+    torch.manual_seed(1)
+    vocab = Vocab(sorted(set(TEXT)))
+    model = CharLSTM(Config(len(vocab), layers=2, hidden=8, embed=4), vocab).eval()
+    model.lstm.bias_ih_l0[3 * 8:3 * 8 + 3] = -200.0  # o_t = 0 for three cells: h_t / o_t is undefined
+    tr = model.trace(TEXT)
+    cell, _, _ = reference(model, TEXT)
+    assert np.isfinite(tr.cell).all()
+    np.testing.assert_allclose(tr.cell, cell, atol=1e-5)
+
+
+def test_values_stay_in_their_ranges(tiny_model):
+    tr = tiny_model.trace(TEXT * 5)
+    assert np.abs(tr.cell).max() <= 1 and np.abs(tr.hidden).max() <= 1
+    for layer in range(2):
+        for name in ("input", "forget", "output"):
+            g = tr.gate(name, layer)
+            assert g.min() >= 0 and g.max() <= 1
+        assert np.abs(tr.gate("candidate", layer)).max() <= 1
+    np.testing.assert_allclose(np.exp(tr.log_probs).sum(1), 1, atol=1e-5)
+
+
+def test_unknown_gate_name_is_refused(tiny_model):
+    with pytest.raises(ValueError, match="unknown gate"):
+        tiny_model.trace("ab").gate("forgot", 0)
+
+
+def test_top_k_lists_the_likeliest_next_characters(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    top = tr.top_k(3, k=5)
+    assert len(top) == 5
+    probs = [p for _, p in top]
+    assert probs == sorted(probs, reverse=True)
+    assert probs[0] == pytest.approx(tr.probs(3).max())
+    assert top[0][0] == tiny_model.vocab.symbol(int(np.argmax(tr.probs(3))))
+
+
+@torch.no_grad()
+def test_loss_per_char_is_the_cross_entropy_of_the_next_known_character(tiny_model):
+    text = "ab~c"  # "~" is outside the alphabet
+    tr = tiny_model.trace(text)
+    logits, _ = tiny_model(torch.as_tensor(tr.ids)[None])
+    expected = torch.nn.functional.cross_entropy(logits[0, :1], torch.as_tensor(tr.ids[1:2])).item()
+    assert tr.loss_per_char[0] == pytest.approx(expected, abs=1e-5)
+    assert np.isnan(tr.loss_per_char[1])  # the next character is unknown
+    assert np.isnan(tr.loss_per_char[-1])  # nothing follows the last one
+    assert tr.bits_per_char == pytest.approx(np.nanmean(tr.loss_per_char) / np.log(2))
+
+
+def test_unknown_and_hostile_characters_are_traced_and_flagged(tiny_model):
+    tr = tiny_model.trace(HOSTILE)
+    assert tr.text == HOSTILE.replace("\r\n", "\n")
+    assert len(tr.unknown) == len(tr.text)
+    assert tr.unknown[tr.text.index("😀")] and tr.unknown[tr.text.index("\ud800")]
+    assert not tr.unknown[0]
+    assert np.isfinite(tr.cell).all()
+
+
+def test_empty_and_single_character_texts(tiny_model):
+    assert tiny_model.trace("").shape == (2, 0, 24)
+    tr = tiny_model.trace("a")
+    assert tr.shape == (2, 1, 24) and np.isnan(tr.loss_per_char[0])
+
+
+def test_long_texts_trace_in_chunks_that_join_up_exactly(tiny_model):
+    text = TEXT * 20
+    whole = tiny_model.trace(text)
+    pieces = list(tiny_model.trace_chunks(text, chunk=97))
+    assert [start for start, _ in pieces] == list(range(0, len(text), 97))
+    np.testing.assert_allclose(np.concatenate([p.cell for _, p in pieces], axis=1), whole.cell, atol=1e-5)
+    np.testing.assert_allclose(pieces[1][1].gate("forget", 1), whole.gate("forget", 1)[97:194], atol=1e-5)
+
+
+def test_a_10k_trace_of_a_2x512_model_stays_under_100_mb():
+    vocab = Vocab(sorted(set(TEXT)))
+    model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
+    tr = model.trace((TEXT * 300)[:10_000])
+    arrays = [tr.cell, tr.hidden, tr.log_probs, tr.ids, tr.embedding, *tr.initial, *tr.final,
+              *(w for ws in tr.weights for w in ws)]
+    assert sum(a.nbytes for a in arrays) < 100e6
+
+
+def test_sampling_is_reproducible_for_a_seed(tiny_model):
+    a = tiny_model.sample("the ", 50, temperature=1.0, seed=3)
+    assert a == tiny_model.sample("the ", 50, temperature=1.0, seed=3)
+    assert a != tiny_model.sample("the ", 50, temperature=1.0, seed=4)
+    assert len(a) == 50 and "\ufffd" not in a
