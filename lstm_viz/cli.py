@@ -51,6 +51,52 @@ def cmd_bench(a) -> None:
     run(a.model, a.quick)
 
 
+def read_text_file(path) -> str:
+    """The text of a file for `find`; a UsageError of one line if it cannot be read."""
+    from pathlib import Path
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such text file")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    if not text:
+        raise UsageError(f"{path}: the text file is empty")
+    return text
+
+
+def cmd_find(a) -> None:
+    import pandas as pd
+    from . import checkpoint, features
+    from .finder import check_signal, find_cells, trace_activations
+    feature = a.feature or ("regex" if a.regex is not None else None)
+    if feature is None:
+        raise UsageError(f"give --feature (one of {', '.join(features.FEATURES)}) or --regex")
+    features.get(feature)
+    if feature == "regex":
+        features.compile_regex(a.regex)
+    check_signal(a.signal)
+    if a.top < 1:
+        raise UsageError("--top must be at least 1")
+    text = read_text_file(a.text_file)
+    model = checkpoint.load(a.model)
+    table = find_cells(trace_activations(model, text, a.signal), feature, a.signal, a.top, a.regex)
+    with pd.option_context("display.max_rows", None, "display.width", 200):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def cmd_atlas(a) -> None:
+    from . import atlas
+    folder, data = atlas.build_for_corpus(a.model, a.corpus, a.max_chars, a.split)
+    path = atlas.write(a.out or folder, data)
+    c = data["corpus"]
+    if not c["trained_on"]:
+        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    print(f"{path}: {data['layers']} x {data['cells_per_layer']} cells on {c['name']} {c['split']} split, "
+          f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)")
+    for name, f in data["features"].items():
+        layer, cell, score, sign = f["top"][0]
+        print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
@@ -80,6 +126,21 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None, help="a model folder (default: a random 2 x 512 model)")
     b.add_argument("--quick", action="store_true", help="fewer repeats")
     b.set_defaults(run=cmd_bench)
+    f = sub.add_parser("find", help="rank cells by how well they match a hypothesis on a text")
+    f.add_argument("--model", required=True)
+    f.add_argument("--text-file", required=True)
+    f.add_argument("--feature", default=None, help="quotes, line_position, bracket_depth, ... or regex")
+    f.add_argument("--regex", default=None, help="pattern for --feature regex (implies it)")
+    f.add_argument("--signal", default="cell", help="cell, hidden, or a gate: input, forget, candidate, output")
+    f.add_argument("--top", type=int, default=20)
+    f.set_defaults(run=cmd_find)
+    at = sub.add_parser("atlas", help="describe every cell on held-out text; writes atlas.json into the model folder")
+    at.add_argument("--model", required=True)
+    at.add_argument("--corpus", required=True, help="the corpus the model was trained on")
+    at.add_argument("--max-chars", type=int, default=200_000)
+    at.add_argument("--split", default="test", choices=["val", "test"])
+    at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
+    at.set_defaults(run=cmd_atlas)
     return p
 
 
