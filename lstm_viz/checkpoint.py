@@ -74,7 +74,7 @@ def load(name_or_path, device: str = "cpu") -> CharLSTM:
     folder = resolve(name_or_path)
     weights = folder / WEIGHTS
     if not weights.is_file():
-        pickles = [p.name for p in folder.iterdir() if p.suffix in PICKLES]
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLES)
         if pickles:
             raise CheckpointError(f"{folder / pickles[0]}: pickle checkpoints are never loaded (they can run code); "
                                   f"convert it to {WEIGHTS}")

@@ -1,0 +1,119 @@
+"""Benchmark: trace vs plain nn.LSTM forward, the naive per-step loop, memory, training speed."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import CharLSTM, Config
+from .vocab import Vocab
+
+ALPHABET = sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'\"()[]{}<>=+-*/&|#_\n\t"))
+
+
+def best_of(fn, repeats: int) -> float:
+    """Fastest of `repeats` wall-clock runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+@torch.no_grad()
+def naive_trace(model: CharLSTM, ids: torch.Tensor) -> np.ndarray:
+    """The slow way: step an LSTMCell per layer in Python, keeping every c_t."""
+    L, H = model.config.layers, model.config.hidden
+    cells = [torch.nn.LSTMCell(model.config.embed if l == 0 else H, H) for l in range(L)]
+    for l, cell in enumerate(cells):
+        for name, w in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), model.layer_weights(l)):
+            setattr(cell, name, w)
+    state = [(torch.zeros(1, H), torch.zeros(1, H)) for _ in range(L)]
+    out = np.empty((L, len(ids), H), dtype=np.float32)
+    for t, x in enumerate(model.embedding(ids)):
+        x = x[None]
+        for l, cell in enumerate(cells):
+            state[l] = cell(x, state[l])
+            x = state[l][0]
+            out[l, t] = state[l][1][0].tanh().numpy()
+    model.head(x)
+    return out
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5) -> tuple[float, float]:
+    """Chars/s of our training step (embedding, dropout, carried state, clipping) and of a bare nn.LSTM step."""
+    V, E, H, L = model.config.vocab_size, model.config.embed, model.config.hidden, model.config.layers
+    ids = torch.randint(1, V, (batch, seq + 1))
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    state = None
+
+    def ours():
+        nonlocal state
+        logits, state = model(ids[:, :-1], state)
+        state = tuple(s.detach() for s in state)
+        loss = F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+
+    lstm, head = torch.nn.LSTM(E, H, L, batch_first=True), torch.nn.Linear(H, V)
+    x = torch.randn(batch, seq, E)
+    bare_opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3)
+
+    def bare():
+        loss = F.cross_entropy(head(lstm(x)[0]).flatten(0, 1), ids[:, 1:].flatten())
+        bare_opt.zero_grad()
+        loss.backward()
+        bare_opt.step()
+
+    ours(), bare()
+    t_ours = min(best_of(ours, 1) for _ in range(steps))
+    t_bare = min(best_of(bare, 1) for _ in range(steps))
+    model.eval()
+    return batch * seq / t_ours, batch * seq / t_bare
+
+
+def run(model_name: str | None = None, quick: bool = False) -> None:
+    from . import checkpoint
+    if model_name:
+        model = checkpoint.load(model_name)
+    else:
+        torch.manual_seed(0)
+        vocab = Vocab(ALPHABET)
+        model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
+    c = model.config
+    repeats = 2 if quick else 5
+    rng = np.random.default_rng(0)
+    print(f"model: {model_name or 'random'} {c.layers} x {c.hidden}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; best of {repeats} runs")
+    for n in (1_000, 10_000):
+        text = "".join(rng.choice(model.vocab.chars, n))
+        ids = torch.as_tensor(model.vocab.encode(text))
+
+        def forward():
+            with torch.no_grad():
+                model(ids[None])
+        t_fwd, t_trace = 0.0, 0.0
+        for _ in range(repeats):  # interleaved, so load on a shared machine hits both alike
+            t_fwd = min(t_fwd or 1e9, best_of(forward, 1))
+            t_trace = min(t_trace or 1e9, best_of(lambda: model.trace(text), 1))
+        t_naive = best_of(lambda: naive_trace(model, ids), 1 if n > 1000 or quick else 2)
+        print(f"{n:>6,} chars: nn.LSTM forward {t_fwd * 1e3:7.1f} ms | trace {t_trace * 1e3:7.1f} ms "
+              f"= {t_trace / t_fwd:.2f}x | naive LSTMCell loop {t_naive * 1e3:7.1f} ms = {t_naive / t_fwd:.2f}x")
+    before = rss_mb()
+    tr = model.trace("".join(rng.choice(model.vocab.chars, 10_000)))
+    held = sum(a.nbytes for a in (tr.cell, tr.hidden, tr.log_probs, tr.ids)) / 2**20
+    print(f"10,000-char trace holds {held:.1f} MiB of activations; process RSS grew {rss_mb() - before:.1f} MiB")
+    ours, bare = train_speed(model, steps=2 if quick else 5)
+    print(f"training step (batch 32 x 128): {ours:,.0f} chars/s vs bare nn.LSTM step {bare:,.0f} chars/s "
+          f"= {ours / bare:.2f}x")
