@@ -24,11 +24,33 @@ function decode(b64, Type) {
 }
 
 // Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
-function rgb(v) {
-  if (Number.isNaN(v)) return [255, 255, 255];
+function level(v) {
+  if (Number.isNaN(v)) return [1, 255];
   const x = Math.max(-1, Math.min(1, v));
-  const k = Math.floor(255 * (1 - Math.abs(x)) + 0.5);
-  return x < 0 ? [255, k, k] : [k, k, 255];
+  return [x < 0 ? -1 : 1, Math.floor(255 * (1 - Math.abs(x)) + 0.5)];
+}
+
+function rgb(v) {
+  const [sign, k] = level(v);
+  return sign < 0 ? [255, k, k] : [k, k, 255];
+}
+
+// The scale has 511 colours, one class each ("n<k>" below zero, "p<k>" from zero up), so a
+// repaint only swaps class names; dark ones get white text.
+function scaleRules() {
+  const rules = [];
+  for (let k = 0; k < 256; k++) {
+    for (const [name, [r, g, b]] of [[`n${k}`, [255, k, k]], [`p${k}`, [k, k, 255]]]) {
+      const text = 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "color: #fff;" : "";
+      rules.push(`.ch.${name} { background-color: rgb(${r}, ${g}, ${b}); ${text} }`);
+    }
+  }
+  return rules.join("\n");
+}
+
+function tone(v) {
+  const [sign, k] = level(v);
+  return (sign < 0 ? "n" : "p") + k;
 }
 
 function el(tag, className, text) {
@@ -70,23 +92,28 @@ function makeCard() {
   return { card, pos, char, note, rows, top };
 }
 
+const LINES_PER_CHUNK = 20;  // lines are grouped so the browser can skip those out of view
+
 function build(view, part) {
   const chars = Array.from(part.text);
   const unknown = new Set(part.unknown);
   const frag = document.createDocumentFragment();
   view.spans = new Array(chars.length);
+  view.base = new Array(chars.length);
+  let chunk = null, line = null, lines = 0;
   for (let t = 0; t < chars.length; t++) {
-    const span = el("span", "ch");
-    span._t = t;
-    if (chars[t] === "\n") {
-      span.textContent = NAMES["\n"];
-      span.classList.add("nl");
-      frag.append(span, "\n");
-    } else {
-      span.textContent = chars[t];
-      frag.append(span);
+    if (!line) {
+      if (lines % LINES_PER_CHUNK === 0) frag.append(chunk = el("div", "chunk"));
+      chunk.append(line = el("div", "line"));
+      lines++;
     }
-    if (unknown.has(t)) span.classList.add("unk");
+    const newline = chars[t] === "\n";
+    const span = el("span", "", newline ? NAMES["\n"] : chars[t]);
+    span._t = t;
+    view.base[t] = "ch" + (newline ? " nl" : "") + (unknown.has(t) ? " unk" : "");
+    span.className = view.base[t];
+    line.append(span);
+    if (newline) line = null;
     view.spans[t] = span;
   }
   view.text.replaceChildren(frag, view.card.card);
@@ -102,13 +129,9 @@ function build(view, part) {
 
 function paint(view) {
   const values = view.values[view.signal];
-  const spans = view.spans;
-  for (let t = 0; t < spans.length; t++) {
-    const [r, g, b] = rgb(values[t]);
-    const style = spans[t].style;
-    style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
-    style.color = 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#fff" : "";
-  }
+  const { spans, base } = view;
+  for (let t = 0; t < spans.length; t++) spans[t].className = `${base[t]} ${tone(values[t])}`;
+  view.selected = -1;
 }
 
 function select(view, t) {
@@ -139,11 +162,13 @@ function showCard(view, span) {
   }
   c.card.hidden = false;
   const box = view.text;
+  const outer = box.getBoundingClientRect(), inner = span.getBoundingClientRect();
+  const spanTop = inner.top - outer.top + box.scrollTop, spanLeft = inner.left - outer.left + box.scrollLeft;
   const width = c.card.offsetWidth, height = c.card.offsetHeight;
-  const left = Math.max(0, Math.min(span.offsetLeft, box.scrollWidth - width - 4));
-  let top = span.offsetTop + span.offsetHeight + 4;
-  if (top + height > box.scrollTop + box.clientHeight && span.offsetTop - height - 4 >= box.scrollTop) {
-    top = span.offsetTop - height - 4;
+  const left = Math.max(0, Math.min(spanLeft, box.clientWidth - width - 4));
+  let top = spanTop + inner.height + 4;
+  if (top + height > box.scrollTop + box.clientHeight && spanTop - height - 4 >= box.scrollTop) {
+    top = spanTop - height - 4;
   }
   c.card.style.left = `${left}px`;
   c.card.style.top = `${top}px`;
@@ -157,6 +182,7 @@ function hideCard(view) {
 
 function init(root) {
   const view = { root, text: root.querySelector(".text"), card: makeCard(), key: null, spans: [] };
+  root.append(el("style", "", scaleRules()));
   view.text.addEventListener("mouseover", (e) => {
     const span = e.target.closest(".ch");
     if (span) showCard(view, span);
