@@ -1,6 +1,9 @@
 """Plotly figures: the next-character panel, all cells at one position, the cell heatmap.
 
 Every character label passes through `plotly_label`, since plotly reads text as HTML.
+Figures are written as plain dicts and wrapped without plotly's validation, which would
+otherwise cost more per rerun (512 colours checked one by one) than everything else a cell
+switch does; the AppTest tests read back what these dicts produce.
 """
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ from .glyphs import plotly_label
 GUESS, ACTUAL = "#4a6fd0", "#1a9e3a"
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
-    return fig
+def _figure(data: list[dict], title: str, height: int, **layout) -> go.Figure:
+    layout = {"title": {"text": title, "font": {"size": 14}}, "height": height, "showlegend": False,
+              "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **layout}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def next_char(top: list[tuple[str, float]], actual: str | None, actual_p: float, pos: int,
@@ -34,41 +37,41 @@ def next_char(top: list[tuple[str, float]], actual: str | None, actual_p: float,
         probs.append(actual_p)
         colours.append(ACTUAL)
         notes.append("actual next")
-    fig = go.Figure(go.Bar(
-        x=probs, y=[f"{i + 1}. {lab}" for i, lab in enumerate(labels)], orientation="h",
-        marker_color=colours, text=[f"{p:.1%} {n}".strip() for p, n in zip(probs, notes)],
-        textposition="auto", hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", tickfont={"family": "monospace", "size": 14})
-    fig.update_xaxes(range=[0, 1], tickformat=".0%")
-    return _layout(fig, f"Next character after position {pos} ({plotly_label(char)})", 300)
+    bars = {"type": "bar", "orientation": "h", "x": probs, "y": [f"{i + 1}. {lab}" for i, lab in enumerate(labels)],
+            "marker": {"color": colours}, "text": [f"{p:.1%} {n}".strip() for p, n in zip(probs, notes)],
+            "textposition": "auto", "hovertemplate": "%{y}: %{x:.2%}<extra></extra>"}
+    return _figure([bars], f"Next character after position {pos} ({plotly_label(char)})", 300,
+                   yaxis={"autorange": "reversed", "tickfont": {"family": "monospace", "size": 14}},
+                   xaxis={"range": [0, 1], "tickformat": ".0%"})
 
 
 def cells_at(values: np.ndarray, chosen: int, pos: int, signal_label: str) -> go.Figure:
     """One bar per cell of the layer: its value at `pos`. Clicking a bar picks that cell."""
-    fig = go.Figure(go.Bar(
-        x=np.arange(len(values)), y=values, marker={"color": [css(v) for v in values], "line": {"width": 0}},
-        hovertemplate="cell %{x}: %{y:.3f}<extra></extra>"))
-    fig.add_vline(x=chosen, line={"color": "black", "width": 1, "dash": "dot"})
-    fig.update_yaxes(range=[-1.05, 1.05])
-    fig.update_xaxes(title={"text": "cell (click a bar to show it)", "font": {"size": 12}})
-    fig.update_layout(hovermode="x", bargap=0)
-    return _layout(fig, f"Every cell's {signal_label} at position {pos}", 260)
+    bars = {"type": "bar", "x": np.arange(len(values)), "y": values,
+            "marker": {"color": [css(v) for v in values], "line": {"width": 0}},
+            "hovertemplate": "cell %{x}: %{y:.3f}<extra></extra>"}
+    chosen_line = {"type": "line", "x0": chosen, "x1": chosen, "yref": "paper", "y0": 0, "y1": 1,
+                   "line": {"color": "black", "width": 1, "dash": "dot"}}
+    return _figure([bars], f"Every cell's {signal_label} at position {pos}", 260, hovermode="x", bargap=0,
+                   shapes=[chosen_line], yaxis={"range": [-1.05, 1.05]},
+                   xaxis={"title": {"text": "cell (click a bar to show it)", "font": {"size": 12}}})
 
 
 def heatmap(values: np.ndarray, cells: list[int], positions: np.ndarray, chars: list[str], chosen: int,
             signal_label: str) -> go.Figure:
     """Rows: `cells` in the order given; columns: `positions`, labelled by their characters."""
     labels = [plotly_label(c) for c in chars]
-    fig = go.Figure(go.Heatmap(
-        z=values.T, x=positions, y=[f"cell {c}" for c in cells], colorscale=PLOTLY_SCALE, zmin=-1, zmax=1,
-        customdata=np.broadcast_to(np.array(labels, dtype=object), (len(cells), len(labels))),
-        hovertemplate="%{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>",
-        colorbar={"thickness": 10}))
-    fig.update_yaxes(autorange="reversed", type="category", tickfont={"size": 10})
-    fig.update_xaxes(tickvals=positions, ticktext=labels, tickangle=0, tickfont={"family": "monospace", "size": 10})
+    cells_map = {"type": "heatmap", "z": values.T, "x": positions, "y": [f"cell {c}" for c in cells],
+                 "colorscale": PLOTLY_SCALE, "zmin": -1, "zmax": 1, "colorbar": {"thickness": 10},
+                 "customdata": [labels] * len(cells),
+                 "hovertemplate": "%{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>"}
+    shapes = []
     if chosen in cells:
         row = cells.index(chosen)
-        fig.add_shape(type="rect", xref="x", yref="y", x0=positions[0] - 0.5, x1=positions[-1] + 0.5,
-                      y0=row - 0.5, y1=row + 0.5, line={"color": "black", "width": 1.5})
-    return _layout(fig, f"{signal_label} of {len(cells)} cells over positions {positions[0]} to {positions[-1]}",
-                   min(1400, 90 + 16 * len(cells)))
+        shapes.append({"type": "rect", "xref": "x", "yref": "y", "x0": positions[0] - 0.5, "x1": positions[-1] + 0.5,
+                       "y0": row - 0.5, "y1": row + 0.5, "line": {"color": "black", "width": 1.5}})
+    return _figure([cells_map], f"{signal_label} of {len(cells)} cells over positions {positions[0]} to "
+                                f"{positions[-1]}", min(1400, 90 + 16 * len(cells)), shapes=shapes,
+                   yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
+                   xaxis={"tickvals": positions, "ticktext": labels, "tickangle": 0,
+                          "tickfont": {"family": "monospace", "size": 10}})

@@ -19,23 +19,35 @@ SIGNALS = {  # name -> what the app calls it
 CARD_SIGNALS = ("cell", "hidden", "input", "forget", "output")  # shown in the hover card
 
 
-def previous_hidden(trace: Trace, layer: int, start: int, stop: int) -> np.ndarray:
-    """(stop - start, H) h_{t-1} of `layer` for positions start..stop-1."""
-    h = trace.hidden[layer, max(start - 1, 0):max(stop - 1, 0)]
-    if start == 0:
-        h = np.concatenate([trace.initial[0][layer][None], h])
-    return h
+def _times_previous_hidden(trace: Trace, layer: int, start: int, stop: int, w: np.ndarray) -> np.ndarray:
+    """(stop - start, k) h_{t-1} @ w for positions start..stop-1, without copying the hidden states."""
+    h = trace.hidden[layer]
+    if start > 0:
+        return h[start - 1:stop - 1] @ w
+    return np.concatenate([trace.initial[0][layer][None] @ w, h[:max(stop - 1, 0)] @ w])
+
+
+def gates(trace: Trace, names, layer: int, cells, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+    """name -> (stop - start, k) activations of each gate in `names` for the cells `cells`.
+
+    All the gates asked for come out of one product, so the inputs are read once.
+    """
+    stop = len(trace.ids) if stop is None else stop
+    w_ih, w_hh, b = trace.weights[layer]
+    H = trace.cell.shape[2]
+    cells = np.asarray(cells)
+    rows = np.concatenate([GATES.index(name) * H + cells for name in names])
+    x = trace.embedding[trace.ids[start:stop]] if layer == 0 else trace.hidden[layer - 1, start:stop]
+    pre = x @ w_ih[rows].T + _times_previous_hidden(trace, layer, start, stop, w_hh[rows].T) + b[rows]
+    out = {}
+    for name, part in zip(names, np.split(pre, len(names), axis=1)):
+        out[name] = np.tanh(part) if name == "candidate" else 1 / (1 + np.exp(-part))
+    return out
 
 
 def gate(trace: Trace, name: str, layer: int, cells, start: int = 0, stop: int | None = None) -> np.ndarray:
     """(stop - start, k) activations of gate `name` for the cells `cells` (k indices)."""
-    stop = len(trace.ids) if stop is None else stop
-    w_ih, w_hh, b = trace.weights[layer]
-    H = trace.cell.shape[2]
-    rows = GATES.index(name) * H + np.asarray(cells)
-    x = trace.embedding[trace.ids[start:stop]] if layer == 0 else trace.hidden[layer - 1, start:stop]
-    pre = x @ w_ih[rows].T + previous_hidden(trace, layer, start, stop) @ w_hh[rows].T + b[rows]
-    return np.tanh(pre) if name == "candidate" else 1 / (1 + np.exp(-pre))
+    return gates(trace, [name], layer, cells, start, stop)[name]
 
 
 def signal(trace: Trace, name: str, layer: int, cells, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -53,4 +65,6 @@ def signal(trace: Trace, name: str, layer: int, cells, start: int = 0, stop: int
 
 def cell_signals(trace: Trace, layer: int, cell: int) -> dict[str, np.ndarray]:
     """Every signal of one cell over the whole text: name -> (T,) float32."""
-    return {name: signal(trace, name, layer, [cell])[:, 0] for name in CARD_SIGNALS}
+    out = {"cell": trace.cell[layer, :, cell], "hidden": trace.hidden[layer, :, cell]}
+    out.update(gates(trace, ("input", "forget", "output"), layer, [cell]))
+    return {name: np.asarray(out[name], dtype=np.float32).reshape(-1) for name in CARD_SIGNALS}

@@ -19,6 +19,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync"]
 READY = "[data-test-script-state=notRunning]"
 TEXT_VIEW = ".lv[data-chars]"  # the coloured text, once it has drawn its characters
+TEXT_LABEL = "Text (up to 10,000 characters; Ctrl+Enter applies)"
 
 
 def free_port() -> int:
@@ -89,6 +90,6 @@ def wait_view(page, timeout: float = 60_000, **attrs: str) -> None:
 
 def set_text(page, text: str) -> None:
     """Replace the text box's content and apply it, as pasting then pressing Ctrl+Enter does."""
-    box = page.get_by_label("Text (up to 10,000 characters; Ctrl+Enter applies)")
+    box = page.get_by_label(TEXT_LABEL)
     box.fill(text)
     box.press("Control+Enter")

@@ -8,7 +8,7 @@ import lstm_viz
 from ui import colour, glyphs, payload
 from ui.examples import EXAMPLES
 
-from .harness import TEXT_VIEW, set_text, wait_idle, wait_view
+from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +137,7 @@ def test_clicking_a_bar_of_the_all_cells_chart_picks_that_cell(page, app_url, mo
 def test_a_shared_url_opens_on_its_model_layer_cell_and_example(page, app_url, models):
     open_app(page, app_url, "?model=linux&layer=2&cell=7&example=c")
     wait_view(page, layer="1", cell="7")
-    assert page.get_by_label("Text (up to 10,000 characters; Ctrl+Enter applies)").input_value() == EXAMPLES["c"].text
+    assert page.get_by_label(TEXT_LABEL).input_value() == EXAMPLES["c"].text
     tr = models["linux"].trace(EXAMPLES["c"].text)
     assert colours(page) == expected_colours(tr.cell[1, :, 7])
     assert page.get_by_label("Cell (0 to 511)").input_value() == "7"
@@ -152,5 +152,5 @@ def test_text_over_the_limit_is_refused_with_the_limit_and_the_box_keeps_it(page
     error.wait_for()
     wait_idle(page)
     assert "10,000" in error.inner_text() and "10,001" in error.inner_text()
-    assert page.get_by_label("Text (up to 10,000 characters; Ctrl+Enter applies)").input_value() == too_long
+    assert page.get_by_label(TEXT_LABEL).input_value() == too_long
     assert page.locator(TEXT_VIEW).get_attribute("data-key") == key  # the last good text is still shown
