@@ -94,8 +94,8 @@ with right:
 
 st.subheader(f"All cells of layer {layer + 1}")
 everything = signals.signal(tr, signal, layer, np.arange(H), pos, pos + 1)[0]
-bars_key = f"cells_at_{layer}_{cell}_{signal}"
-st.plotly_chart(charts.cells_at(everything, cell, pos, signal_label), key=bars_key,
+bars_key = controls.bars_key(layer, signal)
+st.plotly_chart(charts.cells_at(everything, pos, signal_label), key=bars_key,
                 on_select=partial(controls.pick_bar, bars_key), selection_mode="points")
 
 order, rows, custom_text = controls.heatmap_options(H)
@@ -107,8 +107,8 @@ shown = ordering.order_cells(order, variation, everything, custom)[:rows]
 if shown:
     start, stop = max(0, pos - HEATMAP_BEFORE), min(len(tr.text), pos + HEATMAP_AFTER)
     window = signals.signal(tr, signal, layer, shown, start, stop)
-    st.plotly_chart(charts.heatmap(window, shown, np.arange(start, stop), list(tr.text[start:stop]), cell,
-                                   signal_label), key="heatmap")
+    st.plotly_chart(charts.heatmap(window, shown, np.arange(start, stop), list(tr.text[start:stop]), signal_label),
+                    key="heatmap")
     controls.row_picker(shown)
 else:
     st.info("Type the cells to show, e.g. 47, 3, 210.")

@@ -45,33 +45,32 @@ def next_char(top: list[tuple[str, float]], actual: str | None, actual_p: float,
                    xaxis={"range": [0, 1], "tickformat": ".0%"})
 
 
-def cells_at(values: np.ndarray, chosen: int, pos: int, signal_label: str) -> go.Figure:
-    """One bar per cell of the layer: its value at `pos`. Clicking a bar picks that cell."""
+def cells_at(values: np.ndarray, pos: int, signal_label: str) -> go.Figure:
+    """One bar per cell of the layer: its value at `pos`. Clicking a bar picks that cell.
+
+    It does not mark the chosen cell, so a cell switch leaves it unchanged and unredrawn.
+    """
     bars = {"type": "bar", "x": np.arange(len(values)), "y": values,
             "marker": {"color": [css(v) for v in values], "line": {"width": 0}},
             "hovertemplate": "cell %{x}: %{y:.3f}<extra></extra>"}
-    chosen_line = {"type": "line", "x0": chosen, "x1": chosen, "yref": "paper", "y0": 0, "y1": 1,
-                   "line": {"color": "black", "width": 1, "dash": "dot"}}
     return _figure([bars], f"Every cell's {signal_label} at position {pos}", 260, hovermode="x", bargap=0,
-                   shapes=[chosen_line], yaxis={"range": [-1.05, 1.05]},
+                   yaxis={"range": [-1.05, 1.05]},
                    xaxis={"title": {"text": "cell (click a bar to show it)", "font": {"size": 12}}})
 
 
-def heatmap(values: np.ndarray, cells: list[int], positions: np.ndarray, chars: list[str], chosen: int,
+def heatmap(values: np.ndarray, cells: list[int], positions: np.ndarray, chars: list[str],
             signal_label: str) -> go.Figure:
-    """Rows: `cells` in the order given; columns: `positions`, labelled by their characters."""
+    """Rows: `cells` in the order given; columns: `positions`, labelled by their characters.
+
+    Like `cells_at`, it does not depend on the chosen cell.
+    """
     labels = [plotly_label(c) for c in chars]
     cells_map = {"type": "heatmap", "z": values.T, "x": positions, "y": [f"cell {c}" for c in cells],
                  "colorscale": PLOTLY_SCALE, "zmin": -1, "zmax": 1, "colorbar": {"thickness": 10},
                  "customdata": [labels] * len(cells),
                  "hovertemplate": "%{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>"}
-    shapes = []
-    if chosen in cells:
-        row = cells.index(chosen)
-        shapes.append({"type": "rect", "xref": "x", "yref": "y", "x0": positions[0] - 0.5, "x1": positions[-1] + 0.5,
-                       "y0": row - 0.5, "y1": row + 0.5, "line": {"color": "black", "width": 1.5}})
     return _figure([cells_map], f"{signal_label} of {len(cells)} cells over positions {positions[0]} to "
-                                f"{positions[-1]}", min(1400, 90 + 16 * len(cells)), shapes=shapes,
+                                f"{positions[-1]}", min(1400, 90 + 16 * len(cells)),
                    yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
                    xaxis={"tickvals": positions, "ticktext": labels, "tickangle": 0,
                           "tickfont": {"family": "monospace", "size": 10}})
