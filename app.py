@@ -11,7 +11,8 @@ import numpy as np
 import streamlit as st
 
 import lstm_viz
-from ui import cache, charts, component, controls, downloads, ordering, payload, signals, state
+from ui import cache, charts, component, controls, downloads, examples, ordering, payload, signals, state
+from ui.examples import EXAMPLES
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 
@@ -37,6 +38,11 @@ with st.sidebar:
     if model is not None:
         L, H = st.session_state["dims"] = (model.config.layers, model.config.hidden)
         controls.model_summary(model.card, L, H)
+        if st.session_state.pop("suggest", False) and st.session_state["example"] in EXAMPLES:
+            example = EXAMPLES[st.session_state["example"]]
+            suggested = {**cache.suggestion(name, example.text, example.feature), "model": name,
+                         "example": st.session_state["example"]}
+            st.session_state.update(layer=suggested["layer"], cell=suggested["cell"], suggested=suggested)
         fit_notes = state.fit_to_model(st.session_state, L, H)
     else:  # keep the pickers (and so their values) while another model is tried
         L, H = state.holding_dims(st.session_state)
@@ -54,6 +60,9 @@ for note in st.session_state.pop("url_notes", []) + fit_notes:
     st.warning(note)
 
 text = controls.text_box()
+note = examples.suggestion_note(st.session_state.get("suggested"), name, st.session_state["example"], layer, cell)
+if note:
+    st.caption(note)
 problem = state.text_problem(text)
 if problem:
     st.error(problem)

@@ -18,11 +18,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
+from lstm_viz import finder
 from ui import colour, downloads, glyphs, ordering, payload, signals, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
+FIRST_CELL = {"layer": "1", "cell": "0"}  # a link naming a cell gets no suggested one
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +78,28 @@ def text_area(at: AppTest):
 
 # --- the page -----------------------------------------------------------------------------
 
-def test_first_visit_shows_war_and_peace_with_the_dialogue_already_coloured(models):
+def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote_cell(models):
     at = run()
     assert at.selectbox(key="model").value == "warpeace"
     assert text_area(at).value == EXAMPLES["dialogue"].text
     data = view(at)
     assert data["text"]["text"] == EXAMPLES["dialogue"].text
-    assert data["cell"]["layer"] == 0 and data["cell"]["cell"] == 0 and data["cell"]["signal"] == "cell"
-    expected = models["warpeace"].trace(EXAMPLES["dialogue"].text).cell[0, :, 0]
-    np.testing.assert_array_equal(shown_values(at), expected)
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    best = finder.find_cells(tr, "quotes", top=1).iloc[0]
+    layer, cell = int(best["layer"]), int(best["cell"])
+    assert (data["cell"]["layer"], data["cell"]["cell"], data["cell"]["signal"]) == (layer, cell, "cell")
+    np.testing.assert_array_equal(shown_values(at), tr.cell[layer, :, cell])
+    assert any(c.value.startswith(f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} "
+                                  "follows \u201cinside double quotes") for c in at.caption)
+    assert (at.query_params["layer"], at.query_params["cell"]) == (str(layer + 1), str(cell))
     assert not at.error and not at.warning
+
+
+def test_the_suggestion_note_goes_once_another_cell_is_shown():
+    at = run()
+    at.button(key="next_cell").click()
+    rerun(at)
+    assert not [c for c in at.caption if c.value.startswith("Suggested")]
 
 
 def test_the_view_carries_every_signal_of_the_chosen_cell(models):
@@ -109,7 +123,7 @@ def test_the_view_carries_each_positions_top_five_next_characters(models):
 
 
 def test_next_and_previous_buttons_step_through_cells_and_wrap_around(models):
-    at = run()
+    at = run(FIRST_CELL)
     hidden = models["warpeace"].config.hidden
     at.button(key="next_cell").click()
     rerun(at)
@@ -123,7 +137,7 @@ def test_next_and_previous_buttons_step_through_cells_and_wrap_around(models):
 
 
 def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
-    at = run()
+    at = run(FIRST_CELL)
     at.number_input(key="cell").set_value(42)
     rerun(at)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -181,13 +195,16 @@ def test_an_empty_text_asks_for_text_instead_of_failing():
     assert not at.get("bidi_component")
 
 
-def test_picking_an_example_loads_its_text_and_names_it_in_the_url():
-    at = run()
-    at.selectbox(key="example").set_value("c")
+def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_the_url(models):
+    at = run({"model": "linux"})
+    at.selectbox(key="example").set_value("long")
     rerun(at)
-    assert text_area(at).value == EXAMPLES["c"].text
-    assert view(at)["text"]["text"] == EXAMPLES["c"].text
-    assert at.query_params["example"] == "c"
+    text = EXAMPLES["long"].text
+    assert text_area(at).value == text and view(at)["text"]["text"] == text
+    best = finder.find_cells(models["linux"].trace(text), "line_position", top=1).iloc[0]
+    assert (view(at)["cell"]["layer"], view(at)["cell"]["cell"]) == (int(best["layer"]), int(best["cell"]))
+    assert any("characters since the last newline" in c.value for c in at.caption)
+    assert at.query_params["example"] == "long"
 
 
 def test_editing_the_text_makes_it_your_own_and_drops_the_example_from_the_url():
@@ -280,7 +297,7 @@ def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
 
 
 def test_the_heatmap_orders_cells_by_variation_and_a_row_can_be_picked(models):
-    at = run()
+    at = run(FIRST_CELL)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     rows = [int(y.split()[1]) for y in figure(at, "heatmap")["data"][0]["y"]]
     spread = tr.cell[0].std(axis=0)

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 import lstm_viz
+from lstm_viz import finder
 
 from . import payload, signals
 
@@ -34,3 +35,11 @@ def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
     """(H,) standard deviation of each cell's signal over the whole text."""
     tr = trace(name, text)
     return signals.signal(tr, signal, layer, np.arange(tr.shape[2])).std(axis=0)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def suggestion(name: str, text: str, feature: str) -> dict:
+    """The cell that best follows `feature` on `text`: layer, cell, statistic, score."""
+    best = finder.find_cells(trace(name, text), feature, top=1).iloc[0]
+    return {"layer": int(best["layer"]), "cell": int(best["cell"]), "statistic": str(best["statistic"]),
+            "score": float(best["score"])}

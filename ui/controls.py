@@ -52,6 +52,7 @@ def _load_example() -> None:
     if example in EXAMPLES:
         st.session_state["text"] = EXAMPLES[example].text
         st.session_state["pos"] = 0
+        st.session_state["suggest"] = True
 
 
 def _text_edited() -> None:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lstm_viz import features
+
 
 @dataclass(frozen=True)
 class Example:
     label: str
     text: str
+    feature: str  # the lstm_viz.features hypothesis it shows off; its best cell is suggested
 
 
 DIALOGUE = """\
@@ -61,9 +64,9 @@ And finally one more very long line, written without a single break, in which th
 """
 
 EXAMPLES = {
-    "dialogue": Example("Dialogue with quotes (prose)", DIALOGUE),
-    "c": Example("C function with nested ifs and brackets", C_FUNCTION),
-    "long": Example("Lines of very different lengths", LONG_LINES),
+    "dialogue": Example("Dialogue with quotes (prose)", DIALOGUE, "quotes"),
+    "c": Example("C function with nested ifs and brackets", C_FUNCTION, "bracket_depth"),
+    "long": Example("Lines of very different lengths", LONG_LINES, "line_position"),
 }
 CUSTOM = "custom"  # the example key once the visitor has edited the text
 
@@ -71,3 +74,18 @@ CUSTOM = "custom"  # the example key once the visitor has edited the text
 def default_example(model_name: str) -> str:
     """The example that suits a model: code for a model trained on C, dialogue otherwise."""
     return "c" if "linux" in model_name.lower() or "kernel" in model_name.lower() else "dialogue"
+
+
+STATISTICS = {"auc": "AUC", "pearson": "|correlation|"}
+
+
+def suggestion_note(suggested: dict | None, model: str, example: str, layer: int, cell: int) -> str | None:
+    """One line saying why the shown cell was suggested, while it is still the one shown."""
+    if not suggested or (suggested["model"], suggested["example"], suggested["layer"], suggested["cell"]) != (
+            model, example, layer, cell):
+        return None
+    feature = features.get(EXAMPLES[example].feature)
+    return (f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
+            f"\u201c{feature.description}\u201d most closely here "
+            f"({STATISTICS.get(suggested['statistic'], suggested['statistic'])} {suggested['score']:.2f}). "
+            f"Step through the others on the left.")

@@ -59,6 +59,7 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     cell = _integer(query, "cell", notes)
     pos = _integer(query, "pos", notes)
     return {
+        "suggest": layer is None and cell is None,  # no cell in the link: show the example's best one
         "model": model,
         "layer": layer - 1 if layer is not None else 0,
         "cell": cell if cell is not None else 0,

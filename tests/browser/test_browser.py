@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import lstm_viz
+from lstm_viz import finder
 from ui import colour, glyphs, payload
 from ui.examples import EXAMPLES
 
@@ -12,6 +13,7 @@ from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
+FIRST_CELL = "?layer=1&cell=0"  # a link naming a cell gets no suggested one
 PASTED = 'He said, "no<b>t</b> yet."\n\tThe snow \u2603 fell;\n  and then   it stopped.\n'
 
 
@@ -45,14 +47,18 @@ def chart(page, title: str):
 def test_the_page_opens_on_war_and_peace_with_the_example_already_coloured(page, app_url, models):
     open_app(page, app_url)
     text = EXAMPLES["dialogue"].text
+    tr = models["warpeace"].trace(text)
+    best = finder.find_cells(tr, "quotes", top=1).iloc[0]
+    layer, cell = int(best["layer"]), int(best["cell"])
     assert spans(page).count() == len(text)
-    assert colours(page) == expected_colours(models["warpeace"].trace(text).cell[0, :, 0])
-    assert page.locator(f"{TEXT_VIEW} .legend .what").inner_text() == "Layer 1, cell 0: cell state tanh(c)"
+    assert colours(page) == expected_colours(tr.cell[layer, :, cell])
+    legend = page.locator(f"{TEXT_VIEW} .legend .what").inner_text()
+    assert legend == f"Layer {layer + 1}, cell {cell}: cell state tanh(c)"
     assert page.locator("[data-testid=stException]").count() == 0
 
 
 def test_pasted_text_gets_one_coloured_span_per_character_and_stays_plain_text(page, app_url, models):
-    open_app(page, app_url)
+    open_app(page, app_url, FIRST_CELL)
     set_text(page, PASTED)
     wait_view(page, key=payload.text_key("warpeace", PASTED))
     wait_idle(page)
@@ -68,7 +74,7 @@ def test_pasted_text_gets_one_coloured_span_per_character_and_stays_plain_text(p
 def test_hovering_a_character_shows_its_card_without_a_rerun(page, app_url, models):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
-    open_app(page, app_url)
+    open_app(page, app_url, FIRST_CELL)
     text = EXAMPLES["dialogue"].text
     tr = models["warpeace"].trace(text)
     before = len(sent)
@@ -111,7 +117,7 @@ def test_clicking_a_character_shows_its_top_five_in_the_next_character_panel(pag
 
 
 def test_changing_the_cell_changes_the_colours(page, app_url, models):
-    open_app(page, app_url)
+    open_app(page, app_url, FIRST_CELL)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     before = colours(page)
     page.get_by_role("button", name="Next cell").click()
@@ -124,7 +130,7 @@ def test_changing_the_cell_changes_the_colours(page, app_url, models):
 
 
 def test_clicking_a_bar_of_the_all_cells_chart_picks_that_cell(page, app_url, models):
-    open_app(page, app_url)
+    open_app(page, app_url, FIRST_CELL)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     cell = int(np.argmax(tr.cell[0, 0]))  # the tallest bar at position 0
     bar = chart(page, "Every cell's cell state tanh(c) at position 0").locator(".bars .point").nth(cell)
