@@ -116,7 +116,7 @@ function build(view, part) {
     if (newline) line = null;
     view.spans[t] = span;
   }
-  view.text.replaceChildren(frag, view.card.card);
+  view.text.replaceChildren(frag);
   view.chars = chars;
   view.unknown = unknown;
   view.alphabet = part.alphabet;
@@ -161,17 +161,14 @@ function showCard(view, span) {
     c.top[k].p.textContent = `${(100 * p).toFixed(1)}%`;
   }
   c.card.hidden = false;
-  const box = view.text;
-  const outer = box.getBoundingClientRect(), inner = span.getBoundingClientRect();
-  const spanTop = inner.top - outer.top + box.scrollTop, spanLeft = inner.left - outer.left + box.scrollLeft;
+  // The card lives outside the scrolling text, so it is never clipped by it; it opens below
+  // the character, or above it when there is no room below.
+  const root = view.root.getBoundingClientRect(), inner = span.getBoundingClientRect();
   const width = c.card.offsetWidth, height = c.card.offsetHeight;
-  const left = Math.max(0, Math.min(spanLeft, box.clientWidth - width - 4));
-  let top = spanTop + inner.height + 4;
-  if (top + height > box.scrollTop + box.clientHeight && spanTop - height - 4 >= box.scrollTop) {
-    top = spanTop - height - 4;
-  }
+  const left = Math.max(0, Math.min(inner.left - root.left, root.width - width - 4));
+  const below = inner.bottom - root.top + 4, above = inner.top - root.top - height - 4;
   c.card.style.left = `${left}px`;
-  c.card.style.top = `${top}px`;
+  c.card.style.top = `${below + height > root.height && above >= 0 ? above : below}px`;
   view.root.dataset.hover = String(t);
 }
 
@@ -182,7 +179,7 @@ function hideCard(view) {
 
 function init(root) {
   const view = { root, text: root.querySelector(".text"), card: makeCard(), key: null, spans: [] };
-  root.append(el("style", "", scaleRules()));
+  root.append(el("style", "", scaleRules()), view.card.card);
   view.text.addEventListener("mouseover", (e) => {
     const span = e.target.closest(".ch");
     if (span) showCard(view, span);
