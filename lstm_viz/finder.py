@@ -109,10 +109,10 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     new[:, 1:] = values[:, 1:] != values[:, :-1]  # first of a run of equal values in its row
     starts = np.flatnonzero(new)  # (G,) runs, in row-major order
     sizes = np.diff(starts, append=B * T)
-    ranked = np.repeat(starts % T + (sizes + 1) / 2, sizes).reshape(B, T)  # rank of each sorted value
-    ranks = np.empty((B, T), dtype=np.float64)
-    np.put_along_axis(ranks, order, ranked, axis=1)
-    return ranks
+    ranked = np.repeat(starts % T + (sizes + 1) / 2, sizes)  # (B*T,) rank of each sorted value
+    ranks = np.empty(B * T, dtype=np.float64)
+    ranks[(order + np.arange(0, B * T, T)[:, None]).ravel()] = ranked
+    return ranks.reshape(B, T)
 
 
 def centred_norms(x: np.ndarray) -> np.ndarray:
