@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,eval,sample,bench} ..."""
+"""Command line: python -m lstm_viz {train,eval,sample,bench,find,atlas} ..."""
 from __future__ import annotations
 
 import argparse

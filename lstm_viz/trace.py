@@ -53,7 +53,7 @@ class Trace:
         x = self.embedding[self.ids] if layer == 0 else self.hidden[layer - 1]  # (T, in)
         h_prev = np.concatenate([self.initial[0][layer][None], self.hidden[layer, :-1]])  # (T, H)
         pre = x @ w_ih[rows].T + h_prev @ w_hh[rows].T + b[rows]
-        return np.tanh(pre) if name == "candidate" else 1 / (1 + np.exp(-pre))
+        return np.tanh(pre) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * pre)  # sigmoid, overflow-free
 
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""
