@@ -116,9 +116,9 @@ shown = ordering.order_cells(order, variation, everything, custom)[:rows]
 if shown:
     start, stop = max(0, pos - HEATMAP_BEFORE), min(len(tr.text), pos + HEATMAP_AFTER)
     window = signals.signal(tr, signal, layer, shown, start, stop)
-    st.plotly_chart(charts.heatmap(window, shown, np.arange(start, stop), list(tr.text[start:stop]), signal_label),
-                    key="heatmap")
-    controls.row_picker(shown)
+    title = f"{signal_label} of {len(shown)} cells over positions {start} to {stop - 1}"
+    component.heatmap_view(payload.heatmap_part(window, shown, start, tr.text[start:stop], cell, pos, title),
+                           on_pick=controls.pick_from_heatmap)
 else:
     st.info("Type the cells to show, e.g. 47, 3, 210.")
 

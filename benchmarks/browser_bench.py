@@ -12,6 +12,7 @@ Targets: coloured text under 1.5 s after pasting 2,000 characters; a cell switch
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -65,11 +66,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5, help="cell switches per text size")
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    ap.add_argument("--threads", type=int, default=None,
+                    help="OMP_NUM_THREADS for the app (default: torch's own choice); 1 helps on a busy machine")
     a = ap.parse_args()
 
     rows = []
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    with app_server() as url, chromium() as browser:
+    env = {"OMP_NUM_THREADS": str(a.threads)} if a.threads else None
+    with app_server(env=env) as url, chromium() as browser:
         up = time.perf_counter() - t0
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         t1 = time.perf_counter()
@@ -94,6 +99,8 @@ def main() -> None:
                          statistics.median(switches)))
             rows.append((f"switch cell at {n:,} chars -> whole page redrawn (median of {a.repeats})",
                          statistics.median(reruns)))
+    print(f"load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
+          f"OMP_NUM_THREADS={a.threads or 'default'}")
     width = max(len(name) for name, _ in rows)
     for name, seconds in rows:
         print(f"{name:<{width}}  {seconds:6.3f} s")

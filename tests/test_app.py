@@ -58,9 +58,17 @@ def view(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
-def strip(at: AppTest) -> dict:
-    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_strip"]
+def component_data(at: AppTest, name: str) -> dict:
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == name]
     return json.loads(element.proto.json)
+
+
+def strip(at: AppTest) -> dict:
+    return component_data(at, "lstm_viz_strip")
+
+
+def heatmap(at: AppTest) -> dict:
+    return component_data(at, "lstm_viz_heatmap")
 
 
 def figure(at: AppTest, key: str) -> dict:
@@ -281,7 +289,7 @@ def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
     at = run(text=text, pos=0)
     assert view(at)["text"]["text"] == text
     assert "(&lt;)" in figure(at, "next_char")["layout"]["title"]["text"]
-    assert "<" not in "".join(figure(at, "heatmap")["layout"]["xaxis"]["ticktext"])
+    assert "".join(heatmap(at)["labels"]).startswith("<b>bold</b>\u2423&")  # drawn on a canvas as text
 
 
 def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
@@ -296,15 +304,23 @@ def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
     assert view(at)["cell"]["gate"] is False
 
 
-def test_the_heatmap_orders_cells_by_variation_and_a_row_can_be_picked(models):
-    at = run(FIRST_CELL)
+def test_the_heatmap_shows_the_most_variable_cells_around_the_selected_position(models):
+    at = run(FIRST_CELL, pos=100)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
-    rows = [int(y.split()[1]) for y in figure(at, "heatmap")["data"][0]["y"]]
-    spread = tr.cell[0].std(axis=0)
-    assert len(rows) == 32 and rows == np.argsort(-spread, kind="stable")[:32].tolist()
-    at.selectbox(key="heatmap_pick").set_value(rows[3])
+    data = heatmap(at)
+    rows = np.argsort(-tr.cell[0].std(axis=0), kind="stable")[:32].tolist()
+    assert data["cells"] == rows and data["chosen"] == 0 and data["selected"] == 100
+    assert data["start"] == 100 - 30 and len(data["labels"]) == 120
+    values = payload.unpack(data["values"], "<f4").reshape(32, 120)
+    np.testing.assert_array_equal(values, tr.cell[0, 70:190][:, rows].T)
+
+
+def test_the_heatmap_can_order_cells_by_strength_at_the_selected_position(models):
+    at = run(FIRST_CELL, pos=10)
+    at.selectbox(key="heatmap_order").set_value("strength")
     rerun(at)
-    assert at.number_input(key="cell").value == rows[3] and view(at)["cell"]["cell"] == rows[3]
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    assert heatmap(at)["cells"] == np.argsort(-np.abs(tr.cell[0, 10]), kind="stable")[:32].tolist()
 
 
 def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
@@ -313,7 +329,7 @@ def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
     rerun(at)
     at.text_input(key="heatmap_custom").set_value("5, 2 99999 x, 5")
     rerun(at)
-    assert [y for y in figure(at, "heatmap")["data"][0]["y"]] == ["cell 5", "cell 2"]
+    assert heatmap(at)["cells"] == [5, 2]
     (warning,) = at.warning
     assert "x" in warning.value and "99999" in warning.value
 

@@ -1,4 +1,4 @@
-"""Plotly figures: the next-character panel, all cells at one position, the cell heatmap.
+"""Plotly figures: the next-character panel and all cells at one position.
 
 Every character label passes through `plotly_label`, since plotly reads text as HTML.
 Figures are written as plain dicts and wrapped without plotly's validation, which would
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .colour import PLOTLY_SCALE, css
+from .colour import css
 from .glyphs import plotly_label
 
 GUESS, ACTUAL = "#4a6fd0", "#1a9e3a"
@@ -56,21 +56,3 @@ def cells_at(values: np.ndarray, pos: int, signal_label: str) -> go.Figure:
     return _figure([bars], f"Every cell's {signal_label} at position {pos}", 260, hovermode="x", bargap=0,
                    yaxis={"range": [-1.05, 1.05]},
                    xaxis={"title": {"text": "cell (click a bar to show it)", "font": {"size": 12}}})
-
-
-def heatmap(values: np.ndarray, cells: list[int], positions: np.ndarray, chars: list[str],
-            signal_label: str) -> go.Figure:
-    """Rows: `cells` in the order given; columns: `positions`, labelled by their characters.
-
-    Like `cells_at`, it does not depend on the chosen cell.
-    """
-    labels = [plotly_label(c) for c in chars]
-    cells_map = {"type": "heatmap", "z": values.T, "x": positions, "y": [f"cell {c}" for c in cells],
-                 "colorscale": PLOTLY_SCALE, "zmin": -1, "zmax": 1, "colorbar": {"thickness": 10},
-                 "customdata": [labels] * len(cells),
-                 "hovertemplate": "%{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>"}
-    return _figure([cells_map], f"{signal_label} of {len(cells)} cells over positions {positions[0]} to "
-                                f"{positions[-1]}", min(1400, 90 + 16 * len(cells)),
-                   yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
-                   xaxis={"tickvals": positions, "ticktext": labels, "tickangle": 0,
-                          "tickfont": {"family": "monospace", "size": 10}})

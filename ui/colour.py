@@ -1,10 +1,9 @@
-"""The diverging colour scale: red at -1, white at 0, blue at +1 (the same formula as the JS view)."""
+"""The diverging colour scale: red at -1, white at 0, blue at +1 (the same formula as the JS views)."""
 from __future__ import annotations
 
 import math
 
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
-PLOTLY_SCALE = [[0.0, "rgb(255,0,0)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(0,0,255)"]]  # for zmin -1, zmax 1
 
 
 def rgb(value: float) -> tuple[int, int, int]:

@@ -1,7 +1,8 @@
-"""The two in-page views, as st.components.v2 components (inline HTML, CSS and JS, no build).
+"""The in-page views, as st.components.v2 components (inline HTML, CSS and JS, no build).
 
-Both report a click on a character as the trigger "select" with its position; the caller's
-`on_select` callback reads it from st.session_state[key]["select"].
+The text and the strip report a click on a character as the trigger "select" with its
+position, the heatmap a click on a row as "pick" with {cell, position}; the caller's callback
+reads it from st.session_state[key].
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 ASSETS = Path(__file__).parent / "assets"
-TEXT_KEY, STRIP_KEY = "text_view", "strip_view"
+TEXT_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "strip_view", "heatmap_view"
 
 
 def _register(name: str, stem: str):
@@ -25,6 +26,7 @@ def _register(name: str, stem: str):
 
 _text_view = _register("lstm_viz_text", "text_view")
 _strip_view = _register("lstm_viz_strip", "strip")
+_heatmap_view = _register("lstm_viz_heatmap", "heatmap")
 
 
 def text_view(text_part: dict, cell_part: dict, on_select: Callable[[], None]) -> None:
@@ -35,6 +37,19 @@ def text_view(text_part: dict, cell_part: dict, on_select: Callable[[], None]) -
 def strip_view(strip_part: dict, on_select: Callable[[], None]) -> None:
     """The prediction strip; clicking a column calls `on_select`."""
     _strip_view(key=STRIP_KEY, data=strip_part, on_select_change=on_select)
+
+
+def heatmap_view(heatmap_part: dict, on_pick: Callable[[], None]) -> None:
+    """The cell heatmap, drawn on a canvas; clicking a row calls `on_pick`."""
+    _heatmap_view(key=HEATMAP_KEY, data=heatmap_part, on_pick_change=on_pick)
+
+
+def picked() -> tuple[int, int] | None:
+    """The (cell, position) a heatmap click sent in this rerun, if any."""
+    value = st.session_state.get(HEATMAP_KEY, {}).get("pick")
+    if isinstance(value, dict) and all(isinstance(value.get(k), int) for k in ("cell", "position")):
+        return value["cell"], value["position"]
+    return None
 
 
 def selected(key: str) -> int | None:

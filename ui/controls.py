@@ -90,11 +90,11 @@ def pick_bar(key: str) -> None:
         st.session_state["bar_picks"] = st.session_state.get("bar_picks", 0) + 1
 
 
-def pick_row() -> None:
-    """on_change callback of the heatmap's cell list."""
-    if st.session_state["heatmap_pick"] is not None:
-        st.session_state["cell"] = st.session_state["heatmap_pick"]
-        st.session_state["heatmap_pick"] = None
+def pick_from_heatmap() -> None:
+    """on_pick callback of the heatmap: the clicked row's cell and column's character."""
+    picked = component.picked()
+    if picked is not None:
+        st.session_state["cell"], st.session_state["pos"] = picked
 
 
 def heatmap_options(hidden: int) -> tuple[str, int, str]:
@@ -106,8 +106,3 @@ def heatmap_options(hidden: int) -> tuple[str, int, str]:
     custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
                               disabled=order != "custom")
     return order, int(rows), custom
-
-
-def row_picker(cells: list[int]) -> None:
-    st.selectbox("Show a cell from the heatmap", cells, key="heatmap_pick", index=None,
-                 format_func=lambda c: f"cell {c}", placeholder="pick a row...", on_change=pick_row)

@@ -1,4 +1,4 @@
-"""The data the two in-page views receive (coloured text, prediction strip), packed small.
+"""The data the in-page views receive (coloured text, prediction strip, heatmap), packed small.
 
 The coloured text's data comes in two parts, with arrays as base64. `text_part` depends only
 on (model, text): the characters, the alphabet and each position's top-5 next characters.
@@ -88,3 +88,11 @@ def strip_part(trace: Trace, values: np.ndarray, selected: int, before: int = 24
             "hit": guesses.index(nxt) if nxt > 0 and nxt in guesses else -1,
         })
     return {"cols": cols, "selected": selected}
+
+
+def heatmap_part(values: np.ndarray, cells: list[int], start: int, chars: str, chosen: int, selected: int,
+                 title: str) -> dict:
+    """The heatmap's rows (`cells`, in order) over the characters `chars` starting at `start`;
+    values is (len(chars), len(cells)) and travels row by row."""
+    return {"cells": list(cells), "start": start, "labels": [label(c) for c in chars],
+            "values": pack(values.T, "<f4"), "chosen": chosen, "selected": selected, "title": title}

@@ -160,3 +160,18 @@ def test_text_over_the_limit_is_refused_with_the_limit_and_the_box_keeps_it(page
     assert "10,000" in error.inner_text() and "10,001" in error.inner_text()
     assert page.get_by_label(TEXT_LABEL).input_value() == too_long
     assert page.locator(TEXT_VIEW).get_attribute("data-key") == key  # the last good text is still shown
+
+
+def test_clicking_a_heatmap_row_shows_that_cell_at_that_character(page, app_url, models):
+    open_app(page, app_url, FIRST_CELL)
+    heat = page.locator(".hm[data-cells]")
+    cells = [int(c) for c in heat.get_attribute("data-cells").split(",")]
+    canvas = heat.locator("canvas")
+    width = canvas.bounding_box()["width"]
+    columns = int(heat.get_attribute("data-columns"))  # characters 0 to columns - 1: position 0 is selected
+    row, column = 3, 40
+    canvas.click(position={"x": 62 + (column + 0.5) * (width - 62) / columns, "y": row * 14 + 7})  # 62 px of labels
+    wait_view(page, cell=str(cells[row]), selected=str(column))
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    assert colours(page) == expected_colours(tr.cell[0, :, cells[row]])
+    page.locator(f".hm[data-chosen='{cells[row]}']").wait_for(state="attached")

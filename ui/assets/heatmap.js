@@ -1,0 +1,106 @@
+// The cell heatmap on a canvas: rows are cells, columns are characters, coloured like the text.
+// Hovering shows a tooltip without a rerun; clicking a row sends {cell, position} as "pick".
+// Characters are drawn with fillText and set with textContent, never parsed as HTML.
+
+const ROW = 14, LABELS = 62, FOOT = 18, FONT = "11px ui-monospace, 'DejaVu Sans Mono', monospace";
+
+function decode(b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+// Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
+function rgb(v) {
+  if (Number.isNaN(v)) return "rgb(255, 255, 255)";
+  const x = Math.max(-1, Math.min(1, v));
+  const k = Math.floor(255 * (1 - Math.abs(x)) + 0.5);
+  return x < 0 ? `rgb(255, ${k}, ${k})` : `rgb(${k}, ${k}, 255)`;
+}
+
+function geometry(view) {
+  const d = view.data;
+  const width = view.canvas.clientWidth || 800;
+  const col = Math.max(1, (width - LABELS) / d.labels.length);
+  return { width, col, height: d.cells.length * ROW + FOOT };
+}
+
+function draw(view) {
+  const d = view.data, canvas = view.canvas;
+  const { width, col, height } = geometry(view);
+  const scale = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * scale);
+  canvas.height = Math.round(height * scale);
+  canvas.style.height = `${height}px`;
+  const g = canvas.getContext("2d");
+  g.setTransform(scale, 0, 0, scale, 0, 0);
+  g.clearRect(0, 0, width, height);
+  const n = d.labels.length;
+  for (let r = 0; r < d.cells.length; r++) {
+    for (let c = 0; c < n; c++) {
+      g.fillStyle = rgb(view.values[r * n + c]);
+      g.fillRect(LABELS + c * col, r * ROW, Math.ceil(col), ROW);
+    }
+  }
+  g.font = FONT;
+  g.fillStyle = "#333";
+  g.textBaseline = "middle";
+  g.textAlign = "right";
+  d.cells.forEach((cell, r) => g.fillText(`cell ${cell}`, LABELS - 4, r * ROW + ROW / 2));
+  g.textAlign = "center";
+  if (col >= 7) d.labels.forEach((label, c) => g.fillText(label, LABELS + (c + 0.5) * col, height - FOOT / 2));
+  g.strokeStyle = "#000";
+  g.lineWidth = 1.5;
+  const row = d.cells.indexOf(d.chosen);
+  if (row >= 0) g.strokeRect(LABELS + 0.75, row * ROW + 0.75, n * col - 1.5, ROW - 1.5);
+  const column = d.selected - d.start;
+  if (column >= 0 && column < n) g.strokeRect(LABELS + column * col + 0.75, 0.75, col - 1.5, d.cells.length * ROW - 1.5);
+}
+
+function at(view, event) {
+  const d = view.data;
+  const rect = view.canvas.getBoundingClientRect();
+  const { col } = geometry(view);
+  const x = event.clientX - rect.left - LABELS, y = event.clientY - rect.top;
+  const r = Math.floor(y / ROW), c = Math.floor(x / col);
+  if (x < 0 || r < 0 || r >= d.cells.length || c < 0 || c >= d.labels.length) return null;
+  return { r, c, x: event.clientX - rect.left, y };
+}
+
+function init(root) {
+  const view = { root, canvas: root.querySelector("canvas"), tip: root.querySelector(".tip") };
+  view.canvas.addEventListener("mousemove", (e) => {
+    const p = at(view, e);
+    if (!p) { view.tip.hidden = true; return; }
+    const d = view.data, n = d.labels.length;
+    view.tip.textContent = `cell ${d.cells[p.r]}, position ${d.start + p.c} (${d.labels[p.c]}): ` +
+      view.values[p.r * n + p.c].toFixed(3);
+    view.tip.hidden = false;
+    view.tip.style.left = `${Math.min(p.x + 12, view.canvas.clientWidth - view.tip.offsetWidth)}px`;
+    view.tip.style.top = `${p.y + view.canvas.offsetTop + 14}px`;
+  });
+  view.canvas.addEventListener("mouseleave", () => { view.tip.hidden = true; });
+  view.canvas.addEventListener("click", (e) => {
+    const p = at(view, e);
+    if (p) view.send("pick", { cell: view.data.cells[p.r], position: view.data.start + p.c });
+  });
+  new ResizeObserver(() => view.data && draw(view)).observe(view.canvas);
+  return view;
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".hm");
+  if (!root || !data) return;
+  const view = root.__view || (root.__view = init(root));
+  view.send = setTriggerValue;
+  view.data = data;
+  view.values = decode(data.values);
+  root.querySelector(".title").textContent = data.title;
+  draw(view);
+  Object.assign(root.dataset, {
+    cells: data.cells.join(","), chosen: String(data.chosen), start: String(data.start),
+    columns: String(data.labels.length),
+  });
+}
