@@ -12,7 +12,6 @@ import streamlit as st
 
 import lstm_viz
 from ui import cache, charts, component, controls, downloads, examples, ordering, payload, signals, state
-from ui.examples import EXAMPLES
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 
@@ -38,11 +37,8 @@ with st.sidebar:
     if model is not None:
         L, H = st.session_state["dims"] = (model.config.layers, model.config.hidden)
         controls.model_summary(model.card, L, H)
-        if st.session_state.pop("suggest", False) and st.session_state["example"] in EXAMPLES:
-            example = EXAMPLES[st.session_state["example"]]
-            suggested = {**cache.suggestion(name, example.text, example.feature), "model": name,
-                         "example": st.session_state["example"]}
-            st.session_state.update(layer=suggested["layer"], cell=suggested["cell"], suggested=suggested)
+        if st.session_state.pop("suggest", False):
+            state.suggest(st.session_state, name, cache.suggestion)
         fit_notes = state.fit_to_model(st.session_state, L, H)
     else:  # keep the pickers (and so their values) while another model is tried
         L, H = state.holding_dims(st.session_state)
@@ -81,13 +77,13 @@ if not text:
     st.stop()
 
 tr = cache.trace(name, text)
-part = payload.cell_part(tr, layer, cell, signal, pos)
-component.text_view(cache.text_part(name, text), part, on_select=partial(controls.select_from, component.TEXT_KEY))
+cell_signals = signals.cell_signals(tr, layer, cell)
+component.text_view(cache.text_part(name, text), payload.cell_part(cell_signals, layer, cell, signal, pos),
+                    on_select=partial(controls.select_from, component.TEXT_KEY))
 if tr.unknown.any():
     st.caption(f"{int(tr.unknown.sum())} characters are outside the model's alphabet (dotted boxes); "
                "the model reads them all as one unknown symbol.")
 
-values = signals.signal(tr, signal, layer, [cell])[:, 0]
 signal_label = signals.SIGNALS[signal]
 left, right = st.columns([1, 2])
 with left:
@@ -98,7 +94,7 @@ with left:
         st.caption("This is the last character: nothing came after it.")
 with right:
     st.markdown("**Predictions around the selected position**")
-    component.strip_view(payload.strip_part(tr, values, pos),
+    component.strip_view(payload.strip_part(tr, cell_signals[signal], pos),
                          on_select=partial(controls.select_from, component.STRIP_KEY))
 
 st.subheader(f"All cells of layer {layer + 1}")

@@ -10,8 +10,10 @@ from . import component
 from .examples import CUSTOM, EXAMPLES
 from .ordering import ORDERS
 from .signals import SIGNALS
+from .state import LIMIT
 
 EXAMPLE_LABELS = {**{k: e.label for k, e in EXAMPLES.items()}, CUSTOM: "Your own text"}
+TEXT_LABEL = f"Text (up to {LIMIT:,} characters; Ctrl+Enter applies)"
 
 
 def model_picker(models: list[str]) -> str:
@@ -65,8 +67,7 @@ def text_box() -> str:
     """The example picker and the text area; editing an example turns it into your own text."""
     st.selectbox("Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get,
                  on_change=_load_example)
-    return st.text_area("Text (up to 10,000 characters; Ctrl+Enter applies)", key="text", height=200,
-                        on_change=_text_edited)
+    return st.text_area(TEXT_LABEL, key="text", height=200, on_change=_text_edited)
 
 
 def select_from(key: str) -> None:

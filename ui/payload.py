@@ -15,7 +15,7 @@ import numpy as np
 from lstm_viz import Trace
 
 from .glyphs import label
-from .signals import CARD_SIGNALS, SIGNALS, cell_signals
+from .signals import CARD_SIGNALS, SIGNALS
 
 TOP = 5
 
@@ -57,9 +57,9 @@ def text_part(trace: Trace, model_name: str) -> dict:
     }
 
 
-def cell_part(trace: Trace, layer: int, cell: int, signal: str, selected: int) -> dict:
-    """The chosen cell's signals, which one colours the text, and the selected position."""
-    values = cell_signals(trace, layer, cell)
+def cell_part(values: dict[str, np.ndarray], layer: int, cell: int, signal: str, selected: int) -> dict:
+    """The chosen cell's signals (`signals.cell_signals`), which one colours the text, and the
+    selected position."""
     return {
         "layer": layer,
         "cell": cell,

@@ -70,6 +70,17 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     }, notes
 
 
+def suggest(state: MutableMapping, model: str, find) -> None:
+    """Show the current example's most telling cell, and remember why for `suggestion_note`.
+
+    find(model, text, feature) -> {"layer", "cell", "statistic", "score"} (cache.suggestion).
+    """
+    example = state["example"]
+    if example in EXAMPLES:
+        found = find(model, EXAMPLES[example].text, EXAMPLES[example].feature)
+        state.update(layer=found["layer"], cell=found["cell"], suggested={**found, "model": model, "example": example})
+
+
 def fit_to_model(state: MutableMapping, layers: int, hidden: int) -> list[str]:
     """Move layer and cell into the model's range; a note for each value that moved."""
     notes = []
