@@ -41,7 +41,7 @@ def gates(trace: Trace, names, layer: int, cells, start: int = 0, stop: int | No
     pre = x @ w_ih[rows].T + _times_previous_hidden(trace, layer, start, stop, w_hh[rows].T) + b[rows]
     out = {}
     for name, part in zip(names, np.split(pre, len(names), axis=1)):
-        out[name] = np.tanh(part) if name == "candidate" else 1 / (1 + np.exp(-part))
+        out[name] = np.tanh(part) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * part)  # overflow-free sigmoid
     return out
 
 
