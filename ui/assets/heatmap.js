@@ -55,7 +55,9 @@ function draw(view) {
   const row = d.cells.indexOf(d.chosen);
   if (row >= 0) g.strokeRect(LABELS + 0.75, row * ROW + 0.75, n * col - 1.5, ROW - 1.5);
   const column = d.selected - d.start;
-  if (column >= 0 && column < n) g.strokeRect(LABELS + column * col + 0.75, 0.75, col - 1.5, d.cells.length * ROW - 1.5);
+  if (column >= 0 && column < n) {
+    g.strokeRect(LABELS + column * col + 0.75, 0.75, col - 1.5, d.cells.length * ROW - 1.5);
+  }
 }
 
 function at(view, event) {
