@@ -29,7 +29,8 @@ DEFINITIONS = {
     "sign": "+1: the cell is higher inside the feature (or rises with the count); -1: the opposite",
     "strength": "2 * score - 1 for binary features, |Pearson r| for counts: 0 = unrelated, 1 = perfect; "
                 "best is the feature of highest strength",
-    "snippet": "[text, index of the activating character in text, tanh(c) there]",
+    "snippet": "[text, index of the activating character in text, tanh(c) there, "
+               "tanh(c) at every character of text x 100 as integers]",
 }
 
 
@@ -119,8 +120,13 @@ def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 3
     bottom = extremes(acts.values, snippets, width, lowest=True)
 
     def shots(positions, layer, cell):
-        return [[*snippet(acts.text, int(p), width, before), round(float(acts.values[layer, p, cell]), 3)]
-                for p in positions if p >= 0]
+        out = []
+        for p in positions[positions >= 0]:
+            context, at = snippet(acts.text, int(p), width, before)
+            around = acts.values[layer, p - at:p - at + len(context), cell]  # (width,)
+            out.append([context, at, round(float(acts.values[layer, p, cell]), 3),
+                        np.rint(around * 100).astype(int).tolist()])
+        return out
 
     cells = []
     for layer in range(L):

@@ -80,11 +80,13 @@ def test_snippets_show_where_a_cell_is_highest_and_lowest(built, planted):
     assert len(entry["top"]) == 3 and len(entry["bottom"]) == 3
     positions = []
     for kind, expect_inside in (("top", True), ("bottom", False)):
-        for text, at, value in entry[kind]:
+        for text, at, value, colours in entry[kind]:
             assert len(text) == 40 and 0 <= at < 40
             pos = planted.text.index(text) + at  # snippets are long enough to be unique here
             assert inside[pos] == expect_inside
             assert value == round(float(planted.values[0, pos, 1]), 3)
+            start = pos - at
+            assert colours == np.rint(planted.values[0, start:start + 40, 1] * 100).astype(int).tolist()
             positions.append(pos)
     values = planted.values[0, :, 1]
     assert entry["top"][0][2] == round(float(values.max()), 3)
