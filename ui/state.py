@@ -5,6 +5,7 @@ Layers are numbered from 1 in the URL and the page, from 0 in the session and th
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 
 from lstm_viz import normalise
@@ -30,6 +31,17 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~:$&])")  # what means something inside a line of st.markdown
+QUOTED = 40  # characters of a value from the link that a notice repeats
+
+
+def quoted(raw: str) -> str:
+    """A value from the link as a notice shows it: shortened, in quotes, every markdown character
+    escaped, so a shared link cannot put its own links or formatting on the page."""
+    shown = raw if len(raw) <= QUOTED else raw[:QUOTED] + "\u2026"
+    return MARKDOWN.sub(r"\\\1", repr(shown))
+
+
 def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
     raw = query.get(key)
     if raw is None:
@@ -37,7 +49,7 @@ def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        notes.append(f"Ignored {key}={raw!r} from the link: not a whole number.")
+        notes.append(f"Ignored {key}={quoted(raw)} from the link: not a whole number.")
         return None
 
 
@@ -46,15 +58,15 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     notes: list[str] = []
     model = query.get("model")
     if model is not None and model not in models:
-        notes.append(f"Ignored model={model!r} from the link: no such model (have {', '.join(models)}).")
+        notes.append(f"Ignored model={quoted(model)} from the link: no such model (have {', '.join(models)}).")
     model = model if model in models else default_model(models)
     example = query.get("example")
     if example is not None and example not in EXAMPLES:
-        notes.append(f"Ignored example={example!r} from the link: choose one of {', '.join(EXAMPLES)}.")
+        notes.append(f"Ignored example={quoted(example)} from the link: choose one of {', '.join(EXAMPLES)}.")
     example = example if example in EXAMPLES else default_example(model)
     signal = query.get("signal")
     if signal is not None and signal not in SIGNALS:
-        notes.append(f"Ignored signal={signal!r} from the link: choose one of {', '.join(SIGNALS)}.")
+        notes.append(f"Ignored signal={quoted(signal)} from the link: choose one of {', '.join(SIGNALS)}.")
     layer = _integer(query, "layer", notes)
     cell = _integer(query, "cell", notes)
     pos = _integer(query, "pos", notes)
