@@ -11,7 +11,8 @@ import numpy as np
 import streamlit as st
 
 import lstm_viz
-from ui import cache, charts, component, controls, downloads, examples, ordering, payload, signals, state
+from lstm_viz import atlas as atlas_file
+from ui import cache, charts, component, controls, downloads, examples, finder_view, ordering, payload, signals, state
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 
@@ -117,6 +118,33 @@ if shown:
                            on_pick=controls.pick_from_heatmap)
 else:
     st.info("Type the cells to show, e.g. 47, 3, 210.")
+
+st.subheader("Find cells")
+find = finder_view.query(len(tr.text), pos)
+if find["mode"] == "span":
+    if find["end"] <= find["start"]:
+        st.warning("The span's end must come after its start.")
+    else:
+        span_table, matches = cache.span_search(name, text, find["start"], find["end"], signal)
+        finder_view.ranked_table(span_table, ["layer", "cell", "score", "sign", "inside", "around"])
+        st.markdown("**Other places where the top five of these cells are on together**")
+        st.dataframe(matches.head(20), hide_index=True, width="stretch")
+elif find["mode"] == "regex" and not find["regex"]:
+    st.info("Type a regular expression to rank every cell by it.")
+else:
+    try:
+        ranked, hypothesis = cache.ranking(name, text, find["feature"], find["regex"], signal)
+    except ValueError as e:  # a bad regex, or a hypothesis that never changes on this text
+        st.warning(str(e))
+    else:
+        finder_view.ranked_table(ranked, ["layer", "cell", "score", "sign", "statistic"])
+        st.plotly_chart(finder_view.against(cell_signals[signal], hypothesis,
+                                            f"Layer {layer + 1}, cell {cell} ({signal_label}) against "
+                                            f"{find['feature'].replace('_', ' ')}", find["feature"]),
+                        key="find_chart")
+cell_atlas = cache.atlas(name)
+finder_view.atlas_entry(cell_atlas, atlas_file.cell_entry(cell_atlas, layer, cell) if cell_atlas else None,
+                        layer, cell)
 
 with st.sidebar:
     st.divider()

@@ -7,10 +7,12 @@ would pay for it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import lstm_viz
-from lstm_viz import finder
+from lstm_viz import atlas as atlas_file
+from lstm_viz import features, finder
 
 from . import payload, signals
 
@@ -43,3 +45,28 @@ def suggestion(name: str, text: str, feature: str) -> dict:
     best = finder.find_cells(trace(name, text), feature, top=1).iloc[0]
     return {"layer": int(best["layer"]), "cell": int(best["cell"]), "statistic": str(best["statistic"]),
             "score": float(best["score"])}
+
+
+@st.cache_data(max_entries=32, show_spinner="Ranking every cell...")
+def ranking(name: str, text: str, feature: str, regex: str | None, signal: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """(top cells table, the hypothesis (T,)) for a hypothesis or regex; ValueError for a bad regex."""
+    hypothesis = features.compute(feature, text, regex=regex)
+    return finder.find_cells(trace(name, text), hypothesis, signal=signal, top=20,
+                             kind=features.get(feature).kind), hypothesis
+
+
+@st.cache_data(max_entries=32, show_spinner="Searching for the pattern...")
+def span_search(name: str, text: str, start: int, end: int, signal: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cells on inside [start, end) and off around it, other places where those cells are on together)."""
+    tr = trace(name, text)
+    cells = finder.span_cells(tr, start, end, signal=signal, top=10)
+    return cells, finder.pattern_matches(tr, cells.head(5), signal=signal)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def atlas(name: str) -> dict | None:
+    """The model's cell atlas (pretrained/NAME/atlas.json), or None if it has none or it is unreadable."""
+    try:
+        return atlas_file.load_atlas(name)
+    except (ValueError, OSError):
+        return None

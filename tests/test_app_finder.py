@@ -1,0 +1,123 @@
+"""The "Find cells" section: ranked cells for a hypothesis, a regex or a span, and the atlas entry."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_viz
+from lstm_viz import finder
+from ui import finder_view
+from ui.examples import EXAMPLES
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def page(**session) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ranked(at: AppTest) -> pd.DataFrame:
+    return at.dataframe[0].value
+
+
+def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
+    at = page()
+    assert "Find cells" in [s.value for s in at.subheader]
+    assert at.selectbox(key="find_feature").value == "quotes"
+    text = lstm_viz.normalise(at.session_state["text"])
+    best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]
+    top = ranked(at).iloc[0]
+    assert (top["layer"], top["cell"]) == (best["layer"] + 1, best["cell"])  # layers are shown 1-based
+    assert top["statistic"] == "auc" and top["score"] == pytest.approx(best["score"])
+
+
+def test_another_hypothesis_ranks_again():
+    at = page(model="linux", text=EXAMPLES["c"].text)
+    at.selectbox(key="find_feature").set_value("bracket_depth").run()
+    assert not at.exception
+    assert ranked(at).iloc[0]["statistic"] == "pearson"
+    assert len(ranked(at)) == 20
+
+
+def test_a_bad_regex_gets_one_line_and_keeps_the_page():
+    at = page()
+    at.radio(key="find_mode").set_value("regex").run()
+    assert any("Type a regular expression" in i.value for i in at.info)
+    at.text_input(key="find_regex").set_value("(unclosed").run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "regular expression" in w.value]
+    assert "\n" not in warning and at.text_input(key="find_regex").value == "(unclosed"
+
+
+def test_a_regex_ranks_cells_by_its_matches():
+    at = page()
+    at.radio(key="find_mode").set_value("regex").run()
+    at.text_input(key="find_regex").set_value(r'"[^"]*"').run()
+    assert not at.exception and ranked(at).iloc[0]["score"] > 0.9
+
+
+def test_a_hypothesis_that_never_changes_is_explained():
+    at = page(text="no quotes in this line at all")
+    assert any("constant on this text" in w.value for w in at.warning)
+
+
+def test_a_marked_span_finds_cells_and_other_places():
+    text = lstm_viz.normalise(EXAMPLES["dialogue"].text)
+    start = text.index('"') + 1
+    at = page()
+    at.radio(key="find_mode").set_value("span").run()
+    at.number_input(key="find_start").set_value(start).run()
+    at.number_input(key="find_end").set_value(start + 8).run()
+    assert not at.exception
+    cells, matches = at.dataframe[0].value, at.dataframe[1].value
+    assert list(cells.columns[:4]) == ["layer", "cell", "score", "sign"] and len(cells) == 10
+    assert {"start", "end", "text"} <= set(matches.columns)
+
+
+def test_a_span_that_ends_before_it_starts_is_refused():
+    at = page()
+    at.radio(key="find_mode").set_value("span").run()
+    at.number_input(key="find_start").set_value(20).run()
+    at.number_input(key="find_end").set_value(5).run()
+    assert any("end must come after its start" in w.value for w in at.warning)
+
+
+def test_clicking_a_ranked_row_makes_it_the_chosen_cell(monkeypatch):
+    table = pd.DataFrame({"layer": [1, 0], "cell": [429, 7]})
+    state = {finder_view.TABLE_KEY: SimpleNamespace(selection=SimpleNamespace(rows=[1]))}
+    monkeypatch.setattr(finder_view, "st", SimpleNamespace(session_state=state))
+    finder_view.pick_row(table)
+    assert (state["layer"], state["cell"]) == (0, 7)
+
+
+def test_the_chosen_cell_shows_its_atlas_snippets_coloured():
+    at = page(layer=1, cell=429)
+    entry = lstm_viz.atlas.cell_entry(lstm_viz.atlas.load_atlas("warpeace"), 1, 429)
+    assert any("Layer 2, cell 429 in the atlas" in m.value for m in at.markdown)
+    snippets = sum(m.value.count('<div style="font-family:monospace') for m in at.markdown)
+    assert snippets == len(entry["top"]) + len(entry["bottom"])
+
+
+def test_snippets_are_escaped_and_coloured_per_character():
+    html = finder_view.snippet_html("<b>&", 1, [-100, 0, 100, 50])
+    assert "<b>" not in html and "&lt;" in html and "&amp;" in html
+    assert html.count("<span") == 4
+    assert "rgb(255, 0, 0)" in html and "rgb(0, 0, 255)" in html and "outline" in html
+
+
+def test_a_model_without_an_atlas_says_how_to_build_one(tmp_path, monkeypatch):
+    shutil.copytree(lstm_viz.checkpoint.resolve("warpeace"), tmp_path / "no-atlas",  # a new name: nothing cached
+                    ignore=shutil.ignore_patterns("atlas.json"))
+    monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
+    at = page()
+    assert any("no cell atlas" in i.value for i in at.info)

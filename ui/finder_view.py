@@ -1,0 +1,99 @@
+"""The "Find cells" section: rank every cell against a hypothesis, a regex or a marked span,
+and the chosen cell's entry in the model's atlas (its strongest snippets from held-out text)."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_viz import features
+
+from .colour import css
+from .glyphs import label
+
+MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
+HYPOTHESES = [name for name in features.FEATURES if name != "regex"]
+TABLE_KEY = "find_table"
+
+
+def query(length: int, pos: int) -> dict:
+    """Draw the finder's controls; what to rank by, as plain values."""
+    mode = st.radio("Find cells that follow", list(MODES), format_func=MODES.get, horizontal=True, key="find_mode")
+    if mode == "hypothesis":
+        feature = st.selectbox("Hypothesis", HYPOTHESES, key="find_feature",
+                               format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).description}")
+        return {"mode": mode, "feature": feature, "regex": None}
+    if mode == "regex":
+        pattern = st.text_input("Regular expression (characters inside any match count as on)", key="find_regex",
+                                placeholder=r'e.g. "[^"]*" or \bif\b')
+        return {"mode": mode, "feature": "regex", "regex": pattern}
+    left, right = st.columns(2)
+    start = left.number_input("Span start", 0, max(0, length - 1), value=min(pos, max(0, length - 1)), key="find_start")
+    end = right.number_input("Span end (exclusive)", 1, length, value=min(length, pos + 10), key="find_end")
+    return {"mode": mode, "start": int(start), "end": int(end)}
+
+
+def pick_row(table: pd.DataFrame) -> None:
+    """Callback of the ranked table: the clicked row becomes the chosen layer and cell."""
+    rows = st.session_state[TABLE_KEY].selection.rows
+    if rows:
+        row = table.iloc[rows[0]]
+        st.session_state["layer"], st.session_state["cell"] = int(row["layer"]), int(row["cell"])
+
+
+def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
+    """The ranked cells (layers shown 1-based, as in the sidebar); a click picks a cell."""
+    shown = table[columns].assign(layer=table["layer"] + 1)
+    st.dataframe(shown, hide_index=True, on_select=lambda: pick_row(table), selection_mode="single-row",
+                 key=TABLE_KEY, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    st.caption("Click a row to make that cell the chosen cell.")
+
+
+def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
+    """The chosen cell's values (T,) and the hypothesis (T,) over the text, on two y axes."""
+    x = list(range(len(values)))
+    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell", "line": {"color": "#3050c0"}},
+            {"type": "scatter", "mode": "lines", "x": x, "y": hypothesis.astype(float).tolist(), "yaxis": "y2",
+             "name": hypothesis_name, "line": {"color": "#e08020", "shape": "hv"}}]
+    layout = {"title": {"text": title, "font": {"size": 14}}, "height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+              "yaxis": {"range": [-1.05, 1.05], "title": "cell"},
+              "yaxis2": {"overlaying": "y", "side": "right", "title": hypothesis_name, "showgrid": False},
+              "xaxis": {"title": "position"}, "legend": {"orientation": "h", "y": -0.25}}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def shot_colours(shot: list) -> tuple[str, int, list[int]]:
+    """(text, index, colours x 100) of an atlas snippet; older atlases hold only the activating value."""
+    text, at, value, *colours = shot
+    return text, at, colours[0] if colours else [round(value * 100) if i == at else 0 for i in range(len(text))]
+
+
+def snippet_html(text: str, at: int, colours: list[int]) -> str:
+    """One atlas snippet as escaped HTML, each character on its colour; the activating one outlined."""
+    spans = []
+    for i, (ch, c) in enumerate(zip(text, colours)):
+        outline = "outline:2px solid #222;" if i == at else ""
+        shown = ch if ch == " " else label(ch)
+        spans.append(f'<span style="background:{css(c / 100)};{outline}">{html.escape(shown)}</span>')
+    return f'<div style="font-family:monospace;white-space:pre;margin:2px 0">{"".join(spans)}</div>'
+
+
+def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
+    """What the atlas says of one cell: statistics, best hypothesis and its strongest snippets."""
+    if atlas is None or entry is None:
+        st.info("This model has no cell atlas: build one with `python -m lstm_viz atlas --model NAME --corpus PATH`.")
+        return
+    where = f"{atlas['chars']:,} characters of held-out {atlas.get('corpus', {}).get('name', 'text')}"
+    st.markdown(f"**Layer {layer + 1}, cell {cell} in the atlas** ({where})")
+    if atlas.get("stale"):
+        st.warning("The atlas was built for other weights of this model: rebuild it with `python -m lstm_viz atlas`.")
+    best = entry.get("best")
+    best_text = (f"best hypothesis **{best['feature'].replace('_', ' ')}** ({best['statistic']} {best['score']:.3f}, "
+                 f"{'higher' if best['sign'] > 0 else 'lower'} inside)") if best else "no hypothesis fits"
+    st.markdown(f"variance {entry['variance']:.3f} · saturated {entry['saturation']:.0%} of the time · {best_text}")
+    for kind, heading in (("top", "Where it is highest"), ("bottom", "Where it is lowest")):
+        st.caption(heading)
+        st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
