@@ -43,17 +43,32 @@ class Trace:
         """(layers, characters, cells per layer)."""
         return self.cell.shape
 
-    def gate(self, name: str, layer: int) -> np.ndarray:
-        """(T, H) activations of one gate: input, forget, output (sigmoid) or candidate (tanh)."""
-        if name not in GATES:
-            raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+    def gates(self, names, layer: int, cells=None, start: int = 0, stop: int | None = None) -> dict:
+        """name -> (stop - start, k) activations of each gate in `names` for `cells` (all if None).
+
+        input, forget and output are sigmoids, candidate a tanh; all come out of one product
+        from the layer's input and h_{t-1}, computed only for the cells and steps asked for.
+        """
+        for name in names:
+            if name not in GATES:
+                raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
         w_ih, w_hh, b = self.weights[layer]
-        H = self.cell.shape[2]
-        rows = slice(GATES.index(name) * H, (GATES.index(name) + 1) * H)
-        x = self.embedding[self.ids] if layer == 0 else self.hidden[layer - 1]  # (T, in)
-        h_prev = np.concatenate([self.initial[0][layer][None], self.hidden[layer, :-1]])  # (T, H)
-        pre = x @ w_ih[rows].T + h_prev @ w_hh[rows].T + b[rows]
-        return np.tanh(pre) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * pre)  # sigmoid, overflow-free
+        L, T, H = self.cell.shape
+        stop = T if stop is None else stop
+        cells = np.arange(H) if cells is None else np.asarray(cells)
+        rows = np.concatenate([GATES.index(name) * H + cells for name in names])
+        x = self.embedding[self.ids[start:stop]] if layer == 0 else self.hidden[layer - 1, start:stop]  # (t, in)
+        h = self.hidden[layer]
+        w = w_hh[rows].T  # (H, k * len(names))
+        recurrent = h[start - 1:stop - 1] @ w if start > 0 else \
+            np.concatenate([self.initial[0][layer][None] @ w, h[:max(stop - 1, 0)] @ w])  # h_{t-1} @ W_hh
+        pre = x @ w_ih[rows].T + recurrent + b[rows]
+        return {name: np.tanh(part) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * part)  # sigmoid
+                for name, part in zip(names, np.split(pre, len(names), axis=1))}
+
+    def gate(self, name: str, layer: int, cells=None, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """(stop - start, k) activations of one gate: input, forget, output or candidate."""
+        return self.gates([name], layer, cells, start, stop)[name]
 
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""

@@ -396,17 +396,6 @@ def test_packed_arrays_come_back_unchanged():
     np.testing.assert_array_equal(payload.unpack(payload.pack(a, "<f4"), "<f4"), a)
 
 
-def test_one_cells_gates_match_the_librarys_whole_layer_gates(models):
-    tr = models["linux"].trace(EXAMPLES["c"].text)
-    cells = [3, tr.shape[2] - 1]
-    for layer in range(tr.shape[0]):
-        for gate in ("input", "forget", "candidate", "output"):
-            np.testing.assert_allclose(signals.gate(tr, gate, layer, cells, 10, 50),
-                                       tr.gate(gate, layer)[10:50][:, cells], atol=2e-6)
-            np.testing.assert_allclose(signals.gate(tr, gate, layer, cells, 0, 5), tr.gate(gate, layer)[:5][:, cells],
-                                       atol=2e-6)
-
-
 def test_strip_columns_mark_the_guess_that_was_right(models):
     text = "the the the the the"
     tr = models["warpeace"].trace(text)

@@ -82,6 +82,18 @@ def test_values_stay_in_their_ranges(tiny_model):
     np.testing.assert_allclose(np.exp(tr.log_probs).sum(1), 1, atol=1e-5)
 
 
+def test_gates_of_chosen_cells_and_steps_match_the_whole_layer(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    cells = [3, 23]
+    for layer in range(2):
+        for name in GATES:
+            whole = tr.gate(name, layer)
+            np.testing.assert_allclose(tr.gate(name, layer, cells, 10, 30), whole[10:30][:, cells], atol=2e-6)
+            np.testing.assert_allclose(tr.gate(name, layer, cells, 0, 5), whole[:5][:, cells], atol=2e-6)
+        both = tr.gates(["input", "output"], layer, cells)
+        np.testing.assert_allclose(both["output"], tr.gate("output", layer)[:, cells], atol=2e-6)
+
+
 def test_unknown_gate_name_is_refused(tiny_model):
     with pytest.raises(ValueError, match="unknown gate"):
         tiny_model.trace("ab").gate("forgot", 0)
