@@ -25,7 +25,8 @@ ODD = ("emoji \U0001f600\U0001f468\u200d\U0001f469\u200d\U0001f467 CJK \u4e2d\u6
        "\u0645\u0631\u062d\u0628\u0627 combining e\u0301 n\u0303 NUL \x00 controls \x01\x1b[31m\x7f\u200b\ufeff "
        "tab\tCRLF\r\nCR\rend\x00")
 INJECTIONS = ('<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n"><svg onload=alert(1)>\n'
-              "javascript:alert(1)\n&lt;b&gt; &amp; < lone\n[link](https://evil.example) **bold** :red[red]\n")
+              '<img src=x onerror="window.__pwned=1"><a href="javascript:alert(1)">click</a> javascript:alert(1)\n'
+              "&lt;b&gt; &amp; &#60; < lone\n[link](https://evil.example) **bold** :red[red] $x$\n")
 
 
 def run(query: dict | None = None) -> AppTest:
@@ -89,17 +90,17 @@ def test_garbage_in_every_field_of_a_link_gives_a_working_page_and_one_notice_pe
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 6
     for key in ("model", "layer", "cell", "signal", "example", "pos"):
-        assert sum(w.startswith(f"Ignored {key}=") for w in warnings) == 1
+        assert sum(w.startswith(f"Ignored `{key}=") for w in warnings) == 1
     assert view(at)["text"]["text"] == EXAMPLES["dialogue"].text
     assert set(at.query_params) == {"model", "layer", "cell", "signal", "pos", "example"}
 
 
-def test_a_value_from_a_link_cannot_put_links_or_formatting_into_its_notice():
-    at = run({"model": "[log in here](https://evil.example/login)", "example": "**bold** :red[x] <b>"})
-    for warning in at.warning:
-        # every markdown character from the link comes escaped, so it shows as typed
-        assert "](" not in warning.value and "**" not in warning.value and ":red[" not in warning.value
-        assert "\\[log in here\\]\\(https\\:" in warning.value or "\\*\\*bold\\*\\*" in warning.value
+def test_a_value_from_a_link_is_quoted_as_inline_code_so_it_cannot_add_links_or_formatting():
+    at = run({"model": "[log in](https://evil.example/login)", "example": "**bold** :red[x] <b>`"})
+    assert [w.value.split(" from the link")[0] for w in at.warning] == [
+        "Ignored `model='[log in](https://evil.example/login)'`",
+        "Ignored ``example='**bold** :red[x] <b>`'``",  # a fence longer than any backticks inside
+    ]
 
 
 def test_a_notice_repeats_only_the_start_of_a_very_long_value():
@@ -162,10 +163,9 @@ class Payload:
         return (open, (str(self.marker), "w"))
 
 
-@pytest.fixture(scope="module")
-def model_folders(tmp_path_factory):
-    """pretrained/ with the good War and Peace model beside four broken ones."""
-    root = tmp_path_factory.mktemp("pretrained")
+def make_model_folders(root: Path) -> Path:
+    """`root` as a pretrained/ folder: the good War and Peace model beside four broken ones. A file
+    root/pwned appears if anything ever unpickles the "pickled" one."""
     good = lstm_viz.checkpoint.resolve("warpeace")
     (root / "warpeace").symlink_to(good)
     card = json.loads((good / "card.json").read_text())
@@ -181,8 +181,13 @@ def model_folders(tmp_path_factory):
     folder("truncated", card, weights[: len(weights) // 2])
     folder("wrong-shape", {**card, "config": {**card["config"], "hidden": 256}}, weights)
     folder("card-mismatch", {**card, "config": {**card["config"], "layers": 3}}, weights)
-    pickled = folder("pickled", card, None)
-    (pickled / "model.pt").write_bytes(pickle.dumps(Payload(root / "pwned")))
+    (folder("pickled", card, None) / "model.pt").write_bytes(pickle.dumps(Payload(root / "pwned")))
+    return root
+
+
+@pytest.fixture(scope="module")
+def model_folders(tmp_path_factory):
+    root = make_model_folders(tmp_path_factory.mktemp("pretrained"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lstm_viz.checkpoint, "PRETRAINED", root)
         yield root

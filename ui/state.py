@@ -31,15 +31,15 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~:$&])")  # what means something inside a line of st.markdown
 QUOTED = 40  # characters of a value from the link that a notice repeats
 
 
-def quoted(raw: str) -> str:
-    """A value from the link as a notice shows it: shortened, in quotes, every markdown character
-    escaped, so a shared link cannot put its own links or formatting on the page."""
-    shown = raw if len(raw) <= QUOTED else raw[:QUOTED] + "\u2026"
-    return MARKDOWN.sub(r"\\\1", repr(shown))
+def quoted(key: str, raw: str) -> str:
+    """`key='value'` from the link as a notice shows it: shortened, and as inline code, so that a
+    shared link cannot put its own links (markdown, or bare URLs) or formatting on the page."""
+    shown = f"{key}={raw if len(raw) <= QUOTED else raw[:QUOTED] + chr(0x2026)!r}"
+    fence = "`" * (max(map(len, re.findall("`+", shown)), default=0) + 1)  # longer than any run inside
+    return f"{fence}{shown}{fence}"
 
 
 def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
@@ -49,7 +49,7 @@ def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        notes.append(f"Ignored {key}={quoted(raw)} from the link: not a whole number.")
+        notes.append(f"Ignored {quoted(key, raw)} from the link: not a whole number.")
         return None
 
 
@@ -58,15 +58,15 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     notes: list[str] = []
     model = query.get("model")
     if model is not None and model not in models:
-        notes.append(f"Ignored model={quoted(model)} from the link: no such model (have {', '.join(models)}).")
+        notes.append(f"Ignored {quoted('model', model)} from the link: no such model (have {', '.join(models)}).")
     model = model if model in models else default_model(models)
     example = query.get("example")
     if example is not None and example not in EXAMPLES:
-        notes.append(f"Ignored example={quoted(example)} from the link: choose one of {', '.join(EXAMPLES)}.")
+        notes.append(f"Ignored {quoted('example', example)} from the link: choose one of {', '.join(EXAMPLES)}.")
     example = example if example in EXAMPLES else default_example(model)
     signal = query.get("signal")
     if signal is not None and signal not in SIGNALS:
-        notes.append(f"Ignored signal={quoted(signal)} from the link: choose one of {', '.join(SIGNALS)}.")
+        notes.append(f"Ignored {quoted('signal', signal)} from the link: choose one of {', '.join(SIGNALS)}.")
     layer = _integer(query, "layer", notes)
     cell = _integer(query, "cell", notes)
     pos = _integer(query, "pos", notes)

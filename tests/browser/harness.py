@@ -62,6 +62,27 @@ def app_server(timeout: float = 60.0, env: dict | None = None):
             proc.wait()
 
 
+def server_pid(url: str) -> int:
+    """The process id of the `streamlit run` serving `url` (found in /proc by its port)."""
+    port = url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended while we looked
+            continue
+        if b"streamlit" in args and b"--server.port" in args and port.encode() in args:
+            return int(cmdline.parent.name)
+    raise LookupError(f"no streamlit process serves {url}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now, in MB, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
 @contextmanager
 def chromium():
     """A headless Debian Chromium driven by Playwright (Playwright's own browsers are not used)."""
