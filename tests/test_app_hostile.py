@@ -120,7 +120,8 @@ def test_one_character_is_traced_and_shown():
 def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(monkeypatch):
     traced = []
     real = lstm_viz.CharLSTM.trace
-    monkeypatch.setattr(lstm_viz.CharLSTM, "trace", lambda self, text: traced.append(len(text)) or real(self, text))
+    monkeypatch.setattr(lstm_viz.CharLSTM, "trace",
+                        lambda self, text, state=None: traced.append(len(text)) or real(self, text, state))
     at = run({"layer": "1", "cell": "0"})
     before = rss_mb()
     huge = ("All happy families are alike. " * 40_000)[:1_000_000]
@@ -150,6 +151,22 @@ def test_injected_markup_reaches_the_page_only_as_data_never_as_html():
     for element in at.markdown:
         if element.proto.allow_html:  # any HTML the app writes itself must not carry user text
             assert "<script>" not in element.value and "onerror=" not in element.value
+
+
+def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory(monkeypatch):
+    traced = []
+    real = lstm_viz.CharLSTM.trace
+    monkeypatch.setattr(lstm_viz.CharLSTM, "trace",
+                        lambda self, text, state=None: traced.append(text) or real(self, text, state))
+    at = run({"layer": "1", "cell": "0"})
+    first = "The first of many visitors."
+    for text in (first, "Another.", first):
+        paste(at, text)
+    assert traced.count(first) == 1  # kept while it is among the last 16
+    for i in range(16):
+        paste(at, f"Visitor number {i}.")
+    paste(at, first)
+    assert traced.count(first) == 2  # dropped after 16 other texts, so traced again
 
 
 # --- model folders ----------------------------------------------------------------------------

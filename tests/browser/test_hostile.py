@@ -12,14 +12,12 @@ import lstm_viz
 from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
 from ui import glyphs, payload, state
 
-from .harness import TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle, wait_view
+from .harness import (ICON_HOST, TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle,
+                      wait_view)
 
 pytestmark = pytest.mark.browser
 
 FIRST_CELL = "?layer=1&cell=0"
-# The page icon (a Material Symbol) is fetched from fonts.gstatic.com, which the test machine
-# cannot reach; that failed fetch is the only console error a normal visit makes.
-ICON_HOST = "https://fonts.gstatic.com/"
 INJECTED = "script, img, svg, iframe, object, embed, a[href^='javascript'], [onerror], [onload]"
 
 
