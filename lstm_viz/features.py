@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import regex as user_re  # users' patterns: re's syntax, plus a timeout on matching
 
 from .vocab import codepoints
 
 BINARY, COUNT = "binary", "count"
+REGEX_TIMEOUT_S = 1.0  # longest a user's regular expression may search one text
 
 
 @dataclass(frozen=True)
@@ -189,17 +191,28 @@ def sentence_end(text: str) -> np.ndarray:
 
 
 def user_regex(text: str, pattern: str) -> np.ndarray:
-    """Characters inside any match of `pattern` (multiline: ^ and $ match at every line)."""
-    return regex_mask(text, compile_regex(pattern))
+    """Characters inside any match of `pattern` (multiline: ^ and $ match at every line).
+
+    A pattern that backtracks for longer than REGEX_TIMEOUT_S is stopped with a ValueError, so
+    a visitor's `(a+)+$` cannot tie up the server.
+    """
+    compiled = compile_regex(pattern)
+    try:
+        spans = [m.span() for m in compiled.finditer(text, timeout=REGEX_TIMEOUT_S)]
+    except TimeoutError:
+        raise ValueError(f"regular expression {pattern!r} ran for over {REGEX_TIMEOUT_S:g} s on this text "
+                         "(too much backtracking); simplify it") from None
+    spans = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return spans_mask(spans[:, 0], spans[:, 1], len(text))
 
 
-def compile_regex(pattern: str) -> re.Pattern:
-    """`pattern` compiled with re.MULTILINE; a ValueError of one line if it is not a valid regex."""
+def compile_regex(pattern: str) -> user_re.Pattern:
+    """`pattern` compiled with MULTILINE; a ValueError of one line if it is not a valid regex."""
     if not pattern:
         raise ValueError("the regex feature needs a non-empty pattern")
     try:
-        return re.compile(pattern, re.MULTILINE)
-    except re.error as e:
+        return user_re.compile(pattern, user_re.MULTILINE | user_re.VERSION0)
+    except user_re.error as e:
         raise ValueError(f"bad regular expression {pattern!r}: {e}") from None
 
 

@@ -424,9 +424,10 @@ def test_cell_csv_has_one_row_per_character_with_the_cells_signals(models):
 
 
 def test_trace_npz_holds_every_cell_and_loads_without_pickle(models):
-    tr = models["warpeace"].trace("Anna Pavlovna")
+    tr = models["warpeace"].trace("Anna Pavlovna\x00")
     with np.load(io.BytesIO(downloads.trace_npz(tr)), allow_pickle=False) as npz:
-        assert str(npz["text"]) == "Anna Pavlovna"
+        assert "".join(map(chr, npz["text"])) == "Anna Pavlovna\x00"  # a trailing NUL survives
+        assert "".join(map(chr, npz["alphabet"])) == "".join(tr.vocab.chars)
         np.testing.assert_array_equal(npz["cell"], tr.cell)
         np.testing.assert_array_equal(npz["log_probs"], tr.log_probs)
 

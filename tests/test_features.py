@@ -141,6 +141,13 @@ def test_a_bad_regex_raises_one_clear_line():
     assert "\n" not in str(e.value)
 
 
+def test_a_regex_that_backtracks_forever_is_stopped(monkeypatch):
+    monkeypatch.setattr(F, "REGEX_TIMEOUT_S", 0.2)
+    with pytest.raises(ValueError, match=r"ran for over 0.2 s on this text \(too much backtracking\)") as e:
+        F.compute("regex", "a" * 40 + "!", regex=r"(a|aa)+$")  # exponentially many ways to fail
+    assert "\n" not in str(e.value)
+
+
 def test_the_regex_feature_needs_a_pattern():
     with pytest.raises(ValueError, match="needs a non-empty pattern"):
         F.compute("regex", "text")

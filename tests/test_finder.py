@@ -291,7 +291,7 @@ def test_find_with_a_regex(wired_folder, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--feature", "brackets"], "error: unknown feature 'brackets'; choose one of quotes"),
-    (["--regex", "a(b"], "error: bad regular expression 'a(b': missing ), unterminated subpattern"),
+    (["--regex", "a(b"], "error: bad regular expression 'a(b': missing ) at position 3"),
     (["--feature", "quotes", "--signal", "gate"], "error: unknown signal 'gate'"),
     (["--feature", "quotes", "--top", "0"], "error: --top must be at least 1"),
     ([], "error: give --feature"),

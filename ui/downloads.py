@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_viz import Trace
+from lstm_viz.vocab import codepoints
 
 from .signals import cell_signals
 
@@ -30,8 +31,12 @@ def cell_csv(trace: Trace, layer: int, cell: int) -> bytes:
 
 
 def trace_npz(trace: Trace) -> bytes:
-    """Every layer's tanh(c) and h (L, T, H), the log-probabilities (T, V), text and alphabet."""
+    """Every layer's tanh(c) and h (L, T, H), the log-probabilities (T, V), text and alphabet.
+
+    Text and alphabet are stored as code points (uint32): numpy's string type would drop
+    trailing NULs. Read them back with "".join(map(chr, npz["text"])).
+    """
     out = io.BytesIO()
-    np.savez(out, text=np.array(trace.text), alphabet=np.array(trace.vocab.chars), ids=trace.ids,
+    np.savez(out, text=codepoints(trace.text), alphabet=codepoints("".join(trace.vocab.chars)), ids=trace.ids,
                         unknown=trace.unknown, cell=trace.cell, hidden=trace.hidden, log_probs=trace.log_probs)
     return out.getvalue()
