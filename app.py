@@ -6,6 +6,7 @@ text comes first so that a cell switch repaints it before the charts below are r
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -16,7 +17,8 @@ from ui import cache, charts, component, controls, downloads, examples, finder_v
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 
-st.set_page_config(page_title="lstm-viz", page_icon=":material/format_color_text:", layout="wide")
+ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
+st.set_page_config(page_title="lstm-viz", page_icon=ICON, layout="wide")
 
 models = lstm_viz.available()
 if not models:

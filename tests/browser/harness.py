@@ -20,11 +20,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 READY = "[data-test-script-state=notRunning]"
 TEXT_VIEW = ".lv[data-chars]"  # the coloured text, once it has drawn its characters
 TEXT_LABEL = "Text (up to 10,000 characters; Ctrl+Enter applies)"
-# The page icon (a Material Symbol) is fetched from fonts.gstatic.com, which a machine offline
-# cannot reach; that failed fetch is the only console error a normal visit makes there.
-ICON_HOST = "https://fonts.gstatic.com/"
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

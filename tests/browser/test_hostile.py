@@ -12,7 +12,7 @@ import lstm_viz
 from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
 from ui import glyphs, payload, state
 
-from .harness import (ICON_HOST, TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle,
+from .harness import (TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle,
                       wait_view)
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def watched(page):
         dialog.dismiss()
 
     def on_console(message):
-        if message.type == "error" and not message.location.get("url", "").startswith(ICON_HOST):
+        if message.type == "error":
             page.errors.append(message.text)
 
     page.on("dialog", on_dialog)

@@ -15,7 +15,7 @@ import pytest
 import lstm_viz
 from ui import colour, payload
 
-from .harness import ICON_HOST, ROOT, TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
+from .harness import ROOT, TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -79,8 +79,7 @@ def watch(session: Session) -> None:
     """Record dialogs, console errors (but the unreachable page icon) and page errors as problems."""
     page = session.page
     page.on("dialog", lambda d: (session.problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("console", lambda m: m.type == "error" and not m.location.get("url", "").startswith(ICON_HOST)
-            and session.problems.append(f"console: {m.text}"))
+    page.on("console", lambda m: m.type == "error" and session.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: session.problems.append(f"page error: {e}"))
 
 
