@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,12 +14,11 @@ import pytest
 import lstm_viz
 from ui import colour, payload
 
-from .harness import ROOT, TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
+from .harness import TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
 SESSIONS, SWITCHES, CHARS = 8, 10, 400
-CORPUS = ROOT / "data" / "warpeace_input.txt"
 
 # Clicks "Next cell" and returns at once; window.__switch.ms is set, from the click, once the
 # coloured text has repainted the next cell (its data-cell changes at the end of a repaint).
@@ -44,11 +42,9 @@ COLOURS = "els => els.map(e => getComputedStyle(e).backgroundColor)"
 
 
 def session_text(i: int, chars: int) -> str:
-    """A different stretch of War and Peace for each session."""
-    with open(CORPUS, encoding="utf-8") as f:
-        f.seek(200_000 + 97_531 * i)
-        f.readline()  # start on a whole line
-        return f"Session {i}.\n" + f.read(chars)[: chars - len(f"Session {i}.\n")]
+    """A different War-and-Peace-like text for each session, sampled from the shipped model."""
+    head = f"Session {i}.\n"
+    return head + lstm_viz.load("warpeace").sample("\n", chars - len(head), temperature=0.8, seed=i)
 
 
 @dataclass
