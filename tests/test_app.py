@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import finder
-from ui import colour, downloads, glyphs, ordering, payload, signals, state
+from ui import colour, downloads, glyphs, ordering, payload, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]

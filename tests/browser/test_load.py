@@ -5,7 +5,6 @@ Prints the cell-switch latency under that load (benchmarks/load_test.py runs it 
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
