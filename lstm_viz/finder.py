@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from . import features as F
-from .trace import GATES
+from .trace import SIGNALS
 from .vocab import normalise
 
-SIGNALS = ("cell", "hidden") + GATES
 BLOCK_ELEMENTS = 1 << 18  # characters x cells ranked together: 2 MB float64 temporaries stay in cache
 
 
@@ -42,13 +41,9 @@ def check_signal(signal: str) -> str:
     return signal
 
 
-def signal_of(trace, signal: str) -> np.ndarray:
-    """(L, T, H) values of `signal` ("cell", "hidden" or a gate name) in one Trace."""
-    if check_signal(signal) == "cell":
-        return trace.cell
-    if signal == "hidden":
-        return trace.hidden
-    return np.stack([trace.gate(signal, layer) for layer in range(trace.shape[0])]).astype(np.float32)
+def all_layers(trace, signal: str) -> np.ndarray:
+    """(L, T, H) values of `signal` in one Trace, through `Trace.signal`."""
+    return np.stack([trace.signal(signal, layer) for layer in range(trace.shape[0])])
 
 
 def activations(source, signal: str = "cell") -> Activations:
@@ -60,12 +55,12 @@ def activations(source, signal: str = "cell") -> Activations:
             raise ValueError(f"these activations hold {source.signal!r}, not {signal!r}")
         return source
     if hasattr(source, "cell"):
-        return Activations(source.text, signal_of(source, signal), signal)
+        return Activations(source.text, all_layers(source, signal), signal)
     texts, parts = [], []
     for piece in source:
         piece = piece[1] if isinstance(piece, tuple) else piece
         texts.append(piece.text)
-        parts.append(signal_of(piece, signal))
+        parts.append(all_layers(piece, signal))
     if not parts:
         raise ValueError("no traces given")
     return Activations("".join(texts), np.concatenate(parts, axis=1), signal)
@@ -78,7 +73,7 @@ def trace_activations(model, text: str, signal: str = "cell", chunk: int = 10_00
     text = normalise(text)
     values = np.empty((model.config.layers, len(text), model.config.hidden), dtype=np.float32)  # (L, T, H)
     for start, piece in model.trace_chunks(text, chunk):
-        values[:, start:start + len(piece.text)] = signal_of(piece, signal)
+        values[:, start:start + len(piece.text)] = all_layers(piece, signal)
     return Activations(text, values, signal)
 
 

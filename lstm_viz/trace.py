@@ -17,6 +17,7 @@ import torch
 from .vocab import Vocab, normalise
 
 GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
+SIGNALS = ("cell", "hidden") + GATES  # what `Trace.signal` gives: tanh(c_t), h_t and the gates
 
 
 @dataclass
@@ -70,15 +71,33 @@ class Trace:
         """(stop - start, k) activations of one gate: input, forget, output or candidate."""
         return self.gates([name], layer, cells, start, stop)[name]
 
+    def signal(self, name: str, layer: int, cells=None, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """(stop - start, k) float32 values of one signal (see SIGNALS) for `cells` (all if None).
+
+        The one accessor the finder, the app and the analyses read activations through.
+        """
+        if name not in SIGNALS:
+            raise ValueError(f"unknown signal {name!r}; choose one of {', '.join(SIGNALS)}")
+        if name in GATES:
+            return self.gate(name, layer, cells, start, stop).astype(np.float32, copy=False)
+        values = (self.cell if name == "cell" else self.hidden)[layer, start:stop]  # (t, H)
+        return values if cells is None else values[:, np.asarray(cells)]
+
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""
         return np.exp(self.log_probs[t].astype(np.float64))
 
     def top_k(self, t: int, k: int = 5) -> list[tuple[str, float]]:
         """The k likeliest next characters after position t, with their probabilities."""
-        p = self.probs(t)
-        best = np.argsort(-p, kind="stable")[:k]
-        return [(self.vocab.symbol(int(i)), float(p[i])) for i in best]
+        ids, probs = self.top_k_ids(k, t, t + 1)
+        return [(self.vocab.symbol(int(i)), float(p)) for i, p in zip(ids[0], probs[0])]
+
+    def top_k_ids(self, k: int = 5, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(n, k) ids and (n, k) float64 probabilities of the k likeliest next characters at every
+        position in [start, stop), likeliest first (ties by id), for many positions at once."""
+        log_probs = self.log_probs[start:stop]  # (n, V)
+        ids = np.argsort(-log_probs, axis=1, kind="stable")[:, :k]
+        return ids, np.exp(np.take_along_axis(log_probs, ids, axis=1).astype(np.float64))
 
     @property
     def loss_per_char(self) -> np.ndarray:

@@ -159,3 +159,29 @@ def test_sampling_is_reproducible_for_a_seed(tiny_model):
     assert a == tiny_model.sample("the ", 50, temperature=1.0, seed=3)
     assert a != tiny_model.sample("the ", 50, temperature=1.0, seed=4)
     assert len(a) == 50 and "\ufffd" not in a
+
+
+def test_signal_gives_cell_hidden_and_every_gate_for_chosen_cells_and_steps(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    cells = [2, 0]
+    np.testing.assert_array_equal(tr.signal("cell", 1, cells, 2, 7), tr.cell[1, 2:7][:, cells])
+    np.testing.assert_array_equal(tr.signal("hidden", 0), tr.hidden[0])
+    for gate in GATES:
+        got = tr.signal(gate, 1, cells, 2, 7)
+        assert got.dtype == np.float32 and got.shape == (5, 2)
+        np.testing.assert_allclose(got, tr.gate(gate, 1, cells, 2, 7), atol=1e-7)
+
+
+def test_signal_refuses_an_unknown_name(tiny_model):
+    with pytest.raises(ValueError, match="unknown signal 'cells'"):
+        tiny_model.trace("ab").signal("cells", 0)
+
+
+def test_top_k_ids_ranks_every_position_at_once_as_top_k_does(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    ids, probs = tr.top_k_ids(3)
+    assert ids.shape == probs.shape == (len(TEXT), 3)
+    for t in range(len(TEXT)):
+        assert [(tiny_model.vocab.symbol(int(i)), float(p)) for i, p in zip(ids[t], probs[t])] == tr.top_k(t, 3)
+    ids_part, _ = tr.top_k_ids(3, 4, 9)
+    np.testing.assert_array_equal(ids_part, ids[4:9])
