@@ -18,8 +18,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
-from lstm_viz import finder
-from ui import colour, downloads, glyphs, ordering, payload, state
+from lstm_viz import colour, finder, glyphs
+from ui import downloads, ordering, payload, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]

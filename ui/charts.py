@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .colour import css
-from .glyphs import plotly_label
+from lstm_viz.colour import css
+from lstm_viz.glyphs import plotly_label
 
 GUESS, ACTUAL = "#4a6fd0", "#1a9e3a"
 

@@ -11,8 +11,8 @@ import streamlit as st
 
 from lstm_viz import features
 
-from .colour import css
-from .glyphs import label
+from lstm_viz.colour import css
+from lstm_viz.glyphs import label
 
 MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
 HYPOTHESES = [name for name in features.FEATURES if name != "regex"]

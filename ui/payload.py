@@ -14,7 +14,7 @@ import numpy as np
 
 from lstm_viz import Trace
 
-from .glyphs import label
+from lstm_viz.glyphs import label
 from .signals import CARD_SIGNALS, SIGNALS
 
 TOP = 5

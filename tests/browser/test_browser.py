@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from lstm_viz import finder
-from ui import colour, glyphs, payload
+from lstm_viz import colour, finder, glyphs
+from ui import payload
 from ui.examples import EXAMPLES
 
 from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view

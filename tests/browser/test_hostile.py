@@ -10,7 +10,8 @@ import pytest
 
 import lstm_viz
 from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
-from ui import glyphs, payload, state
+from lstm_viz import glyphs
+from ui import payload, state
 
 from .harness import (TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle,
                       wait_view)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from ui import colour, payload
+from lstm_viz import colour
+from ui import payload
 
 from .harness import TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
 

@@ -1,4 +1,4 @@
-"""The diverging colour scale: red at -1, white at 0, blue at +1 (the same formula as the JS views)."""
+"""The diverging colour scale: red at -1, white at 0, blue at +1 (the browser views get it from here)."""
 from __future__ import annotations
 
 import math
