@@ -252,6 +252,23 @@ def test_bad_values_in_a_url_are_ignored_with_one_line_each(models):
     assert at.selectbox(key="model").value == "warpeace" and view(at)["cell"]["layer"] == 0
 
 
+def test_notes_about_a_link_stay_through_reruns_until_a_choice_changes():
+    at = run({"model": "nope", "cell": "4"})
+    for _ in range(2):  # the browser's own reruns, with nothing changed
+        assert [w.value for w in at.warning if "model='nope'" in w.value]
+        rerun(at)
+    at.number_input(key="cell").set_value(5)
+    rerun(at)
+    assert not at.warning
+
+
+def test_every_session_key_has_one_declared_default():
+    at = run()
+    events = ("text_view", "strip_view", "heatmap_view", "cells_at_", "prev_cell", "next_cell")  # clicks, not state
+    undeclared = {k for k in at.session_state.keys() if not k.startswith(events)}
+    assert undeclared <= set(state.DEFAULTS), undeclared - set(state.DEFAULTS)
+
+
 def test_the_selected_position_drives_the_next_character_panel_and_the_strip(models):
     at = run(pos=12)
     text = EXAMPLES["dialogue"].text

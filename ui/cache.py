@@ -14,7 +14,7 @@ import lstm_viz
 from lstm_viz import atlas as atlas_file
 from lstm_viz import features, finder
 
-from . import payload, signals
+from . import payload
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
@@ -35,8 +35,7 @@ def text_part(name: str, text: str) -> dict:
 @st.cache_data(max_entries=64, show_spinner="Measuring how much each cell varies...")
 def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
     """(H,) standard deviation of each cell's signal over the whole text."""
-    tr = trace(name, text)
-    return signals.signal(tr, signal, layer, np.arange(tr.shape[2])).std(axis=0)
+    return trace(name, text).signal(signal, layer).std(axis=0)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

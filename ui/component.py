@@ -6,21 +6,30 @@ reads it from st.session_state[key].
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
+from lstm_viz import colour, glyphs
+
+from .payload import TOP
+
 ASSETS = Path(__file__).parent / "assets"
 TEXT_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "strip_view", "heatmap_view"
+SHARED = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}  # constants every view's script gets
 
 
 def _register(name: str, stem: str):
+    """A view from ui/assets/STEM.{html,css,js}; its script starts with SHARED and common.js."""
+    script = (f"const SHARED = {json.dumps(SHARED)};\n" + (ASSETS / "common.js").read_text(encoding="utf-8")
+              + (ASSETS / f"{stem}.js").read_text(encoding="utf-8"))
     return st.components.v2.component(
         name,
         html=(ASSETS / f"{stem}.html").read_text(encoding="utf-8"),
         css=(ASSETS / f"{stem}.css").read_text(encoding="utf-8"),
-        js=(ASSETS / f"{stem}.js").read_text(encoding="utf-8"),
+        js=script,
     )
 
 

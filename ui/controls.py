@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import component
+from . import component, state
 from .examples import CUSTOM, EXAMPLES
 from .ordering import ORDERS
 from .signals import SIGNALS
@@ -28,7 +28,11 @@ def model_summary(card: dict, layers: int, hidden: int) -> None:
 
 
 def _step_cell(delta: int, hidden: int) -> None:
-    st.session_state["cell"] = (st.session_state["cell"] + delta) % hidden
+    state.move_cell(st.session_state, (st.session_state["cell"] + delta) % hidden)
+
+
+def _cell_typed() -> None:
+    state.move_cell(st.session_state, st.session_state["cell"])
 
 
 def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, int, str]:
@@ -39,7 +43,7 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
     layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}",
                          disabled=disabled)
     cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell",
-                           disabled=disabled)
+                           on_change=_cell_typed, disabled=disabled)
     back, forward = st.columns(2)
     back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch",
                 disabled=disabled)
@@ -52,9 +56,8 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
 def _load_example() -> None:
     example = st.session_state["example"]
     if example in EXAMPLES:
-        st.session_state["text"] = EXAMPLES[example].text
-        st.session_state["pos"] = 0
-        st.session_state["suggest"] = True
+        st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True,
+                                find_feature=EXAMPLES[example].feature)
 
 
 def _text_edited() -> None:
@@ -80,30 +83,38 @@ def select_from(key: str) -> None:
 def bars_key(layer: int, signal: str) -> str:
     """Key of the all-cells bar chart. It changes after each pick, so the chart comes back with
     nothing selected and the same bar can be picked again; other cell switches keep it."""
-    return f"cells_at_{layer}_{signal}_{st.session_state.get('bar_picks', 0)}"
+    return f"cells_at_{layer}_{signal}_{st.session_state['bar_picks']}"
 
 
 def pick_bar(key: str) -> None:
     """on_select callback of the all-cells bar chart: the clicked bar becomes the chosen cell."""
     points = st.session_state[key]["selection"]["points"]
     if points:
-        st.session_state["cell"] = int(points[0]["x"])
-        st.session_state["bar_picks"] = st.session_state.get("bar_picks", 0) + 1
+        state.move_cell(st.session_state, int(points[0]["x"]))
+        st.session_state["bar_picks"] += 1
 
 
 def pick_from_heatmap() -> None:
     """on_pick callback of the heatmap: the clicked row's cell and column's character."""
     picked = component.picked()
     if picked is not None:
-        st.session_state["cell"], st.session_state["pos"] = picked
+        cell, st.session_state["pos"] = picked
+        state.move_cell(st.session_state, cell)
 
 
 def heatmap_options(hidden: int) -> tuple[str, int, str]:
     """Row order, how many rows, and the typed list for the custom order."""
     left, middle, right = st.columns([2, 1, 2])
     order = left.selectbox("Order cells", list(ORDERS), key="heatmap_order", format_func=ORDERS.get)
-    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, value=min(32, hidden), step=8,
-                               key="heatmap_rows")
+    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, step=8, key="heatmap_rows")
     custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
                               disabled=order != "custom")
     return order, int(rows), custom
+
+
+PANELS = ("All cells", "Find cells")  # tabs below the text; only the open one runs
+
+
+def panels() -> tuple:
+    """The tabs below the text, lazily run: draw into a tab only when its `.open` is true."""
+    return st.tabs(list(PANELS), key="panel", on_change="rerun")

@@ -13,11 +13,11 @@ import hashlib
 import numpy as np
 
 from lstm_viz import Trace
-
 from lstm_viz.glyphs import label
+
 from .signals import CARD_SIGNALS, SIGNALS
 
-TOP = 5
+TOP = 5  # next-character guesses shown for each position (the views get it from here)
 
 
 def pack(array: np.ndarray, dtype: str) -> str:
@@ -35,16 +35,9 @@ def text_key(model_name: str, text: str) -> str:
     return hashlib.sha1(f"{model_name}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def top_predictions(log_probs: np.ndarray, k: int = TOP) -> tuple[np.ndarray, np.ndarray]:
-    """(T, k) ids and probabilities of the k likeliest next characters, ordered as `Trace.top_k`."""
-    ids = np.argsort(-log_probs, axis=1, kind="stable")[:, :k]
-    probs = np.exp(np.take_along_axis(log_probs, ids, axis=1).astype(np.float64))
-    return ids, probs
-
-
 def text_part(trace: Trace, model_name: str) -> dict:
     """Everything the view needs that does not depend on the chosen cell."""
-    ids, probs = top_predictions(trace.log_probs)
+    ids, probs = trace.top_k_ids(TOP)
     vocab = trace.vocab
     return {
         "key": text_key(model_name, trace.text),
@@ -52,7 +45,7 @@ def text_part(trace: Trace, model_name: str) -> dict:
         "length": len(trace.ids),
         "alphabet": [vocab.symbol(i) for i in range(len(vocab))],
         "unknown": np.flatnonzero(trace.unknown).tolist(),
-        "top_ids": pack(ids, "<u2"),  # (T * 5,) row-major
+        "top_ids": pack(ids, "<u2"),  # (T * TOP,) row-major
         "top_probs": pack(probs, "<f4"),
     }
 
@@ -73,9 +66,9 @@ def cell_part(values: dict[str, np.ndarray], layer: int, cell: int, signal: str,
 
 def strip_part(trace: Trace, values: np.ndarray, selected: int, before: int = 24, after: int = 48) -> dict:
     """Columns of the prediction strip around `selected`: the character, the chosen cell's
-    value there, the top-5 guesses for the character after it, and which guess was right."""
+    value there, the top guesses for the character after it, and which guess was right."""
     start, stop = max(0, selected - before), min(len(trace.ids), selected + after + 1)
-    ids, probs = top_predictions(trace.log_probs[start:stop])
+    ids, probs = trace.top_k_ids(TOP, start, stop)
     cols = []
     for t in range(start, stop):
         nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1

@@ -3,46 +3,19 @@
 // a click sends the position back as the "select" trigger. User text is only ever set
 // with textContent.
 
-const NAMES = { " ": "\u2423", "\n": "\u21b5", "\t": "\u21e5", "\r": "\u240d" };
 const CARD_ROWS = [
   ["cell", "tanh(c)"], ["hidden", "h"], ["input", "input gate"], ["forget", "forget gate"],
   ["output", "output gate"],
 ];
 
-function label(c) {
-  if (c in NAMES) return NAMES[c];
-  const code = c.codePointAt(0);
-  if (code < 32 || code === 127) return "U+" + code.toString(16).toUpperCase().padStart(4, "0");
-  return c;
-}
-
-function decode(b64, Type) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Type(bytes.buffer);
-}
-
-// Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
-function level(v) {
-  if (Number.isNaN(v)) return [1, 255];
-  const x = Math.max(-1, Math.min(1, v));
-  return [x < 0 ? -1 : 1, Math.floor(255 * (1 - Math.abs(x)) + 0.5)];
-}
-
-function rgb(v) {
-  const [sign, k] = level(v);
-  return sign < 0 ? [255, k, k] : [k, k, 255];
-}
-
 // The scale has 511 colours, one class each ("n<k>" below zero, "p<k>" from zero up), so a
 // repaint only swaps class names; dark ones get white text.
 function scaleRules() {
   const rules = [];
-  for (let k = 0; k < 256; k++) {
-    for (const [name, [r, g, b]] of [[`n${k}`, [255, k, k]], [`p${k}`, [k, k, 255]]]) {
-      const text = 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "color: #fff;" : "";
-      rules.push(`.ch.${name} { background-color: rgb(${r}, ${g}, ${b}); ${text} }`);
+  for (let k = 0; k <= SCALE.levels; k++) {
+    for (const [name, sign] of [[`n${k}`, -1], [`p${k}`, 1]]) {
+      const colour = levelRgb(sign, k);
+      rules.push(`.ch.${name} { background-color: rgb(${colour.join(", ")}); ${dark(colour) ? "color: #fff;" : ""} }`);
     }
   }
   return rules.join("\n");
@@ -51,13 +24,6 @@ function scaleRules() {
 function tone(v) {
   const [sign, k] = level(v);
   return (sign < 0 ? "n" : "p") + k;
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function makeCard() {
@@ -80,7 +46,7 @@ function makeCard() {
   }
   const list = el("ol");
   const top = [];
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < TOP; k++) {
     const li = el("li");
     const sym = el("span", "sym"), pbar = el("span", "pbar"), fill = el("i"), p = el("span", "p");
     pbar.append(fill);
@@ -108,7 +74,7 @@ function build(view, part) {
       lines++;
     }
     const newline = chars[t] === "\n";
-    const span = el("span", "", newline ? NAMES["\n"] : chars[t]);
+    const span = el("span", "", newline ? GLYPHS["\n"] : chars[t]);
     span._t = t;
     view.base[t] = "ch" + (newline ? " nl" : "") + (unknown.has(t) ? " unk" : "");
     span.className = view.base[t];
@@ -148,14 +114,13 @@ function showCard(view, span) {
   c.note.textContent = view.unknown.has(t) ? "not in the model's alphabet" : "";
   for (const [name] of CARD_ROWS) {
     const v = view.values[name][t];
-    const [r, g, b] = rgb(v);
     const row = c.rows[name];
-    row.sw.style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
+    row.sw.style.backgroundColor = css(v);
     row.value.textContent = v.toFixed(3);
     row.tr.classList.toggle("on", name === view.signal);
   }
-  for (let k = 0; k < 5; k++) {
-    const id = view.topIds[t * 5 + k], p = view.topProbs[t * 5 + k];
+  for (let k = 0; k < TOP; k++) {
+    const id = view.topIds[t * TOP + k], p = view.topProbs[t * TOP + k];
     c.top[k].sym.textContent = label(view.alphabet[id]);
     c.top[k].fill.style.width = `${(100 * p).toFixed(1)}%`;
     c.top[k].p.textContent = `${(100 * p).toFixed(1)}%`;
