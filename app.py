@@ -104,10 +104,11 @@ def text(picked: Picked) -> Shown | None:
         return None
     tr = cache.trace(picked.name, typed)
     shown = Shown(picked.name, tr, picked.layer, picked.cell, picked.signal, pos)
-    component.text_view(cache.text_part(picked.name, typed),
-                        payload.cell_part(signals.cell_signals(tr, shown.layer, shown.cell), shown.layer,
-                                          shown.cell, shown.signal, pos),
-                        on_select=partial(controls.select_from, component.TEXT_KEY))
+    layer_part = cache.layer_part(picked.name, typed, shown.layer, shown.signal)
+    component.text_view(layer_part,
+                        payload.view_part(payload.layer_key(picked.name, tr.text, shown.layer, shown.signal), signals.cell_signals(tr, shown.layer, shown.cell), shown.layer,
+                                          shown.cell, session["jump"], shown.signal, pos),
+                        on_select=partial(controls.select_from, component.TEXT_KEY), on_cell=controls.cell_from_view)
     if tr.unknown.any():
         st.caption(f"{int(tr.unknown.sum())} characters are outside the model's alphabet (dotted boxes); "
                    "the model reads them all as one unknown symbol.")

@@ -27,9 +27,10 @@ def trace(name: str, text: str) -> lstm_viz.Trace:
     return model(name).trace(text)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def text_part(name: str, text: str) -> dict:
-    return payload.text_part(trace(name, text), name)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def layer_part(name: str, text: str, layer: int, signal: str) -> bytes:
+    """The coloured text's data for every cell of one layer (`payload.layer_part`); bytes, so shared, not copied."""
+    return payload.layer_part(trace(name, text), name, layer, signal)
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring how much each cell varies...")

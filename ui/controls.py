@@ -27,28 +27,18 @@ def model_summary(card: dict, layers: int, hidden: int) -> None:
                + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else ""))
 
 
-def _step_cell(delta: int, hidden: int) -> None:
-    state.move_cell(st.session_state, (st.session_state["cell"] + delta) % hidden)
-
-
 def _cell_typed() -> None:
     state.move_cell(st.session_state, st.session_state["cell"])
 
 
 def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, int, str]:
-    """Layer (0-based), cell and signal, with previous/next buttons for the cell.
-
-    Disabled, they still hold their values (Streamlit forgets the state of widgets not drawn).
-    """
+    """Layer (0-based), cell and signal. (The coloured text has its own previous/next buttons; the
+    cell box follows them.) Disabled, they still hold their values (Streamlit forgets the state of
+    widgets not drawn)."""
     layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}",
                          disabled=disabled)
     cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell",
                            on_change=_cell_typed, disabled=disabled)
-    back, forward = st.columns(2)
-    back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch",
-                disabled=disabled)
-    forward.button("Next cell", key="next_cell", on_click=_step_cell, args=(1, hidden), width="stretch",
-                   disabled=disabled)
     signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get, disabled=disabled)
     return layer, int(cell), signal
 
@@ -71,6 +61,13 @@ def text_box() -> str:
     st.selectbox("Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get,
                  on_change=_load_example)
     return st.text_area(TEXT_LABEL, key="text", height=200, on_change=_text_edited)
+
+
+def cell_from_view() -> None:
+    """on_cell callback of the coloured text: the cell it switched to by itself, for the rest of the page."""
+    cell = component.switched()
+    if cell is not None and 0 <= cell < st.session_state["dims"][1]:
+        state.follow_view(st.session_state, cell)
 
 
 def select_from(key: str) -> None:
