@@ -168,3 +168,18 @@ def distance_bins(table: pd.DataFrame, edges=(1, 5, 10, 20, 40, 80, 160, 320, 64
     out = grouped.agg(pairs=("distance", "size"), lstm=("lstm", "mean"), ngram=("ngram", "mean")).reset_index()
     out["low"], out["high"] = edges[out["bin"]], edges[out["bin"] + 1]
     return out[["kind", "bin", "low", "high", "pairs", "lstm", "ngram"]]
+
+
+def advantage_by_character(text: str, lstm_loss: np.ndarray, ngram_loss: np.ndarray, top: int = 12) -> pd.DataFrame:
+    """The next characters on which the LSTM saves the most nats over the n-gram, in total:
+    rows (char, label, count, lstm, ngram, saved), lstm and ngram being mean losses."""
+    from .glyphs import label
+    diff = np.asarray(ngram_loss, np.float64) - np.asarray(lstm_loss, np.float64)
+    known = np.isfinite(diff[:-1])
+    frame = pd.DataFrame({"char": np.array(list(text[1:]))[known], "lstm": np.asarray(lstm_loss)[:-1][known],
+                          "ngram": np.asarray(ngram_loss)[:-1][known], "saved": diff[:-1][known]})
+    table = frame.groupby("char").agg(count=("saved", "size"), lstm=("lstm", "mean"), ngram=("ngram", "mean"),
+                                      saved=("saved", "sum")).reset_index()
+    table = table.sort_values("saved", ascending=False).head(top).reset_index(drop=True)
+    table.insert(1, "label", [label(c) for c in table["char"]])
+    return table
