@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .glyphs import label
 from .ngram import RARE, WORD, gram_keys
 from .vocab import codepoints
 
@@ -173,7 +174,6 @@ def distance_bins(table: pd.DataFrame, edges=(1, 5, 10, 20, 40, 80, 160, 320, 64
 def advantage_by_character(text: str, lstm_loss: np.ndarray, ngram_loss: np.ndarray, top: int = 12) -> pd.DataFrame:
     """The next characters on which the LSTM saves the most nats over the n-gram, in total:
     rows (char, label, count, lstm, ngram, saved), lstm and ngram being mean losses."""
-    from .glyphs import label
     diff = np.asarray(ngram_loss, np.float64) - np.asarray(lstm_loss, np.float64)
     known = np.isfinite(diff[:-1])
     frame = pd.DataFrame({"char": np.array(list(text[1:]))[known], "lstm": np.asarray(lstm_loss)[:-1][known],

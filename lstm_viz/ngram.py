@@ -17,7 +17,6 @@ Files are .npz of plain arrays plus a JSON header, read with allow_pickle=False.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .evaluate import bits
 from .vocab import Vocab, normalise
 
 ORDER = 20  # the paper's largest n
@@ -96,7 +96,7 @@ class NGram:
     def order(self) -> int:
         return len(self.keys) - 1
 
-    def order_probs(self, ids: np.ndarray, targets: np.ndarray | None = None) -> np.ndarray:
+    def order_probs(self, ids: np.ndarray) -> np.ndarray:
         """(order + 1, T - 1) probability of each next character ids[t + 1] under P_0 .. P_order
         (row n uses contexts of up to n - 1 characters; shorter where the text starts)."""
         T = len(ids)
@@ -250,10 +250,6 @@ def load_ngram(name_or_path) -> NGram:
         raise ValueError(f"{folder}: has no {FILE}; build one with python -m lstm_viz analyse --model NAME "
                          f"--corpus CORPUS --out DIR --train-ngram")
     return load_file(folder / FILE)
-
-
-def bits(nats: float) -> float:
-    return nats / math.log(2)
 
 
 def build_for_model(name_or_path, corpus, max_bytes: int = 20_000_000, min_counts=(1, 2, 3, 4, 5, 6, 8, 10),
