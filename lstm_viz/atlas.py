@@ -1,7 +1,8 @@
 """Cell atlas: every cell of a model described on held-out text, saved beside the weights.
 
-For each (layer, cell): mean, variance and saturation of tanh(c), the hypothesis it matches
-best, and the snippets where it is highest and lowest. Built once per model (python -m
+For each (layer, cell): mean, variance, saturation and a histogram of tanh(c), the hypothesis
+it matches best and how well that hypothesis simulates it, and snippets where it is highest,
+lowest and at its quartiles. Built once per model (python -m
 lstm_viz atlas) and read by the app with `load_atlas`.
 """
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .finder import Activations, score_all, trace_activations
 FORMAT = "lstm-viz-atlas/1"
 FILE = "atlas.json"
 SATURATED = 0.9  # |tanh c| above this counts as saturated
+BINS = 20  # histogram bins over [-1, 1]
+QUANTILES = (0.25, 0.5, 0.75)  # snippets at these quantiles of each cell's values, besides top and bottom
 DEFINITIONS = {
     "mean": "mean of tanh(c) over the text",
     "variance": "variance of tanh(c) over the text",
@@ -31,6 +34,12 @@ DEFINITIONS = {
                 "best is the feature of highest strength",
     "snippet": "[text, index of the activating character in text, tanh(c) there, "
                "tanh(c) at every character of text x 100 as integers]",
+    "explanation": "the best hypothesis as a simulation: activation ~ slope * feature + intercept, fitted by "
+                   "least squares on the first half of the text; score = Pearson r of the simulated with the "
+                   "real activation on the second half (explain, simulate, correlate: 1 = perfect, <= 0 = no use)",
+    "histogram": f"per mille of characters in each of {BINS} equal bins of tanh(c) from -1 to 1",
+    "quantiles": f"one snippet at each of the quantiles {list(QUANTILES)} of the cell's values "
+                 "(the character whose value is nearest, picked at random among near ties)",
 }
 
 
@@ -98,6 +107,62 @@ def extremes(values: np.ndarray, k: int, gap: int, lowest: bool = False) -> np.n
     return out
 
 
+def histograms(values: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """(L, H, BINS) per mille of characters of values (L, T, H) in each bin of [-1, 1]."""
+    L, T, H = values.shape
+    counts = np.zeros((L, H * BINS), dtype=np.int64)
+    for t in range(0, T, chunk):
+        part = values[:, t:t + chunk]  # (L, t, H)
+        bins = np.clip(((part + 1) * (BINS / 2)).astype(np.int64), 0, BINS - 1)
+        for layer in range(L):
+            counts[layer] += np.bincount((np.arange(H) * BINS + bins[layer]).ravel(), minlength=H * BINS)
+    return np.rint(counts.reshape(L, H, BINS) * 1000 / max(T, 1)).astype(np.int64)
+
+
+def quantile_positions(values: np.ndarray, quantiles=QUANTILES, block: int = 64, seed: int = 0) -> np.ndarray:
+    """(L, H, Q) positions where each cell's value is nearest each quantile of its values
+    (ties within 0.005 broken at random, so the snippets come from all over the text)."""
+    L, T, H = values.shape
+    jitter = np.random.default_rng(seed).uniform(0, 0.005, (T, 1)).astype(np.float32)
+    out = np.zeros((L, H, len(quantiles)), dtype=np.int64)
+    for layer in range(L):
+        for j in range(0, H, block):
+            part = values[layer, :, j:j + block]  # (T, k)
+            levels = np.quantile(part, quantiles, axis=0)  # (Q, k)
+            for q, level in enumerate(levels):
+                out[layer, j:j + block, q] = np.argmin(np.abs(part - level) + jitter, axis=0)
+    return out
+
+
+def explanations(values: np.ndarray, feats: dict, best: dict) -> dict:
+    """Simulate each cell from its best hypothesis: name -> (L, H) slope, intercept and score.
+
+    best: feature name -> (L, H) bool of the cells it explains best. The linear map is fitted on
+    the first half of the characters; score is Pearson r of simulation and activation on the second.
+    """
+    L, T, H = values.shape
+    half = T // 2
+    out = {k: np.full((L, H), np.nan) for k in ("slope", "intercept", "score")}
+    for name, cells in best.items():
+        x = np.asarray(feats[name], dtype=np.float64)
+        x1, x2 = x[:half], x[half:]
+        for layer in range(L):
+            idx = np.flatnonzero(cells[layer])
+            if not len(idx) or x1.var() == 0:
+                continue
+            y = values[layer][:, idx].astype(np.float64)  # (T, k)
+            y1, y2 = y[:half], y[half:]
+            slope = ((x1 - x1.mean()) @ (y1 - y1.mean(axis=0))) / (half * x1.var())  # (k,)
+            intercept = y1.mean(axis=0) - slope * x1.mean()
+            simulated = x2[:, None] * slope + intercept  # (T - half, k)
+            a, b = simulated - simulated.mean(axis=0), y2 - y2.mean(axis=0)
+            norm = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = np.where(norm > 0, (a * b).sum(axis=0) / norm, np.nan)
+            out["slope"][layer, idx], out["intercept"][layer, idx], out["score"][layer, idx] = slope, intercept, score
+    return out
+
+
 def snippet(text: str, pos: int, width: int, before: int) -> tuple[str, int]:
     """(context, index of pos in it): `width` characters around pos, `before` of them before it."""
     start = max(0, min(pos - before, len(text) - width))
@@ -110,14 +175,17 @@ def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 3
     Every registered feature except `regex` is tried; features constant on this text are left out.
     """
     L, T, H = acts.shape
-    scores = {name: s for name, s in score_all(acts, F.compute_all(acts.text)).items()
-              if not np.isnan(s.score).all()}
+    feats = F.compute_all(acts.text)
+    scores = {name: s for name, s in score_all(acts, feats).items() if not np.isnan(s.score).all()}
     names = list(scores)
     strength = np.stack([scores[n].strength for n in names]) if names else np.full((1, L, H), np.nan)  # (F, L, H)
     best = np.argmax(np.nan_to_num(strength, nan=-1), axis=0)  # (L, H)
+    simulation = explanations(acts.values, feats, {n: best == i for i, n in enumerate(names)})
     mean, variance, saturation = moments(acts.values)
+    histogram = histograms(acts.values)
     top = extremes(acts.values, snippets, width)
     bottom = extremes(acts.values, snippets, width, lowest=True)
+    middle = quantile_positions(acts.values)
 
     def shots(positions, layer, cell):
         out = []
@@ -134,7 +202,12 @@ def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 3
             entry = {"layer": layer, "cell": cell, "mean": round(float(mean[layer, cell]), 4),
                      "variance": round(float(variance[layer, cell]), 4),
                      "saturation": round(float(saturation[layer, cell]), 4), "best": None,
-                     "top": shots(top[layer, cell], layer, cell), "bottom": shots(bottom[layer, cell], layer, cell)}
+                     "histogram": histogram[layer, cell].tolist(),
+                     "top": shots(top[layer, cell], layer, cell), "bottom": shots(bottom[layer, cell], layer, cell),
+                     "quantiles": shots(middle[layer, cell], layer, cell), "explanation": None}
+            if names and np.isfinite(simulation["score"][layer, cell]):
+                entry["explanation"] = {"feature": names[best[layer, cell]],
+                                        **{k: round(float(v[layer, cell]), 4) for k, v in simulation.items()}}
             if names:
                 s = scores[names[best[layer, cell]]]
                 entry["best"] = {"feature": names[best[layer, cell]], "statistic": s.statistic,
@@ -148,7 +221,7 @@ def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 3
                          "top": [[int(r.layer), int(r.cell), round(float(r.score), 4), int(r.sign)]
                                  for r in table.itertuples()]}
     return {"format": FORMAT, "signal": acts.signal, "layers": L, "cells_per_layer": H, "chars": T,
-            "definitions": DEFINITIONS, "features": summary, "cells": cells}
+            "definitions": DEFINITIONS, "quantiles": list(QUANTILES), "features": summary, "cells": cells}
 
 
 def weights_sha256(folder) -> str:

@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,analyse} ..."""
 from __future__ import annotations
 
 import argparse
@@ -114,6 +114,36 @@ def cmd_atlas(a) -> None:
         print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
 
 
+def cmd_analyse(a) -> None:
+    from . import ngram, report
+    if a.max_chars is not None and a.max_chars < 1:
+        raise UsageError("--max-chars must be at least 1")
+    if a.train_ngram:
+        built = ngram.build_for_model(a.model, a.corpus)
+        print(f"{built['file']}: order {built['order']}, min count {built['min_count']}, {built['entries']:,} n-grams, "
+              f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
+              f"trained in {built['train_seconds']} s")
+    result = report.analyse(a.model, a.corpus, a.max_chars, a.split)
+    if not result["corpus"]["trained_on"]:
+        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    files = report.write(result, a.out)
+    loss = result["loss"]
+    print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "
+          f"LSTM {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char")
+
+
+def add_analyse(sub) -> None:
+    an = sub.add_parser("analyse", help="the paper's analyses on the held-out split: figures, JSON and Markdown")
+    an.add_argument("--model", required=True)
+    an.add_argument("--corpus", required=True, help="the corpus the model was trained on")
+    an.add_argument("--out", required=True, help="folder for the figures (PNG, SVG) and report.json / report.md")
+    an.add_argument("--split", default="test", choices=["val", "test"])
+    an.add_argument("--max-chars", type=int, default=None, help="analyse only the first N characters of the split")
+    an.add_argument("--train-ngram", action="store_true",
+                    help="first train the 20-gram on the training split and save it beside the model (ngram.npz)")
+    an.set_defaults(run=cmd_analyse)
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
@@ -174,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
     at.add_argument("--split", default="test", choices=["val", "test"])
     at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
     at.set_defaults(run=cmd_atlas)
+    add_analyse(sub)
     return p
 
 

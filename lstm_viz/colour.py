@@ -26,3 +26,10 @@ def scale() -> dict:
     """The scale as the browser views get it: level k of a value v is floor(LEVELS (1 - |v|) + 0.5), and
     its colour runs from `low` (v < 0) or `high` to `zero` as k goes from 0 to LEVELS."""
     return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
+
+
+def text_css(value: float) -> str:
+    """Text colour on the background of `value`: white where the background is dark (the rule the
+    browser views follow), black elsewhere."""
+    r, g, b = rgb(value)
+    return "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < DARK else "#000"

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
-from lstm_viz import finder
+from lstm_viz import colour, finder
 from ui import finder_view
 from ui.examples import EXAMPLES
 
@@ -122,7 +122,9 @@ def test_the_chosen_cell_shows_its_atlas_snippets_coloured():
     entry = lstm_viz.atlas.cell_entry(lstm_viz.atlas.load_atlas("warpeace"), 1, 429)
     assert any("Layer 2, cell 429 in the atlas" in m.value for m in at.markdown)
     snippets = sum(m.value.count('<div style="font-family:monospace') for m in at.markdown)
-    assert snippets == len(entry["top"]) + len(entry["bottom"])
+    assert snippets == len(entry["top"]) + len(entry["quantiles"]) + len(entry["bottom"]) == 9
+    assert any("Explanation score" in m.value and "correlation" in m.value for m in at.markdown)
+    assert any("At its quantiles (25%, 50%, 75%)" in c.value for c in at.caption)
 
 
 def test_snippets_are_escaped_and_coloured_per_character():
@@ -130,6 +132,20 @@ def test_snippets_are_escaped_and_coloured_per_character():
     assert "<b>" not in html and "&lt;" in html and "&amp;" in html
     assert html.count("<span") == 4
     assert "rgb(255, 0, 0)" in html and "rgb(0, 0, 255)" in html and "outline" in html
+    assert "background:rgb(0, 0, 255);color:#fff" in html and "background:rgb(255, 255, 255);color:#000" in html
+
+
+def test_snippet_text_is_white_on_saturated_colours_and_black_on_pale_ones():
+    assert colour.text_css(1) == "#fff" and colour.text_css(0.8) == "#fff"  # deep blue
+    assert colour.text_css(0) == "#000" and colour.text_css(0.2) == "#000"  # white and pale blue
+    assert colour.text_css(-1) == "#fff" and colour.text_css(-0.2) == "#000"  # deep red, pale red
+    assert colour.text_css(float("nan")) == "#000"  # white background
+
+
+def test_explanation_line_names_the_map_and_its_score():
+    line = finder_view.explanation_text({"feature": "line_position", "slope": -0.02, "intercept": 0.5, "score": 0.87})
+    assert line.startswith("simulated as -0.020 x line position +0.500") and "correlation 0.87" in line
+    assert "cannot simulate" in finder_view.explanation_text(None)
 
 
 def test_a_model_without_an_atlas_says_how_to_build_one(tmp_path, monkeypatch):

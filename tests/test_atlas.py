@@ -95,6 +95,39 @@ def test_snippets_show_where_a_cell_is_highest_and_lowest(built, planted):
     assert min(np.diff(top)) >= 40  # three different places, not one place thrice
 
 
+def test_each_best_hypothesis_is_scored_by_simulating_the_cell(built, planted):
+    quote = atlas.cell_entry(built, 0, 1)["explanation"]
+    assert quote["feature"] == "quotes" and quote["score"] > 0.98
+    assert quote["slope"] == pytest.approx(1.4, abs=0.02) and quote["intercept"] == pytest.approx(-0.6, abs=0.02)
+    line = atlas.cell_entry(built, 1, 0)["explanation"]
+    assert line["feature"] == "line_position" and line["slope"] < 0 and line["score"] > 0.9
+    noise = atlas.cell_entry(built, 0, 0)["explanation"]
+    assert abs(noise["score"]) < 0.1  # its best hypothesis is a chance match that does not carry over
+    assert atlas.cell_entry(built, 1, 2)["explanation"] is None  # a constant cell cannot be simulated
+
+
+def test_simulation_is_fitted_on_one_half_and_scored_on_the_other():
+    x = np.r_[np.zeros(50), np.ones(50), np.zeros(50), np.ones(50)]
+    values = np.zeros((1, 200, 2), np.float32)
+    values[0, :, 0] = 0.5 * x - 0.2  # follows the feature everywhere
+    values[0, :, 1] = np.r_[0.5 * x[:100], -0.5 * x[100:]]  # flips its sign in the second half
+    out = atlas.explanations(values, {"f": x}, {"f": np.array([[True, True]])})
+    assert out["slope"][0].tolist() == pytest.approx([0.5, 0.5]) and out["intercept"][0, 0] == pytest.approx(-0.2)
+    assert out["score"][0].tolist() == pytest.approx([1.0, -1.0])
+
+
+def test_histograms_and_quantile_snippets(built, planted):
+    fixed = atlas.cell_entry(built, 1, 2)
+    assert fixed["histogram"] == [0] * 19 + [1000]
+    entry = atlas.cell_entry(built, 0, 0)
+    assert len(entry["histogram"]) == atlas.BINS and abs(sum(entry["histogram"]) - 1000) <= atlas.BINS
+    values = planted.values[0, :, 0]
+    assert built["quantiles"] == [0.25, 0.5, 0.75] and len(entry["quantiles"]) == 3
+    for q, (text, at, value, colours) in zip(built["quantiles"], entry["quantiles"]):
+        assert value == pytest.approx(np.quantile(values, q), abs=0.01)
+        assert len(text) == 40 and len(colours) == 40
+
+
 def test_extremes_are_apart_and_missing_ones_are_minus_one():
     values = np.zeros((1, 30, 1), np.float32)
     values[0, [9, 10, 25], 0] = [5, 4, 3]  # 9 and 10 top neighbouring runs of 10 characters

@@ -13,7 +13,7 @@ from lstm_viz import features
 
 from . import state
 
-from lstm_viz.colour import css
+from lstm_viz.colour import css, text_css
 from lstm_viz.glyphs import label
 
 MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
@@ -82,12 +82,35 @@ def snippet_html(text: str, at: int, colours: list[int]) -> str:
     for i, (ch, c) in enumerate(zip(text, colours)):
         outline = "outline:2px solid #222;" if i == at else ""
         shown = ch if ch == " " else label(ch)
-        spans.append(f'<span style="background:{css(c / 100)};{outline}">{html.escape(shown)}</span>')
+        spans.append(f'<span style="background:{css(c / 100)};color:{text_css(c / 100)};{outline}">'
+                     f'{html.escape(shown)}</span>')
     return f'<div style="font-family:monospace;white-space:pre;margin:2px 0">{"".join(spans)}</div>'
 
 
+def histogram_figure(per_mille: list[int]) -> go.Figure:
+    """The cell's activation histogram from the atlas: bars over [-1, 1], coloured by the scale."""
+    n = len(per_mille)
+    centres = [-1 + (i + 0.5) * 2 / n for i in range(n)]
+    data = [{"type": "bar", "x": centres, "y": [v / 10 for v in per_mille], "width": 2 / n,
+             "marker": {"color": [css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
+             "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>"}]
+    layout = {"height": 150, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "xaxis": {"range": [-1, 1], "title": None}, "yaxis": {"title": "% of chars"}, "bargap": 0}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def explanation_text(explanation: dict | None) -> str:
+    """One line on how well the best hypothesis, as a fitted linear map, simulates the cell."""
+    if not explanation:
+        return "its best hypothesis cannot simulate it (constant on this text)"
+    e = explanation
+    return (f"simulated as {e['slope']:+.3f} x {e['feature'].replace('_', ' ')} {e['intercept']:+.3f} "
+            f"(fitted on the first half): **correlation {e['score']:.2f}** with the real activation on the second half")
+
+
 def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
-    """What the atlas says of one cell: statistics, best hypothesis and its strongest snippets."""
+    """What the atlas says of one cell: statistics, best hypothesis and how well it simulates the
+    cell, its activation histogram, and snippets at the top, bottom and quartiles."""
     if atlas is None or entry is None:
         st.info("This model has no cell atlas: build one with `python -m lstm_viz atlas --model NAME --corpus PATH`.")
         return
@@ -99,6 +122,13 @@ def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -
     best_text = (f"best hypothesis **{best['feature'].replace('_', ' ')}** ({best['statistic']} {best['score']:.3f}, "
                  f"{'higher' if best['sign'] > 0 else 'lower'} inside)") if best else "no hypothesis fits"
     st.markdown(f"variance {entry['variance']:.3f} · saturated {entry['saturation']:.0%} of the time · {best_text}")
-    for kind, heading in (("top", "Where it is highest"), ("bottom", "Where it is lowest")):
-        st.caption(heading)
-        st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
+    if "explanation" in entry:
+        st.markdown(f"Explanation score: {explanation_text(entry['explanation'])}")
+    if entry.get("histogram"):
+        st.plotly_chart(histogram_figure(entry["histogram"]), key="atlas_histogram", config={"displayModeBar": False})
+    quartiles = ", ".join(f"{q:.0%}" for q in atlas.get("quantiles", []))
+    for kind, heading in (("top", "Where it is highest"), ("quantiles", f"At its quantiles ({quartiles})"),
+                          ("bottom", "Where it is lowest")):
+        if entry.get(kind):
+            st.caption(heading)
+            st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
