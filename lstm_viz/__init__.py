@@ -1,9 +1,11 @@
 """lstm-viz: look inside character-level LSTMs, one cell at a time."""
+from .ablation import ablation_ranking
+from .attribute import attribution
 from .checkpoint import CheckpointError, available, load, save
 from .intervene import Clamp, Effect, Scale, effect
 from .model import CharLSTM, Config
 from .trace import GATES, SIGNALS, Trace
 from .vocab import Vocab, normalise
 
-__all__ = ["CharLSTM", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "SIGNALS", "Scale", "Trace", "Vocab",
+__all__ = ["CharLSTM", "ablation_ranking", "attribution", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "SIGNALS", "Scale", "Trace", "Vocab",
            "available", "effect", "load", "normalise", "save"]
