@@ -7,5 +7,5 @@ from .model import CharLSTM, Config
 from .trace import GATES, SIGNALS, Trace
 from .vocab import Vocab, normalise
 
-__all__ = ["CharLSTM", "ablation_ranking", "attribution", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "SIGNALS", "Scale", "Trace", "Vocab",
-           "available", "effect", "load", "normalise", "save"]
+__all__ = ["CharLSTM", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "SIGNALS", "Scale", "Trace", "Vocab",
+           "ablation_ranking", "attribution", "available", "effect", "load", "normalise", "save"]
