@@ -5,9 +5,10 @@ h_t = o_t * tanh(c_t) and all later steps and layers follow from the edited stat
 `model.trace(text, interventions=[...])` and `model.sample(..., interventions=[...])` accept them;
 `effect` compares an intervened run with the plain one, character by character.
 
-Inside an intervention's span a layer is stepped by hand (`lstm_viz.reference.step`, with the
-input projection of all its steps done in one matmul); outside, the fused kernel runs the
-segments between spans, as in a plain trace.
+Inside an intervention's span a layer is stepped by hand (`stepped_segment`, the step of
+`lstm_viz.reference` with the input projection of all its steps done in one matmul); outside,
+the fused kernel runs the segments between spans, as in a plain trace. Only the intervened
+layer and the layers above it change; `base` lends the plain run's layers below.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class Clamp(Intervention):
 
     def apply(self, c: torch.Tensor) -> None:
         """Edit c (B, H) in place."""
-        c[:, list(self.cells)] = self.value
+        c[:, self.cells] = self.value
 
     def apply_written(self, keep: np.ndarray, write: np.ndarray) -> None:
         """Edit one cell's kept (forget) and written (i * g) shares over the span, in place."""
@@ -82,7 +83,7 @@ class Scale(Intervention):
         self.validate("scale factor", "factor")
 
     def apply(self, c: torch.Tensor) -> None:
-        c[:, list(self.cells)] *= self.factor
+        c[:, self.cells] *= self.factor
 
     def apply_written(self, keep: np.ndarray, write: np.ndarray) -> None:
         keep *= self.factor
@@ -115,28 +116,56 @@ def edits_at(edits, t: int):
     return edit
 
 
+def doubled_candidate(w: torch.Tensor) -> torch.Tensor:
+    """A copy of gate weights or biases (4H, ...) with the candidate rows doubled, so that one
+    sigmoid over all four gates gives tanh(g) as 2 * sigmoid(2 g) - 1."""
+    H = w.shape[0] // 4
+    w = w.clone()
+    w[2 * H:3 * H] *= 2
+    return w
+
+
+def stepped_segment(x, h, c, params, edit, out, c_out):
+    """Step one layer by hand over x (n, in) from h, c (H,), applying `edit` to c_t at every step.
+
+    The same step as `reference.step`, leaner: the input side of all steps is one matmul, and
+    each step is one addmm and one sigmoid for the four gates. h_t goes to out (n, H) and c_t to
+    c_out (n, H); returns the last h, c.
+    """
+    w_ih, w_hh, b_ih, b_hh = params
+    xw = torch.addmm(doubled_candidate(b_ih + b_hh), x, doubled_candidate(w_ih).T)  # (n, 4H)
+    w_hh_t = doubled_candidate(w_hh).T
+    h, c = h[None], c[None]  # (1, H)
+    for t in range(len(x)):
+        gates = torch.addmm(xw[t:t + 1], h, w_hh_t).sigmoid_()
+        i, f, g, o = gates.chunk(4, dim=1)
+        g.mul_(2).sub_(1)  # tanh of the candidate's pre-activation
+        c = torch.addcmul(f * c, i, g)  # c_t = f * c_{t-1} + i * g
+        edit(c)
+        c_out[t] = c[0]
+        h = out[t:t + 1]
+        torch.mul(o, c.tanh(), out=h)
+    return h[0], c[0]
+
+
 def intervened_layer(x, h0, c0, params, tanh_c=None, edits=()):
     """`trace.fused_layer` with `edits` on this layer: x (T, in), h0 and c0 (H,).
 
     The steps are cut where an edit starts or stops; segments no edit covers run through the
     fused kernel, the others are stepped by hand. Returns h (T, H), tanh(c) (T, H), h_T, c_T.
     """
-    w_ih, w_hh, b_ih, b_hh = params
-    T, H = len(x), w_hh.shape[1]
+    T, H = len(x), params[1].shape[1]
     cuts = sorted({0, T} | {min(iv.start, T) for iv in edits} | {iv.end(T) for iv in edits})
     out = x.new_empty(T, H)
     tanh_c = x.new_empty(T, H) if tanh_c is None else tanh_c
     h, c = h0, c0
     for a, z in zip(cuts[:-1], cuts[1:]):
-        if not any(iv.covers(a) for iv in edits):
+        edit = edits_at(edits, a)  # the same for the whole segment
+        if edit is None:
             out[a:z], tanh_c[a:z], h, c = fused_layer(x[a:z], h, c, params)
-            continue
-        xw = torch.addmm(b_ih + b_hh, x[a:z], w_ih.T)  # (z - a, 4H): the input side of every step at once
-        h, c = h[None], c[None]  # (1, H)
-        for t in range(a, z):
-            h, c, _ = step(xw[t - a, None], h, c, w_hh, edits_at(edits, t))
-            out[t], tanh_c[t] = h[0], c[0].tanh()
-        h, c = h[0], c[0]
+        else:
+            h, c = stepped_segment(x[a:z], h, c, params, edit, out[a:z], tanh_c[a:z])
+            tanh_c[a:z].tanh_()
     return out, tanh_c, h, c
 
 
