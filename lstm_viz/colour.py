@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
+LEVELS = 255  # steps from white to full red or full blue
+DARK = 140  # backgrounds with a luma below this get white text
 
 
 def rgb(value: float) -> tuple[int, int, int]:
@@ -11,10 +13,16 @@ def rgb(value: float) -> tuple[int, int, int]:
     if math.isnan(value):
         return WHITE
     v = min(1.0, max(-1.0, float(value)))
-    k = math.floor(255 * (1 - abs(v)) + 0.5)
+    k = math.floor(LEVELS * (1 - abs(v)) + 0.5)
     return (255, k, k) if v < 0 else (k, k, 255)
 
 
 def css(value: float) -> str:
     """The colour as CSS writes it back: rgb(r, g, b)."""
     return "rgb({}, {}, {})".format(*rgb(value))
+
+
+def scale() -> dict:
+    """The scale as the browser views get it: level k of a value v is floor(LEVELS (1 - |v|) + 0.5), and
+    its colour runs from `low` (v < 0) or `high` to `zero` as k goes from 0 to LEVELS."""
+    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
