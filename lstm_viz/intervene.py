@@ -201,8 +201,9 @@ def effect(model, text: str, interventions, base: Trace | None = None) -> Effect
 def sample(model, prime: str, n: int, temperature: float, seed: int, interventions) -> str:
     """`CharLSTM.sample` with interventions; positions count from the first character of `prime`.
 
-    Every step goes through `reference.step`, so an intervention that changes nothing (a scale
-    by 1) gives the very continuation a plain sample does with the same seed.
+    The prime is traced (with the interventions that start in it), then each new character
+    goes through `reference.step`: an intervention that changes nothing (a scale by 1) gives
+    the very continuation a plain sample does with the same seed.
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -212,27 +213,23 @@ def sample(model, prime: str, n: int, temperature: float, seed: int, interventio
     was_training = model.training
     model.eval()
     gen = torch.Generator(device=model.head.weight.device).manual_seed(seed)
+    read = model.trace(prime, interventions=[iv for iv in interventions if iv.start < len(prime)])
+    h, c = (list(torch.from_numpy(s)[:, None]) for s in read.final)  # per layer (1, H)
     weights = [model.layer_weights(layer) for layer in range(L)]
-    h, c = [torch.zeros(1, H) for _ in range(L)], [torch.zeros(1, H) for _ in range(L)]
-
-    def feed(char_id: torch.Tensor, t: int) -> torch.Tensor:
-        """Read one character (a (1,) id) at position t; the next-char logits (1, V)."""
-        x = model.embedding(char_id)  # (1, E)
-        for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
-            edit = edits_at([iv for iv in interventions if iv.layer == layer], t)
-            h[layer], c[layer], _ = step(torch.addmm(b_ih + b_hh, x, w_ih.T), h[layer], c[layer], w_hh, edit)
-            x = h[layer]
-        return model.head(x)
-
-    for t, char_id in enumerate(torch.as_tensor(model.vocab.encode(prime))):
-        logits = feed(char_id[None], t)
+    logits = model.head(h[-1])  # (1, V)
     out = []
     for k in range(n):
         step_logits = logits[0] / temperature
         step_logits[UNKNOWN] = -float("inf")  # never generate the unknown slot
         nxt = torch.multinomial(torch.softmax(step_logits, -1), 1, generator=gen)
         out.append(int(nxt))
-        if k < n - 1:
-            logits = feed(nxt, len(prime) + k)
+        if k == n - 1:
+            break
+        x = model.embedding(nxt)  # (1, E)
+        for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+            edit = edits_at([iv for iv in interventions if iv.layer == layer], len(prime) + k)
+            h[layer], c[layer], _ = step(torch.addmm(b_ih + b_hh, x, w_ih.T), h[layer], c[layer], w_hh, edit)
+            x = h[layer]
+        logits = model.head(x)
     model.train(was_training)
     return model.vocab.decode(out)
