@@ -10,7 +10,11 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz.ablation import raw_cells
+from lstm_viz.attribute import METHODS
+from lstm_viz.glyphs import label
+from lstm_viz.intervene import check
 
+from . import cache
 from .finder_view import snippet_html
 
 CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
@@ -105,7 +109,7 @@ def coloured(text: str, values: np.ndarray, scale: float, at: int) -> str:
 
 
 def top_table(top: list[tuple[str, float]]) -> pd.DataFrame:
-    return pd.DataFrame({"next": [lstm_viz.glyphs.label(ch) for ch, _ in top], "p": [round(p, 4) for _, p in top]})
+    return pd.DataFrame({"next": [label(ch) for ch, _ in top], "p": [round(p, 4) for _, p in top]})
 
 
 def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> None:
@@ -143,17 +147,17 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
         if pos + 1 >= len(trace.text):
             st.info("The last character has no next character to explain: select an earlier one.")
             return
-        method = st.radio("Method", lstm_viz.attribute.METHODS, horizontal=True, key="explain_method",
+        method = st.radio("Method", METHODS, horizontal=True, key="explain_method",
                           format_func=lambda m: m.replace("_", " "))
         values = attribute(method)
-        st.caption(f"Each character's {method.replace('_', ' ')} for log p({lstm_viz.glyphs.label(trace.text[pos + 1])!r} "
+        st.caption(f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
                    f"after position {pos}); blue made it likelier, red less likely.")
     start = max(0, pos + 1 - EXPLAIN_BEFORE)
     shown = values[start:]
     scale = float(np.max(np.abs(shown))) or 1.0
     st.markdown(coloured(trace.text[start:pos + 1], shown, scale, pos - start), unsafe_allow_html=True)
     top = np.argsort(-np.abs(values))[:5]
-    st.caption("Largest: " + ", ".join(f"{lstm_viz.glyphs.label(trace.text[s])!r} at {s} ({values[s]:+.3f})" for s in top))
+    st.caption("Largest: " + ", ".join(f"{label(trace.text[s])!r} at {s} ({values[s]:+.3f})" for s in top))
 
 
 def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> None:
@@ -185,7 +189,6 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> N
 
 def section(name: str, trace: lstm_viz.Trace, layer: int, cell: int, pos: int, feature: str) -> None:
     """The whole tab: change cells, explain the selected position, correlation beside cause."""
-    from . import cache
     L, T, H = trace.shape
     try:
         top = cache.ranking(name, trace.text, feature, None, "cell")[0]
@@ -195,7 +198,7 @@ def section(name: str, trace: lstm_viz.Trace, layer: int, cell: int, pos: int, f
     try:
         cells = cell_choice(layer, cell, L, H, top)
         edits = interventions(cells, edit_choice(T, pos), trace)
-        lstm_viz.intervene.check(edits, L, H, T)
+        check(edits, L, H, T)
     except ValueError as e:
         st.error(f"Cannot make this edit: {e}.")
     else:
