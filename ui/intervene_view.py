@@ -84,10 +84,12 @@ def interventions(cells: list[tuple[int, int]], edit: dict, trace: lstm_viz.Trac
     """The Clamp or Scale edits for the choice; presets read each cell's raw c on the trace."""
     if edit["kind"] == "scale":
         return tuple(lstm_viz.Scale(layer, cell, edit["number"], edit["start"], edit["stop"]) for layer, cell in cells)
-    out = []
+    out, states = [], {}
     for layer, cell in cells:
         if edit["preset"] in ("low", "high"):
-            c = raw_cells(trace, layer)[:, cell]
+            if layer not in states:
+                states[layer] = raw_cells(trace, layer)  # (T, H)
+            c = states[layer][:, cell]
             value = float(c.min() if edit["preset"] == "low" else c.max())
         else:
             value = 0.0 if edit["preset"] == "zero" else edit["number"]
