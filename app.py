@@ -2,7 +2,7 @@
 
 Run with `make run` (streamlit run app.py). The page is a few sections, drawn top to bottom by
 `main`: the sidebar, the coloured text, the predictions at the selected position, then lazy tabs
-(all cells of the layer, the finder with the atlas) and the downloads. The coloured text comes
+(all cells of the layer, the finder with the atlas, interventions) and the downloads. The coloured text comes
 first and nothing above it waits on the panels below. To add a panel, see the README's layout
 section.
 """
@@ -17,7 +17,7 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz import atlas as atlas_file
-from ui import cache, charts, component, controls, downloads, finder_view, ordering, payload, signals, state
+from ui import cache, charts, component, controls, downloads, finder_view, intervene_view, ordering, payload, signals, state
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
@@ -192,13 +192,17 @@ def finder(shown: Shown) -> None:
 
 def panels(shown: Shown) -> None:
     """The tabs below the text; only the open one runs and is sent."""
-    all_cells, find_cells = controls.panels()
+    all_cells, find_cells, intervene = controls.panels()
     if all_cells.open:
         with all_cells:
             cells(shown)
     if find_cells.open:
         with find_cells:
             finder(shown)
+    if intervene.open:
+        with intervene:
+            intervene_view.section(shown.name, shown.trace, shown.layer, shown.cell, shown.pos,
+                                   st.session_state["find_feature"])
 
 
 def download_buttons(shown: Shown) -> None:

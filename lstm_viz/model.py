@@ -52,10 +52,13 @@ class CharLSTM(nn.Module):
         """W_ih (4H, in), W_hh (4H, H), b_ih (4H,), b_hh (4H,) of one layer, gates i, f, g, o."""
         return tuple(getattr(self.lstm, f"{n}_l{layer}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def trace(self, text: str, state=None):
-        """Every layer's cell, hidden state and gates for every character: see `lstm_viz.trace`."""
+    def trace(self, text: str, state=None, interventions=(), base=None):
+        """Every layer's cell, hidden state and gates for every character: see `lstm_viz.trace`.
+
+        With `interventions` (`lstm_viz.Clamp`, `lstm_viz.Scale`), the trace of the changed run.
+        """
         from .trace import trace
-        return trace(self, text, state)
+        return trace(self, text, state, interventions, base)
 
     def trace_chunks(self, text: str, chunk: int = 10_000):
         """Trace a long text piece by piece in bounded memory, carrying the state across."""
@@ -63,8 +66,16 @@ class CharLSTM(nn.Module):
         return trace_chunks(self, text, chunk)
 
     @torch.no_grad()
-    def sample(self, prime: str = "\n", n: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
-        """Generate `n` characters after `prime`; the same seed gives the same text."""
+    def sample(self, prime: str = "\n", n: int = 200, temperature: float = 1.0, seed: int = 0,
+               interventions=()) -> str:
+        """Generate `n` characters after `prime`; the same seed gives the same text.
+
+        With `interventions`, positions count from the first character of `prime` (see
+        `lstm_viz.intervene.sample`); the same seed makes the two continuations comparable.
+        """
+        if interventions:
+            from .intervene import sample
+            return sample(self, prime, n, temperature, seed, interventions)
         if temperature <= 0:
             raise ValueError("temperature must be positive")
         was_training = self.training

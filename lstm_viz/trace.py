@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -33,6 +34,32 @@ class Trace:
     vocab: Vocab = field(repr=False)
     weights: list = field(repr=False)  # per layer (W_ih, W_hh, b_ih + b_hh), numpy
     embedding: np.ndarray = field(repr=False)  # (V, E)
+    interventions: tuple = ()  # the Clamp and Scale edits this run was made with
+
+    def contributions(self, layer: int, cell: int, t: int) -> np.ndarray:
+        """(t + 1,) float64: the part of the raw cell state c_t written at each character s <= t.
+
+        Entry s is i_s * g_s * prod_{r=s+1..t} f_r; the initial state's share prod_{r<=t} f_r * c_0
+        is added to entry 0, so the entries sum to c_t. Interventions on this cell count as
+        written where they act: a clamp at s writes its value and erases what came before it,
+        a scale multiplies what was there and what is written at s.
+        """
+        L, T, H = self.shape
+        if not (0 <= layer < L and 0 <= cell < H):
+            raise ValueError(f"no cell {cell} in layer {layer}: the model has {L} layers of {H} cells (counted from 0)")
+        if not 0 <= t < T:
+            raise ValueError(f"position {t} is outside the text (0 to {T - 1})")
+        g = self.gates(("input", "forget", "candidate"), layer, [cell], 0, t + 1)
+        write = (g["input"] * g["candidate"])[:, 0].astype(np.float64)  # (t + 1,)
+        keep = g["forget"][:, 0].astype(np.float64)  # (t + 1,)
+        for iv in self.interventions:
+            if iv.layer == layer and cell in iv.cells:
+                span = slice(iv.start, min(iv.stop if iv.stop is not None else T, t + 1))
+                iv.apply_written(keep[span], write[span])
+        after = np.append(np.cumprod(keep[::-1])[::-1][1:], 1.0)  # prod_{r=s+1..t} keep_r
+        out = write * after
+        out[0] += self.initial[1][layer, cell] * np.prod(keep)
+        return out
 
     @property
     def unknown(self) -> np.ndarray:
@@ -150,57 +177,85 @@ def exact_cells(x, h_prev, weights, cols, c0) -> torch.Tensor:
     return linear_scan(f.sigmoid(), i.sigmoid() * g.tanh(), c0).tanh()
 
 
+def fused_layer(x, h0, c0, params, tanh_c=None):
+    """One layer over x (T, in) from h0, c0 (H,) through the fused LSTM kernel.
+
+    Returns h (T, H), tanh(c) (T, H) (written into `tanh_c` when given), and the final h, c (H,).
+    tanh(c_t) is h_t / o_t, with the output gate o recovered by one batched matmul; cells whose
+    output gate ever nears underflow (pre-activation below -60) are scanned exactly.
+    """
+    w_ih, w_hh, b_ih, b_hh = params
+    H = w_hh.shape[1]
+    out, h_n, c_n = torch.lstm(x[None], (h0[None, None], c0[None, None]),
+                               [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
+    out = out[0]  # (T, H)
+    b = b_ih + b_hh
+    pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T)  # (T, H): output gate, before sigmoid
+    pre_o[1:].addmm_(out[:-1], w_hh[3 * H:].T)  # h_{t-1} @ W_ho for t >= 1 ...
+    pre_o[0] += h0 @ w_hh[3 * H:].T  # ... and the initial state for t = 0
+    cols = (pre_o < -60).any(0).nonzero()[:, 0]
+    tanh_c = torch.empty_like(out) if tanh_c is None else tanh_c
+    torch.div(out, pre_o.sigmoid_(), out=tanh_c).clamp_(-1, 1)
+    if len(cols):
+        h_prev = torch.cat([h0[None], out[:-1]])  # (T, H)
+        tanh_c[:, cols] = exact_cells(x, h_prev, (w_ih, w_hh, b), cols, c0[cols])
+    return out, tanh_c, h_n[0, 0], c_n[0, 0]
+
+
 @torch.no_grad()
-def trace(model, text: str, state=None) -> Trace:
+def trace(model, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
     """Run `model` over `text` and keep every layer's c, h and the next-char distribution.
 
     `state` is an optional (h, c) pair, each (L, H), to continue from (see `trace_chunks`).
-    tanh(c_t) is h_t / o_t, with the output gate o recovered by one batched matmul; cells
-    whose output gate ever nears underflow (pre-activation below -60) are scanned exactly.
+    Each layer runs through the fused kernel (see `fused_layer`); a layer with `interventions`
+    (`lstm_viz.Clamp`, `lstm_viz.Scale`) is stepped by hand inside their spans (see
+    `lstm_viz.intervene`). `base`, a trace of the same text and state, lends its layers below
+    the first intervened one, which the interventions cannot change.
     """
     text = normalise(text)
     ids = model.vocab.encode(text)
     L, H = model.config.layers, model.config.hidden
+    T = len(ids)
+    if interventions:
+        from .intervene import check, intervened_layer
+        check(interventions, L, H, T)
     device = model.head.weight.device
     if state is None:
         state = (torch.zeros(L, H), torch.zeros(L, H))
     h0, c0 = (torch.as_tensor(s, dtype=torch.float32).to(device) for s in state)
-    T = len(ids)
+    first = min((iv.layer for iv in interventions), default=L)
+    reuse = (base is not None and bool(interventions) and base.text == text
+             and all(np.array_equal(a, b.cpu().numpy()) for a, b in zip(base.initial, (h0, c0))))
     cell = np.empty((L, T, H), dtype=np.float32)
     hidden = np.empty((L, T, H), dtype=np.float32)
     h_last, c_last = h0.clone(), c0.clone()
     weights = []
     x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
     for layer in range(L):
-        w_ih, w_hh, b_ih, b_hh = model.layer_weights(layer)
-        weights.append((w_ih, w_hh, b_ih + b_hh))
+        params = model.layer_weights(layer)
+        weights.append((params[0], params[1], params[2] + params[3]))
         if not T:
             continue
-        out, h_n, c_n = torch.lstm(x[None], (h0[layer, None, None], c0[layer, None, None]),
-                                   [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
-        out = out[0]  # (T, H)
-        b = weights[-1][2]
-        pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T)  # (T, H): output gate, before sigmoid
-        pre_o[1:].addmm_(out[:-1], w_hh[3 * H:].T)  # h_{t-1} @ W_ho for t >= 1 ...
-        pre_o[0] += h0[layer] @ w_hh[3 * H:].T  # ... and the initial state for t = 0
-        cols = (pre_o < -60).any(0).nonzero()[:, 0]
+        if reuse and layer < first:
+            cell[layer], hidden[layer] = base.cell[layer], base.hidden[layer]
+            h_last[layer], c_last[layer] = (torch.as_tensor(s[layer]) for s in base.final)
+            x = torch.as_tensor(hidden[layer], device=device)
+            continue
+        edits = [iv for iv in interventions if iv.layer == layer]
         on_cpu = device.type == "cpu"  # then write straight into the result array
-        tanh_c = torch.from_numpy(cell[layer]) if on_cpu else torch.empty_like(out)
-        torch.div(out, pre_o.sigmoid_(), out=tanh_c).clamp_(-1, 1)
-        if len(cols):
-            h_prev = torch.cat([h0[layer, None], out[:-1]])  # (T, H)
-            tanh_c[:, cols] = exact_cells(x, h_prev, weights[-1], cols, c0[layer, cols])
+        into = torch.from_numpy(cell[layer]) if on_cpu else None
+        run = partial(intervened_layer, edits=edits) if edits else fused_layer
+        out, tanh_c, h_last[layer], c_last[layer] = run(x, h0[layer], c0[layer], params, into)
         if not on_cpu:
             cell[layer] = tanh_c.cpu().numpy()
         hidden[layer] = out.cpu().numpy()
-        h_last[layer], c_last[layer] = h_n[0, 0], c_n[0, 0]
         x = out
     log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
     return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs,
                  initial=(h0.cpu().numpy(), c0.cpu().numpy()),
                  final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab,
                  weights=[tuple(w.detach().cpu().numpy() for w in ws) for ws in weights],
-                 embedding=model.embedding.weight.detach().cpu().numpy())
+                 embedding=model.embedding.weight.detach().cpu().numpy(), interventions=tuple(interventions))
 
 
 def trace_chunks(model, text: str, chunk: int = 10_000):

@@ -4,30 +4,16 @@ import pytest
 import torch
 
 from lstm_viz import GATES, CharLSTM, Config, Vocab
+from lstm_viz.reference import run as run_reference
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
 HOSTILE = "a 😀 漢字 שלום é \x00\x07 \ud800\tb\r\nc"
 
 
 def reference(model, text):
-    """Step nn.LSTMCell by hand: tanh(c), h and gates for every layer and step."""
-    ids = torch.as_tensor(model.vocab.encode(text))
-    x = model.embedding(ids)
-    H = model.config.hidden
-    cells, hiddens, gates = [], [], []
-    for layer in range(model.config.layers):
-        w_ih, w_hh, b_ih, b_hh = model.layer_weights(layer)
-        h, c = torch.zeros(H), torch.zeros(H)
-        cs, hs, gs = [], [], []
-        for t in range(len(ids)):
-            pre = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-            i, f, g, o = pre[:H].sigmoid(), pre[H:2 * H].sigmoid(), pre[2 * H:3 * H].tanh(), pre[3 * H:].sigmoid()
-            c = f * c + i * g
-            h = o * c.tanh()
-            cs.append(c.tanh()), hs.append(h), gs.append(torch.stack([i, f, g, o]))
-        x = torch.stack(hs)
-        cells.append(torch.stack(cs)), hiddens.append(x), gates.append(torch.stack(gs))
-    return torch.stack(cells).detach().numpy(), torch.stack(hiddens).detach().numpy(), torch.stack(gates).detach().numpy()
+    """tanh(c) and h (L, T, H) and the gates (L, T, 4, H) of the step-by-step reference, `lstm_viz.reference`."""
+    ref = run_reference(model, text)
+    return ref["cell"], ref["hidden"], ref["gates"].transpose(0, 2, 1, 3)
 
 
 def test_shapes_cover_every_layer_character_and_cell(tiny_model):

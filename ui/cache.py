@@ -99,3 +99,27 @@ def analyses(name: str, text: str) -> dict:
     except ValueError as e:
         result["closing_problem"] = str(e)
     return result
+
+
+@st.cache_resource(max_entries=4, show_spinner="Running the model with the edit...")
+def effect(name: str, text: str, edits: tuple) -> lstm_viz.Effect:
+    """The plain and the edited run of `text` compared (edits: lstm_viz.Clamp / Scale)."""
+    return lstm_viz.effect(model(name), text, list(edits), base=trace(name, text))
+
+
+@st.cache_data(max_entries=16, show_spinner="Writing on with and without the edit...")
+def continuations(name: str, text: str, edits: tuple, seed: int, n: int, temperature: float) -> tuple[str, str]:
+    """What the model writes after `text`, as trained and with the edits, from the same seed."""
+    m = model(name)
+    return m.sample(text, n, temperature, seed), m.sample(text, n, temperature, seed, interventions=list(edits))
+
+
+@st.cache_data(max_entries=32, show_spinner="Attributing the guess...")
+def attribution(name: str, text: str, pos: int, method: str) -> np.ndarray:
+    return lstm_viz.attribution(model(name), text, pos, method)
+
+
+@st.cache_data(max_entries=8, show_spinner="Ablating every cell...")
+def ablation(name: str, text: str) -> pd.DataFrame:
+    """Every cell ranked by how much zeroing it lowers log p of the closing quotes and brackets."""
+    return lstm_viz.ablation_ranking(model(name), text)

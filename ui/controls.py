@@ -109,7 +109,7 @@ def heatmap_options(hidden: int) -> tuple[str, int, str]:
     return order, int(rows), custom
 
 
-PANELS = ("All cells", "Find cells")  # tabs below the text; only the open one runs
+PANELS = ("All cells", "Find cells", "Intervene")  # tabs below the text; only the open one runs
 
 
 def panels() -> tuple:

@@ -51,6 +51,21 @@ DEFAULTS = {
     "find_regex": "",
     "find_start": None,  # None: at the selected position
     "find_end": None,  # None: ten characters after it
+    # the Intervene tab (ui.intervene_view)
+    "iv_cells": "current",  # which cells: the chosen one, the finder's top ones, or typed ones
+    "iv_top": 3,
+    "iv_list": "",
+    "iv_kind": "clamp",
+    "iv_preset": "low",
+    "iv_value": 0.0,
+    "iv_factor": 0.0,
+    "iv_span": "whole",
+    "iv_start": 0,
+    "iv_stop": 1,
+    "iv_seed": 0,
+    "explain": "contributions",
+    "explain_method": "gradient_x_input",
+    "ablate": False,  # the ablation ranking was asked for
 }
 
 

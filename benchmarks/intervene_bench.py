@@ -1,0 +1,89 @@
+"""How fast the causal tools run on a shipped 2 x 512 model, next to a plain trace.
+
+    .venv/bin/python benchmarks/intervene_bench.py [--model warpeace] [--chars 2000] [--repeats 5]
+        [--corpus ../shared/corpora/warpeace_input.txt] [--skip-ablation]
+
+Times (best of --repeats, interleaved): a plain `model.trace`; an intervened re-trace (a clamp
+of one layer-2 cell, then of one layer-1 cell, over the whole text), from scratch and reusing
+the plain trace's lower layers; the step-by-step reference loop. Then one ablation ranking of
+every cell (bfloat16 recurrent matmuls) with the closers of the text as target, and the exact
+float32 deltas of its top 3 and 3 random cells from one intervened trace each, to show the
+ranking's error. Targets: re-trace <= 1.5x a plain trace; ranking <= 30 s on the 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lstm_viz  # noqa: E402
+from lstm_viz import reference  # noqa: E402
+from lstm_viz.ablation import closing_positions  # noqa: E402
+from lstm_viz.atlas import held_out  # noqa: E402
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def best_of(repeats: int, jobs: dict) -> dict:
+    """name -> best seconds, running the jobs interleaved so that load hits them alike."""
+    best = {name: float("inf") for name in jobs}
+    for _ in range(repeats):
+        for name, job in jobs.items():
+            start = time.perf_counter()
+            job()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="warpeace")
+    ap.add_argument("--corpus", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpora" / "warpeace_input.txt"))
+    ap.add_argument("--chars", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-ablation", action="store_true")
+    args = ap.parse_args()
+    model = lstm_viz.load(args.model)
+    text, _, warm = held_out(args.corpus, 20 * args.chars)
+    text = text[warm:warm + args.chars]
+    print(f"{args.model}, {len(text):,} held-out characters; load average before: {load_average()}")
+    plain = model.trace(text)
+    top, low = lstm_viz.Clamp(1, 429, -2.0), lstm_viz.Clamp(0, 31, -1.0)
+    times = best_of(args.repeats, {
+        "plain trace": lambda: model.trace(text),
+        "clamp layer 2, from scratch": lambda: model.trace(text, interventions=[top]),
+        "clamp layer 2, reusing layer 1": lambda: model.trace(text, interventions=[top], base=plain),
+        "clamp layer 1": lambda: model.trace(text, interventions=[low]),
+    })
+    times.update(best_of(1, {"step-by-step reference loop": lambda: reference.run(model, text)}))
+    print("| | seconds | / plain trace |\n|---|---|---|")
+    for name, secs in times.items():
+        print(f"| {name} | {secs:.3f} | {secs / times['plain trace']:.2f}x |")
+    print(f"(best of {args.repeats}, interleaved; reference once); load average after: {load_average()}")
+    if args.skip_ablation:
+        return
+    positions = closing_positions(text)
+    print(f"\nablation ranking, {len(positions)} closers as target; load average before: {load_average()}")
+    start = time.perf_counter()
+    table = lstm_viz.ablation_ranking(model, text, batch=512)
+    secs = time.perf_counter() - start
+    print(f"all {len(table):,} cells, bfloat16: {secs:.1f} s; load average after: {load_average()}")
+    rng = np.random.default_rng(0)
+    rows = table.head(3).index.tolist() + rng.choice(np.arange(3, len(table)), 3, replace=False).tolist()
+    score = lambda tr: float(np.mean(tr.log_probs[positions - 1, tr.ids[positions]]))  # noqa: E731
+    print("| rank | layer:cell | bfloat16 delta | exact delta |\n|---|---|---|---|")
+    for row in table.loc[rows].itertuples():
+        exact = score(model.trace(text, interventions=[lstm_viz.Scale(row.layer, row.cell, 0.0)], base=plain)) - score(plain)
+        print(f"| {row.rank} | {row.layer + 1}:{row.cell} | {row.delta:+.4f} | {exact:+.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""ablation_ranking: every cell knocked out in one batch, ranked by the harm to the target characters."""
+import numpy as np
+import pytest
+
+from lstm_viz import Clamp, Scale
+from lstm_viz.ablation import ablation_ranking, closing_positions, raw_cells
+
+TEXT = 'the cat said "hello (there)" [quickly]\nand ran. "yes," he said {a [b]} (c).\n'
+
+
+def mean_log_p(trace, positions):
+    return np.mean([trace.log_probs[j - 1, trace.ids[j]] for j in positions])
+
+
+def test_targets_default_to_the_characters_that_close_a_quote_or_a_bracket():
+    got = closing_positions(TEXT)
+    assert "".join(TEXT[j] for j in got) == ')"]"]})'
+    assert closing_positions('a ) b "') .tolist() == []  # nothing open to close
+
+
+@pytest.mark.parametrize("mode", ["zero", "mean"])
+def test_exact_ranking_matches_one_intervened_trace_per_cell(tiny_model, mode):
+    table = ablation_ranking(tiny_model, TEXT, mode=mode, precision="float32", batch=10)
+    assert len(table) == 48 and table["rank"].tolist() == list(range(1, 49))
+    assert table["delta"].is_monotonic_increasing
+    positions = closing_positions(TEXT)
+    plain = tiny_model.trace(TEXT)
+    before = tiny_model.trace(TEXT[:positions.max()])
+    for row in table.iloc[::5].itertuples():
+        knock = Scale(row.layer, row.cell, 0.0) if mode == "zero" else \
+            Clamp(row.layer, row.cell, float(raw_cells(before, row.layer)[:, row.cell].mean()))
+        after = tiny_model.trace(TEXT, interventions=[knock])
+        assert row.delta == pytest.approx(mean_log_p(after, positions) - mean_log_p(plain, positions), abs=1e-5)
+
+
+def test_bfloat16_ranking_stays_close_to_the_exact_one(tiny_model):
+    exact = ablation_ranking(tiny_model, TEXT, precision="float32").set_index(["layer", "cell"])["delta"]
+    fast = ablation_ranking(tiny_model, TEXT).set_index(["layer", "cell"])["delta"]
+    assert np.abs(fast - exact.loc[fast.index]).max() < 2e-3
+
+
+def test_any_positions_and_characters_can_be_the_target(tiny_model):
+    table = ablation_ranking(tiny_model, TEXT, positions=[4, 9], chars="zz", precision="float32")
+    row = table.iloc[0]
+    plain = tiny_model.trace(TEXT)
+    after = tiny_model.trace(TEXT, interventions=[Scale(int(row.layer), int(row.cell), 0.0)])
+    z = tiny_model.vocab.encode("z")[0]
+    expected = np.mean(after.log_probs[[3, 8], z]) - np.mean(plain.log_probs[[3, 8], z])
+    assert row.delta == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"text": "no closers here"}, "no target positions"),
+    ({"positions": [0]}, "between 1 and"), ({"positions": [3, 3]}, "distinct"),
+    ({"positions": [3], "chars": "ab"}, "2 target characters for 1 positions"),
+    ({"mode": "half"}, "unknown ablation mode"), ({"precision": "int8"}, "unknown precision"),
+    ({"batch": 0}, "batch must be"),
+])
+def test_bad_targets_and_options_get_a_one_line_error(tiny_model, kwargs, message):
+    kwargs = {"text": TEXT, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ablation_ranking(tiny_model, **kwargs)

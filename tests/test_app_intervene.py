@@ -1,0 +1,66 @@
+"""The "Intervene" tab: clamp or scale cells, explain a position, ablation beside correlation."""
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import lstm_viz
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SHORT = '"Yes," said he. "No," she said. "Well (then)," he said.\n'
+
+
+def page(**session) -> AppTest:
+    """The app with the Intervene tab open and `session` set."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    for key, value in {"panel": "Intervene", **session}.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def continuations(at: AppTest) -> list[str]:
+    return [c.value for c in at.code]
+
+
+def test_clamping_the_quote_cell_changes_the_guesses_and_the_continuation():
+    at = page(text=SHORT, example="custom", layer=1, cell=429, pos=3)
+    assert "Intervene" in [t.label for t in at.tabs]
+    plain, changed = continuations(at)
+    assert plain == lstm_viz.load("warpeace").sample(lstm_viz.normalise(SHORT), 200, 0.8, 0).strip()  # st.code trims
+    assert changed != plain
+    before, after = at.dataframe[0].value, at.dataframe[1].value
+    assert len(before) == len(after) == 5 and not before.equals(after)
+    assert any("Mean change of log p" in m.value for m in at.markdown)
+
+
+def test_a_scale_by_one_changes_nothing():
+    at = page(text=SHORT, example="custom", iv_kind="scale", iv_factor=1.0)
+    plain, changed = continuations(at)
+    assert plain == changed
+    assert any("+0.000 nats" in m.value for m in at.markdown)
+
+
+def test_typed_cells_that_do_not_exist_get_a_one_line_error():
+    at = page(text=SHORT, example="custom", iv_cells="list", iv_list="3:5, 2:999")
+    assert [e.value for e in at.error] == ["Cannot make this edit: no cell 3:5: layers are 1 to 2, cells 0 to 511."]
+    assert not at.code
+
+
+def test_explain_by_attribution_names_the_next_character():
+    at = page(text=SHORT, example="custom", pos=9, explain="attribution")
+    assert any("log p('d' after position 9)" in c.value for c in at.caption)
+    assert not at.error
+
+
+def test_the_ablation_ranking_stands_beside_the_correlation_ranking():
+    at = page(text=SHORT, example="custom", find_feature="quotes")
+    at.button(key="iv_ablate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    correlation, ablation = (d.value for d in at.dataframe[-2:])
+    assert correlation.columns.tolist() == ["layer", "cell", "score", "sign"]
+    assert ablation.columns.tolist() == ["rank", "layer", "cell", "delta"]
+    assert ablation["rank"].tolist() == list(range(1, 21)) and np.all(np.diff(ablation["delta"]) >= 0)
+    assert (ablation.iloc[0]["layer"], ablation.iloc[0]["cell"]) == (2, 429)  # the quote cell, layers from 1

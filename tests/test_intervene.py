@@ -1,0 +1,94 @@
+"""Clamp and Scale: the intervened run is the step-by-step reference with the edit applied."""
+import numpy as np
+import pytest
+import torch
+
+import lstm_viz
+from lstm_viz import Clamp, Scale, reference
+
+TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
+
+
+@torch.no_grad()
+def test_the_reference_step_is_torchs_lstm_cell(tiny_model):
+    w_ih, w_hh, b_ih, b_hh = tiny_model.layer_weights(0)
+    cell = torch.nn.LSTMCell(8, 24)
+    cell.load_state_dict({"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh})
+    x, h, c = torch.randn(3, 8), torch.randn(3, 24), torch.randn(3, 24)
+    got_h, got_c, _ = reference.step(x @ w_ih.T + b_ih + b_hh, h, c, w_hh)
+    want_h, want_c = cell(x, (h, c))
+    np.testing.assert_allclose(got_h, want_h, atol=1e-6)
+    np.testing.assert_allclose(got_c, want_c, atol=1e-6)
+
+
+@pytest.mark.parametrize("interventions", [
+    [Clamp(0, [3, 5], 2.5, 10, 20)],
+    [Scale(1, 7, 0.0)],
+    [Clamp(1, range(24), -1.0, 0, 1), Scale(0, 2, 3.0, 40)],
+    [Clamp(0, 3, 0.7, 15, 30), Scale(0, 3, -1.5, 25, 35), Scale(1, [1, 2], 0.5, 5, 6)],
+])
+def test_clamp_and_scale_match_the_step_by_step_reference(tiny_model, interventions):
+    tr = tiny_model.trace(TEXT, interventions=interventions)
+    ref = reference.run(tiny_model, TEXT, interventions)
+    np.testing.assert_allclose(tr.cell, ref["cell"], atol=1e-5)
+    np.testing.assert_allclose(tr.hidden, ref["hidden"], atol=1e-5)
+    np.testing.assert_allclose(tr.log_probs, ref["log_probs"], atol=1e-5)
+    np.testing.assert_allclose(tr.final[1], ref["c"][:, -1], rtol=1e-6, atol=1e-5)
+    assert tr.interventions == tuple(interventions)
+
+
+def test_a_clamp_holds_the_cell_and_leaves_earlier_characters_alone(tiny_model):
+    plain = tiny_model.trace(TEXT)
+    tr = tiny_model.trace(TEXT, interventions=[Clamp(0, 4, 2.0, 12, 18)])
+    np.testing.assert_allclose(tr.cell[0, 12:18, 4], np.tanh(2.0), atol=1e-6)
+    np.testing.assert_array_equal(tr.cell[:, :12], plain.cell[:, :12])
+    assert np.abs(tr.log_probs[12:] - plain.log_probs[12:]).max() > 1e-4
+
+
+def test_without_interventions_the_trace_is_the_plain_one(tiny_model):
+    np.testing.assert_array_equal(tiny_model.trace(TEXT, interventions=[]).cell, tiny_model.trace(TEXT).cell)
+
+
+def test_a_base_trace_lends_its_lower_layers_without_changing_the_result(tiny_model):
+    ivs = [Scale(1, [0, 9], 0.0, 3)]
+    plain = tiny_model.trace(TEXT)
+    np.testing.assert_allclose(tiny_model.trace(TEXT, interventions=ivs, base=plain).log_probs,
+                               tiny_model.trace(TEXT, interventions=ivs).log_probs, atol=1e-6)
+
+
+def test_effect_compares_next_char_predictions_character_by_character(tiny_model):
+    ivs = [Clamp(1, range(24), 3.0, 30)]
+    eff = lstm_viz.effect(tiny_model, TEXT, ivs)
+    np.testing.assert_allclose(eff.delta, eff.before.loss_per_char - eff.after.loss_per_char)
+    assert np.all(eff.delta[:30] == 0) and np.all(eff.kl[:30] == 0)
+    assert np.all(eff.kl[30:] > 0) and np.isnan(eff.delta[-1])
+    before, after = eff.top_k(35)
+    assert before == eff.before.top_k(35) and after == eff.after.top_k(35) and before != after
+
+
+def test_sampling_with_the_same_seed_differs_only_through_the_intervention(tiny_model):
+    plain = tiny_model.sample("the ", 60, temperature=1.0, seed=3)
+    assert tiny_model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Scale(0, 1, 1.0)]) == plain
+    changed = tiny_model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Clamp(1, range(24), 5.0, 30)])
+    assert changed[:26] == plain[:26] and changed != plain  # positions count from the prime's first character
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Clamp(2, 0, 1.0), "unknown layer 2"),
+    (lambda: Clamp(0, [1, 24], 1.0), "unknown cell 24"),
+    (lambda: Scale(0, 1, 0.5, 5, 5), "empty or negative span"),
+    (lambda: Scale(0, 1, 0.5, 100), "starts after the text ends"),
+    (lambda: Clamp(0, 1, float("nan")), "clamp value must be a finite number"),
+    (lambda: Scale(0, 1, float("inf")), "scale factor must be a finite number"),
+    (lambda: Clamp(0, [], 1.0), "at least one cell"),
+    (lambda: Clamp(0, 1.5, 1.0), "whole numbers"),
+])
+def test_bad_interventions_get_a_one_line_error(tiny_model, make, message):
+    with pytest.raises(ValueError, match=message) as err:
+        tiny_model.trace(TEXT, interventions=[make()])
+    assert "\n" not in str(err.value)
+
+
+def test_sampling_refuses_an_intervention_outside_the_model(tiny_model):
+    with pytest.raises(ValueError, match="unknown layer"):
+        tiny_model.sample("the ", 10, interventions=[Clamp(5, 0, 1.0)])

@@ -1,0 +1,214 @@
+"""The "Intervene" section: clamp or scale cells and watch the predictions change, explain a
+value or a guess by the characters before it, and rank cells by ablation beside the finder."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import lstm_viz
+from lstm_viz.ablation import raw_cells
+from lstm_viz.attribute import METHODS
+from lstm_viz.glyphs import label
+from lstm_viz.intervene import check
+
+from . import cache
+from .finder_view import snippet_html
+
+CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
+KINDS = {"clamp": "Clamp c to", "scale": "Scale c by"}
+PRESETS = {"low": "its lowest c on this text", "high": "its highest c on this text", "zero": "0", "value": "a value"}
+SPANS = {"whole": "the whole text", "after": "the selected position on", "span": "a span"}
+EXPLAIN = {"contributions": "what wrote the chosen cell's value", "attribution": "what drove the next-character guess"}
+CONTINUATION, TEMPERATURE = 200, 0.8  # characters generated after the text, with and without
+DELTA_NATS = 2.0  # a change of log p this large gets the full colour
+EXPLAIN_BEFORE = 400  # characters before the selected position the explanation shows
+ABLATION_CHARS = 2_000  # the ablation ranking reads the first this many characters
+
+
+def parse_cells(typed: str, layer: int, layers: int, hidden: int) -> list[tuple[int, int]]:
+    """(layer, cell) pairs from "429, 1:31" (layers counted from 1; a bare cell is in `layer`).
+    ValueError with a one-line reason for anything else."""
+    pairs = []
+    for item in filter(None, re.split(r"[\s,;]+", typed.strip())):
+        m = re.fullmatch(r"(?:(\d+):)?(\d+)", item)
+        if not m:
+            raise ValueError(f"cannot read {item[:20]!r}: write cells as 429 or layer:cell, e.g. 2:429")
+        at = int(m[1]) - 1 if m[1] else layer
+        if not 0 <= at < layers or not 0 <= int(m[2]) < hidden:
+            raise ValueError(f"no cell {item}: layers are 1 to {layers}, cells 0 to {hidden - 1}")
+        pairs.append((at, int(m[2])))
+    if not pairs:
+        raise ValueError("type at least one cell, e.g. 429 or 2:429")
+    return pairs
+
+
+def cell_choice(layer: int, cell: int, layers: int, hidden: int, top: pd.DataFrame | None) -> list[tuple[int, int]]:
+    """Draw the cell source picker; the (layer, cell) pairs chosen. ValueError for typed nonsense."""
+    source = st.radio("Cells", list(CELL_SOURCES), format_func=CELL_SOURCES.get, horizontal=True, key="iv_cells")
+    if source == "current":
+        return [(layer, cell)]
+    if source == "top":
+        k = st.number_input("How many of the finder's top cells", 1, 20, key="iv_top")
+        if top is None:
+            raise ValueError("the finder has no ranking for this text and hypothesis")
+        return [(int(r.layer), int(r.cell)) for r in top.head(int(k)).itertuples()]
+    return parse_cells(st.text_input("Cells (e.g. 429, 1:31)", key="iv_list"), layer, layers, hidden)
+
+
+def edit_choice(length: int, pos: int) -> dict:
+    """Draw clamp/scale, the value and the span; the choice as plain values."""
+    session = st.session_state
+    left, mid, right = st.columns(3)
+    kind = left.radio("Edit", list(KINDS), format_func=KINDS.get, key="iv_kind")
+    if kind == "clamp":
+        preset = mid.radio("Value", list(PRESETS), format_func=PRESETS.get, key="iv_preset")
+        number = mid.number_input("Value of c", key="iv_value", step=0.5) if preset == "value" else None
+    else:
+        preset, number = None, mid.number_input("Factor (0 zeroes the cell)", key="iv_factor", step=0.5)
+    span = right.radio("Over", list(SPANS), format_func=SPANS.get, key="iv_span")
+    start, stop = 0, None
+    if span == "after":
+        start = pos
+    elif span == "span":
+        session["iv_start"] = min(session["iv_start"], max(0, length - 1))
+        session["iv_stop"] = min(max(session["iv_stop"], 1), length)
+        start = int(right.number_input("From", 0, max(0, length - 1), key="iv_start"))
+        stop = int(right.number_input("To (exclusive)", 1, length, key="iv_stop"))
+    return {"kind": kind, "preset": preset, "number": number, "start": start, "stop": stop}
+
+
+def interventions(cells: list[tuple[int, int]], edit: dict, trace: lstm_viz.Trace) -> tuple:
+    """The Clamp or Scale edits for the choice; presets read each cell's raw c on the trace."""
+    if edit["kind"] == "scale":
+        return tuple(lstm_viz.Scale(layer, cell, edit["number"], edit["start"], edit["stop"]) for layer, cell in cells)
+    out, states = [], {}
+    for layer, cell in cells:
+        if edit["preset"] in ("low", "high"):
+            if layer not in states:
+                states[layer] = raw_cells(trace, layer)  # (T, H)
+            c = states[layer][:, cell]
+            value = float(c.min() if edit["preset"] == "low" else c.max())
+        else:
+            value = 0.0 if edit["preset"] == "zero" else edit["number"]
+        out.append(lstm_viz.Clamp(layer, cell, value, edit["start"], edit["stop"]))
+    return tuple(out)
+
+
+def describe(iv) -> str:
+    what = f"clamp c to {iv.value:+.3f}" if isinstance(iv, lstm_viz.Clamp) else f"scale c by {iv.factor:g}"
+    where = "the whole text" if iv.start == 0 and iv.stop is None else f"positions {iv.start} to {'the end' if iv.stop is None else iv.stop - 1}"
+    return f"layer {iv.layer + 1}, cell{'s' if len(iv.cells) > 1 else ''} {', '.join(map(str, iv.cells))}: {what} over {where}"
+
+
+def coloured(text: str, values: np.ndarray, scale: float, at: int) -> str:
+    """Escaped HTML of text, each character on the colour of values / scale (red low, blue high)."""
+    with np.errstate(invalid="ignore"):
+        colours = np.nan_to_num(np.clip(values / scale, -1, 1) * 100).round().astype(int).tolist()
+    return snippet_html(text, at, colours).replace("white-space:pre", "white-space:pre-wrap;line-height:1.5")
+
+
+def top_table(top: list[tuple[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame({"next": [label(ch) for ch, _ in top], "p": [round(p, 4) for _, p in top]})
+
+
+def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> None:
+    """The text coloured by the change of log p(actual next char), the guesses at the selected
+    position before and after, and the continuations with and without the edit."""
+    delta = effect.delta
+    st.markdown(f"Mean change of log p(next character): **{np.nanmean(delta):+.3f} nats** "
+                f"(largest drop {np.nanmin(delta):+.2f} at position {int(np.nanargmin(delta))}); "
+                f"largest KL between the guesses {np.max(effect.kl):.3f} nats.")
+    st.caption(f"Each character on the change of log p of the character after it: red where the edit made it less "
+               f"likely, blue more likely (full colour at {DELTA_NATS:g} nats). The selected position is outlined.")
+    st.markdown(coloured(effect.after.text, delta, DELTA_NATS, pos), unsafe_allow_html=True)
+    before, after = effect.top_k(pos)
+    left, right = st.columns(2)
+    left.markdown(f"**Guesses after position {pos}, as trained**")
+    left.dataframe(top_table(before), hide_index=True, key="iv_before")
+    right.markdown("**... with the edit**")
+    right.dataframe(top_table(after), hide_index=True, key="iv_after")
+    left.markdown("**Continuation, as trained**")
+    left.code(plain, language=None, wrap_lines=True)
+    right.markdown("**Continuation with the edit (same seed)**")
+    right.code(changed, language=None, wrap_lines=True)
+
+
+def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribute) -> None:
+    """Earlier characters coloured by their share of the chosen cell's c at the selected position,
+    or by their attribution of the guess after it (attribute(method) -> (pos + 1,))."""
+    how = st.radio("Explain the selected position by", list(EXPLAIN), format_func=EXPLAIN.get, horizontal=True,
+                   key="explain")
+    if how == "contributions":
+        values = trace.contributions(layer, cell, pos)
+        st.caption(f"Layer {layer + 1}, cell {cell}: c = {values.sum():+.3f} at position {pos}, split into what each "
+                   "character wrote (i * g) times what the forget gates kept of it since; blue adds, red takes away.")
+    else:
+        if pos + 1 >= len(trace.text):
+            st.info("The last character has no next character to explain: select an earlier one.")
+            return
+        method = st.radio("Method", METHODS, horizontal=True, key="explain_method",
+                          format_func=lambda m: m.replace("_", " "))
+        values = attribute(method)
+        st.caption(f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
+                   f"after position {pos}); blue made it likelier, red less likely.")
+    start = max(0, pos + 1 - EXPLAIN_BEFORE)
+    shown = values[start:]
+    scale = float(np.max(np.abs(shown))) or 1.0
+    st.markdown(coloured(trace.text[start:pos + 1], shown, scale, pos - start), unsafe_allow_html=True)
+    top = np.argsort(-np.abs(values))[:5]
+    st.caption("Largest: " + ", ".join(f"{label(trace.text[s])!r} at {s} ({values[s]:+.3f})" for s in top))
+
+
+def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> None:
+    """The finder's correlation ranking beside the ablation ranking (ablation() -> table, run on demand)."""
+    left, right = st.columns(2)
+    left.markdown(f"**Correlation with {feature.replace('_', ' ')}** (the finder)")
+    if correlation is None:
+        left.info("No ranking: the hypothesis is constant on this text.")
+    else:
+        left.dataframe(correlation[["layer", "cell", "score", "sign"]].assign(layer=correlation["layer"] + 1).head(20),
+                       hide_index=True, key="iv_correlation")
+    right.markdown("**Cause: ablating each cell** (log p of closing quotes and brackets)")
+    if not st.session_state["ablate"]:
+        right.button("Rank every cell by ablation", key="iv_ablate", on_click=st.session_state.update, args=({"ablate": True},))
+        right.caption(f"Zeroes each cell in turn over the first {ABLATION_CHARS:,} characters (all cells of all layers "
+                      "as one batch, bfloat16 matmuls) and ranks them by the drop in mean log p of the characters "
+                      "that close a quote or a bracket. Takes from seconds to a few minutes.")
+        return
+    try:
+        table = ablation()
+    except ValueError as e:
+        right.warning(str(e))
+        return
+    right.dataframe(table.assign(layer=table["layer"] + 1)[["rank", "layer", "cell", "delta"]].head(20),
+                    hide_index=True, key="iv_ablation")
+    right.caption("delta: change of mean log p (nats) of the closing characters when the cell is zeroed; most "
+                  "harmful first.")
+
+
+def section(name: str, trace: lstm_viz.Trace, layer: int, cell: int, pos: int, feature: str) -> None:
+    """The whole tab: change cells, explain the selected position, correlation beside cause."""
+    L, T, H = trace.shape
+    try:
+        top = cache.ranking(name, trace.text, feature, None, "cell")[0]
+    except ValueError:  # the hypothesis never changes on this text
+        top = None
+    st.markdown("**Change cells and watch the model** (c is the raw cell state; the text shows tanh(c))")
+    try:
+        cells = cell_choice(layer, cell, L, H, top)
+        edits = interventions(cells, edit_choice(T, pos), trace)
+        check(edits, L, H, T)
+    except ValueError as e:
+        st.error(f"Cannot make this edit: {e}.")
+    else:
+        st.caption("; ".join(describe(iv) for iv in edits[:5]) + (f"; and {len(edits) - 5} more" if len(edits) > 5 else ""))
+        seed = int(st.number_input("Seed of the continuations", 0, 2**31 - 1, key="iv_seed"))
+        effect_view(cache.effect(name, trace.text, edits), pos, *cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE))
+    st.divider()
+    st.markdown(f"**Explain position {pos}** (click a character in the text above to select it)")
+    explain_view(trace, layer, cell, pos, lambda method: cache.attribution(name, trace.text, pos, method))
+    st.divider()
+    ablation_view(top, feature, lambda: cache.ablation(name, trace.text[:ABLATION_CHARS]))
