@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,eval,sample,bench,find,atlas} ..."""
+"""Command line: python -m lstm_viz {train,eval,sample,bench,find,atlas,import,app} ..."""
 from __future__ import annotations
 
 import argparse
@@ -97,6 +97,15 @@ def cmd_atlas(a) -> None:
         print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
 
 
+def cmd_import(a) -> None:
+    from .importers import import_file
+    out = import_file(a.framework, a.file, a.alphabet, a.out)
+    from .checkpoint import load
+    m = load(out)
+    print(f"{out}: {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
+          f"(+1 unknown slot), imported from {a.framework}")
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
@@ -141,6 +150,14 @@ def parser() -> argparse.ArgumentParser:
     at.add_argument("--split", default="test", choices=["val", "test"])
     at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
     at.set_defaults(run=cmd_atlas)
+    im = sub.add_parser("import", help="convert your own PyTorch or Keras character LSTM into a checkpoint folder")
+    im.add_argument("--from", dest="framework", required=True, choices=["torch", "keras"])
+    im.add_argument("file", help="a state dict (.pt/.pth read with weights_only=True, or .safetensors); "
+                                 "or a Keras 3 .keras / .weights.h5 file")
+    im.add_argument("--alphabet", required=True, help="the model's characters in index order: a JSON list or "
+                                                      "{char: index}, or a text file of exactly those characters")
+    im.add_argument("--out", required=True, help="a new model folder, e.g. pretrained/NAME")
+    im.set_defaults(run=cmd_import)
     return p
 
 
