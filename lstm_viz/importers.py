@@ -87,6 +87,10 @@ def build(chars: list[str], embedding, layers: list[tuple], head_w, head_b) -> C
     """
     N = len(chars)
     H = layers[0][1].shape[1]
+    sizes = [w_hh.shape[1] for _, w_hh, _, _ in layers]
+    if len(set(sizes)) > 1:
+        raise ModelImportError(f"LSTM layers of different sizes ({', '.join(map(str, sizes))} cells): lstm-viz's "
+                               "models (one nn.LSTM) have the same number of cells in every layer")
     E = N if embedding is None else embedding.shape[1]
     config = Config(vocab_size=N + 1, layers=len(layers), hidden=H, embed=E, dropout=0.0, forget_bias=0.0)
     model = CharLSTM(config, Vocab(chars))
