@@ -106,6 +106,16 @@ def cmd_import(a) -> None:
           f"(+1 unknown slot), imported from {a.framework}")
 
 
+def cmd_app(a) -> None:
+    from .launch import LaunchError, run_app
+    try:
+        status = run_app(a.models, a.port, a.address)
+    except LaunchError as e:
+        raise UsageError(str(e)) from None
+    if status:
+        raise SystemExit(status)
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
@@ -158,6 +168,12 @@ def parser() -> argparse.ArgumentParser:
                                                       "{char: index}, or a text file of exactly those characters")
     im.add_argument("--out", required=True, help="a new model folder, e.g. pretrained/NAME")
     im.set_defaults(run=cmd_import)
+    ap = sub.add_parser("app", help="start the app (needs pip install 'lstm-viz[app]')")
+    ap.add_argument("--models", action="append", default=[], metavar="DIR",
+                    help="a folder of your own model folders, listed beside the shipped ones (repeatable)")
+    ap.add_argument("--port", type=int, default=8501)
+    ap.add_argument("--address", default="127.0.0.1")
+    ap.set_defaults(run=cmd_app)
     return p
 
 
