@@ -48,12 +48,16 @@ def rss_mb() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
-def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5) -> tuple[float, float]:
-    """Chars/s of our training step (embedding, dropout, carried state, clipping) and of a bare nn.LSTM step."""
+def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5,
+                device: str = "cpu") -> tuple[float, float]:
+    """Chars/s of our training step (embedding, dropout, carried state, clipping, Adam as train.py
+    sets it up) and of a bare nn.LSTM (cuDNN on a GPU) + linear + Adam step of the same shape."""
     V, E, H, L = model.config.vocab_size, model.config.embed, model.config.hidden, model.config.layers
-    ids = torch.randint(1, V, (batch, seq + 1))
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    device = torch.device(device)
+    fused = device.type == "cuda"
+    model = model.to(device).train()
+    ids = torch.randint(1, V, (batch, seq + 1), device=device)
+    opt = torch.optim.Adam(model.parameters(), 1e-3, fused=fused)
     state = None
 
     def ours():
@@ -66,9 +70,10 @@ def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
 
-    lstm, head = torch.nn.LSTM(E, H, L, batch_first=True), torch.nn.Linear(H, V)
-    x = torch.randn(batch, seq, E)
-    bare_opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3)
+    lstm = torch.nn.LSTM(E, H, L, batch_first=True).to(device)
+    head = torch.nn.Linear(H, V).to(device)
+    x = torch.randn(batch, seq, E, device=device)
+    bare_opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3, fused=fused)
 
     def bare():
         loss = F.cross_entropy(head(lstm(x)[0]).flatten(0, 1), ids[:, 1:].flatten())
@@ -76,21 +81,44 @@ def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5
         loss.backward()
         bare_opt.step()
 
-    ours(), bare()
-    t_ours = min(best_of(ours, 1) for _ in range(steps))
-    t_bare = min(best_of(bare, 1) for _ in range(steps))
-    model.eval()
+    def timed(step, n):
+        step()  # warm-up: cuDNN plans, allocator
+        if fused:
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        if fused:
+            torch.cuda.synchronize(device)
+        return (time.perf_counter() - t0) / n
+
+    n = 20 if fused else 1
+    t_ours = min(timed(ours, n) for _ in range(steps))
+    t_bare = min(timed(bare, n) for _ in range(steps))
+    model.cpu().eval()
     return batch * seq / t_ours, batch * seq / t_bare
 
 
-def run(model_name: str | None = None, quick: bool = False) -> None:
+def train_report(model: CharLSTM, batch: int, seq: int, device: str, steps: int = 5) -> None:
+    """Print our training step's chars/s against the bare nn.LSTM step's."""
+    ours, bare = train_speed(model, batch, seq, steps, device)
+    where = torch.cuda.get_device_name(device) if device.startswith("cuda") else "CPU"
+    print(f"training step (batch {batch} x {seq}, {where}): {ours:,.0f} chars/s vs bare nn.LSTM step "
+          f"{bare:,.0f} chars/s = {ours / bare:.2f}x")
+
+
+def bench_model(model_name: str | None, layers: int = 2, hidden: int = 512) -> CharLSTM:
+    """A shipped or saved model, or a random one of the given shape."""
     from . import checkpoint
     if model_name:
-        model = checkpoint.load(model_name)
-    else:
-        torch.manual_seed(0)
-        vocab = Vocab(ALPHABET)
-        model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
+        return checkpoint.load(model_name)
+    torch.manual_seed(0)
+    vocab = Vocab(ALPHABET)
+    return CharLSTM(Config(len(vocab), layers=layers, hidden=hidden, embed=64), vocab).eval()
+
+
+def run(model_name: str | None = None, quick: bool = False) -> None:
+    model = bench_model(model_name)
     c = model.config
     repeats = 2 if quick else 7
     rng = np.random.default_rng(0)
@@ -115,6 +143,4 @@ def run(model_name: str | None = None, quick: bool = False) -> None:
     tr = model.trace("".join(rng.choice(model.vocab.chars, 10_000)))
     held = sum(a.nbytes for a in (tr.cell, tr.hidden, tr.log_probs, tr.ids)) / 2**20
     print(f"10,000-char trace holds {held:.1f} MiB of activations; process RSS grew {rss_mb() - before:.1f} MiB")
-    ours, bare = train_speed(model, steps=2 if quick else 5)
-    print(f"training step (batch 32 x 128): {ours:,.0f} chars/s vs bare nn.LSTM step {bare:,.0f} chars/s "
-          f"= {ours / bare:.2f}x")
+    train_report(model, 32, 128, "cpu", steps=2 if quick else 5)

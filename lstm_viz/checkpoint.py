@@ -31,15 +31,25 @@ class CheckpointError(Exception):
     """A checkpoint that is missing, truncated, corrupt or does not match its card."""
 
 
-def save(model: CharLSTM, folder, card: dict) -> Path:
-    """Write `model`'s weights and `card` (plus alphabet and config) into `folder`."""
+STORAGE = {"float32": torch.float32, "float16": torch.float16}  # how weights may be stored; loading gives float32
+
+
+def save(model: CharLSTM, folder, card: dict, storage: str = "float32") -> Path:
+    """Write `model`'s weights (as `storage`) and `card` (plus alphabet and config) into `folder`.
+
+    float16 halves the file; `load` widens it to float32 exactly, so a trace is exact to the
+    weights it loads.
+    """
+    if storage not in STORAGE:
+        raise ValueError(f"storage must be one of {', '.join(STORAGE)}, not {storage!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().to(STORAGE[storage]).contiguous() for k, v in model.state_dict().items()}
     tmp = folder / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": FORMAT})
     os.replace(tmp, folder / WEIGHTS)
-    card = {**card, "format": FORMAT, "config": model.config.to_dict(), "alphabet": model.vocab.chars}
+    card = {**card, "format": FORMAT, "config": model.config.to_dict(), "alphabet": model.vocab.chars,
+            "storage": storage}
     (folder / (CARD + ".tmp")).write_text(json.dumps(card, indent=1, ensure_ascii=True))
     os.replace(folder / (CARD + ".tmp"), folder / CARD)
     return folder

@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,eval,sample,bench,find,atlas,import,app} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,import,app} ..."""
 from __future__ import annotations
 
 import argparse
@@ -47,8 +47,25 @@ def cmd_sample(a) -> None:
 
 
 def cmd_bench(a) -> None:
-    from .bench import run
-    run(a.model, a.quick)
+    import torch
+    from .bench import bench_model, run, train_report
+    if a.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {a.device}: no CUDA device here")
+    if a.train_only:
+        train_report(bench_model(a.model, a.layers, a.hidden), a.batch, a.seq_len, a.device)
+    else:
+        run(a.model, a.quick)
+
+
+def cmd_sweep(a) -> None:
+    from . import sweep
+    common = {k: v for k, v in (("epochs", a.epochs), ("max_minutes", a.max_minutes)) if v is not None}
+    results = sweep.run(a.corpus, a.out, a.config, common, a.resume)
+    if not results:
+        raise UsageError("no configuration finished; see the logs in " + a.out)
+    print(sweep.table(results))
+    if a.pick:
+        print(f"best on validation: {results[0]['name']} -> {sweep.pick(a.out, results[0]['name'], a.pick)}")
 
 
 def read_text_file(path) -> str:
@@ -144,7 +161,23 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="trace speed and memory against nn.LSTM")
     b.add_argument("--model", default=None, help="a model folder (default: a random 2 x 512 model)")
     b.add_argument("--quick", action="store_true", help="fewer repeats")
+    b.add_argument("--train-only", action="store_true", help="only the training step against a bare nn.LSTM step")
+    b.add_argument("--device", default="cpu", help="with --train-only: cpu or cuda")
+    b.add_argument("--layers", type=int, default=2, help="with --train-only and no --model: the random model's shape")
+    b.add_argument("--hidden", type=int, default=512)
+    b.add_argument("--batch", type=int, default=32)
+    b.add_argument("--seq-len", type=int, default=128)
     b.set_defaults(run=cmd_bench)
+    w = sub.add_parser("sweep", help="train several configurations side by side and compare them on validation")
+    w.add_argument("--corpus", required=True)
+    w.add_argument("--out", required=True, help="folder for the runs, one subfolder per configuration")
+    w.add_argument("--config", action="append", required=True,
+                   help="NAME:key=value,... with train options, e.g. deep:layers=3,dropout=0.1 (repeat)")
+    w.add_argument("--epochs", type=int, default=None)
+    w.add_argument("--max-minutes", type=float, default=None)
+    w.add_argument("--resume", action="store_true", help="continue every run from its resume/ state")
+    w.add_argument("--pick", default=None, help="copy the best run's model here, e.g. pretrained/linux")
+    w.set_defaults(run=cmd_sweep)
     f = sub.add_parser("find", help="rank cells by how well they match a hypothesis on a text")
     f.add_argument("--model", required=True)
     f.add_argument("--text-file", required=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import lzma
 from pathlib import Path
 
 import torch
@@ -15,20 +16,30 @@ class CorpusError(Exception):
     """A corpus that is missing, unreadable or empty."""
 
 
-def read_corpus(path) -> str:
-    """The normalised text of a corpus file (undecodable bytes become U+FFFD)."""
+def corpus_bytes(path) -> bytes:
+    """The bytes of a corpus file; an `.xz` file is unpacked on the fly."""
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such corpus file")
-    text = normalise(path.read_bytes().decode("utf-8", errors="replace"))
+    if path.suffix != ".xz":
+        return path.read_bytes()
+    try:
+        return lzma.decompress(path.read_bytes())
+    except lzma.LZMAError as e:
+        raise CorpusError(f"{path}: not a readable xz file ({e})") from None
+
+
+def read_corpus(path) -> str:
+    """The normalised text of a corpus file (undecodable bytes become U+FFFD); `.xz` is unpacked."""
+    text = normalise(corpus_bytes(path).decode("utf-8", errors="replace"))
     if len(text) < 100:
         raise CorpusError(f"{path}: corpus is empty or too short ({len(text)} chars; need at least 100)")
     return text
 
 
 def sha256(path) -> str:
-    """Hex digest of a file's bytes, to tie a model's card to its corpus."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Hex digest of a corpus's bytes (unpacked, for `.xz`), to tie a model's card to its corpus."""
+    return hashlib.sha256(corpus_bytes(path)).hexdigest()
 
 
 def split_bounds(n: int) -> dict[str, tuple[int, int]]:
