@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
+LEVELS = 255  # steps from white to full red or full blue
+DARK = 140  # backgrounds with a luma below this get white text
 
 
 def rgb(value: float) -> tuple[int, int, int]:
@@ -11,7 +13,7 @@ def rgb(value: float) -> tuple[int, int, int]:
     if math.isnan(value):
         return WHITE
     v = min(1.0, max(-1.0, float(value)))
-    k = math.floor(255 * (1 - abs(v)) + 0.5)
+    k = math.floor(LEVELS * (1 - abs(v)) + 0.5)
     return (255, k, k) if v < 0 else (k, k, 255)
 
 
@@ -20,13 +22,19 @@ def css(value: float) -> str:
     return "rgb({}, {}, {})".format(*rgb(value))
 
 
+def scale() -> dict:
+    """The scale as the browser views get it: level k of a value v is floor(LEVELS (1 - |v|) + 0.5), and
+    its colour runs from `low` (v < 0) or `high` to `zero` as k goes from 0 to LEVELS."""
+    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
+
+
 SCALES = ("fixed", "text")  # the signal's own fixed range, or the range this text reaches
 
 
 def ink(value: float) -> str:
     """Text colour that stays readable on the value's background: white on dark, near-black on light."""
     r, g, b = rgb(value)
-    return "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#111"
+    return "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < DARK else "#111"
 
 
 def hex_colour(value: float) -> str:
