@@ -3,12 +3,13 @@ from . import analysis
 from .ablation import ablation_ranking
 from .attribute import attribution
 from .checkpoint import CheckpointError, available, load, save
+from .importers import ModelImportError, from_keras, from_torch
 from .intervene import Clamp, Effect, Scale, effect
 from .model import CharLSTM, Config
 from .ngram import NGram, load_ngram
 from .trace import GATES, SIGNALS, Trace
 from .vocab import Vocab, normalise
 
-__all__ = ["CharLSTM", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "NGram", "SIGNALS", "Scale", "Trace",
-           "Vocab", "ablation_ranking", "analysis", "attribution", "available", "effect", "load", "load_ngram",
-           "normalise", "save"]
+__all__ = ["CharLSTM", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "ModelImportError", "NGram", "SIGNALS",
+           "Scale", "Trace", "Vocab", "ablation_ranking", "analysis", "attribution", "available", "effect", "from_keras",
+           "from_torch", "load", "load_ngram", "normalise", "save"]

@@ -15,7 +15,16 @@ from .vocab import Vocab
 WEIGHTS, CARD = "model.safetensors", "card.json"
 FORMAT = "lstm-viz/1"
 PICKLES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
-PRETRAINED = Path(os.environ.get("LSTM_VIZ_PRETRAINED", Path(__file__).resolve().parent.parent / "pretrained"))
+
+
+def _shipped() -> Path:
+    """pretrained/ beside lstm_viz/ in a checkout, or in the installed app package (pip install .)."""
+    root = Path(__file__).resolve().parent.parent
+    installed = root / "lstm_viz_app" / "pretrained"
+    return installed if not (root / "pretrained").is_dir() and installed.is_dir() else root / "pretrained"
+
+
+PRETRAINED = Path(os.environ.get("LSTM_VIZ_PRETRAINED", _shipped()))
 
 
 class CheckpointError(Exception):
@@ -68,15 +77,23 @@ def resolve(name_or_path) -> Path:
     path = Path(name_or_path)
     if path.is_dir():
         return path
-    if str(name_or_path) and (PRETRAINED / str(name_or_path)).is_dir():
-        return PRETRAINED / str(name_or_path)
+    for folder in model_dirs() if str(name_or_path) else []:
+        if (folder / str(name_or_path)).is_dir():
+            return folder / str(name_or_path)
     known = ", ".join(available()) or "none"
     raise CheckpointError(f"{name_or_path}: no such model folder (shipped models: {known})")
 
 
+def model_dirs() -> list[Path]:
+    """Where models are looked up by name: pretrained/, then each folder in LSTM_VIZ_MODELS
+    (separated by os.pathsep; `lstm-viz app --models DIR` sets it)."""
+    return [PRETRAINED] + [Path(p) for p in os.environ.get("LSTM_VIZ_MODELS", "").split(os.pathsep) if p]
+
+
 def available() -> list[str]:
-    """Names of the model folders under pretrained/."""
-    return sorted(p.name for p in PRETRAINED.glob("*") if (p / CARD).is_file()) if PRETRAINED.is_dir() else []
+    """Names of the model folders under pretrained/ and the LSTM_VIZ_MODELS folders."""
+    return sorted({p.name for folder in model_dirs() if folder.is_dir() for p in folder.glob("*")
+                   if (p / CARD).is_file()})
 
 
 def load(name_or_path, device: str = "cpu") -> CharLSTM:

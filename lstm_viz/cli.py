@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,analyse} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,analyse,import,app} ..."""
 from __future__ import annotations
 
 import argparse
@@ -144,6 +144,25 @@ def add_analyse(sub) -> None:
     an.set_defaults(run=cmd_analyse)
 
 
+def cmd_import(a) -> None:
+    from .importers import import_file
+    out = import_file(a.framework, a.file, a.alphabet, a.out)
+    from .checkpoint import load
+    m = load(out)
+    print(f"{out}: {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
+          f"(+1 unknown slot), imported from {a.framework}")
+
+
+def cmd_app(a) -> None:
+    from .launch import LaunchError, run_app
+    try:
+        status = run_app(a.models, a.port, a.address)
+    except LaunchError as e:
+        raise UsageError(str(e)) from None
+    if status:
+        raise SystemExit(status)
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
@@ -205,6 +224,20 @@ def parser() -> argparse.ArgumentParser:
     at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
     at.set_defaults(run=cmd_atlas)
     add_analyse(sub)
+    im = sub.add_parser("import", help="convert your own PyTorch or Keras character LSTM into a checkpoint folder")
+    im.add_argument("--from", dest="framework", required=True, choices=["torch", "keras"])
+    im.add_argument("file", help="a state dict (.pt/.pth read with weights_only=True, or .safetensors); "
+                                 "or a Keras 3 .keras / .weights.h5 file")
+    im.add_argument("--alphabet", required=True, help="the model's characters in index order: a JSON list or "
+                                                      "{char: index}, or a text file of exactly those characters")
+    im.add_argument("--out", required=True, help="a new model folder, e.g. pretrained/NAME")
+    im.set_defaults(run=cmd_import)
+    ap = sub.add_parser("app", help="start the app (needs pip install 'lstm-viz[app]')")
+    ap.add_argument("--models", action="append", default=[], metavar="DIR",
+                    help="a folder of your own model folders, listed beside the shipped ones (repeatable)")
+    ap.add_argument("--port", type=int, default=8501)
+    ap.add_argument("--address", default="127.0.0.1")
+    ap.set_defaults(run=cmd_app)
     return p
 
 

@@ -28,8 +28,37 @@ def scale() -> dict:
     return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
 
 
-def text_css(value: float) -> str:
-    """Text colour on the background of `value`: white where the background is dark (the rule the
-    browser views follow), black elsewhere."""
+SCALES = ("fixed", "text")  # the signal's own fixed range, or the range this text reaches
+
+
+def ink(value: float) -> str:
+    """Text colour that stays readable on the value's background: white where it is dark (the rule
+    the browser views follow), black elsewhere."""
     r, g, b = rgb(value)
     return "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < DARK else "#000"
+
+
+def hex_colour(value: float) -> str:
+    """The background colour as #rrggbb."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb(value))
+
+
+def fit(values, gate: bool, scale: str = "fixed"):
+    """(values mapped onto the colour scale, (low, high) of the legend) for one signal.
+
+    "fixed": tanh(c), h and the candidate keep [-1, 1]; gates keep [0, 1] (white to blue).
+    "text": the range this text reaches, for signals that rarely reach the ends: symmetric
+    about 0 (still white at 0) for [-1, 1] signals, [min, max] -> white to blue for gates.
+    """
+    import numpy as np
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    v = np.asarray(values, dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    if scale == "fixed" or not finite.size:
+        return v, ((0.0, 1.0) if gate else (-1.0, 1.0))
+    if gate:
+        lo, hi = float(finite.min()), float(finite.max())
+        return (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v), (lo, hi)
+    m = float(np.abs(finite).max())
+    return (v / m if m > 0 else v), (-m, m)

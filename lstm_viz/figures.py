@@ -1,91 +1,201 @@
-"""Matplotlib figures of the analyses, saved as PNG and compact SVG (for reports and the docs)."""
+"""Paper figures of a trace, as SVG text or PNG bytes sized for a paper column.
+
+Four kinds: "text" (one cell colouring the text), "cells" (pinned cells, one row each under
+every line of text), "strip" (the top-5 next-character guesses under each character) and
+"heatmap" (cells x characters). Every figure has a caption (layer, cell, signal, model) and
+a colour legend; colours come from `lstm_viz.colour`, labels from `lstm_viz.glyphs`. Drawn
+with matplotlib's object API (no pyplot state); SVG keeps the characters as text.
+"""
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-import pandas as pd  # noqa: E402
+from . import colour, glyphs
+from .render import GATE_SIGNALS, NAMES, caption, check_view, visible
 
-from .analysis import SATURATION_GATES  # noqa: E402
-
-LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"
-plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-
-
-def save(fig, folder, name: str) -> list[Path]:
-    """Write `fig` as NAME.png and NAME.svg into `folder`; returns both paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=110, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return paths
+KINDS = ("text", "cells", "strip", "heatmap")
+FORMATS = ("svg", "png")
+COLUMN_INCHES = 3.4  # one column of a two-column paper
+MAX_CHARS = 2000  # a figure is a passage, not a book
+PROB = (74, 111, 208)  # the prediction strip's blue, as in the app
+FONT = ["DejaVu Sans Mono", "monospace"]
 
 
-def gate_saturation(tables: list[pd.DataFrame]):
-    """Figure 3 of the paper: per layer (rows) and gate (columns), each cell at (fraction of
-    characters left-saturated, fraction right-saturated)."""
-    fig, axes = plt.subplots(len(tables), 3, figsize=(8, 2.6 * len(tables)), squeeze=False, sharex=True, sharey=True)
-    for layer, table in enumerate(tables):
-        for j, gate in enumerate(SATURATION_GATES):
-            ax = axes[layer, j]
-            rows = table[table["gate"] == gate]
-            ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
-            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=LSTM_COLOUR, linewidths=0, rasterized=True)
-            ax.set_xlim(-0.02, 1.02)
-            ax.set_ylim(-0.02, 1.02)
-            ax.set_title(f"layer {layer + 1}, {gate} gate")
-            if layer == len(tables) - 1:
-                ax.set_xlabel("fraction left-saturated (< 0.1)")
-            if j == 0:
-                ax.set_ylabel("fraction right-saturated (> 0.9)")
-    fig.tight_layout()
-    return fig
+class Sheet:
+    """A page in points, y downwards, on one matplotlib axes that fills the figure."""
+
+    def __init__(self, width_pt: float, font_size: float):
+        self.w, self.fs = width_pt, font_size
+        self.cw, self.lh = 0.6 * font_size, 1.35 * font_size  # monospace advance, line height
+        self.rects, self.texts = [], []
+        self.y = 0.0
+
+    def rect(self, x, y, w, h, face, edge=None, lw=0.0):
+        self.rects.append((x, y, w, h, face, edge, lw))
+
+    def text(self, x, y, s, size=None, colour_="#111", ha="left", weight="normal", mono=True):
+        self.texts.append((x, y, s, size or self.fs, colour_, ha, weight, mono))
+
+    def char(self, x, y, char: str, value: float | None, face=None, ink=None, bold=False):
+        """One character box: background from `value` on the colour scale (or `face`), readable ink.
+
+        Multi-letter labels (U+0001) shrink to fit the box."""
+        label = glyphs.label(visible(char))
+        self.rect(x, y, self.cw, self.lh, face if face is not None else colour.hex_colour(value))
+        size = self.fs if len(label) == 1 else 1.6 * self.fs / len(label)
+        self.text(x + self.cw / 2, y + self.lh / 2, label, size=size,
+                  colour_=ink or (colour.ink(value) if value is not None else "#111"), ha="center",
+                  weight="bold" if bold else "normal")
+
+    def legend(self, lo: float, hi: float, gate: bool, note: str = ""):
+        """A colour bar from lo to hi with its end values (and 0 for the diverging scale)."""
+        n, bar_w, h = 48, min(self.w * 0.4, 120.0), self.fs * 0.8
+        x0 = self.cw * 6
+        self.text(0, self.y + h / 2, f"{lo:+.2f}", size=self.fs * 0.85)
+        for k in range(n):
+            v = k / (n - 1) if gate else 2 * k / (n - 1) - 1
+            self.rect(x0 + k * bar_w / n, self.y, bar_w / n + 0.05, h, colour.hex_colour(v))
+        self.rect(x0, self.y, bar_w, h, "none", "#999", 0.4)
+        self.text(x0 + bar_w + self.cw, self.y + h / 2, f"{hi:+.2f}", size=self.fs * 0.85)
+        self.y += h + self.lh * 0.6
+        if note:
+            self.text(0, self.y, note, size=self.fs * 0.8, colour_="#555", mono=False)
+            self.y += self.lh
+
+    def save(self, fmt: str, dpi: int = 300):
+        from matplotlib import rc_context
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
+        height = max(self.y, self.lh)
+        with rc_context({"svg.fonttype": "none", "svg.hashsalt": "lstm-viz", "font.family": "monospace",
+                         "font.monospace": FONT}):
+            fig = Figure(figsize=(self.w / 72, height / 72))
+            ax = fig.add_axes((0, 0, 1, 1))
+            ax.set_xlim(0, self.w)
+            ax.set_ylim(height, 0)
+            ax.set_axis_off()
+            for x, y, w, h, face, edge, lw in self.rects:
+                ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge or "none", linewidth=lw))
+            for x, y, s, size, ink, ha, weight, mono in self.texts:
+                ax.text(x, y, s, fontsize=size, color=ink, ha=ha, va="center", fontweight=weight, parse_math=False,
+                        family="monospace" if mono else "sans-serif")
+            out = io.BytesIO()
+            fig.savefig(out, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+        data = out.getvalue()
+        return data.decode("utf-8") if fmt == "svg" else data
 
 
-def error_breakdown(table: pd.DataFrame):
-    """The LSTM's errors attributed to each oracle in turn, as shares of all errors."""
-    fig, ax = plt.subplots(figsize=(6, 2.8))
-    shares = table["share"][::-1] * 100
-    ax.barh(table["oracle"][::-1], shares, color=LSTM_COLOUR)
-    for y, v in enumerate(shares):
-        ax.text(v + 0.5, y, f"{v:.1f}%", va="center")
-    ax.set_xlabel(f"share of the LSTM's {table.attrs.get('errors', 0):,} errors (%)")
-    ax.set_xlim(0, max(shares.max() * 1.2, 1))
-    fig.tight_layout()
-    return fig
+def wrap(text: str, cols: int, break_lines: bool) -> list[list[int]]:
+    """Positions of `text` in rows of at most `cols`; with break_lines a newline also ends its row."""
+    rows, row = [], []
+    for t, char in enumerate(text):
+        row.append(t)
+        if len(row) == cols or (break_lines and char == "\n"):
+            rows.append(row)
+            row = []
+    return rows + ([row] if row else [])
 
 
-def closing_distance(bins: pd.DataFrame):
-    """Mean probability of the correct closer against the distance to its opener, per kind."""
-    kinds = list(dict.fromkeys(bins["kind"]))
-    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3), squeeze=False)
-    for ax, kind in zip(axes[0], kinds):
-        rows = bins[bins["kind"] == kind]
-        labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
-        x = range(len(rows))
-        ax.plot(x, rows["lstm"], "o-", color=LSTM_COLOUR, label="LSTM")
-        if rows["ngram"].notna().any():
-            ax.plot(x, rows["ngram"], "s--", color=NGRAM_COLOUR, label="20-gram")
-        ax.set_xticks(list(x), labels, rotation=45)
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
-        ax.set_ylabel(f"mean p(closing {'}' if kind == 'brace' else 'quote'})")
-        for i, n in zip(x, rows["pairs"]):
-            ax.annotate(f"{n}", (i, 0.02), ha="center", fontsize=7, color="#666")
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 0.08), frameon=False)
-    fig.tight_layout()
-    return fig
+def figure(trace, kind: str = "text", layer: int = 0, cell: int = 0, signal: str = "cell", cells=None,
+           start: int = 0, stop: int | None = None, scale: str = "fixed", model: str | None = None,
+           format: str = "svg", width: float = COLUMN_INCHES, font_size: float = 7.0):
+    """A figure of the trace: SVG text (format="svg") or PNG bytes at 300 dpi (format="png").
+
+    `cells` lists the cells of `layer` for "cells" and "heatmap" (default: `cell` alone; for
+    the heatmap, the 16 that vary most). scale: "fixed" ([-1, 1]; gates [0, 1]) or "text"
+    (the range this text reaches). ValueError for anything the trace cannot show.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown figure {kind!r}; choose one of {', '.join(KINDS)}")
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose svg or png")
+    stop = check_view(trace, layer, cell, signal, start, stop)
+    if stop - start > MAX_CHARS:
+        raise ValueError(f"a figure shows at most {MAX_CHARS:,} characters; pass start and stop")
+    H = trace.shape[2]
+    if cells is None:
+        cells = [cell] if kind != "heatmap" else \
+            list(np.argsort(-trace.signal(signal, layer, None, start, stop).std(axis=0), kind="stable")[:16])
+    cells = [int(c) for c in cells]
+    if not cells or any(not 0 <= c < H for c in cells):
+        raise ValueError(f"cells must be between 0 and {H - 1}")
+    sheet = Sheet(width * 72, font_size)
+    draw = {"text": _text, "cells": _cells, "strip": _strip, "heatmap": _heatmap}[kind]
+    draw(sheet, trace, layer, cell, signal, cells, start, stop, scale, model)
+    return sheet.save(format)
 
 
-def character_advantage(table: pd.DataFrame):
-    """Where the LSTM's memory pays: nats saved over the n-gram in total, per next character."""
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.barh(table["label"][::-1], table["saved"][::-1], color=LSTM_COLOUR)
-    ax.set_xlabel("nats saved by the LSTM over the n-gram, summed over the text")
-    fig.tight_layout()
-    return fig
+def _head(sheet, title: str, lo: float, hi: float, gate: bool, scale: str, note: str = ""):
+    sheet.y = sheet.lh * 0.7
+    sheet.text(0, sheet.y, title, size=sheet.fs, mono=False, weight="bold")
+    sheet.y += sheet.lh
+    sheet.legend(lo, hi, gate, "; ".join(n for n in ("scaled to this text" if scale == "text" else "", note) if n))
+
+
+def _text(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]  # (n,)
+    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
+    _head(sheet, caption(layer, cell, signal, model), lo, hi, signal in GATE_SIGNALS, scale)
+    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=True):
+        for k, i in enumerate(row):
+            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
+        sheet.y += sheet.lh
+    sheet.y += sheet.lh * 0.3
+
+
+def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    gate = signal in GATE_SIGNALS
+    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
+    values, (lo, hi) = colour.fit(raw, gate, scale)
+    names = [f"{layer + 1}:{c}" for c in cells]
+    indent = (max(map(len, names)) + 1) * sheet.cw
+    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {NAMES[signal]}" + (f", model {model}" if model else "")
+    _head(sheet, title, lo, hi, gate, scale)
+    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+        for j, name in enumerate(names):
+            sheet.text(0, sheet.y + sheet.lh / 2, name, size=sheet.fs * 0.85, colour_="#555")
+            for k, i in enumerate(row):
+                sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], values[i, j])
+            sheet.y += sheet.lh
+        sheet.y += sheet.lh * 0.5
+
+
+def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]
+    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
+    _head(sheet, caption(layer, cell, signal, model), lo, hi, signal in GATE_SIGNALS, scale,
+          note="below: top-5 next characters, shade = probability, bold = what came next")
+    ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
+    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=False):
+        for k, i in enumerate(row):
+            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
+            t = start + i
+            nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
+            for g in range(5):
+                p = float(probs[i, g])
+                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in PROB))
+                sheet.char(k * sheet.cw, sheet.y + (g + 1.15) * sheet.lh, trace.vocab.symbol(int(ids[i, g])),
+                           None, face=face, ink="#fff" if p > 0.6 else "#111", bold=int(ids[i, g]) == nxt and nxt > 0)
+        sheet.y += sheet.lh * 6.8
+
+
+def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    gate = signal in GATE_SIGNALS
+    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
+    values, (lo, hi) = colour.fit(raw, gate, scale)
+    indent = (len(str(max(cells))) + 1) * sheet.cw
+    title = f"Layer {layer + 1}, {len(cells)} cells, {NAMES[signal]}" + (f", model {model}" if model else "")
+    _head(sheet, title, lo, hi, gate, scale)
+    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+        for k, i in enumerate(row):
+            sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], None, face="#ffffff")
+        sheet.y += sheet.lh
+        for j, c in enumerate(cells):
+            sheet.text(0, sheet.y + sheet.cw / 2, str(c), size=sheet.fs * 0.7,
+                       colour_="#000" if c == cell else "#666", weight="bold" if c == cell else "normal")
+            for k, i in enumerate(row):
+                sheet.rect(indent + k * sheet.cw, sheet.y, sheet.cw, sheet.cw, colour.hex_colour(values[i, j]))
+            sheet.y += sheet.cw
+        sheet.y += sheet.lh * 0.5

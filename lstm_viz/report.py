@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, checkpoint, figures
+from . import analysis, checkpoint, plots
 from .data import read_corpus, sha256, split_bounds
 from .ngram import load_ngram
 
@@ -126,11 +126,11 @@ def write(result: dict, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    files += figures.save(figures.gate_saturation(result["saturation"]), out, "gate_saturation")
-    files += figures.save(figures.error_breakdown(result["error_breakdown"]), out, "error_breakdown")
+    files += plots.save(plots.gate_saturation(result["saturation"]), out, "gate_saturation")
+    files += plots.save(plots.error_breakdown(result["error_breakdown"]), out, "error_breakdown")
     if result["closing_bins"] is not None:
-        files += figures.save(figures.closing_distance(result["closing_bins"]), out, "closing_distance")
-    files += figures.save(figures.character_advantage(result["advantage"]), out, "character_advantage")
+        files += plots.save(plots.closing_distance(result["closing_bins"]), out, "closing_distance")
+    files += plots.save(plots.character_advantage(result["advantage"]), out, "character_advantage")
     data = {k: v for k, v in result.items() if k not in ("saturation", "closing")}
     for key in ("error_breakdown", "closing_bins", "advantage"):
         data[key] = records(result[key])

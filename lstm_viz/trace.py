@@ -141,6 +141,27 @@ class Trace:
         loss = self.loss_per_char
         return float(np.nanmean(loss) / math.log(2)) if np.isfinite(loss).any() else float("nan")
 
+    # Views for notebooks and papers (lstm_viz.render, lstm_viz.figures, lstm_viz.notebook) ----------
+
+    def to_html(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view) -> str:
+        """Static, self-contained HTML of the text coloured by one cell (see `lstm_viz.render.to_html`)."""
+        from .render import to_html
+        return to_html(self, layer, cell, signal, **view)
+
+    def _repr_html_(self) -> str:
+        from .render import repr_html
+        return repr_html(self)
+
+    def figure(self, kind: str = "text", layer: int = 0, cell: int = 0, signal: str = "cell", **options):
+        """A paper figure as SVG text (or PNG bytes with format="png"); see `lstm_viz.figures.figure`."""
+        from .figures import figure
+        return figure(self, kind, layer, cell, signal, **options)
+
+    def show(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view):
+        """The interactive notebook widget: hover cards, Up/Down to change cells, the top-5 strip."""
+        from .notebook import TraceWidget
+        return TraceWidget(self, layer, cell, signal, **view)
+
 
 def linear_scan(f: torch.Tensor, u: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
     """Solve c_t = f_t * c_{t-1} + u_t for f, u (T, H) from c0 (H,) in about 2*sqrt(T) steps.

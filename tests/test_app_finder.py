@@ -136,10 +136,10 @@ def test_snippets_are_escaped_and_coloured_per_character():
 
 
 def test_snippet_text_is_white_on_saturated_colours_and_black_on_pale_ones():
-    assert colour.text_css(1) == "#fff" and colour.text_css(0.8) == "#fff"  # deep blue
-    assert colour.text_css(0) == "#000" and colour.text_css(0.2) == "#000"  # white and pale blue
-    assert colour.text_css(-1) == "#fff" and colour.text_css(-0.2) == "#000"  # deep red, pale red
-    assert colour.text_css(float("nan")) == "#000"  # white background
+    assert colour.ink(1) == "#fff" and colour.ink(0.8) == "#fff"  # deep blue
+    assert colour.ink(0) == "#000" and colour.ink(0.2) == "#000"  # white and pale blue
+    assert colour.ink(-1) == "#fff" and colour.ink(-0.2) == "#000"  # deep red, pale red
+    assert colour.ink(float("nan")) == "#000"  # white background
 
 
 def test_explanation_line_names_the_map_and_its_score():

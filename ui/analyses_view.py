@@ -13,7 +13,7 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz.analysis import ORACLES, SATURATION_GATES
-from lstm_viz.colour import css, text_css
+from lstm_viz.colour import css, ink
 from lstm_viz.glyphs import label
 
 from . import cache, examples, state
@@ -98,7 +98,7 @@ def difference_html(text: str, diff: np.ndarray) -> str:
         value = float(np.clip(-d / DIFF_SCALE, -1, 1)) if np.isfinite(d) else 0.0
         shown = html.escape(ch if ch in " \n" else label(ch))
         tip = f"LSTM - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
-        spans.append(f'<span title="{tip}" style="background:{css(value)};color:{text_css(value)}">{shown}</span>')
+        spans.append(f'<span title="{tip}" style="background:{css(value)};color:{ink(value)}">{shown}</span>')
     return ('<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
             f'overflow-y:auto;border:1px solid #ddd;padding:6px">{"".join(spans)}</div>')
 

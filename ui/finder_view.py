@@ -13,7 +13,7 @@ from lstm_viz import features
 
 from . import state
 
-from lstm_viz.colour import css, text_css
+from lstm_viz.colour import css, ink
 from lstm_viz.glyphs import label
 
 MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
@@ -82,7 +82,7 @@ def snippet_html(text: str, at: int, colours: list[int]) -> str:
     for i, (ch, c) in enumerate(zip(text, colours)):
         outline = "outline:2px solid #222;" if i == at else ""
         shown = ch if ch == " " else label(ch)
-        spans.append(f'<span style="background:{css(c / 100)};color:{text_css(c / 100)};{outline}">'
+        spans.append(f'<span style="background:{css(c / 100)};color:{ink(c / 100)};{outline}">'
                      f'{html.escape(shown)}</span>')
     return f'<div style="font-family:monospace;white-space:pre;margin:2px 0">{"".join(spans)}</div>'
 
