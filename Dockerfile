@@ -17,6 +17,7 @@ RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu "torch==2
 COPY .streamlit/ .streamlit/
 COPY lstm_viz/ lstm_viz/
 COPY ui/ ui/
+COPY pages/ pages/
 COPY pretrained/ pretrained/
 COPY app.py .
 

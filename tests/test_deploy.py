@@ -42,7 +42,7 @@ def test_port_healthcheck_and_command():
 
 def test_shipped_models_and_code_are_baked_in():
     copied = [args.split()[0] for args in args_of("COPY")]
-    for path in ("pretrained/", "lstm_viz/", "ui/", "app.py", ".streamlit/"):
+    for path in ("pretrained/", "lstm_viz/", "ui/", "pages/", "app.py", ".streamlit/"):
         assert path in copied
         assert (ROOT / path).exists()
 
