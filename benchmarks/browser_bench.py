@@ -96,6 +96,19 @@ def paste(page, text: str, received: list[int]) -> tuple[float, int]:
     return seconds, sum(received[before:])
 
 
+def trace_seconds(text: str, threads: int | None) -> float:
+    """Seconds `model.trace` takes on this text in this process: the part of a paste that is the model."""
+    import torch
+
+    import lstm_viz
+    if threads:
+        torch.set_num_threads(threads)
+    model = lstm_viz.load("warpeace")
+    t = time.perf_counter()
+    model.trace(text)
+    return time.perf_counter() - t
+
+
 def switches(page, how: str, repeats: int) -> float:
     """Median seconds from a click on Next cell (or the j key) to the next cell's colours on screen."""
     times = []
@@ -151,6 +164,8 @@ def main() -> None:
             seconds, received = paste(page, bench_text(n, i), frames)
             target = {2000: f"<= {TARGETS['paste 2,000']} s", 10000: f"<= {TARGETS['paste 10,000']} s"}.get(n, "-")
             rows.append((f"paste {n:,} chars -> coloured", f"{seconds:.2f} s", target))
+            rows.append((f"  of which the model's trace of {n:,} chars (timed here, same threads)",
+                         f"{trace_seconds(bench_text(n, i), a.threads):.2f} s", "-"))
             if n == 10000:
                 rows.append(("data sent to the browser for one 10,000-char layer (all frames of that rerun)",
                              f"{received / 1e6:.2f} MB", f"<= {TARGETS['layer MB']} MB"))
