@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import controls, downloads, ordering, payload, state
+from ui import component, controls, downloads, ordering, payload, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,6 +462,17 @@ def test_colour_scale_runs_red_through_white_to_blue():
     assert colour.rgb(0.5) == (128, 128, 255) and colour.rgb(-0.5) == (255, 128, 128)
     assert colour.rgb(7) == colour.rgb(1) and colour.rgb(math.nan) == (255, 255, 255)
     assert colour.css(-1) == "rgb(255, 0, 0)"
+
+
+def test_the_browsers_recipe_for_the_scale_gives_the_same_colours_as_the_library():
+    scale = colour.scale()  # what every view's script is given (component.SHARED), and how common.js uses it
+    assert component.SHARED["scale"] == scale and component.SHARED["glyphs"] == glyphs.NAMES
+    assert component.SHARED["top"] == payload.TOP
+    for v in np.linspace(-1.2, 1.2, 1001):
+        k = math.floor(scale["levels"] * (1 - min(1.0, abs(v))) + 0.5)
+        end = scale["low"] if v < 0 else scale["high"]
+        browser = tuple(round(e + (z - e) * k / scale["levels"]) for e, z in zip(end, scale["zero"]))
+        assert browser == colour.rgb(v), v
 
 
 def test_whitespace_and_control_characters_get_visible_labels():
