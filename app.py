@@ -17,7 +17,7 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz import atlas as atlas_file
-from ui import cache, charts, component, controls, downloads, finder_view, intervene_view, ordering, payload, signals, state
+from ui import cache, component, controls, downloads, finder_view, intervene_view, ordering, payload, signals, state
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
@@ -70,8 +70,9 @@ def sidebar(models: list[str]) -> Picked:
 def header() -> None:
     st.title("lstm-viz")
     st.caption("What one cell of a character-level LSTM does as it reads: every character is coloured by the "
-               "chosen cell (red at -1, white at 0, blue at +1). Pick the model, layer and cell on the left; hover "
-               "a character for its values and the model's guesses, click it to select it for the charts below.")
+               "chosen cell (red at -1, white at 0, blue at +1). Pick the model and layer on the left; step through "
+               "cells with the buttons above the text (or j and k in it), pin the ones to compare; hover a "
+               "character for its values and the model's guesses, click it to select it for the charts below.")
 
 
 def text(picked: Picked) -> Shown | None:
@@ -120,16 +121,10 @@ def predictions(shown: Shown) -> None:
     tr, pos = shown.trace, shown.pos
     left, right = st.columns([1, 2])
     with left:
-        actual = tr.text[pos + 1] if pos + 1 < len(tr.text) else None
-        actual_p = float(np.exp(-tr.loss_per_char[pos])) if actual is not None and not tr.unknown[pos + 1] else 0.0
-        st.plotly_chart(charts.next_char(tr.top_k(pos, payload.TOP), actual, actual_p, pos, tr.text[pos]),
-                        key="next_char")
-        if actual is None:
-            st.caption("This is the last character: nothing came after it.")
+        component.next_char_view(payload.next_char_part(tr, pos))
     with right:
         st.markdown("**Predictions around the selected position**")
-        values = tr.signal(shown.signal, shown.layer, [shown.cell])[:, 0]
-        component.strip_view(payload.strip_part(tr, values, pos),
+        component.strip_view(payload.strip_part(tr, pos),
                              on_select=partial(controls.select_from, component.STRIP_KEY))
 
 
@@ -139,9 +134,7 @@ def cells(shown: Shown) -> None:
     H = tr.shape[2]
     signal_label = signals.SIGNALS[signal]
     everything = tr.signal(signal, layer, None, pos, pos + 1)[0]  # (H,)
-    bars_key = controls.bars_key(layer, signal)
-    st.plotly_chart(charts.cells_at(everything, pos, signal_label), key=bars_key,
-                    on_select=partial(controls.pick_bar, bars_key), selection_mode="points")
+    component.cells_view(payload.cells_part(everything, pos, signal_label), on_pick=controls.pick_bar)
     order, rows, custom_text = controls.heatmap_options(H)
     custom, custom_problem = ordering.parse_cells(custom_text, H)
     if order == "custom" and custom_problem:

@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import downloads, ordering, payload, state
+from ui import component, controls, downloads, ordering, payload, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,9 +75,10 @@ def heatmap(at: AppTest) -> dict:
     return component_data(at, "lstm_viz_heatmap")
 
 
-def figure(at: AppTest, key: str) -> dict:
-    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    return json.loads(chart.proto.spec)
+def next_char(at: AppTest) -> dict:
+    (panel,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_bars"
+                and json.loads(e.proto.json)["kind"] == "next"]
+    return json.loads(panel.proto.json)
 
 
 def shown_values(at: AppTest, name: str = "cell") -> np.ndarray:
@@ -166,6 +168,27 @@ def test_a_switch_made_in_the_view_is_followed_by_the_page_without_moving_the_vi
     assert [b.proto.label for b in at.get("download_button")][0] == "Cell 7 as CSV"
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     np.testing.assert_array_equal(shown_values(at, "hidden"), tr.hidden[0, :, 7])  # the card's exact values
+
+
+def test_what_does_not_depend_on_the_cell_is_sent_unchanged_when_the_cell_changes():
+    def independent(at):
+        return [e.proto.SerializeToString() for e in at.get("bidi_component")
+                if e.proto.component_name in ("lstm_viz_layer", "lstm_viz_bars", "lstm_viz_strip")]
+
+    at = run(FIRST_CELL, pos=30)
+    before = independent(at)
+    assert len(before) == 4  # the layer part, the next-character panel, the all-cells bars, the strip
+    at.session_state["cell"] = 8
+    rerun(at)
+    assert independent(at) == before  # identical messages: Streamlit sends them by hash, the views skip them
+
+
+def test_clicking_a_bar_of_the_all_cells_chart_is_a_server_side_move(monkeypatch):
+    session = {**state.DEFAULTS, "jump": 2}
+    monkeypatch.setattr(controls, "st", SimpleNamespace(session_state=session))
+    monkeypatch.setattr(controls.component, "picked_bar", lambda: 300)
+    controls.pick_bar()
+    assert session["cell"] == 300 and session["jump"] == 3
 
 
 def test_a_cell_chosen_on_the_server_side_makes_the_view_jump():
@@ -304,7 +327,7 @@ def test_notes_about_a_link_stay_through_reruns_until_a_choice_changes():
 
 def test_every_session_key_has_one_declared_default():
     at = run()
-    events = ("text_view", "layer_data", "strip_view", "heatmap_view", "cells_at_")  # the views' own clicks
+    events = ("text_view", "layer_data", "strip_view", "heatmap_view", "next_char", "cells_bars")  # the views' clicks
     undeclared = {k for k in at.session_state.keys() if not k.startswith(events)}
     assert undeclared <= set(state.DEFAULTS), undeclared - set(state.DEFAULTS)
 
@@ -314,13 +337,11 @@ def test_the_selected_position_drives_the_next_character_panel_and_the_strip(mod
     text = EXAMPLES["dialogue"].text
     tr = models["warpeace"].trace(text)
     assert view(at)["cell"]["selected"] == 12
-    fig = figure(at, "next_char")
-    assert "position 12" in fig["layout"]["title"]["text"]
-    bars = fig["data"][0]
-    assert [y.split(". ", 1)[1] for y in bars["y"][:5]] == [glyphs.plotly_label(c) for c, _ in tr.top_k(12)]
-    actual = text[13]
-    marked = [y for y, n in zip(bars["y"], bars["text"]) if n.endswith("actual next")]
-    assert len(marked) == 1 and glyphs.plotly_label(actual) in marked[0]
+    panel = next_char(at)
+    assert "position 12" in panel["title"]
+    assert [r["label"] for r in panel["rows"][:5]] == [glyphs.label(c) for c, _ in tr.top_k(12)]
+    marked = [r for r in panel["rows"] if r["actual"]]
+    assert len(marked) == 1 and marked[0]["label"].startswith(glyphs.label(text[13]))
     data = strip(at)
     assert data["selected"] == 12 and 12 in [c["t"] for c in data["cols"]]
     assert at.query_params["pos"] == "12"
@@ -331,7 +352,7 @@ def test_a_position_past_the_end_of_a_shorter_text_moves_to_its_last_character()
     text_area(at).set_value("Short.")
     rerun(at)
     assert view(at)["cell"]["selected"] == 5
-    assert any("nothing came after" in c.value for c in at.caption)
+    assert "nothing came after" in next_char(at)["note"]
 
 
 def test_characters_outside_the_alphabet_are_marked():
@@ -345,7 +366,7 @@ def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
     text = '<b>bold</b> & <img src=x onerror="alert(1)">'
     at = run(text=text, pos=0)
     assert view(at)["text"]["text"] == text
-    assert "(&lt;)" in figure(at, "next_char")["layout"]["title"]["text"]
+    assert next_char(at)["title"].endswith("(<)")  # data, set as text in the page
     assert "".join(heatmap(at)["labels"]).startswith("<b>bold</b>\u2423&")  # drawn on a canvas as text
 
 
@@ -443,6 +464,17 @@ def test_colour_scale_runs_red_through_white_to_blue():
     assert colour.css(-1) == "rgb(255, 0, 0)"
 
 
+def test_the_browsers_recipe_for_the_scale_gives_the_same_colours_as_the_library():
+    scale = colour.scale()  # what every view's script is given (component.SHARED), and how common.js uses it
+    assert component.SHARED["scale"] == scale and component.SHARED["glyphs"] == glyphs.NAMES
+    assert component.SHARED["top"] == payload.TOP
+    for v in np.linspace(-1.2, 1.2, 1001):
+        k = math.floor(scale["levels"] * (1 - min(1.0, abs(v))) + 0.5)
+        end = scale["low"] if v < 0 else scale["high"]
+        browser = tuple(round(e + (z - e) * k / scale["levels"]) for e, z in zip(end, scale["zero"]))
+        assert browser == colour.rgb(v), v
+
+
 def test_whitespace_and_control_characters_get_visible_labels():
     assert [glyphs.label(c) for c in " \n\ta\x00"] == ["\u2423", "\u21b5", "\u21e5", "a", "U+0000"]
     assert glyphs.plotly_label("<") == "&lt;" and glyphs.plotly_label("&") == "&amp;"
@@ -456,7 +488,7 @@ def test_packed_arrays_come_back_unchanged():
 def test_strip_columns_mark_the_guess_that_was_right(models):
     text = "the the the the the"
     tr = models["warpeace"].trace(text)
-    data = payload.strip_part(tr, tr.cell[0, :, 0], selected=4, before=2, after=3)
+    data = payload.strip_part(tr, selected=4, before=2, after=3)
     assert [c["t"] for c in data["cols"]] == [2, 3, 4, 5, 6, 7]
     for col in data["cols"]:
         guesses = [g for g, _ in col["top"]]

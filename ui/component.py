@@ -21,6 +21,7 @@ from .payload import TOP
 
 ASSETS = Path(__file__).parent / "assets"
 TEXT_KEY, LAYER_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "layer_data", "strip_view", "heatmap_view"
+NEXT_KEY, CELLS_KEY = "next_char", "cells_bars"
 SHARED = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}  # constants every view's script gets
 
 
@@ -40,6 +41,7 @@ _layer_data = _register("lstm_viz_layer", "layer_data")
 _text_view = _register("lstm_viz_text", "text_view")
 _strip_view = _register("lstm_viz_strip", "strip")
 _heatmap_view = _register("lstm_viz_heatmap", "heatmap")
+_bars_view = _register("lstm_viz_bars", "bars")
 
 
 def text_view(layer_part: bytes, view_part: dict, on_select: Callable[[], None],
@@ -61,6 +63,22 @@ def strip_view(strip_part: dict, on_select: Callable[[], None]) -> None:
 def heatmap_view(heatmap_part: dict, on_pick: Callable[[], None]) -> None:
     """The cell heatmap, drawn on a canvas; clicking a row calls `on_pick`."""
     _heatmap_view(key=HEATMAP_KEY, data=heatmap_part, on_pick_change=on_pick)
+
+
+def next_char_view(part: dict) -> None:
+    """The next-character guesses at the selected position (`payload.next_char_part`)."""
+    _bars_view(key=NEXT_KEY, data=part)
+
+
+def cells_view(part: dict, on_pick: Callable[[], None]) -> None:
+    """Every cell of the layer at one position (`payload.cells_part`); clicking a bar calls `on_pick`."""
+    _bars_view(key=CELLS_KEY, data=part, on_pick_change=on_pick)
+
+
+def picked_bar() -> int | None:
+    """The cell whose bar was clicked in this rerun, if any."""
+    value = st.session_state.get(CELLS_KEY, {}).get("pick")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def picked() -> tuple[int, int] | None:

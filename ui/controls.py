@@ -77,18 +77,11 @@ def select_from(key: str) -> None:
         st.session_state["pos"] = pos
 
 
-def bars_key(layer: int, signal: str) -> str:
-    """Key of the all-cells bar chart. It changes after each pick, so the chart comes back with
-    nothing selected and the same bar can be picked again; other cell switches keep it."""
-    return f"cells_at_{layer}_{signal}_{st.session_state['bar_picks']}"
-
-
-def pick_bar(key: str) -> None:
-    """on_select callback of the all-cells bar chart: the clicked bar becomes the chosen cell."""
-    points = st.session_state[key]["selection"]["points"]
-    if points:
-        state.move_cell(st.session_state, int(points[0]["x"]))
-        st.session_state["bar_picks"] += 1
+def pick_bar() -> None:
+    """on_pick callback of the all-cells bars: the clicked bar's cell becomes the chosen cell."""
+    cell = component.picked_bar()
+    if cell is not None:
+        state.move_cell(st.session_state, cell)
 
 
 def pick_from_heatmap() -> None:

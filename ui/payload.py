@@ -136,9 +136,29 @@ def view_part(key: str, values: dict[str, np.ndarray], layer: int, cell: int, ju
     }
 
 
-def strip_part(trace: Trace, values: np.ndarray, selected: int, before: int = 24, after: int = 48) -> dict:
-    """Columns of the prediction strip around `selected`: the character, the chosen cell's
-    value there, the top guesses for the character after it, and which guess was right."""
+def next_char_part(trace: Trace, pos: int) -> dict:
+    """The next-character panel: the top guesses after `pos` and which one came next; if that one
+    is not among them, a row of its own."""
+    actual = trace.text[pos + 1] if pos + 1 < len(trace.text) else None
+    top = trace.top_k(pos, TOP)
+    rows = [{"label": label(c), "p": p, "actual": c == actual} for c, p in top]
+    if actual is not None and actual not in [c for c, _ in top]:
+        p = 0.0 if trace.unknown[pos + 1] else float(np.exp(-trace.loss_per_char[pos]))
+        rows.append({"label": f"{label(actual)} (actual)", "p": p, "actual": True})
+    return {"kind": "next", "title": f"Next character after position {pos} ({label(trace.text[pos])})",
+            "rows": rows, "note": "" if actual is not None else "This is the last character: nothing came after it."}
+
+
+def cells_part(values: np.ndarray, pos: int, signal_label: str) -> dict:
+    """Every cell of the layer at `pos`, (H,), as bars; it does not mark the chosen cell, so a cell
+    switch leaves it unchanged."""
+    return {"kind": "cells", "title": f"Every cell's {signal_label} at position {pos}",
+            "values": pack(values, "<f4"), "note": "One bar per cell; click a bar to show that cell."}
+
+
+def strip_part(trace: Trace, selected: int, before: int = 24, after: int = 48) -> dict:
+    """Columns of the prediction strip around `selected`: the character, the top guesses for the
+    character after it, and which guess was right. It does not depend on the chosen cell."""
     start, stop = max(0, selected - before), min(len(trace.ids), selected + after + 1)
     ids, probs = trace.top_k_ids(TOP, start, stop)
     cols = []
@@ -148,7 +168,6 @@ def strip_part(trace: Trace, values: np.ndarray, selected: int, before: int = 24
         cols.append({
             "t": t,
             "label": label(trace.text[t]),
-            "value": float(values[t]),
             "top": [[label(trace.vocab.symbol(i)), float(p)] for i, p in zip(guesses, probs[t - start])],
             "hit": guesses.index(nxt) if nxt > 0 and nxt in guesses else -1,
         })

@@ -40,7 +40,6 @@ DEFAULTS = {
     "suggested": None,  # what `suggestion` showed, and why
     "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
     "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
-    "bar_picks": 0,  # clicks on the all-cells bars, part of their key
     # the panels below the text (widgets)
     "panel": "All cells",  # the open tab of ui.controls.PANELS
     "heatmap_order": "variation",

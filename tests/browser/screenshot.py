@@ -24,7 +24,7 @@ def main() -> None:
         page.goto(url + f"/?pos={text.index('war,')}")
         wait_view(page)
         wait_idle(page)
-        page.locator(f"{TEXT_VIEW} .ch").nth(text.index("heard")).hover()
+        page.locator(f"{TEXT_VIEW} .line.main .ch").nth(text.index("heard")).hover()
         page.locator(f"{TEXT_VIEW} .card").wait_for(state="visible")
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=a.out)

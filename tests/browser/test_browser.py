@@ -46,10 +46,6 @@ def expected_colours(tr, name: str, layer: int, cell: int) -> list[str]:
     return [colour.css(v) for v in shown]
 
 
-def chart(page, title: str):
-    return page.locator("[data-testid=stPlotlyChart]").filter(has=page.locator(".gtitle", has_text=title))
-
-
 def test_the_page_opens_on_war_and_peace_with_the_example_already_coloured(page, app_url, models):
     open_app(page, app_url)
     text = EXAMPLES["dialogue"].text
@@ -110,14 +106,13 @@ def test_clicking_a_character_shows_its_top_five_in_the_next_character_panel(pag
     spans(page).nth(t).click()
     wait_view(page, selected=str(t))
     wait_idle(page)
-    panel = chart(page, f"Next character after position {t}")
-    ranked = sorted(s.split(". ", 1) for s in panel.locator(".ytick text").all_text_contents())
-    labels = [label for _, label in ranked]  # ticks are labelled "rank. character"
+    panel = page.locator(f".bars[data-title^='Next character after position {t} ']")
+    labels = [s.split(". ", 1)[1] for s in panel.locator(".sym").all_text_contents()]  # "rank. character"
     top = models["warpeace"].trace(text).top_k(t)
     assert labels[:5] == [glyphs.label(c) for c, _ in top]
     actual = glyphs.label(text[t + 1])
-    marked = [s for s in panel.locator(".bars text").all_text_contents() if s.endswith("actual next")]
-    assert len(marked) == 1
+    marked = panel.locator(".sym.hit").all_text_contents()
+    assert len(marked) == 1 and panel.locator(".p.hit").count() == 1
     assert actual in labels[:5] or labels[5] == f"{actual} (actual)"
     assert f"pos={t}" in page.url
 
@@ -139,9 +134,9 @@ def test_clicking_a_bar_of_the_all_cells_chart_picks_that_cell(page, app_url, mo
     open_app(page, app_url, FIRST_CELL)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     cell = int(np.argmax(tr.cell[0, 0]))  # the tallest bar at position 0
-    bar = chart(page, "Every cell's cell state tanh(c) at position 0").locator(".bars .point").nth(cell)
-    box = bar.bounding_box()  # plotly's drag layer lies on top of the bars and takes the click
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    canvas = page.locator(".bars[data-title=\"Every cell's cell state tanh(c) at position 0\"] canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": (cell + 0.5) * box["width"] / tr.shape[2], "y": box["height"] / 2})
     wait_view(page, cell=str(cell))
     assert colours(page) == expected_colours(tr, "cell", 0, cell)
 

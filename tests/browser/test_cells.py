@@ -134,3 +134,24 @@ def test_a_cell_typed_in_the_sidebar_moves_the_view(page, app_url, shown_cells):
     box.press("Enter")
     wait_view(page, cell="77")
     assert main_colours(page) == want(shown_cells[77])
+
+
+def test_the_hover_card_says_the_other_signals_are_on_their_way_until_the_server_catches_up(page, app_url):
+    open_on(page, app_url, 50)
+    t = EXAMPLES["dialogue"].text.index("Prince")
+    card = """(t) => {  // switch and hover in one task, so the server cannot have answered yet
+      const root = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+        .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).find(Boolean);
+      root.querySelector("button.next").click();
+      root.querySelectorAll(".line.main .ch")[t].dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+      return root.querySelector(".card").innerText;
+    }"""
+    early = page.evaluate(card, t)
+    assert "cell 51" in early and "arrive once the page has caught up" in early
+    assert "forget gate\t\u2026" in early  # not yet known
+    wait_view(page, synced="51")
+    wait_idle(page)
+    page.locator(f"{TEXT_VIEW} .line.main .ch").nth(t + 1).hover()
+    page.locator(f"{TEXT_VIEW}[data-hover='{t + 1}']").wait_for(state="attached")
+    late = page.locator(f"{TEXT_VIEW} .card").inner_text()
+    assert "cell 51" in late and "caught up" not in late and "\u2026" not in late

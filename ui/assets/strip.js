@@ -1,18 +1,19 @@
-// The prediction strip: text on top, the top-5 next-character guesses under each character.
+// The prediction strip: text on top, the top next-character guesses under each character.
 // All text is set with textContent; a click on a column sends its position as "select".
+// It does not depend on the chosen cell, so a rerun that brings the same data draws nothing.
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const grid = parentElement.querySelector(".grid");
   if (!grid || !data) return;
+  const same = JSON.stringify(data);
+  if (grid.__drawn === same) return;
+  grid.__drawn = same;
   const frag = document.createDocumentFragment();
   for (const col of data.cols) {
     const head = document.createElement("span");
     head.className = "txt" + (col.t === data.selected ? " sel" : "");
     head.textContent = col.label;
-    const colour = rgb(col.value);
-    head.style.backgroundColor = css(col.value);
-    if (dark(colour)) head.style.color = "#fff";
     head.title = `position ${col.t}`;
     head.dataset.t = String(col.t);
     frag.append(head);

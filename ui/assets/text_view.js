@@ -121,6 +121,11 @@ function paint(view) {
   if (view.selected >= 0 && spans[view.selected]) spans[view.selected].classList.add("sel");
   view.paints += 1;
   Object.assign(view.root.dataset, { cell: String(cell), paints: String(view.paints) });
+  // When these colours reached the screen (the frame after the repaint), for benchmarks.
+  const shown = `${part.key}:${cell}`;
+  requestAnimationFrame(() => setTimeout(() => {
+    Object.assign(view.root.dataset, { shown, shownAt: performance.now().toFixed(1) });
+  }, 0));
 }
 
 // One row per pinned cell under each line of the text, coloured by that cell.
