@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,11 +52,16 @@ def main() -> None:
     ap.add_argument("--chars", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-ablation", action="store_true")
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's own choice); on a machine "
+                    "busier than its cores, 1 thread avoids OpenMP's waits for a descheduled partner")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = lstm_viz.load(args.model)
     text, _, warm = held_out(args.corpus, 20 * args.chars)
     text = text[warm:warm + args.chars]
-    print(f"{args.model}, {len(text):,} held-out characters; load average before: {load_average()}")
+    print(f"{args.model}, {len(text):,} held-out characters, {torch.get_num_threads()} torch threads; "
+          f"load average before: {load_average()}")
     plain = model.trace(text)
     top, low, half = lstm_viz.Clamp(1, 429, -2.0), lstm_viz.Clamp(0, 31, -1.0), lstm_viz.Scale(1, 429, 0.5)
     times = best_of(args.repeats, {
