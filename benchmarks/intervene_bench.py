@@ -5,7 +5,8 @@
 
 Times (best of --repeats, interleaved): a plain `model.trace`; an intervened re-trace (a clamp
 of one layer-2 cell, then of one layer-1 cell, over the whole text), from scratch and reusing
-the plain trace's lower layers; the step-by-step reference loop. Then one ablation ranking of
+the plain trace's lower layers; a scale by 0.5 (the one edit stepped by hand); the
+step-by-step reference loop. Then one ablation ranking of
 every cell (bfloat16 recurrent matmuls) with the closers of the text as target, and the exact
 float32 deltas of its top 3 and 3 random cells from one intervened trace each, to show the
 ranking's error. Targets: re-trace <= 1.5x a plain trace; ranking <= 30 s on the 2-core machine.
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,18 +52,24 @@ def main() -> None:
     ap.add_argument("--chars", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-ablation", action="store_true")
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's own choice); on a machine "
+                    "busier than its cores, 1 thread avoids OpenMP's waits for a descheduled partner")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = lstm_viz.load(args.model)
     text, _, warm = held_out(args.corpus, 20 * args.chars)
     text = text[warm:warm + args.chars]
-    print(f"{args.model}, {len(text):,} held-out characters; load average before: {load_average()}")
+    print(f"{args.model}, {len(text):,} held-out characters, {torch.get_num_threads()} torch threads; "
+          f"load average before: {load_average()}")
     plain = model.trace(text)
-    top, low = lstm_viz.Clamp(1, 429, -2.0), lstm_viz.Clamp(0, 31, -1.0)
+    top, low, half = lstm_viz.Clamp(1, 429, -2.0), lstm_viz.Clamp(0, 31, -1.0), lstm_viz.Scale(1, 429, 0.5)
     times = best_of(args.repeats, {
         "plain trace": lambda: model.trace(text),
         "clamp layer 2, from scratch": lambda: model.trace(text, interventions=[top]),
         "clamp layer 2, reusing layer 1": lambda: model.trace(text, interventions=[top], base=plain),
         "clamp layer 1": lambda: model.trace(text, interventions=[low]),
+        "scale layer 2 by 0.5 (stepped by hand), reusing layer 1": lambda: model.trace(text, interventions=[half], base=plain),
     })
     times.update(best_of(1, {"step-by-step reference loop": lambda: reference.run(model, text)}))
     print("| | seconds | / plain trace |\n|---|---|---|")

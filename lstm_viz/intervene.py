@@ -5,9 +5,10 @@ h_t = o_t * tanh(c_t) and all later steps and layers follow from the edited stat
 `model.trace(text, interventions=[...])` and `model.sample(..., interventions=[...])` accept them;
 `effect` compares an intervened run with the plain one, character by character.
 
-Inside an intervention's span a layer is stepped by hand (`stepped_segment`, the step of
-`lstm_viz.reference` with the input projection of all its steps done in one matmul); outside,
-the fused kernel runs the segments between spans, as in a plain trace. Only the intervened
+Outside the interventions' spans the fused kernel runs a layer's segments as in a plain trace;
+inside, it still runs them when the edits hold cells at constants (clamps, zero scales), with
+those cells' gates set to keep the constant; a scale by a nonzero factor is stepped by hand
+(`stepped_segment`, the step of `lstm_viz.reference` with the input side done in one matmul). Only the intervened
 layer and the layers above it change; `base` lends the plain run's layers below.
 """
 from __future__ import annotations
@@ -148,11 +149,43 @@ def stepped_segment(x, h, c, params, edit, out, c_out):
     return h[0], c[0]
 
 
+def held_values(active) -> dict | None:
+    """cell -> the constant c_t that the `active` edits hold it at over a segment (a clamp, a
+    clamp then scales, or scales by a product of 0); None if some edited cell still depends on c."""
+    held, scaled = {}, {}
+    for iv in active:
+        for k in iv.cells:
+            if isinstance(iv, Clamp):
+                held[k] = iv.value
+                scaled.pop(k, None)
+            elif k in held:
+                held[k] *= iv.factor
+            else:
+                scaled[k] = scaled.get(k, 1.0) * iv.factor
+    if any(factor != 0 for factor in scaled.values()):
+        return None
+    return {**held, **{k: 0.0 for k in scaled}}
+
+
+def holding_params(params, cells: torch.Tensor):
+    """The layer's weights with the input gate of `cells` shut (i = 0) and the forget gate open
+    (f = 1) exactly, so that c_t of those cells keeps the value it starts from while o_t, h_t and
+    every other cell are computed as usual."""
+    H = params[1].shape[1]
+    w_ih, w_hh, b_ih, b_hh = (p.detach().clone() for p in params)
+    for rows, bias in ((cells, -1e4), (cells + H, 1e4)):  # sigmoid gives exactly 0 and 1 here
+        w_ih[rows], w_hh[rows], b_ih[rows], b_hh[rows] = 0.0, 0.0, bias, 0.0
+    return w_ih, w_hh, b_ih, b_hh
+
+
 def intervened_layer(x, h0, c0, params, tanh_c=None, edits=()):
     """`trace.fused_layer` with `edits` on this layer: x (T, in), h0 and c0 (H,).
 
-    The steps are cut where an edit starts or stops; segments no edit covers run through the
-    fused kernel, the others are stepped by hand. Returns h (T, H), tanh(c) (T, H), h_T, c_T.
+    The steps are cut where an edit starts or stops. Segments no edit covers run through the
+    fused kernel; so do segments whose edits hold cells at constants (clamps, zero scales): the
+    kernel runs with those cells' gates set to keep their starting value, which is set to the
+    constant. Other segments (a scale by a nonzero factor) are stepped by hand.
+    Returns h (T, H), tanh(c) (T, H), h_T, c_T.
     """
     T, H = len(x), params[1].shape[1]
     cuts = sorted({0, T} | {min(iv.start, T) for iv in edits} | {iv.end(T) for iv in edits})
@@ -160,12 +193,19 @@ def intervened_layer(x, h0, c0, params, tanh_c=None, edits=()):
     tanh_c = x.new_empty(T, H) if tanh_c is None else tanh_c
     h, c = h0, c0
     for a, z in zip(cuts[:-1], cuts[1:]):
-        edit = edits_at(edits, a)  # the same for the whole segment
-        if edit is None:
-            out[a:z], tanh_c[a:z], h, c = fused_layer(x[a:z], h, c, params)
-        else:
-            h, c = stepped_segment(x[a:z], h, c, params, edit, out[a:z], tanh_c[a:z])
+        active = [iv for iv in edits if iv.covers(a)]  # the same for the whole segment
+        held = held_values(active)
+        if held is None:
+            h, c = stepped_segment(x[a:z], h, c, params, edits_at(active, a), out[a:z], tanh_c[a:z])
             tanh_c[a:z].tanh_()
+            continue
+        run_params = params
+        if held:
+            cells = torch.as_tensor(list(held))
+            c = c.clone()
+            c[cells] = torch.as_tensor(list(held.values()), dtype=c.dtype)
+            run_params = holding_params(params, cells)
+        out[a:z], tanh_c[a:z], h, c = fused_layer(x[a:z], h, c, run_params)
     return out, tanh_c, h, c
 
 
