@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
+LEVELS = 255  # steps from white to full red or full blue
+DARK = 140  # backgrounds with a luma below this get white text
 
 
 def rgb(value: float) -> tuple[int, int, int]:
@@ -11,7 +13,7 @@ def rgb(value: float) -> tuple[int, int, int]:
     if math.isnan(value):
         return WHITE
     v = min(1.0, max(-1.0, float(value)))
-    k = math.floor(255 * (1 - abs(v)) + 0.5)
+    k = math.floor(LEVELS * (1 - abs(v)) + 0.5)
     return (255, k, k) if v < 0 else (k, k, 255)
 
 
@@ -20,16 +22,18 @@ def css(value: float) -> str:
     return "rgb({}, {}, {})".format(*rgb(value))
 
 
-def luminance(colour: tuple[int, int, int]) -> float:
-    """WCAG relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
-    def linear(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+def scale() -> dict:
+    """The scale as the browser views get it: level k of a value v is floor(LEVELS (1 - |v|) + 0.5), and
+    its colour runs from `low` (v < 0) or `high` to `zero` as k goes from 0 to LEVELS."""
+    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
+
+
+def luma(colour: tuple[int, int, int]) -> float:
+    """Perceived brightness of an sRGB colour, 0 to 255 (ITU-R BT.601 weights, as the browser views use)."""
     r, g, b = colour
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 def text_css(value: float) -> str:
-    """Black or white, whichever contrasts more with the background colour of `value`."""
-    lum = luminance(rgb(value))
-    return "#000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#fff"
+    """Text colour on the background of `value`: white on dark backgrounds (luma below DARK), else black."""
+    return "#fff" if luma(rgb(value)) < DARK else "#000"

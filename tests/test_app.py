@@ -53,9 +53,12 @@ def rerun(at: AppTest) -> AppTest:
 
 
 def view(at: AppTest) -> dict:
-    """The data the coloured-text component was given in the last run."""
+    """What the coloured text was given in the last run: "text", the layer part's header; "cell", the
+    view's own data; "blob", the layer part's bytes."""
+    (layer,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_layer"]
     (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_text"]
-    return json.loads(element.proto.json)
+    header, _ = payload.unblob(layer.proto.bytes)
+    return {"text": header, "cell": json.loads(element.proto.json), "blob": layer.proto.bytes}
 
 
 def component_data(at: AppTest, name: str) -> dict:
@@ -77,7 +80,8 @@ def figure(at: AppTest, key: str) -> dict:
 
 
 def shown_values(at: AppTest, name: str = "cell") -> np.ndarray:
-    return payload.unpack(view(at)["cell"]["values"][name], "<f4")
+    """The exact values of the cell the server knows, as the hover card gets them."""
+    return payload.unpack(view(at)["cell"]["card"]["values"][name], "<f4")
 
 
 def text_area(at: AppTest):
@@ -105,7 +109,7 @@ def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote
 
 def test_the_suggestion_note_goes_once_another_cell_is_shown():
     at = run()
-    at.button(key="next_cell").click()
+    at.session_state["cell"] = (at.session_state["cell"] + 1) % 512  # the view's Next cell, synced
     rerun(at)
     assert not [c for c in at.caption if c.value.startswith("Suggested")]
 
@@ -122,26 +126,62 @@ def test_the_view_carries_every_signal_of_the_chosen_cell(models):
 def test_the_view_carries_each_positions_top_five_next_characters(models):
     data = view(run())["text"]
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
-    ids = payload.unpack(data["top_ids"], "<u2").reshape(-1, 5)
-    probs = payload.unpack(data["top_probs"], "<f4").reshape(-1, 5)
+    _, sections = payload.unblob(view(run())["blob"])
+    ids = np.frombuffer(sections["top_ids"], "<u2").reshape(-1, 5)
+    probs = np.frombuffer(sections["top_probs"], "<u2").reshape(-1, 5) / 65535
     for t in (0, 17, len(tr.text) - 1):
         got = [(data["alphabet"][i], p) for i, p in zip(ids[t], probs[t])]
         for (char, p), (want_char, want_p) in zip(got, tr.top_k(t)):
-            assert char == want_char and p == pytest.approx(want_p, rel=1e-6)
+            assert char == want_char and p == pytest.approx(want_p, abs=1 / 65535)
 
 
-def test_next_and_previous_buttons_step_through_cells_and_wrap_around(models):
+def test_the_view_gets_every_cell_of_the_layer_one_byte_per_value_within_half_a_step(models):
+    at = run({"layer": "2", "cell": "3"})
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    data = view(at)
+    assert (data["text"]["layer"], data["text"]["signal"], data["text"]["cells"]) == (1, "cell", 512)
+    shown = payload.layer_values(data["blob"])  # (H, T)
+    exact = tr.cell[1].T
+    span = exact.max(axis=1) - exact.min(axis=1)
+    assert np.all(np.abs(shown - exact) <= span[:, None] / 510 + 1e-6)
+
+
+def test_one_layer_of_a_ten_thousand_character_text_is_sent_in_at_most_six_megabytes(models):
+    text = (EXAMPLES["long"].text * 40)[:state.LIMIT]
+    for signal in ("cell", "forget"):
+        blob = payload.layer_part(models["warpeace"].trace(text), "warpeace", 0, signal)
+        assert len(blob) <= 6_000_000, len(blob)
+
+
+def test_a_switch_made_in_the_view_is_followed_by_the_page_without_moving_the_view(models):
     at = run(FIRST_CELL)
-    hidden = models["warpeace"].config.hidden
-    at.button(key="next_cell").click()
+    jump = view(at)["cell"]["jump"]
+    blob = view(at)["blob"]
+    at.session_state["cell"] = 7  # what the view's "cell" trigger does (controls.cell_from_view)
     rerun(at)
-    assert at.number_input(key="cell").value == 1 and view(at)["cell"]["cell"] == 1
-    at.button(key="prev_cell").click()
+    data = view(at)
+    assert data["cell"]["cell"] == 7 and data["cell"]["jump"] == jump  # the view is not told to move
+    assert data["blob"] is blob or data["blob"] == blob  # the layer part is the same message again
+    assert at.number_input(key="cell").value == 7 and at.query_params["cell"] == "7"
+    assert [b.proto.label for b in at.get("download_button")][0] == "Cell 7 as CSV"
+    tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
+    np.testing.assert_array_equal(shown_values(at, "hidden"), tr.hidden[0, :, 7])  # the card's exact values
+
+
+def test_a_cell_chosen_on_the_server_side_makes_the_view_jump():
+    at = run(FIRST_CELL)
+    jump = view(at)["cell"]["jump"]
+    at.number_input(key="cell").set_value(42)
     rerun(at)
-    at.button(key="prev_cell").click()
-    rerun(at)
-    assert at.number_input(key="cell").value == hidden - 1
-    assert at.query_params["cell"] == str(hidden - 1)
+    assert view(at)["cell"]["cell"] == 42 and view(at)["cell"]["jump"] == jump + 1
+
+
+def test_follow_view_and_move_cell():
+    session = dict(state.DEFAULTS)
+    state.follow_view(session, 9)
+    assert session["cell"] == 9 and session["jump"] == 0
+    state.move_cell(session, 4, layer=1)
+    assert (session["layer"], session["cell"], session["jump"]) == (1, 4, 1)
 
 
 def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
@@ -171,7 +211,7 @@ def test_switching_cell_layer_or_signal_never_runs_the_model_again(monkeypatch):
     rerun(at)
     at.radio(key="signal").set_value("forget")
     rerun(at)
-    at.button(key="next_cell").click()
+    at.session_state["cell"] = 10  # the view's Next cell, synced
     rerun(at)
     cell = view(at)["cell"]
     assert (cell["layer"], cell["cell"], cell["signal"]) == (1, 10, "forget")
@@ -250,6 +290,23 @@ def test_bad_values_in_a_url_are_ignored_with_one_line_each(models):
     assert any("model='nope'" in w for w in warnings) and any("Layer 9" in w for w in warnings)
     assert any("cell='abc'" in w for w in warnings)
     assert at.selectbox(key="model").value == "warpeace" and view(at)["cell"]["layer"] == 0
+
+
+def test_notes_about_a_link_stay_through_reruns_until_a_choice_changes():
+    at = run({"model": "nope", "cell": "4"})
+    for _ in range(2):  # the browser's own reruns, with nothing changed
+        assert [w.value for w in at.warning if "model='nope'" in w.value]
+        rerun(at)
+    at.number_input(key="cell").set_value(5)
+    rerun(at)
+    assert not at.warning
+
+
+def test_every_session_key_has_one_declared_default():
+    at = run()
+    events = ("text_view", "layer_data", "strip_view", "heatmap_view", "cells_at_")  # the views' own clicks
+    undeclared = {k for k in at.session_state.keys() if not k.startswith(events)}
+    assert undeclared <= set(state.DEFAULTS), undeclared - set(state.DEFAULTS)
 
 
 def test_the_selected_position_drives_the_next_character_panel_and_the_strip(models):

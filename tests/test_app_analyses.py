@@ -37,7 +37,7 @@ def test_opened_first_it_analyses_the_default_model_on_its_example():
 
 
 def test_it_follows_the_main_pages_model_and_text():
-    at = run(model="linux", shown_text=CODE)
+    at = run(current_model="linux", shown_text=CODE)
     assert "model **linux**" in at.caption[0].value
     assert at.metric[2].value == f"{len(CODE):,}"
     html = markdown(at)
@@ -46,7 +46,7 @@ def test_it_follows_the_main_pages_model_and_text():
 
 
 def test_held_out_figures_come_from_the_committed_report():
-    at = run(model="warpeace")
+    at = run(current_model="warpeace")
     assert "nats/char, 20-gram" in markdown(at) and "(the paper's: LSTM 1.077, 20-gram 1.195)" in markdown(at)
     assert len(at.tabs) == 4
 

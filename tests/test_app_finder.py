@@ -17,9 +17,12 @@ from ui.examples import EXAMPLES
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def page(**session) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    for key, value in session.items():
+def page(query: dict | None = None, **session) -> AppTest:
+    """The app with the "Find cells" tab open (tabs below the text run only when open)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query or {})
+    at.run()
+    for key, value in {"panel": "Find cells", **session}.items():
         at.session_state[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -32,13 +35,26 @@ def ranked(at: AppTest) -> pd.DataFrame:
 
 def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     at = page()
-    assert "Find cells" in [s.value for s in at.subheader]
+    assert [t.label for t in at.tabs] == ["All cells", "Find cells"]
     assert at.selectbox(key="find_feature").value == "quotes"
     text = lstm_viz.normalise(at.session_state["text"])
     best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]
     top = ranked(at).iloc[0]
     assert (top["layer"], top["cell"]) == (best["layer"] + 1, best["cell"])  # layers are shown 1-based
     assert top["statistic"] == "auc" and top["score"] == pytest.approx(best["score"])
+
+
+def test_the_finder_starts_on_the_examples_own_hypothesis():
+    at = page({"model": "linux"})
+    assert at.session_state["example"] == "c"
+    assert at.selectbox(key="find_feature").value == "bracket_depth"
+    at.selectbox(key="example").set_value("long").run()
+    assert at.selectbox(key="find_feature").value == "line_position"
+
+
+def test_the_finder_runs_only_once_its_tab_is_open():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.dataframe and "Find cells that follow" not in [r.label for r in at.radio]
 
 
 def test_another_hypothesis_ranks_again():
@@ -94,10 +110,11 @@ def test_a_span_that_ends_before_it_starts_is_refused():
 
 def test_clicking_a_ranked_row_makes_it_the_chosen_cell(monkeypatch):
     table = pd.DataFrame({"layer": [1, 0], "cell": [429, 7]})
-    state = {finder_view.TABLE_KEY: SimpleNamespace(selection=SimpleNamespace(rows=[1]))}
+    state = {finder_view.TABLE_KEY: SimpleNamespace(selection=SimpleNamespace(rows=[1])), "jump": 3}
     monkeypatch.setattr(finder_view, "st", SimpleNamespace(session_state=state))
     finder_view.pick_row(table)
     assert (state["layer"], state["cell"]) == (0, 7)
+    assert state["jump"] == 4  # the coloured text is told to jump to it
 
 
 def test_the_chosen_cell_shows_its_atlas_snippets_coloured():
@@ -118,11 +135,11 @@ def test_snippets_are_escaped_and_coloured_per_character():
     assert "background:rgb(0, 0, 255);color:#fff" in html and "background:rgb(255, 255, 255);color:#000" in html
 
 
-def test_snippet_text_is_black_or_white_by_the_background_luminance():
-    assert colour.text_css(1) == "#fff" and colour.text_css(0.8) == "#fff"  # deep blue
+def test_snippet_text_is_black_or_white_by_the_background_luma():
+    assert colour.text_css(1) == "#fff" and colour.text_css(-1) == "#fff"  # full blue and full red
     assert colour.text_css(0) == "#000" and colour.text_css(0.2) == "#000"  # white and pale blue
-    assert colour.text_css(-1) == "#000"  # pure red is light enough for black (contrast 5.3 against 4.0)
-    assert colour.luminance((255, 255, 255)) == pytest.approx(1) and colour.luminance((0, 0, 0)) == 0
+    assert colour.luma((255, 255, 255)) == pytest.approx(255) and colour.luma((0, 0, 0)) == 0
+    assert colour.luma(colour.rgb(0.5)) >= colour.DARK > colour.luma(colour.rgb(0.6))  # the browser's threshold
 
 
 def test_explanation_line_names_the_map_and_its_score():

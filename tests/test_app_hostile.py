@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
-from ui import downloads, state
+from ui import downloads, payload, state
 from ui.examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +47,10 @@ def paste(at: AppTest, text: str) -> AppTest:
 
 
 def view(at: AppTest) -> dict:
+    """What the coloured text was given: "text", the layer part's header; "cell", the view's own data."""
+    (layer,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_layer"]
     (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_text"]
-    return json.loads(element.proto.json)
+    return {"text": payload.unblob(layer.proto.bytes)[0], "cell": json.loads(element.proto.json)}
 
 
 def rss_mb() -> float:

@@ -14,7 +14,7 @@ import lstm_viz
 from lstm_viz import atlas as atlas_file
 from lstm_viz import features, finder
 
-from . import payload, signals
+from . import payload
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
@@ -27,16 +27,16 @@ def trace(name: str, text: str) -> lstm_viz.Trace:
     return model(name).trace(text)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def text_part(name: str, text: str) -> dict:
-    return payload.text_part(trace(name, text), name)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def layer_part(name: str, text: str, layer: int, signal: str) -> bytes:
+    """The coloured text's data for every cell of one layer (`payload.layer_part`); bytes, so shared, not copied."""
+    return payload.layer_part(trace(name, text), name, layer, signal)
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring how much each cell varies...")
 def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
     """(H,) standard deviation of each cell's signal over the whole text."""
-    tr = trace(name, text)
-    return signals.signal(tr, signal, layer, np.arange(tr.shape[2])).std(axis=0)
+    return trace(name, text).signal(signal, layer).std(axis=0)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,37 +1,56 @@
 """The in-page views, as st.components.v2 components (inline HTML, CSS and JS, no build).
 
 The text and the strip report a click on a character as the trigger "select" with its
-position, the heatmap a click on a row as "pick" with {cell, position}; the caller's callback
-reads it from st.session_state[key].
+position, the heatmap a click on a row as "pick" with {cell, position}, and the text a cell it
+switched to by itself as "cell"; the caller's callback reads it from st.session_state[key].
+The coloured text's per-layer data travels in a component of its own (`layer data`, drawn
+nothing): its message only changes with (model, text, layer, signal), so Streamlit sends it once
+and refers to it by hash on later reruns, while the view's own small data changes freely.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
+from lstm_viz import colour, glyphs
+
+from .payload import TOP
+
 ASSETS = Path(__file__).parent / "assets"
-TEXT_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "strip_view", "heatmap_view"
+TEXT_KEY, LAYER_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "layer_data", "strip_view", "heatmap_view"
+SHARED = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}  # constants every view's script gets
 
 
 def _register(name: str, stem: str):
+    """A view from ui/assets/STEM.{html,css,js}; its script starts with SHARED and common.js."""
+    script = (f"const SHARED = {json.dumps(SHARED)};\n" + (ASSETS / "common.js").read_text(encoding="utf-8")
+              + (ASSETS / f"{stem}.js").read_text(encoding="utf-8"))
     return st.components.v2.component(
         name,
         html=(ASSETS / f"{stem}.html").read_text(encoding="utf-8"),
         css=(ASSETS / f"{stem}.css").read_text(encoding="utf-8"),
-        js=(ASSETS / f"{stem}.js").read_text(encoding="utf-8"),
+        js=script,
     )
 
 
+_layer_data = _register("lstm_viz_layer", "layer_data")
 _text_view = _register("lstm_viz_text", "text_view")
 _strip_view = _register("lstm_viz_strip", "strip")
 _heatmap_view = _register("lstm_viz_heatmap", "heatmap")
 
 
-def text_view(text_part: dict, cell_part: dict, on_select: Callable[[], None]) -> None:
-    """The coloured text with hover cards; clicking a character calls `on_select`."""
-    _text_view(key=TEXT_KEY, data={"text": text_part, "cell": cell_part}, on_select_change=on_select)
+def text_view(layer_part: bytes, view_part: dict, on_select: Callable[[], None],
+              on_cell: Callable[[], None]) -> None:
+    """The coloured text with its own cell switching, pinned rows and hover cards (`payload`).
+
+    Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`.
+    """
+    with st.container(gap=None):
+        _layer_data(key=LAYER_KEY, data=layer_part, height=0)
+        _text_view(key=TEXT_KEY, data=view_part, on_select_change=on_select, on_cell_change=on_cell)
 
 
 def strip_view(strip_part: dict, on_select: Callable[[], None]) -> None:
@@ -50,6 +69,12 @@ def picked() -> tuple[int, int] | None:
     if isinstance(value, dict) and all(isinstance(value.get(k), int) for k in ("cell", "position")):
         return value["cell"], value["position"]
     return None
+
+
+def switched() -> int | None:
+    """The cell the text view switched to by itself, sent in this rerun, if any."""
+    value = st.session_state.get(TEXT_KEY, {}).get("cell")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def selected(key: str) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import component
+from . import component, state
 from .examples import CUSTOM, EXAMPLES
 from .ordering import ORDERS
 from .signals import SIGNALS
@@ -27,24 +27,18 @@ def model_summary(card: dict, layers: int, hidden: int) -> None:
                + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else ""))
 
 
-def _step_cell(delta: int, hidden: int) -> None:
-    st.session_state["cell"] = (st.session_state["cell"] + delta) % hidden
+def _cell_typed() -> None:
+    state.move_cell(st.session_state, st.session_state["cell"])
 
 
 def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, int, str]:
-    """Layer (0-based), cell and signal, with previous/next buttons for the cell.
-
-    Disabled, they still hold their values (Streamlit forgets the state of widgets not drawn).
-    """
+    """Layer (0-based), cell and signal. (The coloured text has its own previous/next buttons; the
+    cell box follows them.) Disabled, they still hold their values (Streamlit forgets the state of
+    widgets not drawn)."""
     layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}",
                          disabled=disabled)
     cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell",
-                           disabled=disabled)
-    back, forward = st.columns(2)
-    back.button("Previous cell", key="prev_cell", on_click=_step_cell, args=(-1, hidden), width="stretch",
-                disabled=disabled)
-    forward.button("Next cell", key="next_cell", on_click=_step_cell, args=(1, hidden), width="stretch",
-                   disabled=disabled)
+                           on_change=_cell_typed, disabled=disabled)
     signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get, disabled=disabled)
     return layer, int(cell), signal
 
@@ -52,9 +46,8 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
 def _load_example() -> None:
     example = st.session_state["example"]
     if example in EXAMPLES:
-        st.session_state["text"] = EXAMPLES[example].text
-        st.session_state["pos"] = 0
-        st.session_state["suggest"] = True
+        st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True,
+                                find_feature=EXAMPLES[example].feature)
 
 
 def _text_edited() -> None:
@@ -70,6 +63,13 @@ def text_box() -> str:
     return st.text_area(TEXT_LABEL, key="text", height=200, on_change=_text_edited)
 
 
+def cell_from_view() -> None:
+    """on_cell callback of the coloured text: the cell it switched to by itself, for the rest of the page."""
+    cell = component.switched()
+    if cell is not None and 0 <= cell < st.session_state["dims"][1]:
+        state.follow_view(st.session_state, cell)
+
+
 def select_from(key: str) -> None:
     """on_select callback of a view: its click becomes the selected position."""
     pos = component.selected(key)
@@ -80,30 +80,38 @@ def select_from(key: str) -> None:
 def bars_key(layer: int, signal: str) -> str:
     """Key of the all-cells bar chart. It changes after each pick, so the chart comes back with
     nothing selected and the same bar can be picked again; other cell switches keep it."""
-    return f"cells_at_{layer}_{signal}_{st.session_state.get('bar_picks', 0)}"
+    return f"cells_at_{layer}_{signal}_{st.session_state['bar_picks']}"
 
 
 def pick_bar(key: str) -> None:
     """on_select callback of the all-cells bar chart: the clicked bar becomes the chosen cell."""
     points = st.session_state[key]["selection"]["points"]
     if points:
-        st.session_state["cell"] = int(points[0]["x"])
-        st.session_state["bar_picks"] = st.session_state.get("bar_picks", 0) + 1
+        state.move_cell(st.session_state, int(points[0]["x"]))
+        st.session_state["bar_picks"] += 1
 
 
 def pick_from_heatmap() -> None:
     """on_pick callback of the heatmap: the clicked row's cell and column's character."""
     picked = component.picked()
     if picked is not None:
-        st.session_state["cell"], st.session_state["pos"] = picked
+        cell, st.session_state["pos"] = picked
+        state.move_cell(st.session_state, cell)
 
 
 def heatmap_options(hidden: int) -> tuple[str, int, str]:
     """Row order, how many rows, and the typed list for the custom order."""
     left, middle, right = st.columns([2, 1, 2])
     order = left.selectbox("Order cells", list(ORDERS), key="heatmap_order", format_func=ORDERS.get)
-    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, value=min(32, hidden), step=8,
-                               key="heatmap_rows")
+    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, step=8, key="heatmap_rows")
     custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
                               disabled=order != "custom")
     return order, int(rows), custom
+
+
+PANELS = ("All cells", "Find cells")  # tabs below the text; only the open one runs
+
+
+def panels() -> tuple:
+    """The tabs below the text, lazily run: draw into a tab only when its `.open` is true."""
+    return st.tabs(list(PANELS), key="panel", on_change="rerun")

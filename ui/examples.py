@@ -88,4 +88,4 @@ def suggestion_note(suggested: dict | None, model: str, example: str, layer: int
     return (f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
             f"\u201c{feature.description}\u201d most closely here "
             f"({STATISTICS.get(suggested['statistic'], suggested['statistic'])} {suggested['score']:.2f}). "
-            f"Step through the others on the left.")
+            f"Step through the others with Next cell, or j and k.")

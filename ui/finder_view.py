@@ -11,6 +11,8 @@ import streamlit as st
 
 from lstm_viz import features
 
+from . import state
+
 from lstm_viz.colour import css, text_css
 from lstm_viz.glyphs import label
 
@@ -30,9 +32,12 @@ def query(length: int, pos: int) -> dict:
         pattern = st.text_input("Regular expression (characters inside any match count as on)", key="find_regex",
                                 placeholder=r'e.g. "[^"]*" or \bif\b')
         return {"mode": mode, "feature": "regex", "regex": pattern}
+    session = st.session_state  # a span opens on the selected position
+    session["find_start"] = min(pos if session["find_start"] is None else session["find_start"], max(0, length - 1))
+    session["find_end"] = min(max(pos + 10 if session["find_end"] is None else session["find_end"], 1), length)
     left, right = st.columns(2)
-    start = left.number_input("Span start", 0, max(0, length - 1), value=min(pos, max(0, length - 1)), key="find_start")
-    end = right.number_input("Span end (exclusive)", 1, length, value=min(length, pos + 10), key="find_end")
+    start = left.number_input("Span start", 0, max(0, length - 1), key="find_start")
+    end = right.number_input("Span end (exclusive)", 1, length, key="find_end")
     return {"mode": mode, "start": int(start), "end": int(end)}
 
 
@@ -41,7 +46,7 @@ def pick_row(table: pd.DataFrame) -> None:
     rows = st.session_state[TABLE_KEY].selection.rows
     if rows:
         row = table.iloc[rows[0]]
-        st.session_state["layer"], st.session_state["cell"] = int(row["layer"]), int(row["cell"])
+        state.move_cell(st.session_state, int(row["cell"]), int(row["layer"]))
 
 
 def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:

@@ -1,7 +1,7 @@
-"""The signals of a cell that the app colours text by: tanh(c_t), h_t and the gates.
+"""The signals the app colours text by (tanh(c_t), h_t and three gates), named for the page.
 
-Gates come from `Trace.gates`, only for the cells and positions asked for, so one cell's
-gates over 10,000 characters cost a (T, in) x (in, 1) product per gate.
+Values come from `Trace.signal` and `Trace.gates`, only for the cells and positions asked
+for, so one cell's gates over 10,000 characters cost a (T, in) x (in, 1) product per gate.
 """
 from __future__ import annotations
 
@@ -17,19 +17,6 @@ SIGNALS = {  # name -> what the app calls it
     "output": "output gate",
 }
 CARD_SIGNALS = ("cell", "hidden", "input", "forget", "output")  # shown in the hover card
-
-
-def signal(trace: Trace, name: str, layer: int, cells, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """(stop - start, k) float32 values of one signal for the cells `cells`."""
-    if name == "cell":
-        values = trace.cell[layer, start:stop][:, cells]
-    elif name == "hidden":
-        values = trace.hidden[layer, start:stop][:, cells]
-    elif name in SIGNALS:
-        values = trace.gate(name, layer, cells, start, stop)
-    else:
-        raise ValueError(f"unknown signal {name!r}; choose one of {', '.join(SIGNALS)}")
-    return np.asarray(values, dtype=np.float32)
 
 
 def cell_signals(trace: Trace, layer: int, cell: int) -> dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
-"""What the visitor has chosen: read from a shared URL, checked, and written back to it.
+"""What the visitor has chosen: every session-state key and its default, read from a shared URL,
+checked, and written back to it.
 
 Plain functions over mappings (st.session_state, st.query_params or dicts in tests).
 Layers are numbered from 1 in the URL and the page, from 0 in the session and the library.
@@ -10,12 +11,59 @@ from collections.abc import Mapping, MutableMapping
 
 from lstm_viz import normalise
 
-from .examples import CUSTOM, EXAMPLES, default_example
+from .examples import CUSTOM, EXAMPLES, default_example, suggestion_note
 from .signals import SIGNALS
 
 LIMIT = 10_000  # characters of text the app traces
 DEFAULT_MODEL = "warpeace"
 URL_KEYS = ("model", "layer", "cell", "signal", "example", "pos")
+
+# Every key the app keeps in st.session_state, with its default. Widget keys hold the widget's
+# value (no widget is given a value of its own); Streamlit drops a widget's key on a run that
+# does not draw it, and `start` puts the default back.
+DEFAULTS = {
+    # the choices, in the URL (widgets, except pos)
+    "model": DEFAULT_MODEL,  # model picker
+    "layer": 0,  # layer picker, 0-based
+    "cell": 0,  # cell number box; the text view moves it too (see `follow_view`)
+    "signal": "cell",  # what colours the text: a key of ui.signals.SIGNALS
+    "example": default_example(DEFAULT_MODEL),  # example picker, or CUSTOM once the text is edited
+    "text": EXAMPLES[default_example(DEFAULT_MODEL)].text,  # the text box
+    "pos": 0,  # the selected position
+    # plain values other pages read too (pages/ cannot rely on widget keys: they are dropped there)
+    "shown_text": "",  # the text being traced: the last one within the limit
+    "current_model": DEFAULT_MODEL,  # the model being shown
+    # bookkeeping
+    "dims": (1, 1),  # (layers, cells) of the last model that loaded
+    "jump": 0,  # counts cell moves made on the server; the text view follows a move when it changes
+    "suggest": True,  # show the example's most telling cell on the next run
+    "suggested": None,  # what `suggestion` showed, and why
+    "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
+    "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
+    "bar_picks": 0,  # clicks on the all-cells bars, part of their key
+    # the panels below the text (widgets)
+    "panel": "All cells",  # the open tab of ui.controls.PANELS
+    "heatmap_order": "variation",
+    "heatmap_rows": 32,
+    "heatmap_custom": "",
+    "find_mode": "hypothesis",
+    "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the example's own hypothesis
+    "find_regex": "",
+    "find_start": None,  # None: at the selected position
+    "find_end": None,  # None: ten characters after it
+}
+
+
+def start(state: MutableMapping, query: Mapping, models: list[str]) -> None:
+    """Fill in the session: a new one from the link it was opened with, then any key missing."""
+    if "notes" not in state:
+        initial, notes = from_query(query, models)
+        state.update(initial, notes=notes)
+    elif state["model"] not in models:  # the model folder went away
+        state["model"] = default_model(models)
+    for key, value in DEFAULTS.items():
+        if key not in state:
+            state[key] = value
 
 
 def default_model(models: list[str]) -> str:
@@ -73,36 +121,67 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     return {
         "suggest": layer is None and cell is None,  # no cell in the link: show the example's best one
         "model": model,
+        "current_model": model,
         "layer": layer - 1 if layer is not None else 0,
         "cell": cell if cell is not None else 0,
         "signal": signal if signal in SIGNALS else "cell",
         "example": example,
         "text": EXAMPLES[example].text,
+        "find_feature": EXAMPLES[example].feature,
         "pos": pos if pos is not None else 0,
     }, notes
 
 
-def suggest(state: MutableMapping, model: str, find) -> None:
-    """Show the current example's most telling cell, and remember why for `suggestion_note`.
+def move_cell(state: MutableMapping, cell: int, layer: int | None = None) -> None:
+    """Show another cell from the server side (a picker, a table, a chart): the text view jumps to it."""
+    state["cell"] = cell
+    if layer is not None:
+        state["layer"] = layer
+    state["jump"] += 1
+
+
+def follow_view(state: MutableMapping, cell: int) -> None:
+    """The text view has switched to `cell` itself: the page follows, the view is not moved."""
+    state["cell"] = cell
+
+
+def suggestion(state: MutableMapping, model: str, find) -> str | None:
+    """Show the example's most telling cell if one is due, and say why while it is still shown.
 
     find(model, text, feature) -> {"layer", "cell", "statistic", "score"} (cache.suggestion).
     """
     example = state["example"]
-    if example in EXAMPLES:
+    if state["suggest"] and example in EXAMPLES:
         found = find(model, EXAMPLES[example].text, EXAMPLES[example].feature)
-        state.update(layer=found["layer"], cell=found["cell"], suggested={**found, "model": model, "example": example})
+        move_cell(state, found["cell"], found["layer"])
+        state["suggested"] = {**found, "model": model, "example": example}
+    state["suggest"] = False
+    return suggestion_note(state["suggested"], model, example, state["layer"], state["cell"])
 
 
 def fit_to_model(state: MutableMapping, layers: int, hidden: int) -> list[str]:
     """Move layer and cell into the model's range; a note for each value that moved."""
     notes = []
+    state["heatmap_rows"] = min(state["heatmap_rows"], hidden)
     if not 0 <= state["layer"] < layers:
         notes.append(f"Layer {state['layer'] + 1} does not exist in this model (1 to {layers}); showing layer 1.")
         state["layer"] = 0
     if not 0 <= state["cell"] < hidden:
         notes.append(f"Cell {state['cell']} does not exist in this model (0 to {hidden - 1}); showing cell 0.")
-        state["cell"] = 0
+        move_cell(state, 0)
     return notes
+
+
+def standing_notes(state: MutableMapping, new: list[str]) -> list[str]:
+    """The notes to show: `new` ones and those of earlier runs, until the visitor changes a choice.
+
+    (A run that changes nothing, as the browser's own reruns, keeps them on the page.)"""
+    query = to_query(state)
+    if state["notes_for"] not in (None, query):
+        state["notes"] = []
+    state["notes"] = state["notes"] + new
+    state["notes_for"] = query
+    return state["notes"]
 
 
 def holding_dims(state: Mapping) -> tuple[int, int]:

@@ -20,6 +20,31 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 READY = "[data-test-script-state=notRunning]"
 TEXT_VIEW = ".lv[data-chars]"  # the coloured text, once it has drawn its characters
 TEXT_LABEL = "Text (up to 10,000 characters; Ctrl+Enter applies)"
+
+# Switches the coloured text to the next cell from inside the page, with its "Next cell" button
+# (how = "button") or the j key in the text (how = "key"), and returns at once. window.__switch.ms
+# is set, from the click or key press, once the new colours are painted: data-cell changes at the
+# end of the repaint, and the frame after it is the one that shows them.
+START_SWITCH = """(how) => {
+  const host = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+    .find((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv"));
+  const root = host.shadowRoot.querySelector(".lv");
+  const cells = Number(root.querySelector(".num").max) + 1;
+  const want = String((Number(root.dataset.cell) + 1) % cells);
+  const s = window.__switch = { ms: null, cell: want };
+  const observer = new MutationObserver(() => {
+    if (root.dataset.cell !== want) return;
+    observer.disconnect();
+    requestAnimationFrame(() => setTimeout(() => { s.ms = performance.now() - start; }, 0));
+  });
+  observer.observe(root, { attributes: true, attributeFilter: ["data-cell"] });
+  const start = performance.now();
+  if (how === "key") root.querySelector(".text").dispatchEvent(new KeyboardEvent("keydown", { key: "j", bubbles: true }));
+  else root.querySelector("button.next").click();
+}"""
+SWITCHED = "() => window.__switch.ms !== null"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

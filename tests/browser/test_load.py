@@ -1,5 +1,6 @@
 """Many visitors at once: 8 sessions in one Chromium, each with its own text, step through cells
-together. No errors, no cross-talk through the caches, and the server's memory stays bounded.
+together. No errors, no cross-talk through the caches, each server session catches up with its
+page's cell, and the server's memory stays bounded.
 
 Prints the cell-switch latency under that load (benchmarks/load_test.py runs it longer).
 """
@@ -14,30 +15,12 @@ import lstm_viz
 from lstm_viz import colour
 from ui import payload
 
-from .harness import TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
+from .harness import START_SWITCH, SWITCHED, TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
 SESSIONS, SWITCHES, CHARS = 8, 10, 400
 
-# Clicks "Next cell" and returns at once; window.__switch.ms is set, from the click, once the
-# coloured text has repainted the next cell (its data-cell changes at the end of a repaint).
-START_SWITCH = """() => {
-  const host = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
-    .find((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv"));
-  const root = host.shadowRoot.querySelector(".lv");
-  const want = String(Number(root.dataset.cell) + 1);
-  const button = [...document.querySelectorAll("button")].find((b) => b.innerText.trim() === "Next cell");
-  const s = window.__switch = { ms: null };
-  const observer = new MutationObserver(() => {
-    if (root.dataset.cell !== want) return;
-    observer.disconnect();
-    s.ms = performance.now() - start;
-  });
-  observer.observe(root, { attributes: true, attributeFilter: ["data-cell"] });
-  const start = performance.now();
-  button.click();
-}"""
 COLOURS = "els => els.map(e => getComputedStyle(e).backgroundColor)"
 
 
@@ -79,17 +62,22 @@ def watch(session: Session) -> None:
     page.on("pageerror", lambda e: session.problems.append(f"page error: {e}"))
 
 
-def check(session: Session, tr: lstm_viz.Trace) -> None:
-    """The page shows this session's own text, coloured by this session's cell; else a problem."""
+def check(session: Session, layer_values: np.ndarray) -> None:
+    """The page shows this session's own text, coloured by this session's cell, and the server has
+    caught up with the cell; else a problem."""
     page = session.page
-    wait_idle(page)  # raises if the app showed an exception
     view = page.locator(TEXT_VIEW)
+    try:
+        page.wait_for_selector(f'{TEXT_VIEW}[data-synced="{session.cell}"]', state="attached", timeout=60_000)
+    except Exception:
+        session.problems.append(f"the server never learnt cell {session.cell}")
+    wait_idle(page)  # raises if the app showed an exception
     shown = (view.get_attribute("data-key"), view.get_attribute("data-layer"), view.get_attribute("data-cell"))
     if shown != (session.key, str(session.layer), str(session.cell)):
         session.problems.append(f"shows {shown}, expected {(session.key, session.layer, session.cell)}")
         return
-    want = [colour.css(v) for v in tr.cell[session.layer, :, session.cell]]
-    if page.locator(f"{TEXT_VIEW} .ch").evaluate_all(COLOURS) != want:
+    want = [colour.css(v) for v in layer_values[session.cell]]
+    if page.locator(f"{TEXT_VIEW} .line.main .ch").evaluate_all(COLOURS) != want:
         session.problems.append(f"colours of layer {session.layer} cell {session.cell} do not match its text")
 
 
@@ -113,19 +101,21 @@ def drive(browser, url: str, sessions: int, switches: int, chars: int) -> LoadRu
         for s in group:
             set_text(s.page, s.text)
         traces = [model.trace(lstm_viz.normalise(s.text)) for s in group]
+        shown = [payload.layer_values(payload.layer_part(tr, "warpeace", s.layer, "cell"))  # (H, T) as the pages get them
+                 for s, tr in zip(group, traces)]
         for s in group:
             wait_view(s.page, key=s.key)
         latencies = []
         for _ in range(switches):
             for s in group:
-                s.page.evaluate(START_SWITCH)
-            for s, tr in zip(group, traces):
+                s.page.evaluate(START_SWITCH, "button")
+            for s, values in zip(group, shown):
                 s.cell = (s.cell + 1) % model.config.hidden
-                s.page.wait_for_function("() => window.__switch.ms !== null", timeout=120_000)
+                s.page.wait_for_function(SWITCHED, timeout=120_000)
                 latencies.append(s.page.evaluate("() => window.__switch.ms"))
-                check(s, tr)
+                check(s, values)
         for s in group:
-            texts = s.page.locator(f"{TEXT_VIEW} .ch").all_text_contents()
+            texts = s.page.locator(f"{TEXT_VIEW} .line.main .ch").all_text_contents()
             if "".join(texts).replace("\u21b5", "\n") != lstm_viz.normalise(s.text):
                 s.problems.append("the characters shown are not this session's text")
         return LoadRun(latencies, [f"session {i}: {p}" for i, s in enumerate(group) for p in s.problems],

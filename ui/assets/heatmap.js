@@ -4,21 +4,6 @@
 
 const ROW = 14, LABELS = 62, FOOT = 18, FONT = "11px ui-monospace, 'DejaVu Sans Mono', monospace";
 
-function decode(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
-// Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
-function rgb(v) {
-  if (Number.isNaN(v)) return "rgb(255, 255, 255)";
-  const x = Math.max(-1, Math.min(1, v));
-  const k = Math.floor(255 * (1 - Math.abs(x)) + 0.5);
-  return x < 0 ? `rgb(255, ${k}, ${k})` : `rgb(${k}, ${k}, 255)`;
-}
-
 function geometry(view) {
   const d = view.data;
   const width = view.canvas.clientWidth || 800;
@@ -39,7 +24,7 @@ function draw(view) {
   const n = d.labels.length;
   for (let r = 0; r < d.cells.length; r++) {
     for (let c = 0; c < n; c++) {
-      g.fillStyle = rgb(view.values[r * n + c]);
+      g.fillStyle = css(view.values[r * n + c]);
       g.fillRect(LABELS + c * col, r * ROW, Math.ceil(col), ROW);
     }
   }
@@ -98,7 +83,7 @@ export default function (component) {
   const view = root.__view || (root.__view = init(root));
   view.send = setTriggerValue;
   view.data = data;
-  view.values = decode(data.values);
+  view.values = decode(data.values, Float32Array);
   root.querySelector(".title").textContent = data.title;
   draw(view);
   Object.assign(root.dataset, {

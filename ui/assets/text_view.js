@@ -1,48 +1,25 @@
 // The coloured text: one span per character, coloured by the chosen cell's signal.
-// Hover cards are drawn here from the data already sent, so hovering never reruns the app;
-// a click sends the position back as the "select" trigger. User text is only ever set
-// with textContent.
+// It holds the signal of every cell of the layer (the layer part, from layer_data.js), so it
+// switches cells by itself: the toolbar's buttons and number box, or Up/Down and k/j in the
+// text, repaint at once with no message to the server; the server is told the new cell as the
+// "cell" trigger once no other switch has come for `sync_ms`. It moves to the data's cell only
+// when the data's `jump` changes (the server moved it). Pinned cells are extra rows under each
+// line. Hover cards are drawn from the data already here; a click sends the position as
+// "select". User text is only ever set with textContent.
 
-const NAMES = { " ": "\u2423", "\n": "\u21b5", "\t": "\u21e5", "\r": "\u240d" };
 const CARD_ROWS = [
   ["cell", "tanh(c)"], ["hidden", "h"], ["input", "input gate"], ["forget", "forget gate"],
   ["output", "output gate"],
 ];
 
-function label(c) {
-  if (c in NAMES) return NAMES[c];
-  const code = c.codePointAt(0);
-  if (code < 32 || code === 127) return "U+" + code.toString(16).toUpperCase().padStart(4, "0");
-  return c;
-}
-
-function decode(b64, Type) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Type(bytes.buffer);
-}
-
-// Red at -1, white at 0, blue at +1 (ui/colour.py computes the same).
-function level(v) {
-  if (Number.isNaN(v)) return [1, 255];
-  const x = Math.max(-1, Math.min(1, v));
-  return [x < 0 ? -1 : 1, Math.floor(255 * (1 - Math.abs(x)) + 0.5)];
-}
-
-function rgb(v) {
-  const [sign, k] = level(v);
-  return sign < 0 ? [255, k, k] : [k, k, 255];
-}
-
 // The scale has 511 colours, one class each ("n<k>" below zero, "p<k>" from zero up), so a
 // repaint only swaps class names; dark ones get white text.
 function scaleRules() {
   const rules = [];
-  for (let k = 0; k < 256; k++) {
-    for (const [name, [r, g, b]] of [[`n${k}`, [255, k, k]], [`p${k}`, [k, k, 255]]]) {
-      const text = 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "color: #fff;" : "";
-      rules.push(`.ch.${name} { background-color: rgb(${r}, ${g}, ${b}); ${text} }`);
+  for (let k = 0; k <= SCALE.levels; k++) {
+    for (const [name, sign] of [[`n${k}`, -1], [`p${k}`, 1]]) {
+      const colour = levelRgb(sign, k);
+      rules.push(`.ch.${name} { background-color: rgb(${colour.join(", ")}); ${dark(colour) ? "color: #fff;" : ""} }`);
     }
   }
   return rules.join("\n");
@@ -53,11 +30,20 @@ function tone(v) {
   return (sign < 0 ? "n" : "p") + k;
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+function registry() {
+  return window.__lstmVizLayers || (window.__lstmVizLayers = { parts: new Map(), waiting: new Map() });
+}
+
+// A cell's value at position t, as quantised in the layer part.
+function valueAt(part, cell, t) {
+  return part.lo[cell] + part.codes[cell * part.length + t] * part.step[cell];
+}
+
+// The colour class of each of the 256 codes of one cell.
+function tones(part, cell) {
+  const out = new Array(256);
+  for (let q = 0; q < 256; q++) out[q] = tone(part.lo[cell] + q * part.step[cell]);
+  return out;
 }
 
 function makeCard() {
@@ -80,7 +66,7 @@ function makeCard() {
   }
   const list = el("ol");
   const top = [];
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < TOP; k++) {
     const li = el("li");
     const sym = el("span", "sym"), pbar = el("span", "pbar"), fill = el("i"), p = el("span", "p");
     pbar.append(fill);
@@ -88,8 +74,9 @@ function makeCard() {
     list.append(li);
     top.push({ sym, fill, p });
   }
-  card.append(head, table, el("div", "next", "next character"), list);
-  return { card, pos, char, note, rows, top };
+  const wait = el("div", "wait", "The other signals of this cell arrive once the page has caught up.");
+  card.append(head, table, wait, el("div", "next", "next character"), list);
+  return { card, pos, char, note, rows, top, wait };
 }
 
 const LINES_PER_CHUNK = 20;  // lines are grouped so the browser can skip those out of view
@@ -100,38 +87,109 @@ function build(view, part) {
   const frag = document.createDocumentFragment();
   view.spans = new Array(chars.length);
   view.base = new Array(chars.length);
-  let chunk = null, line = null, lines = 0;
+  view.lines = [];
+  let chunk = null, line = null;
   for (let t = 0; t < chars.length; t++) {
     if (!line) {
-      if (lines % LINES_PER_CHUNK === 0) frag.append(chunk = el("div", "chunk"));
-      chunk.append(line = el("div", "line"));
-      lines++;
+      if (view.lines.length % LINES_PER_CHUNK === 0) frag.append(chunk = el("div", "chunk"));
+      chunk.append(line = el("div", "line main"));
+      view.lines.push({ line, start: t, stop: t });
     }
     const newline = chars[t] === "\n";
-    const span = el("span", "", newline ? NAMES["\n"] : chars[t]);
+    const span = el("span", "", newline ? GLYPHS["\n"] : chars[t]);
     span._t = t;
-    view.base[t] = "ch" + (newline ? " nl" : "") + (unknown.has(t) ? " unk" : "");
+    view.base[t] = "ch" + (newline ? " nl" : "") + (unknown.has(t) ? " unk" : "") + " ";
     span.className = view.base[t];
     line.append(span);
-    if (newline) line = null;
+    view.lines[view.lines.length - 1].stop = t + 1;
     view.spans[t] = span;
+    if (newline) line = null;
   }
   view.text.replaceChildren(frag);
   view.chars = chars;
   view.unknown = unknown;
-  view.alphabet = part.alphabet;
-  view.topIds = decode(part.top_ids, Uint16Array);
-  view.topProbs = decode(part.top_probs, Float32Array);
-  view.key = part.key;
-  view.cellKey = null;
+  view.textKey = part.text_key;
   view.selected = -1;
+  view.pinRows = [];
 }
 
+// Recolour the main rows with the current cell; pinned rows keep theirs.
 function paint(view) {
-  const values = view.values[view.signal];
-  const { spans, base } = view;
-  for (let t = 0; t < spans.length; t++) spans[t].className = `${base[t]} ${tone(values[t])}`;
-  view.selected = -1;
+  const { spans, base, part, cell } = view;
+  const lut = tones(part, cell), codes = part.codes, offset = cell * part.length;
+  for (let t = 0; t < spans.length; t++) spans[t].className = base[t] + lut[codes[offset + t]];
+  if (view.selected >= 0 && spans[view.selected]) spans[view.selected].classList.add("sel");
+  view.paints += 1;
+  Object.assign(view.root.dataset, { cell: String(cell), paints: String(view.paints) });
+}
+
+// One row per pinned cell under each line of the text, coloured by that cell.
+function paintPins(view) {
+  for (const row of view.pinRows) row.remove();
+  view.pinRows = [];
+  const { part, base } = view;
+  view.text.classList.toggle("pinned", view.pins.length > 0);
+  if (!view.pins.length) return;
+  const luts = view.pins.map((cell) => tones(part, cell));
+  for (const { line, start, stop } of view.lines) {
+    let after = line;
+    view.pins.forEach((cell, i) => {
+      const row = el("div", "line pin");
+      row.dataset.cell = String(cell);
+      row.dataset.label = `cell ${cell}`;
+      row._cell = cell;
+      const offset = cell * part.length;
+      for (let t = start; t < stop; t++) {
+        const span = el("span", base[t] + luts[i][part.codes[offset + t]], view.spans[t].textContent);
+        span._t = t;
+        row.append(span);
+      }
+      after.after(row);
+      after = row;
+      view.pinRows.push(row);
+    });
+  }
+  view.root.dataset.pins = view.pins.join(",");
+}
+
+function drawChips(view) {
+  const chips = view.root.querySelector(".pins");
+  chips.replaceChildren(...view.pins.map((cell) => {
+    const chip = el("span", "chip");
+    const show = el("button", "show", `cell ${cell}`);
+    show.type = "button";
+    show.title = `Show cell ${cell} in the main rows`;
+    show.addEventListener("click", () => switchTo(view, cell));
+    const drop = el("button", "drop", "\u00d7");
+    drop.type = "button";
+    drop.title = `Unpin cell ${cell}`;
+    drop.setAttribute("aria-label", `Unpin cell ${cell}`);
+    drop.addEventListener("click", () => {
+      view.pins = view.pins.filter((c) => c !== cell);
+      drawChips(view);
+      paintPins(view);
+    });
+    chip.append(show, drop);
+    return chip;
+  }));
+  view.root.dataset.pins = view.pins.join(",");
+}
+
+function showCell(view, cell) {
+  view.cell = cell;
+  paint(view);
+  view.num.value = String(cell);
+  legend(view);
+  hideCard(view);
+}
+
+// A switch made here: repaint now, tell the server once the switching stops.
+function switchTo(view, cell) {
+  if (!view.part) return;
+  const n = view.part.cells;
+  showCell(view, ((cell % n) + n) % n);
+  clearTimeout(view.timer);
+  view.timer = setTimeout(() => { view.timer = null; view.send("cell", view.cell); }, view.data.sync_ms);
 }
 
 function select(view, t) {
@@ -140,23 +198,47 @@ function select(view, t) {
   if (t >= 0 && view.spans[t]) view.spans[t].classList.add("sel");
 }
 
+function legend(view) {
+  const d = view.data;
+  view.root.querySelector(".legend .what").textContent = `Layer ${d.layer + 1}, cell ${view.cell}: ${d.signal_label}`;
+  view.root.querySelector(".legend .lo").textContent = d.gate ? "0" : "-1";
+  view.root.querySelector(".legend .bar").classList.toggle("gate", d.gate);
+}
+
+// The card's five signals: exact once the server has sent this cell's (with the sync), until
+// then the coloured signal as quantised here, and a line saying the rest is on its way.
+function cardValues(view, cell) {
+  const card = view.data.card;
+  if (card.layer === view.data.layer && card.cell === cell) {
+    if (!view.exact || view.exact.card !== card) {
+      view.exact = { card, values: {} };
+      for (const [name, packed] of Object.entries(card.values)) view.exact.values[name] = decode(packed, Float32Array);
+    }
+    return view.exact.values;
+  }
+  return null;
+}
+
 function showCard(view, span) {
   const t = span._t;
-  const c = view.card;
-  c.pos.textContent = `position ${t}`;
+  const row = span.parentElement;
+  const cell = row && row._cell !== undefined ? row._cell : view.cell;
+  const c = view.card, part = view.part;
+  c.pos.textContent = `position ${t} \u00b7 cell ${cell}`;
   c.char.textContent = label(view.chars[t]);
   c.note.textContent = view.unknown.has(t) ? "not in the model's alphabet" : "";
+  const exact = cardValues(view, cell);
   for (const [name] of CARD_ROWS) {
-    const v = view.values[name][t];
-    const [r, g, b] = rgb(v);
-    const row = c.rows[name];
-    row.sw.style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
-    row.value.textContent = v.toFixed(3);
-    row.tr.classList.toggle("on", name === view.signal);
+    const r = c.rows[name];
+    const v = exact ? exact[name][t] : name === view.data.signal ? valueAt(part, cell, t) : NaN;
+    r.sw.style.backgroundColor = Number.isNaN(v) ? "transparent" : css(v);
+    r.value.textContent = Number.isNaN(v) ? "\u2026" : v.toFixed(3);
+    r.tr.classList.toggle("on", name === view.data.signal);
   }
-  for (let k = 0; k < 5; k++) {
-    const id = view.topIds[t * 5 + k], p = view.topProbs[t * 5 + k];
-    c.top[k].sym.textContent = label(view.alphabet[id]);
+  c.wait.hidden = !!exact;
+  for (let k = 0; k < TOP; k++) {
+    const id = part.topIds[t * TOP + k], p = part.topProbs[t * TOP + k] / 65535;
+    c.top[k].sym.textContent = label(part.alphabet[id]);
     c.top[k].fill.style.width = `${(100 * p).toFixed(1)}%`;
     c.top[k].p.textContent = `${(100 * p).toFixed(1)}%`;
   }
@@ -177,8 +259,11 @@ function hideCard(view) {
   delete view.root.dataset.hover;
 }
 
+const KEYS = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1 };
+
 function init(root) {
-  const view = { root, text: root.querySelector(".text"), card: makeCard(), key: null, spans: [] };
+  const view = { root, text: root.querySelector(".text"), card: makeCard(), num: root.querySelector(".num"),
+    textKey: null, part: null, spans: [], pins: [], pinRows: [], paints: 0, timer: null };
   root.append(el("style", "", scaleRules()), view.card.card);
   view.text.addEventListener("mouseover", (e) => {
     const span = e.target.closest(".ch");
@@ -191,7 +276,55 @@ function init(root) {
     select(view, span._t);
     view.send("select", span._t);
   });
+  view.text.addEventListener("keydown", (e) => {
+    if (!(e.key in KEYS) || e.ctrlKey || e.metaKey || e.altKey) return;
+    e.preventDefault();
+    switchTo(view, view.cell + KEYS[e.key]);
+  });
+  root.querySelector(".prev").addEventListener("click", () => switchTo(view, view.cell - 1));
+  root.querySelector(".next").addEventListener("click", () => switchTo(view, view.cell + 1));
+  view.num.addEventListener("change", () => {
+    const cell = Number(view.num.value);
+    if (Number.isInteger(cell) && cell >= 0 && cell < view.part.cells) switchTo(view, cell);
+    else view.num.value = String(view.cell);
+  });
+  root.querySelector(".pin").addEventListener("click", () => {
+    if (!view.part || view.pins.includes(view.cell)) return;
+    view.pins.push(view.cell);
+    drawChips(view);
+    paintPins(view);
+  });
   return view;
+}
+
+function update(view) {
+  const data = view.data;
+  const part = registry().parts.get(data.key);
+  if (!part) return;
+  const newPart = view.part !== part;
+  if (newPart) {
+    if (view.textKey !== part.text_key) build(view, part);
+    view.part = part;
+    view.num.max = String(part.cells - 1);
+    view.pins = view.pins.filter((c) => c < part.cells);
+  }
+  const moved = view.jump !== data.jump;
+  if (moved) {  // the server chose this cell: it wins over a switch not yet sent
+    view.jump = data.jump;
+    clearTimeout(view.timer);
+    view.timer = null;
+  }
+  if (newPart || moved) {
+    showCell(view, moved || view.cell === undefined || view.cell >= part.cells ? data.cell : view.cell);
+    drawChips(view);
+    paintPins(view);
+  }
+  legend(view);
+  select(view, data.selected);
+  Object.assign(view.root.dataset, {
+    key: part.text_key, layer: String(data.layer), signal: data.signal, selected: String(data.selected),
+    chars: String(view.spans.length), synced: String(data.cell),
+  });
 }
 
 export default function (component) {
@@ -200,26 +333,8 @@ export default function (component) {
   if (!root || !data) return;
   const view = root.__view || (root.__view = init(root));
   view.send = setTriggerValue;
-  const cell = data.cell;
-  if (view.key !== data.text.key) build(view, data.text);
-  const cellKey = `${cell.layer}:${cell.cell}`;
-  if (view.cellKey !== cellKey) {
-    view.values = {};
-    for (const [name, packed] of Object.entries(cell.values)) view.values[name] = decode(packed, Float32Array);
-  }
-  if (view.cellKey !== cellKey || view.signal !== cell.signal) {
-    view.cellKey = cellKey;
-    view.signal = cell.signal;
-    paint(view);
-    hideCard(view);
-  }
-  select(view, cell.selected);
-  root.querySelector(".legend .what").textContent =
-    `Layer ${cell.layer + 1}, cell ${cell.cell}: ${cell.signal_label}`;
-  root.querySelector(".legend .lo").textContent = cell.gate ? "0" : "-1";
-  root.querySelector(".legend .bar").classList.toggle("gate", cell.gate);
-  Object.assign(root.dataset, {
-    key: view.key, layer: String(cell.layer), cell: String(cell.cell), signal: cell.signal,
-    selected: String(cell.selected), chars: String(view.spans.length),
-  });
+  view.data = data;
+  const reg = registry();
+  if (reg.parts.has(data.key)) update(view);
+  else reg.waiting.set(data.key, [...(reg.waiting.get(data.key) || []), () => view.data === data && update(view)]);
 }
