@@ -77,7 +77,7 @@ def closing_distance(bins: pd.DataFrame):
         ax.set_ylabel(f"mean p(closing {'}' if kind == 'brace' else 'quote'})")
         for i, n in zip(x, rows["pairs"]):
             ax.annotate(f"{n}", (i, 0.02), ha="center", fontsize=7, color="#666")
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 0.08), frameon=False)
+        ax.legend(loc="upper right", frameon=False)
     fig.tight_layout()
     return fig
 
