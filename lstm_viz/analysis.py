@@ -10,6 +10,8 @@ loss), which the CLI feeds from a long text traced in pieces.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -122,11 +124,20 @@ def error_breakdown_from(text: str, lstm_loss: np.ndarray, ngram) -> pd.DataFram
 
 
 def pairs(text: str, kind: str) -> np.ndarray:
-    """(n, 2) positions of matched openers and closers: braces by nesting, quotes in turn."""
+    """(n, 2) positions of matched openers and closers: braces by nesting; double quotes in turn
+    within a paragraph (a blank line ends a quote left open, as in features.quotes)."""
     opener, closer = PAIRS[kind]
     if kind == "quote":
-        at = [i for i, c in enumerate(text) if c == opener]
-        return np.array(at[:len(at) // 2 * 2], dtype=np.int64).reshape(-1, 2)
+        out, open_at = [], None
+        for m in re.finditer(r'"|\n\n', text):
+            if m.group() != opener:
+                open_at = None
+            elif open_at is None:
+                open_at = m.start()
+            else:
+                out.append((open_at, m.start()))
+                open_at = None
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
     stack, out = [], []
     for i, c in enumerate(text):
         if c == opener:

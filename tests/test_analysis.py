@@ -70,6 +70,12 @@ def test_closing_distance_of_nested_braces_and_quotes(tiny_model):
                                                                        ["quote", 1, 5, 2]]
 
 
+def test_a_blank_line_ends_an_open_quote(tiny_model):
+    text = 'a "b\n\n"c" d "e'  # the first quote is left open; the paragraph's own pair counts; the last is open
+    table = analysis.closing_distance(tiny_model.trace(text))
+    assert table[["kind", "open", "close"]].values.tolist() == [["quote", 6, 8]]
+
+
 def test_closing_distance_without_braces_says_so(tiny_model):
     with pytest.raises(ValueError, match="no matched"):
         analysis.closing_distance(tiny_model.trace("no braces here at all"))

@@ -24,8 +24,9 @@ LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"
 
 
 def current(models: list[str]) -> tuple[str, str]:
-    """(model name, text) the main page shows; the default model and its example when this page
-    is opened first (a ?model= link is honoured)."""
+    """(model name, text) the main page shows (its plain keys current_model and shown_text, see
+    ui/state.DEFAULTS); the default model and its example when this page is opened first (a
+    ?model= link is honoured)."""
     session = st.session_state
     name = session.get("current_model") or st.query_params.get("model")
     name = name if name in models else state.default_model(models)
