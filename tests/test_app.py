@@ -429,7 +429,7 @@ def test_switching_to_a_smaller_model_keeps_layer_and_cell_in_range(tmp_path, mo
 def test_downloads_are_offered_for_the_chosen_cell_and_the_whole_trace():
     at = run({"cell": "3"})
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Cell 3 as CSV", "All cells as NPZ"]
+    assert labels == ["Cell 3 as CSV", "All cells as NPZ", "Coloured text as SVG", "Coloured text as PNG"]
 
 
 # --- the helpers behind it ---------------------------------------------------------------
