@@ -227,7 +227,7 @@ def figure_downloads(shown: Shown) -> None:
                                partial(downloads.figure, shown.trace, kind, shown.layer, shown.cell, shown.signal,
                                        shown.pos, scale, fmt, shown.name, rows),
                                file_name=f"{stem}.{fmt}", mime=mime, on_click="ignore", width="stretch",
-                               disabled=rows == [], key=f"figure_{fmt}")
+                               disabled=rows == [])
 
 
 def upload() -> None:
