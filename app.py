@@ -17,7 +17,8 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz import atlas as atlas_file
-from ui import cache, component, controls, downloads, finder_view, intervene_view, ordering, payload, signals, state
+from ui import (cache, component, controls, downloads, figure_menu, finder_view, intervene_view, ordering, own_model,
+                payload, signals, state)
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
@@ -211,9 +212,31 @@ def download_buttons(shown: Shown) -> None:
         st.caption("The link in the address bar reopens this model, layer, cell and example.")
 
 
+def figure_downloads(shown: Shown) -> None:
+    """A paper figure around the selected position (lstm_viz.figures) as SVG or PNG; built only when clicked."""
+    with st.sidebar, st.expander("Figure for a paper"):
+        kind, scale, rows, problem = figure_menu.options(shown.trace.shape[2], shown.cell)
+        if problem:
+            st.warning(problem)
+        stem = f"{shown.name}-layer{shown.layer + 1}-cell{shown.cell}-{kind}"
+        for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
+            st.download_button(f"{figure_menu.KINDS[kind]} as {fmt.upper()}",
+                               partial(downloads.figure, shown.trace, kind, shown.layer, shown.cell, shown.signal,
+                                       shown.pos, scale, fmt, shown.name, rows),
+                               file_name=f"{stem}.{fmt}", mime=mime, on_click="ignore", width="stretch",
+                               disabled=rows == [])
+
+
+def upload() -> None:
+    """Your own model from a checkpoint zip, for this session (ui/own_model.py)."""
+    with st.sidebar:
+        st.divider()
+        own_model.uploader(st.session_state)
+
+
 def main() -> None:
     st.set_page_config(page_title="lstm-viz", page_icon=ICON, layout="wide")
-    models = lstm_viz.available()
+    models = lstm_viz.available() + own_model.names(st.session_state)
     if not models:
         st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
         return
@@ -221,11 +244,12 @@ def main() -> None:
     picked = sidebar(models)
     header()
     shown = text(picked)
-    if shown is None:
-        return
-    predictions(shown)
-    panels(shown)
-    download_buttons(shown)
+    if shown is not None:
+        predictions(shown)
+        panels(shown)
+        download_buttons(shown)
+        figure_downloads(shown)
+    upload()
 
 
 main()

@@ -13,7 +13,7 @@ from pathlib import Path
 from .checkpoint import CARD, WEIGHTS, CheckpointError, load
 
 MAX_ZIP = 32 << 20  # bytes of the zip itself
-MAX_MEMBER = {CARD: 4 << 20, WEIGHTS: 256 << 20}  # bytes each member may unpack to
+MAX_MEMBER = {CARD: 4 << 20, WEIGHTS: 64 << 20}  # bytes each member may unpack to
 CHUNK = 1 << 20
 
 

@@ -4,11 +4,14 @@ Four kinds: "text" (one cell colouring the text), "cells" (pinned cells, one row
 every line of text), "strip" (the top-5 next-character guesses under each character) and
 "heatmap" (cells x characters). Every figure has a caption (layer, cell, signal, model) and
 a colour legend; colours come from `lstm_viz.colour`, labels from `lstm_viz.glyphs`. Drawn
-with matplotlib's object API (no pyplot state); SVG keeps the characters as text.
+SVG is written directly, with the characters as text; PNG is drawn with matplotlib's object API
+(no pyplot state).
 """
 from __future__ import annotations
 
 import io
+import re
+from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -21,6 +24,8 @@ COLUMN_INCHES = 3.4  # one column of a two-column paper
 MAX_CHARS = 2000  # a figure is a passage, not a book
 PROB = (74, 111, 208)  # the prediction strip's blue, as in the app
 FONT = ["DejaVu Sans Mono", "monospace"]
+SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Sheet:
@@ -65,26 +70,51 @@ class Sheet:
             self.y += self.lh
 
     def save(self, fmt: str, dpi: int = 300):
+        """SVG text, written directly (characters stay text), or PNG bytes drawn by matplotlib."""
+        return self.svg() if fmt == "svg" else self.png(dpi)
+
+    def svg(self) -> str:
+        height = max(self.y, self.lh)
+        out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.w:g}pt" height="{height:.2f}pt" '
+               f'viewBox="0 0 {self.w:g} {height:.2f}" xml:space="preserve">']
+        for x, y, w, h, face, edge, lw in self.rects:
+            stroke = f' stroke="{edge}" stroke-width="{lw:g}"' if edge else ""
+            out.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}" fill="{face}"{stroke}/>')
+        for x, y, text, size, ink, ha, weight, mono in self.texts:
+            anchor = ' text-anchor="middle"' if ha == "center" else ""
+            bold = ' font-weight="bold"' if weight == "bold" else ""
+            out.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.2f}" font-family="{SVG_FONTS[mono]}" '
+                       f'fill="{ink}" dominant-baseline="central"{anchor}{bold}>{escape(xml_safe(text))}</text>')
+        return "\n".join(out + ["</svg>", ""])
+
+    def png(self, dpi: int) -> bytes:
         from matplotlib import rc_context
+        from matplotlib.collections import PatchCollection
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
         height = max(self.y, self.lh)
-        with rc_context({"svg.fonttype": "none", "svg.hashsalt": "lstm-viz", "font.family": "monospace",
-                         "font.monospace": FONT}):
+        with rc_context({"font.family": "monospace", "font.monospace": FONT}):
             fig = Figure(figsize=(self.w / 72, height / 72))
             ax = fig.add_axes((0, 0, 1, 1))
             ax.set_xlim(0, self.w)
             ax.set_ylim(height, 0)
             ax.set_axis_off()
-            for x, y, w, h, face, edge, lw in self.rects:
-                ax.add_patch(Rectangle((x, y), w, h, facecolor=face, edgecolor=edge or "none", linewidth=lw))
+            ax.add_collection(PatchCollection(
+                [Rectangle((x, y), w, h) for x, y, w, h, *_ in self.rects],
+                facecolors=[face for *_, face, _, _ in self.rects],
+                edgecolors=[edge or "none" for *_, edge, _ in self.rects],
+                linewidths=[lw for *_, lw in self.rects]))
             for x, y, s, size, ink, ha, weight, mono in self.texts:
                 ax.text(x, y, s, fontsize=size, color=ink, ha=ha, va="center", fontweight=weight, parse_math=False,
                         family="monospace" if mono else "sans-serif")
             out = io.BytesIO()
-            fig.savefig(out, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
-        data = out.getvalue()
-        return data.decode("utf-8") if fmt == "svg" else data
+            fig.savefig(out, format="png", dpi=dpi)
+        return out.getvalue()
+
+
+def xml_safe(text: str) -> str:
+    """Text with the characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF) as U+FFFD."""
+    return NOT_XML.sub("\ufffd", text)
 
 
 def wrap(text: str, cols: int, break_lines: bool) -> list[list[int]]:

@@ -37,9 +37,10 @@ def app_command(models: list[str], port: int, address: str) -> tuple[list[str], 
         if not path.is_dir():
             raise LaunchError(f"--models {m}: no such folder")
         extra.append(str(path))
-    env = dict(os.environ)
+    env = dict(os.environ)  # the app runs elsewhere: folders given relative to here are made absolute
+    extra += [str(Path(p).resolve()) for p in env.get("LSTM_VIZ_MODELS", "").split(os.pathsep) if p]
     if extra:
-        env["LSTM_VIZ_MODELS"] = os.pathsep.join(extra + [p for p in env.get("LSTM_VIZ_MODELS", "").split(os.pathsep) if p])
+        env["LSTM_VIZ_MODELS"] = os.pathsep.join(extra)
     if "LSTM_VIZ_PRETRAINED" in env:
         env["LSTM_VIZ_PRETRAINED"] = str(Path(env["LSTM_VIZ_PRETRAINED"]).resolve())
     argv = [sys.executable, "-m", "streamlit", "run", str(folder / "app.py"),

@@ -9,7 +9,7 @@ import pytest
 
 from lstm_viz import colour, render
 
-HOSTILE = 'a <script>alert("x")</script> & b\n$x$ (c)'
+HOSTILE = 'a <script>alert("x")</script> & b\n$x$ (c) \ufffe\x01'
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -85,7 +85,7 @@ def test_every_figure_is_well_formed_svg_a_column_wide_with_caption_and_legend(t
 def test_the_text_figure_colours_each_character_like_the_app(tr):
     svg = tr.figure("text", layer=1, cell=5, model="tiny")
     root, texts = svg_texts(svg)
-    fills = re.findall(r"fill: (#[0-9a-f]{6})", svg)
+    fills = re.findall(r'fill="(#[0-9a-f]{6})"', svg)
     expected = [colour.hex_colour(v) for v in tr.cell[1, :, 5]]
     assert all(e in fills for e in expected)
     assert "<" in texts and "$" in texts  # the user's characters are text in the SVG, not markup or maths

@@ -17,8 +17,14 @@ from lstm_viz import features, finder
 from . import payload
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
 def model(name: str) -> lstm_viz.CharLSTM:
+    """A model folder's model, or one this session uploaded (ui/own_model.py; its name is its content's hash)."""
+    uploaded = (st.session_state.get("uploads") or {}).get(name)
+    return uploaded if uploaded is not None else stored_model(name)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
+def stored_model(name: str) -> lstm_viz.CharLSTM:
     return lstm_viz.load(name)
 
 
@@ -68,7 +74,7 @@ def atlas(name: str) -> dict | None:
     """The model's cell atlas (pretrained/NAME/atlas.json), or None if it has none or it is unreadable."""
     try:
         return atlas_file.load_atlas(name)
-    except (ValueError, OSError):
+    except (ValueError, OSError, lstm_viz.CheckpointError):  # an uploaded model has no folder
         return None
 
 

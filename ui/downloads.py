@@ -1,4 +1,4 @@
-"""Files to download: one cell's signals as CSV, the whole trace as NPZ."""
+"""Files to download: one cell's signals as CSV, the whole trace as NPZ, paper figures as SVG or PNG."""
 from __future__ import annotations
 
 import io
@@ -40,3 +40,22 @@ def trace_npz(trace: Trace) -> bytes:
     np.savez(out, text=codepoints(trace.text), alphabet=codepoints("".join(trace.vocab.chars)), ids=trace.ids,
                         unknown=trace.unknown, cell=trace.cell, hidden=trace.hidden, log_probs=trace.log_probs)
     return out.getvalue()
+
+
+FIGURE_CHARS = {"text": 320, "cells": 120, "strip": 48, "heatmap": 60}  # characters a figure shows
+
+
+def figure_window(kind: str, pos: int, length: int) -> tuple[int, int]:
+    """[start, stop) of a figure around the selected position: a quarter before it, the rest after."""
+    n = FIGURE_CHARS[kind]
+    start = max(0, min(pos - n // 4, length - n))
+    return start, min(length, start + n)
+
+
+def figure(trace: Trace, kind: str, layer: int, cell: int, signal: str, pos: int, scale: str, fmt: str,
+           model: str, cells: list[int] | None = None) -> bytes:
+    """One of `lstm_viz.figures` around the selected position, as SVG or PNG bytes."""
+    start, stop = figure_window(kind, pos, len(trace.text))
+    out = trace.figure(kind, layer, cell, signal, cells=cells, start=start, stop=stop, scale=scale, model=model,
+                       format=fmt)
+    return out.encode("utf-8") if fmt == "svg" else out

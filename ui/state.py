@@ -40,6 +40,12 @@ DEFAULTS = {
     "suggested": None,  # what `suggestion` showed, and why
     "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
     "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
+    # your own model and figure downloads (ui/own_model.py, ui/figure_menu.py)
+    "uploads": None,  # {name: CharLSTM} this session uploaded; replaced, never mutated, so no default is shared
+    "upload_error": None,  # why the last upload was refused
+    "figure_kind": "text",
+    "figure_scale": "fixed",
+    "figure_cells": "",
     # the panels below the text (widgets)
     "panel": "All cells",  # the open tab of ui.controls.PANELS
     "heatmap_order": "variation",
