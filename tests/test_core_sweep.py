@@ -1,6 +1,7 @@
 """Preparing big training runs: packed corpora, float16 weights, configurations side by side."""
 import json
 import lzma
+import os
 import subprocess
 import sys
 
@@ -67,7 +68,8 @@ def test_sweep_trains_configurations_side_by_side_and_picks_the_best_on_validati
     cmd = [sys.executable, "-m", "lstm_viz", "sweep", "--corpus", str(corpus_file), "--out", str(out),
            "--config", f"small:{SMALL},lr=0.003", "--config", f"frozen:{SMALL},lr=0.0000001",
            "--epochs", "2", "--pick", str(dest)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two trainings at once on a small machine
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| small") or line.startswith("| frozen")]
     assert [row.split("|")[1].strip() for row in rows] == ["small", "frozen"]  # best first
