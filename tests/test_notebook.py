@@ -112,3 +112,5 @@ def test_the_tour_runs_top_to_bottom_on_a_real_kernel_and_finds_the_quote_cell(t
     assert "application/vnd.jupyter.widget-view+json" in shown and "Layer 2, cell 429" in shown["text/html"]
     assert outputs(code[5])["text/plain"] == "429"
     assert "Layer 2, cell 429, cell state tanh(c), model warpeace" in outputs(code[6])["image/svg+xml"]
+    clamped = outputs(code[7])["stdout"]
+    assert "log p of the 3 closing quotes changes by -" in clamped  # holding the quote cell "outside" hurts them
