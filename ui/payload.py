@@ -2,7 +2,7 @@
 
 The coloured text gets two parts. `layer_part` is one binary blob per (model, text, layer,
 signal): the characters, the alphabet, each position's top next characters and the chosen
-signal of EVERY cell of the layer, one byte per value (a per-cell offset and step), 5.1 MB for
+signal of EVERY cell of the layer, one byte per value (a per-cell offset and step), 5.3 MB for
 10,000 characters x 512 cells, so the browser switches cells by itself. `view_part` is small
 JSON that changes with the choices: which cell to show (and whether the server moved it), the
 selected position, and the exact five signals of the cell the server last knew, for the hover
