@@ -51,6 +51,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(proc: subprocess.Popen, health_url: str, name: str, timeout: float) -> None:
+    """Poll `health_url` until it answers 200; fail with the server's output if it exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(health_url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not answer on {health_url} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 @contextmanager
 def app_server(timeout: float = 60.0, env: dict | None = None):
     """Run the app in a subprocess; yield its URL once its health check answers."""
@@ -62,19 +79,7 @@ def app_server(timeout: float = 60.0, env: dict | None = None):
                             stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f} s")
-            time.sleep(0.2)
+        wait_until_up(proc, url + "/_stcore/health", "streamlit", timeout)
         yield url
     finally:
         proc.terminate()

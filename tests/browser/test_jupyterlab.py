@@ -10,13 +10,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import nbformat
 import pytest
 
-from .harness import ROOT, free_port
+from .harness import ROOT, free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
 
@@ -52,19 +50,7 @@ def lab(tmp_path):
         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{proc.stdout.read()}")
-            try:
-                with urllib.request.urlopen(url + "/api/status", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"jupyter lab did not answer on {url}")
-            time.sleep(0.3)
+        wait_until_up(proc, url + "/api/status", "jupyter lab", 90)
         yield url
     finally:
         if proc.poll() is None:
