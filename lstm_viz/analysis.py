@@ -63,6 +63,24 @@ def error_breakdown(trace, ngram) -> pd.DataFrame:
     return error_breakdown_from(trace.text, trace.loss_per_char, ngram)
 
 
+def of_text(trace, ngram) -> dict:
+    """Every analysis of one traced text, as the Analyses page shows it live: mean losses, the
+    per-character loss difference, gate saturation per layer, the error breakdown and the closing
+    distance ("closing_problem" says why there is none)."""
+    lstm_loss, ngram_loss = trace.loss_per_char, ngram.loss_per_char(trace.text)
+    breakdown = error_breakdown(trace, ngram)
+    result = {"problem": None, "lstm": float(np.nanmean(lstm_loss)), "ngram": float(np.nanmean(ngram_loss)),
+              "difference": lstm_loss - ngram_loss,
+              "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])],
+              "breakdown": breakdown, "errors": breakdown.attrs["errors"], "scored": breakdown.attrs["characters"],
+              "closing": None, "closing_problem": None}
+    try:
+        result["closing"] = closing_distance(trace, ngram)
+    except ValueError as e:
+        result["closing_problem"] = str(e)
+    return result
+
+
 def oracle_masks(text: str, ngram) -> dict[str, np.ndarray]:
     """oracle -> (T,) bool: which next characters (t + 1) each oracle explains; the LSTM-free ones."""
     ngram.check_length(text)

@@ -85,26 +85,14 @@ def ngram(name: str) -> lstm_viz.NGram:
 
 @st.cache_data(max_entries=8, show_spinner="Running the analyses on this text...")
 def analyses(name: str, text: str) -> dict:
-    """Every live analysis of `text` for the Analyses page; "problem" says why there are none."""
+    """`lstm_viz.analysis.of_text` for the Analyses page; only "problem" when the text is too short."""
     from lstm_viz import analysis
     try:
         ng = ngram(name)
         ng.check_length(text)
     except ValueError as e:
         return {"problem": str(e)}
-    tr = trace(name, text)
-    lstm_loss, ngram_loss = tr.loss_per_char, ng.loss_per_char(text)
-    breakdown = analysis.error_breakdown(tr, ng)
-    result = {"problem": None, "lstm": float(np.nanmean(lstm_loss)), "ngram": float(np.nanmean(ngram_loss)),
-              "difference": lstm_loss - ngram_loss,
-              "saturation": [analysis.gate_saturation(tr, layer) for layer in range(tr.shape[0])],
-              "breakdown": breakdown, "errors": breakdown.attrs["errors"], "scored": breakdown.attrs["characters"],
-              "closing": None, "closing_problem": None}
-    try:
-        result["closing"] = analysis.closing_distance(tr, ng)
-    except ValueError as e:
-        result["closing_problem"] = str(e)
-    return result
+    return analysis.of_text(trace(name, text), ng)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Running the model with the edit...")
