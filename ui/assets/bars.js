@@ -50,20 +50,8 @@ function at(view, event) {
 function init(root) {
   const view = { root, next: root.querySelector(".next"), canvas: root.querySelector("canvas"),
     tip: root.querySelector(".tip") };
-  view.canvas.addEventListener("mousemove", (e) => {
-    const p = at(view, e);
-    if (!p) { view.tip.hidden = true; return; }
-    view.tip.textContent = `cell ${p.i}: ${view.values[p.i].toFixed(3)}`;
-    view.tip.hidden = false;
-    view.tip.style.left = `${Math.min(p.x + 12, view.canvas.clientWidth - view.tip.offsetWidth)}px`;
-    view.tip.style.top = `${p.y + view.canvas.offsetTop + 14}px`;
-  });
-  view.canvas.addEventListener("mouseleave", () => { view.tip.hidden = true; });
-  view.canvas.addEventListener("click", (e) => {
-    const p = at(view, e);
-    if (p) view.send("pick", p.i);
-  });
-  new ResizeObserver(() => view.data && view.data.kind === "cells" && drawCells(view)).observe(view.canvas);
+  canvasEvents(view, at, (p) => `cell ${p.i}: ${view.values[p.i].toFixed(3)}`, (p) => p.i,
+    () => view.data.kind === "cells" && drawCells(view));
   return view;
 }
 

@@ -53,3 +53,23 @@ function el(tag, className, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+// A canvas view's hover tip and click: `at(view, event)` finds what is under the pointer (with
+// its x, y in the canvas), `tip(p)` words it, a click sends `pick(p)` as the "pick" trigger, and
+// `redraw()` runs when the canvas is resized.
+function canvasEvents(view, at, tip, pick, redraw) {
+  view.canvas.addEventListener("mousemove", (e) => {
+    const p = at(view, e);
+    if (!p) { view.tip.hidden = true; return; }
+    view.tip.textContent = tip(p);
+    view.tip.hidden = false;
+    view.tip.style.left = `${Math.min(p.x + 12, view.canvas.clientWidth - view.tip.offsetWidth)}px`;
+    view.tip.style.top = `${p.y + view.canvas.offsetTop + 14}px`;
+  });
+  view.canvas.addEventListener("mouseleave", () => { view.tip.hidden = true; });
+  view.canvas.addEventListener("click", (e) => {
+    const p = at(view, e);
+    if (p) view.send("pick", pick(p));
+  });
+  new ResizeObserver(() => view.data && redraw()).observe(view.canvas);
+}

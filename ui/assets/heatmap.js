@@ -57,22 +57,10 @@ function at(view, event) {
 
 function init(root) {
   const view = { root, canvas: root.querySelector("canvas"), tip: root.querySelector(".tip") };
-  view.canvas.addEventListener("mousemove", (e) => {
-    const p = at(view, e);
-    if (!p) { view.tip.hidden = true; return; }
+  canvasEvents(view, at, (p) => {
     const d = view.data, n = d.labels.length;
-    view.tip.textContent = `cell ${d.cells[p.r]}, position ${d.start + p.c} (${d.labels[p.c]}): ` +
-      view.values[p.r * n + p.c].toFixed(3);
-    view.tip.hidden = false;
-    view.tip.style.left = `${Math.min(p.x + 12, view.canvas.clientWidth - view.tip.offsetWidth)}px`;
-    view.tip.style.top = `${p.y + view.canvas.offsetTop + 14}px`;
-  });
-  view.canvas.addEventListener("mouseleave", () => { view.tip.hidden = true; });
-  view.canvas.addEventListener("click", (e) => {
-    const p = at(view, e);
-    if (p) view.send("pick", { cell: view.data.cells[p.r], position: view.data.start + p.c });
-  });
-  new ResizeObserver(() => view.data && draw(view)).observe(view.canvas);
+    return `cell ${d.cells[p.r]}, position ${d.start + p.c} (${d.labels[p.c]}): ` + view.values[p.r * n + p.c].toFixed(3);
+  }, (p) => ({ cell: view.data.cells[p.r], position: view.data.start + p.c }), () => draw(view));
   return view;
 }
 
