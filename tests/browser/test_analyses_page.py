@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from ui import payload
 
@@ -23,7 +24,7 @@ def test_opened_from_its_own_url_it_analyses_the_default_example(page, app_url):
     page.locator("[data-testid=stMetric]").first.wait_for(timeout=120_000)
     wait_idle(page, timeout=120_000)
     assert page.locator("[data-testid=stImage]").count() >= 1  # the held-out figure of the first tab
-    assert page.locator("[data-testid=stPlotlyChart]").count() == 3
+    expect(page.locator("[data-testid=stPlotlyChart]")).to_have_count(3, timeout=30_000)  # drawn as plotly loads
     assert page.locator("[data-testid=stException]").count() == 0
 
 
@@ -41,5 +42,5 @@ def test_reached_from_the_main_page_it_analyses_the_text_shown_there(page, app_u
     assert metric(page, "Characters") == f"{len(CODE):,}"
     assert "model linux" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
     spans = page.locator("span[title^='LSTM - n-gram']")
-    assert spans.count() == len(CODE) - 1  # every character but the first is predicted
+    expect(spans).to_have_count(len(CODE) - 1, timeout=30_000)  # every character but the first is predicted
     assert page.locator("[data-testid=stException]").count() == 0
