@@ -1,4 +1,4 @@
-"""Benchmark: trace vs plain nn.LSTM forward, the naive per-step loop, memory, training speed."""
+"""Benchmark: trace vs plain nn.LSTM forward, the step-by-step reference loop, memory, training speed."""
 from __future__ import annotations
 
 import time
@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import reference
 from .model import CharLSTM, Config
 from .vocab import Vocab
 
@@ -21,26 +22,6 @@ def best_of(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
-
-
-@torch.no_grad()
-def naive_trace(model: CharLSTM, ids: torch.Tensor) -> np.ndarray:
-    """The slow way: step an LSTMCell per layer in Python, keeping every c_t."""
-    L, H = model.config.layers, model.config.hidden
-    cells = [torch.nn.LSTMCell(model.config.embed if l == 0 else H, H) for l in range(L)]
-    for l, cell in enumerate(cells):
-        for name, w in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), model.layer_weights(l)):
-            setattr(cell, name, w)
-    state = [(torch.zeros(1, H), torch.zeros(1, H)) for _ in range(L)]
-    out = np.empty((L, len(ids), H), dtype=np.float32)
-    for t, x in enumerate(model.embedding(ids)):
-        x = x[None]
-        for l, cell in enumerate(cells):
-            state[l] = cell(x, state[l])
-            x = state[l][0]
-            out[l, t] = state[l][1][0].tanh().numpy()
-    model.head(x)
-    return out
 
 
 def rss_mb() -> float:
@@ -135,10 +116,10 @@ def run(model_name: str | None = None, quick: bool = False) -> None:
                  for _ in range(repeats)]
         t_fwd, t_trace = min(f for f, _ in pairs), min(t for _, t in pairs)
         paired = float(np.median([t / f for f, t in pairs]))
-        t_naive = best_of(lambda: naive_trace(model, ids), 1 if n > 1000 or quick else 2)
+        t_naive = best_of(lambda: reference.run(model, text), 1 if n > 1000 or quick else 2)
         print(f"{n:>6,} chars: nn.LSTM forward {t_fwd * 1e3:7.1f} ms | trace {t_trace * 1e3:7.1f} ms "
               f"= {t_trace / t_fwd:.2f}x (median of paired runs {paired:.2f}x) | "
-              f"naive LSTMCell loop {t_naive * 1e3:7.1f} ms = {t_naive / t_fwd:.2f}x")
+              f"step-by-step reference loop {t_naive * 1e3:7.1f} ms = {t_naive / t_fwd:.2f}x")
     before = rss_mb()
     tr = model.trace("".join(rng.choice(model.vocab.chars, 10_000)))
     held = sum(a.nbytes for a in (tr.cell, tr.hidden, tr.log_probs, tr.ids)) / 2**20
