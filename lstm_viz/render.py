@@ -23,6 +23,13 @@ def visible(char: str) -> str:
     return "\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char
 
 
+def span(shown: str, value: float, title: str | None = None, style: str = "") -> str:
+    """One character (escaped) on the colour of `value` with readable ink; `title` is its hover card,
+    `style` more CSS (starting with ";")."""
+    card = f' title="{escape(title)}"' if title is not None else ""
+    return f'<span style="background:{colour.css(value)};color:{colour.ink(value)}{style}"{card}>{escape(shown)}</span>'
+
+
 def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int | None) -> int:
     """The view's end position; ValueError for a layer, cell, signal or range the trace has not."""
     L, T, H = trace.shape
@@ -57,11 +64,8 @@ def to_html(trace, layer: int = 0, cell: int = 0, signal: str = "cell", start: i
                             for i, p in zip(ids[k], probs[k]))
         card = (f"position {t}: {glyphs.label(visible(char))}{' (unknown)' if trace.unknown[t] else ''}\n"
                 f"{NAMES[signal]} {raw[k]:+.3f}\nnext: {guesses}")
-        style = f"background:{colour.css(values[k])};color:{colour.ink(values[k])}"
-        if trace.unknown[t]:
-            style += ";outline:1px dotted #333"
         shown = glyphs.label(char) + "\n" if char == "\n" else visible(char)
-        spans.append(f'<span style="{style}" title="{escape(card)}">{escape(shown)}</span>')
+        spans.append(span(shown, values[k], card, ";outline:1px dotted #333" if trace.unknown[t] else ""))
     bar = "white,rgb(0,0,255)" if signal in GATE_SIGNALS else "rgb(255,0,0),white,rgb(0,0,255)"
     note = "" if stop - start == len(trace.text) else f" &middot; characters {start} to {stop - 1} of {len(trace.text)}"
     return (

@@ -2,7 +2,6 @@
 (precomputed, from docs/analyses/NAME/) and live on the current text."""
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz.analysis import ORACLES, SATURATION_GATES
-from lstm_viz.colour import css, ink
 from lstm_viz.glyphs import label
+from lstm_viz.render import span
 
 from . import cache, examples, state
 
@@ -97,9 +96,8 @@ def difference_html(text: str, diff: np.ndarray) -> str:
     for t, ch in enumerate(text):
         d = diff[t - 1] if t else np.nan  # character t is predicted at position t - 1
         value = float(np.clip(-d / DIFF_SCALE, -1, 1)) if np.isfinite(d) else 0.0
-        shown = html.escape(ch if ch in " \n" else label(ch))
         tip = f"LSTM - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
-        spans.append(f'<span title="{tip}" style="background:{css(value)};color:{ink(value)}">{shown}</span>')
+        spans.append(span(ch if ch in " \n" else label(ch), value, tip))
     return ('<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
             f'overflow-y:auto;border:1px solid #ddd;padding:6px">{"".join(spans)}</div>')
 

@@ -2,8 +2,6 @@
 and the chosen cell's entry in the model's atlas (its strongest snippets from held-out text)."""
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,8 +11,9 @@ from lstm_viz import features
 
 from . import state
 
-from lstm_viz.colour import css, ink
+from lstm_viz.colour import css
 from lstm_viz.glyphs import label
+from lstm_viz.render import span
 
 MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
 HYPOTHESES = [name for name in features.FEATURES if name != "regex"]
@@ -78,12 +77,8 @@ def shot_colours(shot: list) -> tuple[str, int, list[int]]:
 
 def snippet_html(text: str, at: int, colours: list[int]) -> str:
     """One atlas snippet as escaped HTML, each character on its colour; the activating one outlined."""
-    spans = []
-    for i, (ch, c) in enumerate(zip(text, colours)):
-        outline = "outline:2px solid #222;" if i == at else ""
-        shown = ch if ch == " " else label(ch)
-        spans.append(f'<span style="background:{css(c / 100)};color:{ink(c / 100)};{outline}">'
-                     f'{html.escape(shown)}</span>')
+    spans = [span(ch if ch == " " else label(ch), c / 100, style=";outline:2px solid #222" if i == at else "")
+             for i, (ch, c) in enumerate(zip(text, colours))]
     return f'<div style="font-family:monospace;white-space:pre;margin:2px 0">{"".join(spans)}</div>'
 
 

@@ -8,15 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_viz import Trace
+from lstm_viz.render import NAMES
 
-SIGNALS = {  # name -> what the app calls it
-    "cell": "cell state tanh(c)",
-    "hidden": "hidden state h",
-    "input": "input gate",
-    "forget": "forget gate",
-    "output": "output gate",
-}
 CARD_SIGNALS = ("cell", "hidden", "input", "forget", "output")  # shown in the hover card
+SIGNALS = {name: NAMES[name] for name in CARD_SIGNALS}  # name -> what the app calls it
 
 
 def cell_signals(trace: Trace, layer: int, cell: int) -> dict[str, np.ndarray]:
