@@ -61,3 +61,16 @@ def windows(data: torch.Tensor, seq_len: int, offset: int = 0):
     for i in range(offset, data.shape[1] - 1, seq_len):
         j = min(i + seq_len, data.shape[1] - 1)
         yield data[:, i:j], data[:, i + 1:j + 1]
+
+
+def sample(ids: torch.Tensor, n: int, pieces: int = 32) -> torch.Tensor:
+    """A fixed sample of about n characters of ids (N,): `pieces` evenly spaced contiguous runs.
+
+    n = 0 or n >= N gives ids itself. Read as `pieces` streams (`evaluate`'s default), each run
+    is one stream, so no prediction crosses from one run into the next.
+    """
+    if not n or n >= len(ids):
+        return ids
+    run = max(2, n // pieces)
+    starts = torch.linspace(0, len(ids) - run, pieces).long()
+    return torch.cat([ids[s:s + run] for s in starts.tolist()])

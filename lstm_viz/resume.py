@@ -1,4 +1,4 @@
-"""Resumable training state: weights, optimizer moments and counters, with no pickle."""
+"""Resumable training state: weights, optimizer moments, carried state, RNG and counters, with no pickle."""
 from __future__ import annotations
 
 import json
@@ -11,10 +11,26 @@ from safetensors.torch import load_file, save_file
 FOLDER = "resume"
 
 
-def save_state(out, model, optimizer, counters: dict) -> None:
-    """Write everything `--resume` needs into OUT/resume/, replacing the previous epoch's."""
+def save_state(out, model, optimizer, counters: dict, carried=None, rank: int = 0, world: int = 1) -> None:
+    """Write everything `--resume` needs into OUT/resume/, replacing the previous save.
+
+    `carried` is the (h, c) state carried into the next window of this process (None at an
+    epoch's start). Every process writes its own carried state and RNG; rank 0 writes the rest,
+    the json last: it marks a complete save.
+    """
     folder = Path(out) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
+    own = {"rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        own["cuda_rng"] = torch.cuda.get_rng_state()
+    if carried is not None:
+        own.update(h=carried[0], c=carried[1])
+    save_file({k: v.detach().cpu().contiguous() for k, v in own.items()}, str(folder / f"rank{rank}.tmp"))
+    os.replace(folder / f"rank{rank}.tmp", folder / f"rank{rank}.safetensors")
+    if world > 1:
+        torch.distributed.barrier()
+    if rank != 0:
+        return
     opt = optimizer.state_dict()
     tensors = {f"{i}.{k}": v.detach().cpu().contiguous()
                for i, s in opt["state"].items() for k, v in s.items() if torch.is_tensor(v)}
@@ -22,16 +38,20 @@ def save_state(out, model, optimizer, counters: dict) -> None:
               str(folder / "model.tmp"))
     save_file(tensors, str(folder / "optim.tmp"))
     (folder / "state.tmp").write_text(json.dumps({**counters, "param_groups": opt["param_groups"]}))
-    for name in ("model", "optim", "state"):  # the json goes last: it marks a complete save
+    for name in ("model", "optim", "state"):
         os.replace(folder / f"{name}.tmp", folder / (f"{name}.json" if name == "state" else f"{name}.safetensors"))
 
 
-def load_state(out, model, optimizer) -> dict | None:
-    """Restore model and optimizer from OUT/resume/; the saved counters, or None if nothing is saved."""
+def load_state(out, model, optimizer, rank: int = 0):
+    """Restore model, optimizer and this process's RNG from OUT/resume/.
+
+    Returns (counters, carried) with carried the saved (h, c) or None, or None if nothing is saved.
+    """
     folder = Path(out) / FOLDER
     if not (folder / "state.json").is_file():
         return None
     counters = json.loads((folder / "state.json").read_text())
+    device = next(model.parameters()).device
     model.load_state_dict(load_file(str(folder / "model.safetensors")))
     flat = load_file(str(folder / "optim.safetensors"))
     state: dict = {}
@@ -39,4 +59,13 @@ def load_state(out, model, optimizer) -> dict | None:
         i, name = key.split(".", 1)
         state.setdefault(int(i), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": counters.pop("param_groups")})
-    return counters
+    carried = None
+    own_file = folder / f"rank{rank}.safetensors"
+    if own_file.is_file():
+        own = load_file(str(own_file))
+        torch.set_rng_state(own["rng"])
+        if "cuda_rng" in own and torch.cuda.is_available():
+            torch.cuda.set_rng_state(own["cuda_rng"])
+        if "h" in own:
+            carried = (own["h"].to(device), own["c"].to(device))
+    return counters, carried

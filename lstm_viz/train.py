@@ -1,12 +1,19 @@
-"""Training: truncated BPTT with carried state, clipping, lr decay, early stopping, DDP."""
+"""Training: truncated BPTT with carried state, clipping, lr decay, early stopping, DDP.
+
+A run can stop anywhere (a character budget, a signal, a killed session) and `--resume`
+continues from the last saved step: weights, optimizer, carried state, RNG and the position
+in the epoch are saved every `--save-minutes`.
+"""
 from __future__ import annotations
 
 import math
 import os
 import platform
 import random
+import signal
 import time
 from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -15,7 +22,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoint
-from .data import read_corpus, sha256, split_bounds, streams, windows
+from .data import read_corpus, sample, sha256, split_bounds, streams, windows
 from .evaluate import bits, evaluate
 from .model import CharLSTM, Config
 from .resume import load_state, save_state
@@ -38,10 +45,18 @@ class TrainArgs:
     lr_decay: float = 0.9  # multiply the lr by this after every epoch from --decay-after on
     decay_after: int = 5
     clip: float = 5.0
-    patience: int = 3  # stop after this many epochs without a better validation loss
+    patience: int = 3  # stop after this many validations without a better loss
     min_count: int = 5
     seed: int = 0
     max_minutes: float = 0.0  # stop before an epoch that would end past this (0: no limit)
+    max_chars: int = 0  # stop after this many training characters, mid-epoch if need be (0: no budget)
+    decay_chars: int = 0  # over the last N characters of --max-chars the lr falls linearly to lr * --final-lr
+    final_lr: float = 0.1
+    threads: int = 0  # CPU threads for torch (0: torch's default)
+    save_minutes: float = 5.0  # write the resume state this often within an epoch
+    val_chars: int = 0  # validate on a fixed sample of this many validation characters (0: the whole split)
+    val_every: int = 0  # also validate every N training characters (0: at epoch ends only)
+    eval_chars: int = 0  # the card's final train/val/test losses on samples of this size (0: whole splits)
     storage: str = "float32"  # float16 halves the weights file (loading widens it exactly)
     resume: bool = False
 
@@ -49,7 +64,37 @@ class TrainArgs:
 def hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("model name")), name)
+    return f"{name} CPU, {torch.get_num_threads()} threads"
+
+
+def learning_rate(args: TrainArgs, epoch: int, chars: int) -> float:
+    """The lr of a step: per-epoch decay from --decay-after on, then the linear tail of --max-chars."""
+    lr = args.lr * args.lr_decay ** max(0, epoch - args.decay_after + 1)
+    if args.max_chars and args.decay_chars:
+        into_tail = chars - (args.max_chars - args.decay_chars)
+        if into_tail > 0:
+            lr *= 1 - (1 - args.final_lr) * min(1.0, into_tail / args.decay_chars)
+    return lr
+
+
+class Stop:
+    """Set by SIGTERM or SIGINT: the loop saves its state after the current step and ends."""
+
+    def __init__(self):
+        self.asked = False
+        self.previous = {s: signal.signal(s, self.ask) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def ask(self, *_):
+        self.asked = True
+
+    def restore(self):
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
 
 def train(args: TrainArgs, quiet: bool = False) -> dict:
@@ -61,32 +106,72 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if args.storage not in checkpoint.STORAGE:
         raise ValueError(f"--storage must be one of {', '.join(checkpoint.STORAGE)}, not {args.storage!r}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     text = read_corpus(args.corpus)
+    corpus = {"name": Path(args.corpus).name, "sha256": sha256(args.corpus)}
     bounds = split_bounds(len(text))
     vocab = Vocab.from_text(text[slice(*bounds["train"])], args.min_count)
     ids = torch.as_tensor(vocab.encode(text))
+    del text
     part = {k: ids[a:b] for k, (a, b) in bounds.items()}
+    val_sample = sample(part["val"], args.val_chars).to(device)
     train_data = streams(part["train"], args.batch * world)[rank::world].to(device)  # (B, N)
     config = Config(len(vocab), args.layers, args.hidden, args.embed, args.dropout, args.forget_bias)
     model = CharLSTM(config, vocab).to(device)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, fused=device.type == "cuda")  # one kernel per step on GPU
-    counters = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "wall_s": 0.0, "history": []}
+    counters = {"epoch": 0, "step": 0, "chars": 0, "best_val": math.inf, "bad_evals": 0, "wall_s": 0.0,
+                "history": []}
+    carried = None
     if args.resume:
-        counters = load_state(args.out, model, opt) or counters
+        saved = load_state(args.out, model, opt, rank)
+        if saved:
+            counters, carried = saved
     start = time.time() - counters["wall_s"]
     steps = math.ceil((train_data.shape[1] - 1) / args.seq_len)
+    stop, last_save = Stop(), time.time()
+    total, count, t0 = 0.0, 0, time.time()
+
+    def validate(epoch_end: bool) -> None:
+        nonlocal total, count, t0
+        val = evaluate(model, val_sample)
+        improved = val < counters["best_val"]
+        counters["history"].append({
+            "epoch": counters["epoch"] + (1 if epoch_end else 0), "chars": counters["chars"],
+            "train": float(total) / max(count, 1), "val": val, "lr": opt.param_groups[0]["lr"],
+            "chars_s": count * world / max(time.time() - t0, 1e-9)})
+        counters.update(best_val=min(val, counters["best_val"]),
+                        bad_evals=0 if improved else counters["bad_evals"] + 1, wall_s=time.time() - start)
+        if rank == 0:
+            if improved:
+                checkpoint.save(model, args.out, card(args, corpus, counters, device), args.storage)
+            if not quiet:
+                tqdm.write(f"{counters['chars']:,} chars: train {float(total) / max(count, 1):.4f} "
+                           f"val {val:.4f} nats/char{' (best)' if improved else ''} [{time.time() - t0:.0f} s]")
+        total, count, t0 = 0.0, 0, time.time()
+
+    def save(state) -> None:
+        counters["wall_s"] = time.time() - start
+        save_state(args.out, model, opt, counters, state, rank, world)
+
+    budget_spent = False
     for epoch in range(counters["epoch"], args.epochs):
-        if counters["bad_epochs"] >= args.patience:
+        if counters["bad_evals"] >= args.patience or budget_spent or stop.asked:
             break
         model.train()
         rng = random.Random(args.seed * 1000 + epoch)
-        state, total, count, t0 = None, 0.0, 0, time.time()
-        bar = tqdm(windows(train_data, args.seq_len, rng.randrange(args.seq_len)), total=steps,
-                   desc=f"epoch {epoch + 1}/{args.epochs}", disable=quiet or rank != 0, leave=False,
-                   mininterval=2.0)
+        state = carried if counters["step"] else None
+        bar = tqdm(islice(windows(train_data, args.seq_len, rng.randrange(args.seq_len)), counters["step"], None),
+                   initial=counters["step"], total=steps, desc=f"epoch {epoch + 1}/{args.epochs}",
+                   disable=quiet or rank != 0, leave=False, mininterval=2.0)
         for x, y in bar:
+            if args.max_chars and counters["chars"] >= args.max_chars:
+                budget_spent = True
+                break
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(args, epoch, counters["chars"])
             logits, state = net(x, state)
             state = tuple(s.detach() for s in state)
             loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
@@ -95,44 +180,58 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             opt.step()
             total, count = total + loss.detach() * y.numel(), count + y.numel()
+            counters["step"] += 1
+            counters["chars"] += y.numel() * world
             if bar.n % 50 == 0:  # reading the loss waits for the GPU: not every step
-                bar.set_postfix(loss=f"{total.item() / count:.3f}",
+                bar.set_postfix(loss=f"{float(total) / count:.3f}", chars=f"{counters['chars']:,}",
                                 chars_s=f"{count * world / (time.time() - t0):,.0f}", refresh=False)
-        total = total.item()
-        val = evaluate(model, part["val"].to(device))
-        improved = val < counters["best_val"]
-        counters["history"].append({"epoch": epoch + 1, "train": total / count, "val": val,
-                                    "lr": opt.param_groups[0]["lr"], "chars_s": count * world / (time.time() - t0)})
-        counters.update(epoch=epoch + 1, best_val=min(val, counters["best_val"]),
-                        bad_epochs=0 if improved else counters["bad_epochs"] + 1, wall_s=time.time() - start)
-        if epoch + 1 >= args.decay_after:
-            for group in opt.param_groups:
-                group["lr"] *= args.lr_decay
-        if rank == 0:
-            if improved:
-                checkpoint.save(model, args.out, card(args, counters, device), args.storage)
-            save_state(args.out, model, opt, counters)
-            if not quiet:
-                tqdm.write(f"epoch {epoch + 1}: train {total / count:.4f} val {val:.4f} nats/char"
-                           f"{' (best)' if improved else ''} [{time.time() - t0:.0f} s]")
+            if args.val_every and counters["chars"] // args.val_every > (counters["chars"] - y.numel() * world) // args.val_every:
+                validate(epoch_end=False)
+                model.train()
+                if counters["bad_evals"] >= args.patience:
+                    break
+            if agreed(time.time() - last_save > args.save_minutes * 60 or stop.asked, world):
+                save(state)
+                last_save = time.time()
+                if stop.asked:
+                    break
+        if stop.asked or budget_spent or counters["bad_evals"] >= args.patience and counters["step"] < steps:
+            if count:
+                validate(epoch_end=False)
+            save(state)
+            break
+        validate(epoch_end=True)
+        counters.update(epoch=epoch + 1, step=0)
+        save(None)
         if args.max_minutes and counters["wall_s"] + (time.time() - t0) > args.max_minutes * 60:
             break  # another epoch like this one would end past the time limit
+    stop.restore()
     if world > 1:
         dist.barrier()
-    result = finish(args, part, device, counters) if rank == 0 else {}
+    result = finish(args, corpus, part, device, counters) if rank == 0 and counters["history"] else {}
     if world > 1:
         dist.destroy_process_group()
     return result
 
 
-def card(args: TrainArgs, counters: dict, device, losses: dict | None = None) -> dict:
+def agreed(flag: bool, world: int) -> bool:
+    """True on every process when it is true on any (time-based saves happen everywhere at once)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([float(flag)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def card(args: TrainArgs, corpus: dict, counters: dict, device, losses: dict | None = None) -> dict:
     """The card.json of the best model so far: data, split, figures, hardware, versions."""
     best = min(counters["history"], key=lambda h: h["val"])
     return {
-        "corpus": {"name": Path(args.corpus).name, "sha256": sha256(args.corpus)},
+        "corpus": corpus,
         "split": {"fractions": [0.8, 0.1, 0.1], "contiguous": True, "order": ["train", "val", "test"]},
         "loss": losses or {"val": {"nats": best["val"], "bits": bits(best["val"])}},
-        "epochs": counters["epoch"], "best_epoch": best["epoch"], "wall_time_s": round(counters["wall_s"], 1),
+        "epochs": counters["epoch"], "best_epoch": best["epoch"], "chars_seen": best["chars"],
+        "wall_time_s": round(counters["wall_s"], 1),
         "hardware": hardware(torch.device(device)), "processes": int(os.environ.get("WORLD_SIZE", "1")),
         "training": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out", "resume", "storage")},
         "history": counters["history"],
@@ -140,13 +239,14 @@ def card(args: TrainArgs, counters: dict, device, losses: dict | None = None) ->
     }
 
 
-def finish(args: TrainArgs, part: dict, device, counters: dict) -> dict:
+def finish(args: TrainArgs, corpus: dict, part: dict, device, counters: dict) -> dict:
     """Reload the best model and write its train, val and test losses into its card."""
     model = checkpoint.load(args.out, device=str(device))
     losses = {}
     for name in ("train", "val", "test"):
-        nats = evaluate(model, part[name].to(device))
-        losses[name] = {"nats": round(nats, 5), "bits": round(bits(nats), 5)}
-    result = card(args, counters, device, losses)
+        nats = evaluate(model, sample(part[name], args.eval_chars).to(device))
+        losses[name] = {"nats": round(nats, 5), "bits": round(bits(nats), 5),
+                        "chars": min(len(part[name]), args.eval_chars or len(part[name]))}
+    result = card(args, corpus, counters, device, losses)
     checkpoint.save(model, args.out, result, args.storage)
     return result

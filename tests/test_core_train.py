@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 import lstm_viz
 from lstm_viz.train import TrainArgs, train
@@ -51,3 +52,43 @@ def test_torchrun_trains_with_two_processes(corpus_file, tmp_path):
     card = json.loads((out / "card.json").read_text())
     assert card["processes"] == 2 and card["epochs"] == 2
     assert card["history"][1]["val"] < card["history"][0]["val"]
+
+
+def weights(out):
+    from safetensors.torch import load_file
+    return load_file(str(out / "resume" / "model.safetensors"))
+
+
+def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight_run(corpus_file, tmp_path):
+    """A character budget stops mid-epoch; --resume carries on with the same state, RNG and position."""
+    args = dict(SMALL, dropout=0.2, epochs=2, val_chars=2000, val_every=3000)  # dropout: the RNG must be restored
+    steps_per_epoch = len(corpus_file.read_text()) * 0.8 // (8 * 32)
+    budget = int(steps_per_epoch * 1.5) * 8 * 32  # half way through the second epoch
+    straight = train(TrainArgs(str(corpus_file), str(tmp_path / "straight"), max_chars=budget, **args), quiet=True)
+    first = train(TrainArgs(str(corpus_file), str(tmp_path / "halves"), max_chars=budget // 2, **args), quiet=True)
+    assert first["epochs"] == 0  # stopped inside the first epoch
+    resumed = train(TrainArgs(str(corpus_file), str(tmp_path / "halves"), max_chars=budget, resume=True, **args),
+                    quiet=True)
+    assert resumed["history"][-1]["chars"] == straight["history"][-1]["chars"] >= budget
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "halves")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)  # same code path: equal up to 1e-6
+
+
+def test_the_learning_rate_falls_linearly_over_the_last_characters_of_the_budget():
+    from lstm_viz.train import learning_rate
+    args = TrainArgs("c", "o", lr=1e-3, max_chars=1000, decay_chars=400, final_lr=0.1, decay_after=5)
+    assert learning_rate(args, 0, 0) == learning_rate(args, 0, 600) == 1e-3
+    assert learning_rate(args, 0, 800) == pytest.approx(1e-3 * (1 - 0.9 * 0.5))
+    assert learning_rate(args, 0, 1000) == pytest.approx(1e-4)
+    assert learning_rate(args, 6, 0) == pytest.approx(1e-3 * 0.9 ** 2)  # epochs 5 and 6 decayed
+
+
+def test_a_fixed_validation_sample_is_evenly_spaced_runs_of_the_split():
+    from lstm_viz.data import sample
+    ids = torch.arange(10_000)
+    s = sample(ids, 640, pieces=32)
+    assert len(s) == 640 and s[0] == 0 and s[-1] == 9_999
+    assert torch.equal(sample(ids, 640, pieces=32), s)  # fixed: the same every call
+    assert sample(ids, 0) is ids and sample(ids, 20_000) is ids
