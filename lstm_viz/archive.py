@@ -1,20 +1,58 @@
-"""A checkpoint sent as one zip (card.json + model.safetensors), read safely into memory.
+"""Zips read safely into memory: a checkpoint sent as one zip (card.json + model.safetensors), and
+the bounded reader it shares with the Keras importer.
 
-Only those two members are read, never unpickled, and never more than a fixed number of bytes
-whatever the zip's headers claim (so a zip bomb stops at the limit); nothing is left on disk.
+A zip listing more than MAX_ENTRIES entries (or a central directory over MAX_DIRECTORY bytes) is
+refused from its end record, before its directory is read. A member is refused when its header
+declares more than its limit; one whose header understates its size is cut there by zipfile, which
+never unpacks more than the declared size, and then fails its CRC. Only named members are read,
+never unpickled, and nothing is written to disk.
 """
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
-from .checkpoint import CARD, WEIGHTS, CheckpointError, load
+from .checkpoint import CARD, WEIGHTS, CheckpointError, describe, from_bytes, parse_card
 
 MAX_ZIP = 32 << 20  # bytes of the zip itself
 MAX_MEMBER = {CARD: 4 << 20, WEIGHTS: 64 << 20}  # bytes each member may unpack to
-CHUNK = 1 << 20
+MAX_ENTRIES = 1_000  # entries a zip may list (a checkpoint has two, a .keras file a handful)
+MAX_DIRECTORY = 1 << 20  # bytes of its central directory (so a lying entry count cannot slip past)
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError)
+
+
+class ZipError(ValueError):
+    """A zip that cannot be read within the limits; the message is one line."""
+
+
+def open_zip(source) -> zipfile.ZipFile:
+    """A ZipFile over bytes or a path, once its end record shows at most MAX_ENTRIES entries and
+    MAX_DIRECTORY bytes of directory (nothing else is read before)."""
+    try:
+        with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as f:
+            end = zipfile._EndRecData(f)  # zipfile's own reading of the end record (zip64 included): what it will trust
+        if end is not None and end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
+            raise ZipError(f"lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries, more than the {MAX_ENTRIES:,} read")
+        if end is not None and end[zipfile._ECD_SIZE] > MAX_DIRECTORY:
+            raise ZipError(f"its directory is {end[zipfile._ECD_SIZE]:,} bytes, more than the {MAX_DIRECTORY:,} read")
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except UNREADABLE as e:
+        if isinstance(e, ZipError):
+            raise
+        raise ZipError(f"not a readable zip ({e})") from None
+
+
+def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes; refused if its header declares more than `limit` (zipfile never unpacks more
+    than the declared size: a member holding more is cut there and fails its CRC)."""
+    if info.file_size > limit:
+        raise ZipError(f"{info.filename} unpacks to {info.file_size:,} bytes, over the {limit:,} byte limit")
+    try:
+        with z.open(info) as f:
+            return f.read()
+    except UNREADABLE as e:
+        raise ZipError(f"not a readable zip ({e})") from None
 
 
 def _member(z: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo:
@@ -22,40 +60,21 @@ def _member(z: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo:
     found = [i for i in z.infolist() if not i.is_dir() and Path(i.filename).name == wanted
              and len(Path(i.filename).parts) <= 2]
     if len(found) != 1:
-        raise CheckpointError(f"the zip must hold one {wanted} (at its top or in one folder); it holds "
-                              f"{len(found) or 'none'}")
+        raise ZipError(f"the zip must hold one {wanted} (at its top or in one folder); it holds {len(found) or 'none'}")
     return found[0]
 
 
-def _read(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """At most `limit` bytes of a member, counted as they unpack (headers can lie)."""
-    if info.file_size > limit:
-        raise CheckpointError(f"{info.filename} unpacks to {info.file_size:,} bytes, over the {limit:,} byte limit")
-    out = bytearray()
-    with z.open(info) as f:
-        while chunk := f.read(CHUNK):
-            out += chunk
-            if len(out) > limit:
-                raise CheckpointError(f"{info.filename} unpacks to more than {limit:,} bytes (a zip bomb?)")
-    return bytes(out)
+def load_zip(data: bytes, name: str = "upload.zip", max_cells: int | None = None):
+    """A CharLSTM from the bytes of a checkpoint zip; CheckpointError (one line) for anything else.
 
-
-def load_zip(data: bytes, name: str = "upload.zip"):
-    """A CharLSTM from the bytes of a checkpoint zip; CheckpointError (one line) for anything else."""
+    With `max_cells`, a card claiming more layers x hidden cells is refused before any weight is read.
+    """
     if len(data) > MAX_ZIP:
         raise CheckpointError(f"{name}: {len(data) / 1e6:.1f} MB, over the {MAX_ZIP >> 20} MB limit for a checkpoint zip")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = {wanted: _read(z, _member(z, wanted), MAX_MEMBER[wanted]) for wanted in (CARD, WEIGHTS)}
-    except CheckpointError as e:
+        with open_zip(data) as z:
+            card = parse_card(read_member(z, _member(z, CARD), MAX_MEMBER[CARD]))
+            describe(card, CARD, max_cells)  # the card's sizes, checked before the weights are unpacked
+            return from_bytes(card, read_member(z, _member(z, WEIGHTS), MAX_MEMBER[WEIGHTS]), max_cells)
+    except (CheckpointError, ZipError) as e:
         raise CheckpointError(f"{name}: {e}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
-        raise CheckpointError(f"{name}: not a readable zip ({e})") from None
-    with tempfile.TemporaryDirectory(prefix="lstm-viz-upload-") as folder:
-        for member, content in members.items():
-            (Path(folder) / member).write_bytes(content)
-        try:
-            model = load(folder)
-        except CheckpointError as e:
-            raise CheckpointError(f"{name}: {str(e).replace(folder + '/', '')}") from None
-    return model

@@ -1,4 +1,9 @@
-"""Checkpoints: a folder with weights in safetensors (never pickle) and a card.json."""
+"""Checkpoints: a folder with weights in safetensors (never pickle) and a card.json.
+
+Nothing is allocated for a model before its card's sizes are checked against LIMITS and every
+tensor's dtype and shape, read from the safetensors header alone, is the one the card's config
+implies: a card cannot make the loader build a model its weights do not hold.
+"""
 from __future__ import annotations
 
 import json
@@ -6,8 +11,8 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as load_bytes, load_file, save_file
 
 from .model import CharLSTM, Config
 from .vocab import Vocab
@@ -32,6 +37,9 @@ class CheckpointError(Exception):
 
 
 STORAGE = {"float32": torch.float32, "float16": torch.float16}  # how weights may be stored; loading gives float32
+DTYPES = ("F32", "F16", "BF16")  # safetensors dtypes a checkpoint may hold: each widens to float32 exactly
+LIMITS = {"vocab_size": 65_536, "layers": 16, "hidden": 8_192, "embed": 8_192}  # the most a card's config may claim
+MAX_HEADER = 1 << 20  # bytes of a safetensors header read from bytes (an LSTM's is a few KB)
 
 
 def save(model: CharLSTM, folder, card: dict, storage: str = "float32") -> Path:
@@ -60,16 +68,112 @@ def read_card(folder) -> dict:
     path = Path(folder) / CARD
     if not path.is_file():
         raise CheckpointError(f"{path}: missing (every checkpoint folder needs a card.json)")
+    return parse_card(path.read_bytes(), str(path))
+
+
+def parse_card(raw: bytes, where: str = CARD) -> dict:
+    """A card from the bytes of a card.json; `where` names it in errors."""
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
+        card = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+        raise CheckpointError(f"{where}: not valid JSON ({e})") from None
     missing = [k for k in ("format", "config", "alphabet") if k not in card] if isinstance(card, dict) else ["everything"]
     if missing:
-        raise CheckpointError(f"{path}: lacks {', '.join(missing)}")
+        raise CheckpointError(f"{where}: lacks {', '.join(missing)}")
     if card["format"] != FORMAT:
-        raise CheckpointError(f"{path}: format {card['format']!r} is not {FORMAT!r}")
+        raise CheckpointError(f"{where}: format {card['format']!r} is not {FORMAT!r}")
     return card
+
+
+def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tuple[Config, Vocab]:
+    """The Config and Vocab a card claims, each size within LIMITS (and layers x hidden within
+    `max_cells`, if given); nothing of the model's size is allocated."""
+    def refuse(why: str):
+        return CheckpointError(f"{where}: config does not describe a model ({why})")
+    if not isinstance(card["config"], dict):
+        raise refuse("it is not a JSON object")
+    try:
+        config = Config(**card["config"])
+    except TypeError as e:
+        raise refuse(e) from None
+    for key, most in LIMITS.items():
+        value = getattr(config, key)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            raise refuse(f"{key} is {value!r}; it must be a whole number from 1 to {most:,}")
+    for key, low, high in (("dropout", 0, 1), ("forget_bias", -1e6, 1e6)):
+        value = getattr(config, key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+            raise refuse(f"{key} is {value!r}; it must be a number from {low:,} to {high:,}")
+    if max_cells is not None and config.layers * config.hidden > max_cells:
+        raise CheckpointError(f"{where}: {config.layers} layers x {config.hidden} cells is more than the "
+                              f"{max_cells:,} cells in all allowed here")
+    alphabet = card["alphabet"]
+    if not isinstance(alphabet, (list, str)) or len(alphabet) + 1 != config.vocab_size:
+        raise refuse(f"the alphabet is not a list of {config.vocab_size - 1} characters (vocab_size "
+                     f"{config.vocab_size} less the unknown slot)")
+    try:
+        return config, Vocab(list(alphabet))
+    except (TypeError, ValueError) as e:
+        raise refuse(e) from None
+
+
+def shapes(config: Config) -> dict[str, tuple[int, ...]]:
+    """Every tensor of a CharLSTM with `config`, named as in its state_dict, and its shape (nothing allocated)."""
+    V, H, E = config.vocab_size, config.hidden, config.embed
+    out = {"embedding.weight": (V, E)}
+    for i in range(config.layers):
+        out |= {f"lstm.weight_ih_l{i}": (4 * H, E if i == 0 else H), f"lstm.weight_hh_l{i}": (4 * H, H),
+                f"lstm.bias_ih_l{i}": (4 * H,), f"lstm.bias_hh_l{i}": (4 * H,)}
+    return out | {"head.weight": (V, H), "head.bias": (V,)}
+
+
+def header(data: bytes, where: str = WEIGHTS) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Each tensor's (dtype, shape) from the header of safetensors bytes (an 8-byte little-endian
+    length, then that many bytes of JSON), without reading any tensor."""
+    size = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if not 0 < size <= min(MAX_HEADER, len(data) - 8):
+        raise CheckpointError(f"{where}: truncated or corrupt (no safetensors header of at most {MAX_HEADER:,} bytes)")
+    try:
+        entries = json.loads(data[8:8 + size].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{where}: truncated or corrupt (its header is not JSON: {e})") from None
+    if not isinstance(entries, dict):
+        raise CheckpointError(f"{where}: truncated or corrupt (its header is not a JSON object)")
+    found = {}
+    for name, entry in entries.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not (isinstance(shape, list) and isinstance(entry.get("dtype"), str)
+                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+            raise CheckpointError(f"{where}: truncated or corrupt (its header's entry for {name!r} has no dtype and shape)")
+        found[name] = (entry["dtype"], tuple(shape))
+    return found
+
+
+def _file_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Each tensor's (dtype, shape) in a safetensors file, read with safe_open: no tensor is loaded."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: truncated or corrupt ({e})") from None
+
+
+def check_tensors(found: dict[str, tuple[str, tuple[int, ...]]], config: Config, where: str = WEIGHTS) -> None:
+    """Refuse a header whose tensors, dtypes or shapes are not the ones `config` implies."""
+    expected = shapes(config)
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{where}: tensors do not match the card's config "
+                              f"(missing {missing[:3]}, unexpected {extra[:3]})")
+    for key, shape in expected.items():
+        dtype, got = found[key]
+        if got != shape:
+            raise CheckpointError(f"{where}: {key} has shape {got}, the card's config needs {shape}")
+        if dtype not in DTYPES:
+            raise CheckpointError(f"{where}: {key} is stored as {dtype}; a checkpoint holds {', '.join(DTYPES)}")
 
 
 def resolve(name_or_path) -> Path:
@@ -107,28 +211,33 @@ def load(name_or_path, device: str = "cpu") -> CharLSTM:
                                   f"convert it to {WEIGHTS}")
         raise CheckpointError(f"{weights}: missing")
     card = read_card(folder)
-    try:
-        config = Config(**card["config"])
-        vocab = Vocab(list(card["alphabet"]))
-        model = CharLSTM(config, vocab)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{folder / CARD}: config does not describe a model ({e})") from None
+    config, vocab = describe(card, str(folder / CARD))
+    check_tensors(_file_header(weights), config, str(weights))
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{weights}: truncated or corrupt ({e})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    if missing or extra:
-        raise CheckpointError(f"{weights}: tensors do not match the card's config "
-                              f"(missing {missing[:3]}, unexpected {extra[:3]})")
-    for key, tensor in expected.items():
-        if state[key].shape != tensor.shape:
-            raise CheckpointError(f"{weights}: {key} has shape {tuple(state[key].shape)}, "
-                                  f"the card's config needs {tuple(tensor.shape)}")
-        if not torch.isfinite(state[key]).all():
-            raise CheckpointError(f"{weights}: {key} holds NaN or infinite values")
+    return _model(card, config, vocab, state, str(weights)).to(device).eval()
+
+
+def from_bytes(card: dict, weights: bytes, max_cells: int | None = None) -> CharLSTM:
+    """A CharLSTM, in eval mode, from a parsed card and the bytes of its model.safetensors (no file
+    is written); with `max_cells`, a card claiming more layers x hidden cells is refused."""
+    config, vocab = describe(card, CARD, max_cells)
+    check_tensors(header(weights), config)
+    try:
+        state = load_bytes(weights)
+    except (SafetensorError, ValueError) as e:
+        raise CheckpointError(f"{WEIGHTS}: truncated or corrupt ({e})") from None
+    return _model(card, config, vocab, state, WEIGHTS).eval()
+
+
+def _model(card: dict, config: Config, vocab: Vocab, state: dict, where: str) -> CharLSTM:
+    """The model of a checked card and state dict whose shapes are checked; refused if a weight is not finite."""
+    for key, tensor in state.items():
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{where}: {key} holds NaN or infinite values")
+    model = CharLSTM(config, vocab)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     model.card = card
-    return model.to(device).eval()
+    return model

@@ -9,19 +9,20 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import archive
 from .model import CharLSTM, Config
 from .vocab import Vocab
 
 UNKNOWN_LOGIT = -1e4  # the added unknown slot's logit: exp(-1e4) is 0 in float32 and float64
 LSTM_KEY = re.compile(r"^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
-KERAS_CONFIG_LIMIT = 16 << 20  # bytes of config.json read from a .keras zip
+KERAS_CONFIG_LIMIT = 16 << 20  # bytes of config.json read from a .keras zip (through lstm_viz.archive's bounded reader)
+KERAS_WEIGHTS_LIMIT = 2 << 30  # bytes of model.weights.h5 read from it
 
 
 class ModelImportError(ValueError):
@@ -255,18 +256,18 @@ def _keras_sources(path: Path):
         raise ModelImportError(f"{path}: no such file")
     if path.suffix == ".keras":
         try:
-            with zipfile.ZipFile(path) as z:
+            with archive.open_zip(path) as z:
                 names = set(z.namelist())
                 if "model.weights.h5" not in names or "config.json" not in names:
                     raise ModelImportError(f"{path}: a .keras file holds config.json and model.weights.h5; this lacks one")
-                if z.getinfo("config.json").file_size > KERAS_CONFIG_LIMIT:
-                    raise ModelImportError(f"{path}: config.json is implausibly large")
-                config = json.loads(z.read("config.json"))
-                weights = io.BytesIO(z.read("model.weights.h5"))
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-            if isinstance(e, ModelImportError):
-                raise
-            raise ModelImportError(f"{path}: not a readable .keras file ({e})") from None
+                raw = archive.read_member(z, z.getinfo("config.json"), KERAS_CONFIG_LIMIT)
+                weights = io.BytesIO(archive.read_member(z, z.getinfo("model.weights.h5"), KERAS_WEIGHTS_LIMIT))
+        except archive.ZipError as e:
+            raise ModelImportError(f"{path}: {e}") from None
+        try:
+            config = json.loads(raw)
+        except ValueError as e:
+            raise ModelImportError(f"{path}: config.json is not valid JSON ({e})") from None
         return weights, config
     return path, None
 

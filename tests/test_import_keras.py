@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import zipfile
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -13,7 +14,7 @@ if keras.backend.backend() != "torch":
     pytest.skip("these tests build Keras models on its torch backend", allow_module_level=True)
 
 import lstm_viz  # noqa: E402
-from lstm_viz import ModelImportError, from_keras  # noqa: E402
+from lstm_viz import ModelImportError, archive, from_keras, importers  # noqa: E402
 
 ALPHABET = list("abcdefgh .,\n\"'()")
 N = len(ALPHABET)
@@ -126,6 +127,26 @@ def test_layers_of_different_sizes_are_refused(tmp_path):
 def test_the_wrong_alphabet_size_is_refused(saved):
     with pytest.raises(ModelImportError, match=r"Embedding is 16x6, but 15 alphabet characters"):
         from_keras(saved[0] / "char.keras", ALPHABET[:-1])
+
+
+def rezipped(source, out, extra: int = 0):
+    """A copy of the .keras zip `source` at `out`, with `extra` empty entries added."""
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(out, "w") as copy:
+        for name in z.namelist():
+            copy.writestr(name, z.read(name))
+        for i in range(extra):
+            copy.writestr(f"assets/{i}", b"")
+    return out
+
+
+def test_a_keras_zip_is_read_through_the_bounded_reader(saved, tmp_path, monkeypatch):
+    many = rezipped(saved[0] / "char.keras", tmp_path / "many.keras", extra=archive.MAX_ENTRIES)
+    with pytest.raises(ModelImportError, match=r"many\.keras: lists 1,00\d entries, more than the 1,000 read$"):
+        from_keras(many, ALPHABET)
+    monkeypatch.setattr(importers, "KERAS_WEIGHTS_LIMIT", 1_000)
+    with pytest.raises(ModelImportError, match=r"char\.keras: model\.weights\.h5 unpacks to [\d,]+ bytes, over the "
+                                               r"1,000 byte limit$"):
+        from_keras(saved[0] / "char.keras", ALPHABET)
 
 
 def cli(*args):

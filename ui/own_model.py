@@ -33,26 +33,25 @@ def add(session: MutableMapping, filename: str, data: bytes) -> str:
     if name not in uploads:
         if len(uploads) >= MAX_UPLOADS:
             raise CheckpointError(f"a session holds at most {MAX_UPLOADS} uploaded models; reload the page to start over")
-        model = archive.load_zip(data, filename)
-        cells = model.config.layers * model.config.hidden
-        if cells > MAX_CELLS:
-            raise CheckpointError(f"{filename}: {model.config.layers} layers x {model.config.hidden} cells is more than "
-                                  f"the {MAX_CELLS:,} cells in all that the app traces")
-        uploads[name] = model
+        uploads[name] = archive.load_zip(data, filename, max_cells=MAX_CELLS)  # sizes checked from the card first
     session["uploads"] = uploads  # a new dict: the default is never shared between sessions
     session["model"] = name
     return name
 
 
-def _on_upload() -> None:
-    session = st.session_state
-    file = session.get(KEY)
+def receive(session: MutableMapping, file) -> None:
+    """What the upload box does with a file (an UploadedFile, or None once cleared): add it, or keep
+    the one-line reason it was refused in "upload_error"."""
     session["upload_error"] = None
     if file is not None:
         try:
             add(session, file.name, file.getvalue())
         except CheckpointError as e:
             session["upload_error"] = str(e)
+
+
+def _on_upload() -> None:
+    receive(st.session_state, st.session_state.get(KEY))
 
 
 def uploader(session: MutableMapping) -> None:
