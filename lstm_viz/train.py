@@ -185,7 +185,7 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
             if bar.n % 50 == 0:  # reading the loss waits for the GPU: not every step
                 bar.set_postfix(loss=f"{float(total) / count:.3f}", chars=f"{counters['chars']:,}",
                                 chars_s=f"{count * world / (time.time() - t0):,.0f}", refresh=False)
-            if args.val_every and counters["chars"] // args.val_every > (counters["chars"] - y.numel() * world) // args.val_every:
+            if args.val_every and counters["chars"] % args.val_every < y.numel() * world:  # crossed a multiple
                 validate(epoch_end=False)
                 model.train()
                 if counters["bad_evals"] >= args.patience:
@@ -193,9 +193,12 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
             if agreed(time.time() - last_save > args.save_minutes * 60 or stop.asked, world):
                 save(state)
                 last_save = time.time()
+                stop.asked = agreed(stop.asked, world)  # every process stops, or none
                 if stop.asked:
                     break
-        if stop.asked or budget_spent or counters["bad_evals"] >= args.patience and counters["step"] < steps:
+        if stop.asked:  # saved in the loop above
+            break
+        if budget_spent or counters["bad_evals"] >= args.patience and counters["step"] < steps:
             if count:
                 validate(epoch_end=False)
             save(state)
@@ -208,7 +211,8 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
     stop.restore()
     if world > 1:
         dist.barrier()
-    result = finish(args, corpus, part, device, counters) if rank == 0 and counters["history"] else {}
+    done = rank == 0 and counters["history"] and not stop.asked  # a signal only saves: --resume goes on
+    result = finish(args, corpus, part, device, counters) if done else {}
     if world > 1:
         dist.destroy_process_group()
     return result
