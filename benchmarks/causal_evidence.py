@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz  # noqa: E402
 from lstm_viz import features as F  # noqa: E402
-from lstm_viz.ablation import closing_positions, raw_cells  # noqa: E402
+from lstm_viz.ablation import closing_positions  # noqa: E402
 from lstm_viz.atlas import held_out  # noqa: E402
 from lstm_viz.finder import find_cells  # noqa: E402
 
@@ -72,7 +72,7 @@ def main() -> None:
         cells += [("random control", int(k // H), int(k % H)) for k in rng.choice(L * H, 3, replace=False)]
         base = mean_log_p(plain, positions)
         for role, layer, cell in cells:
-            value = float(raw_cells(plain, layer)[where_off, cell].mean())
+            value = float(plain.raw_cells(layer)[where_off, cell].mean())
             clamped = model.trace(piece, interventions=[lstm_viz.Clamp(layer, cell, value)], base=plain)
             after = mean_log_p(clamped, positions)
             print(f"| {name} | {layer + 1}:{cell} | {role} | {value:+.3f} | {len(positions)} `{closers}` | "

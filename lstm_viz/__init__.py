@@ -4,10 +4,12 @@ from .ablation import ablation_ranking
 from .attribute import attribution
 from .checkpoint import CheckpointError, available, load, save
 from .importers import ModelImportError, from_keras, from_torch
-from .intervene import Clamp, Effect, Scale, effect
+from .edits import Clamp, Scale
+from .intervene import Effect, effect
 from .model import CharLSTM, Config
 from .ngram import NGram, load_ngram
-from .trace import GATES, SIGNALS, Trace
+from .kernel import GATES, SIGNALS
+from .trace import Trace
 from .vocab import Vocab, normalise
 
 __all__ = ["CharLSTM", "CheckpointError", "Clamp", "Config", "Effect", "GATES", "ModelImportError", "NGram", "SIGNALS",

@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 
 from . import features
+from .checks import check_choice
 from .reference import step
-from .trace import linear_scan
 from .vocab import normalise
 
 MODES = ("zero", "mean")
@@ -33,13 +33,6 @@ def closing_positions(text: str) -> np.ndarray:
     closes_quote = np.isin(chars[1:], list(QUOTE_CLOSERS)) & inside[:-1] & ~inside[1:]
     closes_bracket = np.isin(chars[1:], list(BRACKET_CLOSERS)) & (depth[:-1] > 0)
     return np.flatnonzero(closes_quote | closes_bracket) + 1
-
-
-def raw_cells(trace, layer: int) -> torch.Tensor:
-    """(T, H) raw cell states c_t of one layer, solved exactly from the trace's gates."""
-    g = trace.gates(("input", "forget", "candidate"), layer)
-    u = torch.from_numpy(g["input"] * g["candidate"])
-    return linear_scan(torch.from_numpy(g["forget"]), u, torch.from_numpy(trace.initial[1][layer]))
 
 
 @torch.no_grad()
@@ -85,10 +78,8 @@ def ablation_ranking(model, text: str, positions=None, chars=None, mode: str = "
     gates and states stay float32), "float32" is exact. Columns: layer, cell (from 0), delta
     (mean log p ablated minus plain, nats; most negative first), rank (from 1).
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown ablation mode {mode!r}; choose one of {', '.join(MODES)}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    check_choice("ablation mode", mode, MODES)
+    check_choice("precision", precision, PRECISIONS)
     if not isinstance(batch, (int, np.integer)) or batch < 1:
         raise ValueError(f"batch must be a positive whole number, not {batch!r}")
     text = normalise(text)
@@ -101,9 +92,10 @@ def ablation_ranking(model, text: str, positions=None, chars=None, mode: str = "
     if chars is None:
         targets = ids[positions]
     else:
+        chars = normalise("".join(chars))  # "\r\n" is one "\n", as in the text
         if len(chars) != len(positions):
             raise ValueError(f"{len(chars)} target characters for {len(positions)} positions")
-        targets = model.vocab.encode(normalise("".join(chars)))
+        targets = model.vocab.encode(chars)
     n = int(positions.max())  # steps 0 .. n - 1 are read
     plain = model.trace(text[:n])
     L, H = model.config.layers, model.config.hidden
@@ -114,7 +106,7 @@ def ablation_ranking(model, text: str, positions=None, chars=None, mode: str = "
     for layer in range(L):
         x = model.embedding(torch.as_tensor(ids[:n])) if layer == 0 else torch.from_numpy(plain.hidden[layer - 1])
         x = x.detach()
-        fill = raw_cells(plain, layer).mean(0) if mode == "mean" else torch.zeros(H)  # (H,)
+        fill = torch.from_numpy(plain.raw_cells(layer)).mean(0) if mode == "mean" else torch.zeros(H)  # (H,)
         for lo in range(0, H, batch):
             cells = torch.arange(lo, min(lo + batch, H))
             scores = batched_scores(model, layer, x, cells, fill[cells], reads, targets, dtype)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .checks import check_choice
+from .model import eval_mode
 from .vocab import normalise
 
 METHODS = ("gradient_x_input", "integrated_gradients")
@@ -18,21 +20,17 @@ def attribution(model, text: str, t: int, method: str = "gradient_x_input", step
     (midpoint rule, the points run as one batch), so the entries sum to about the change of
     log p from the all-zero input to the text.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
+    check_choice("attribution method", method, METHODS)
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive whole number, not {steps!r}")
     ids = model.vocab.encode(normalise(text))
     if not 0 <= t < len(ids) - 1:
         raise ValueError(f"position {t} has no next character to attribute (the text has {len(ids)} characters)")
-    was_training = model.training
-    model.eval()
-    with torch.enable_grad():
+    with eval_mode(model), torch.enable_grad():
         x = model.embedding.weight[torch.as_tensor(ids[:t + 1])].detach()  # (t + 1, E)
         alphas = torch.ones(1) if method == "gradient_x_input" else (torch.arange(steps) + 0.5) / steps
         scaled = (alphas[:, None, None] * x[None]).requires_grad_()  # (S, t + 1, E)
         out, _ = model.lstm(scaled)  # (S, t + 1, H)
         log_p = torch.log_softmax(model.head(out[:, -1]), -1)[:, int(ids[t + 1])]  # (S,)
         grad, = torch.autograd.grad(log_p.sum(), scaled)
-    model.train(was_training)
     return (grad.mean(0) * x).sum(-1).double().numpy()

@@ -7,21 +7,20 @@ import torch
 import torch.nn.functional as F
 
 from .data import streams, windows
+from .model import eval_mode
 
 
 @torch.no_grad()
 def evaluate(model, ids: torch.Tensor, n_streams: int = 32, seq_len: int = 512) -> float:
     """Mean nats per character of predicting ids (N,), read as parallel streams with state carried."""
-    was_training = model.training
-    model.eval()
     device = model.head.weight.device
     data = streams(ids, max(1, min(n_streams, len(ids) // 1000))).to(device)
     total, count, state = 0.0, 0, None
-    for x, y in windows(data, seq_len):
-        logits, state = model(x, state)
-        total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
-        count += y.numel()
-    model.train(was_training)
+    with eval_mode(model):
+        for x, y in windows(data, seq_len):
+            logits, state = model(x, state)
+            total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+            count += y.numel()
     return total / count
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import features as F
-from .trace import SIGNALS
+from .kernel import SIGNALS
 from .vocab import normalise
 
 BLOCK_ELEMENTS = 1 << 18  # characters x cells ranked together: 2 MB float64 temporaries stay in cache

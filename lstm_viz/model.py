@@ -1,11 +1,15 @@
 """CharLSTM: embedding -> multi-layer nn.LSTM -> linear head over the alphabet."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from .edits import check, edits_at
+from .reference import step
+from .trace import Trace, trace, trace_chunks
 from .vocab import UNKNOWN, Vocab, normalise
 
 
@@ -22,6 +26,18 @@ class Config:
         return asdict(self)
 
 
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Inside: `model` in eval mode (no dropout); its training mode comes back afterwards, also
+    after an exception."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 class CharLSTM(nn.Module):
     """A character-level LSTM language model that knows its own alphabet."""
 
@@ -30,6 +46,8 @@ class CharLSTM(nn.Module):
         if len(vocab) != config.vocab_size:
             raise ValueError(f"alphabet has {len(vocab)} slots but config says {config.vocab_size}")
         self.config, self.vocab = config, vocab
+        self.card: dict = {}  # the checkpoint's card.json when loaded from one (`lstm_viz.checkpoint.load`)
+        self.matched: dict = {}  # an imported model's tensors: input, lstm, head (`lstm_viz.importers`)
         c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embed)
         self.lstm = nn.LSTM(c.embed, c.hidden, c.layers, batch_first=True,
@@ -52,17 +70,15 @@ class CharLSTM(nn.Module):
         """W_ih (4H, in), W_hh (4H, H), b_ih (4H,), b_hh (4H,) of one layer, gates i, f, g, o."""
         return tuple(getattr(self.lstm, f"{n}_l{layer}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def trace(self, text: str, state=None, interventions=(), base=None):
-        """Every layer's cell, hidden state and gates for every character: see `lstm_viz.trace`.
+    def trace(self, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
+        """Every layer's cell, hidden state and gates for every character: see `lstm_viz.trace.trace`.
 
         With `interventions` (`lstm_viz.Clamp`, `lstm_viz.Scale`), the trace of the changed run.
         """
-        from .trace import trace
         return trace(self, text, state, interventions, base)
 
     def trace_chunks(self, text: str, chunk: int = 10_000):
         """Trace a long text piece by piece in bounded memory, carrying the state across."""
-        from .trace import trace_chunks
         return trace_chunks(self, text, chunk)
 
     @torch.no_grad()
@@ -70,26 +86,34 @@ class CharLSTM(nn.Module):
                interventions=()) -> str:
         """Generate `n` characters after `prime`; the same seed gives the same text.
 
-        With `interventions`, positions count from the first character of `prime` (see
-        `lstm_viz.intervene.sample`); the same seed makes the two continuations comparable.
+        The prime is traced (with the `interventions` that start in it), then each new character
+        goes through `reference.step`, with the interventions that cover it. Positions count from
+        the first character of `prime`; an intervention that changes nothing (a scale by 1)
+        gives the very continuation a plain sample does with the same seed. Dropout is never
+        applied here, so the model's training mode does not matter.
         """
-        if interventions:
-            from .intervene import sample
-            return sample(self, prime, n, temperature, seed, interventions)
         if temperature <= 0:
             raise ValueError("temperature must be positive")
-        was_training = self.training
-        self.eval()
-        device = next(self.parameters()).device
-        gen = torch.Generator(device=device).manual_seed(seed)
-        ids = torch.as_tensor(self.vocab.encode(normalise(prime) or "\n"), device=device)[None]
-        logits, state = self(ids)
+        prime = normalise(prime) or "\n"
+        L = self.config.layers
+        check(interventions, L, self.config.hidden, len(prime) + n)
+        gen = torch.Generator(device=self.head.weight.device).manual_seed(seed)
+        read = self.trace(prime, interventions=[iv for iv in interventions if iv.start < len(prime)])
+        h, c = (list(torch.from_numpy(s).to(self.head.weight.device)[:, None]) for s in read.final)  # per layer (1, H)
+        weights = [self.layer_weights(layer) for layer in range(L)]
+        logits = self.head(h[-1])  # (1, V)
         out = []
-        for _ in range(n):
-            step = logits[0, -1] / temperature
-            step[UNKNOWN] = -float("inf")  # never generate the unknown slot
-            nxt = torch.multinomial(torch.softmax(step, -1), 1, generator=gen)
+        for k in range(n):
+            step_logits = logits[0] / temperature
+            step_logits[UNKNOWN] = -float("inf")  # never generate the unknown slot
+            nxt = torch.multinomial(torch.softmax(step_logits, -1), 1, generator=gen)
             out.append(int(nxt))
-            logits, state = self(nxt[None], state)
-        self.train(was_training)
+            if k == n - 1:
+                break
+            x = self.embedding(nxt)  # (1, E)
+            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+                edit = edits_at([iv for iv in interventions if iv.layer == layer], len(prime) + k)
+                h[layer], c[layer], _ = step(torch.addmm(b_ih + b_hh, x, w_ih.T), h[layer], c[layer], w_hh, edit)
+                x = h[layer]
+            logits = self.head(x)
         return self.vocab.decode(out)

@@ -10,7 +10,7 @@ from html import escape
 import numpy as np
 
 from . import colour, glyphs
-from .trace import GATES, SIGNALS
+from .kernel import GATES, SIGNALS
 
 NAMES = {"cell": "cell state tanh(c)", "hidden": "hidden state h", "input": "input gate",
          "forget": "forget gate", "candidate": "candidate", "output": "output gate"}

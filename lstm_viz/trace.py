@@ -1,24 +1,26 @@
 """Exact per-character tracing of every LSTM cell, like TransformerLens's run_with_cache.
 
-Each layer runs through the fused LSTM kernel (the same call `nn.LSTM` makes), which returns
-h_t for every step but only the last c. The output gate is then recovered for all steps at once
-with one batched matmul from h_{t-1}, and tanh(c_t) = h_t / o_t. Where o_t could underflow, the
-input, forget and candidate gates are recovered instead and c_t = f_t * c_{t-1} + i_t * g_t is
-solved as a blocked scan.
+`trace` runs each layer of a model through the layer kernels of `lstm_viz.kernel` (the fused
+LSTM kernel, with tanh(c_t) recovered as h_t / o_t) and keeps every layer's tanh(c_t) and h_t
+and the next-character distribution in a `Trace`; gates are derived from it on demand.
+
+`Trace.to_html`, `figure` and `show` are facade methods, like pandas' `DataFrame.plot`: they
+import their view module (`render`, `figures`, `notebook`, which build on this one) when called.
 """
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import torch
 
+from .checks import check_choice
+from .edits import check
+from .kernel import GATES, SIGNALS, float32_matmuls, fused_layer, intervened_layer, linear_scan
 from .vocab import Vocab, normalise
-
-GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
-SIGNALS = ("cell", "hidden") + GATES  # what `Trace.signal` gives: tanh(c_t), h_t and the gates
 
 
 @dataclass
@@ -78,8 +80,7 @@ class Trace:
         from the layer's input and h_{t-1}, computed only for the cells and steps asked for.
         """
         for name in names:
-            if name not in GATES:
-                raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+            check_choice("gate", name, GATES)
         w_ih, w_hh, b = self.weights[layer]
         L, T, H = self.cell.shape
         stop = T if stop is None else stop
@@ -103,12 +104,18 @@ class Trace:
 
         The one accessor the finder, the app and the analyses read activations through.
         """
-        if name not in SIGNALS:
-            raise ValueError(f"unknown signal {name!r}; choose one of {', '.join(SIGNALS)}")
+        check_choice("signal", name, SIGNALS)
         if name in GATES:
             return self.gate(name, layer, cells, start, stop).astype(np.float32, copy=False)
         values = (self.cell if name == "cell" else self.hidden)[layer, start:stop]  # (t, H)
         return values if cells is None else values[:, np.asarray(cells)]
+
+    def raw_cells(self, layer: int) -> np.ndarray:
+        """(T, H) float32 raw cell states c_t of one layer (not squashed by tanh), solved exactly
+        from the trace's gates: c_t = f_t * c_{t-1} + i_t * g_t from the initial state."""
+        g = self.gates(("input", "forget", "candidate"), layer)
+        u = torch.from_numpy(g["input"] * g["candidate"])
+        return linear_scan(torch.from_numpy(g["forget"]), u, torch.from_numpy(self.initial[1][layer])).numpy()
 
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""
@@ -163,120 +170,75 @@ class Trace:
         return TraceWidget(self, layer, cell, signal, **view)
 
 
-def linear_scan(f: torch.Tensor, u: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
-    """Solve c_t = f_t * c_{t-1} + u_t for f, u (T, H) from c0 (H,) in about 2*sqrt(T) steps.
-
-    Blocks of B steps are scanned side by side from zero; a short pass then carries the
-    state from block to block, and c = local + (product of f within the block) * carry.
-    """
-    T, H = f.shape
-    B = max(1, math.isqrt(T))
-    n = -(-T // B)
-    pad = n * B - T
-    F = torch.cat([f, f.new_ones(pad, H)]).view(n, B, H)
-    U = torch.cat([u, u.new_zeros(pad, H)]).view(n, B, H)
-    local, prod = torch.empty_like(U), torch.empty_like(F)
-    acc, p = U.new_zeros(n, H), F.new_ones(n, H)
-    for k in range(B):
-        acc = torch.addcmul(U[:, k], F[:, k], acc)
-        p = p * F[:, k]
-        local[:, k], prod[:, k] = acc, p
-    carry = [c0]
-    for b in range(n - 1):
-        carry.append(torch.addcmul(local[b, -1], prod[b, -1], carry[-1]))
-    c = torch.addcmul(local, prod, torch.stack(carry)[:, None])  # (n, B, H)
-    return c.view(n * B, H)[:T]
-
-
-def exact_cells(x, h_prev, weights, cols, c0) -> torch.Tensor:
-    """tanh(c_t) (T, k) of the cells `cols`, by recovering i, f, g and scanning the recurrence."""
-    w_ih, w_hh, b = weights
-    H = w_hh.shape[1]
-    rows = torch.cat([cols, cols + H, cols + 2 * H])  # i, f, g rows of these cells
-    pre = torch.addmm(b[rows], x, w_ih[rows].T).addmm_(h_prev, w_hh[rows].T)  # (T, 3k)
-    i, f, g = pre.chunk(3, dim=1)
-    return linear_scan(f.sigmoid(), i.sigmoid() * g.tanh(), c0).tanh()
-
-
-def fused_layer(x, h0, c0, params, tanh_c=None):
-    """One layer over x (T, in) from h0, c0 (H,) through the fused LSTM kernel.
-
-    Returns h (T, H), tanh(c) (T, H) (written into `tanh_c` when given), and the final h, c (H,).
-    tanh(c_t) is h_t / o_t, with the output gate o recovered by one batched matmul; cells whose
-    output gate ever nears underflow (pre-activation below -60) are scanned exactly.
-    """
-    w_ih, w_hh, b_ih, b_hh = params
-    H = w_hh.shape[1]
-    out, h_n, c_n = torch.lstm(x[None], (h0[None, None], c0[None, None]),
-                               [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
-    out = out[0]  # (T, H)
-    b = b_ih + b_hh
-    pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T)  # (T, H): output gate, before sigmoid
-    pre_o[1:].addmm_(out[:-1], w_hh[3 * H:].T)  # h_{t-1} @ W_ho for t >= 1 ...
-    pre_o[0] += h0 @ w_hh[3 * H:].T  # ... and the initial state for t = 0
-    cols = (pre_o < -60).any(0).nonzero()[:, 0]
-    tanh_c = torch.empty_like(out) if tanh_c is None else tanh_c
-    torch.div(out, pre_o.sigmoid_(), out=tanh_c).clamp_(-1, 1)
-    if len(cols):
-        h_prev = torch.cat([h0[None], out[:-1]])  # (T, H)
-        tanh_c[:, cols] = exact_cells(x, h_prev, (w_ih, w_hh, b), cols, c0[cols])
-    return out, tanh_c, h_n[0, 0], c_n[0, 0]
-
-
 @torch.no_grad()
 def trace(model, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
     """Run `model` over `text` and keep every layer's c, h and the next-char distribution.
 
     `state` is an optional (h, c) pair, each (L, H), to continue from (see `trace_chunks`).
-    Each layer runs through the fused kernel (see `fused_layer`); a layer with `interventions`
-    (`lstm_viz.Clamp`, `lstm_viz.Scale`) is stepped by hand inside their spans (see
-    `lstm_viz.intervene`). `base`, a trace of the same text and state, lends its layers below
-    the first intervened one, which the interventions cannot change.
+    Each layer runs through the fused kernel (`lstm_viz.kernel.fused_layer`); a layer with
+    `interventions` (`lstm_viz.Clamp`, `lstm_viz.Scale`) runs through `intervened_layer`.
+    `base`, a plain trace of the same model, text and state, lends its layers below the first
+    intervened one, which the interventions cannot change; any other base is a ValueError.
+    On CUDA every matmul runs in full float32 (`float32_matmuls`). The model's training mode
+    does not matter: no dropout is applied here.
     """
     text = normalise(text)
     ids = model.vocab.encode(text)
     L, H = model.config.layers, model.config.hidden
     T = len(ids)
-    if interventions:
-        from .intervene import check, intervened_layer
-        check(interventions, L, H, T)
+    check(interventions, L, H, T)
     device = model.head.weight.device
     if state is None:
         state = (torch.zeros(L, H), torch.zeros(L, H))
     h0, c0 = (torch.as_tensor(s, dtype=torch.float32).to(device) for s in state)
-    first = min((iv.layer for iv in interventions), default=L)
-    reuse = (base is not None and bool(interventions) and base.text == text
-             and all(np.array_equal(a, b.cpu().numpy()) for a, b in zip(base.initial, (h0, c0))))
+    initial = (h0.cpu().numpy(), c0.cpu().numpy())
+    params = [model.layer_weights(layer) for layer in range(L)]
+    weights = [tuple(w.detach().cpu().numpy() for w in (p[0], p[1], p[2] + p[3])) for p in params]
+    embedding = model.embedding.weight.detach().cpu().numpy()
+    if base is not None:
+        check_base(base, text, initial, weights, embedding)
+    first = min((iv.layer for iv in interventions), default=L) if base is not None else 0
     cell = np.empty((L, T, H), dtype=np.float32)
     hidden = np.empty((L, T, H), dtype=np.float32)
     h_last, c_last = h0.clone(), c0.clone()
-    weights = []
-    x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
-    for layer in range(L):
-        params = model.layer_weights(layer)
-        weights.append((params[0], params[1], params[2] + params[3]))
-        if not T:
-            continue
-        if reuse and layer < first:
-            cell[layer], hidden[layer] = base.cell[layer], base.hidden[layer]
-            h_last[layer], c_last[layer] = (torch.as_tensor(s[layer]) for s in base.final)
-            x = torch.as_tensor(hidden[layer], device=device)
-            continue
-        edits = [iv for iv in interventions if iv.layer == layer]
-        on_cpu = device.type == "cpu"  # then write straight into the result array
-        into = torch.from_numpy(cell[layer]) if on_cpu else None
-        run = partial(intervened_layer, edits=edits) if edits else fused_layer
-        out, tanh_c, h_last[layer], c_last[layer] = run(x, h0[layer], c0[layer], params, into)
-        if not on_cpu:
-            cell[layer] = tanh_c.cpu().numpy()
-        hidden[layer] = out.cpu().numpy()
-        x = out
-    log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
-    return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs,
-                 initial=(h0.cpu().numpy(), c0.cpu().numpy()),
-                 final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab,
-                 weights=[tuple(w.detach().cpu().numpy() for w in ws) for ws in weights],
-                 embedding=model.embedding.weight.detach().cpu().numpy(), interventions=tuple(interventions))
+    with float32_matmuls() if device.type == "cuda" else nullcontext():
+        x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
+        for layer in range(L if T else 0):
+            if layer < first:
+                cell[layer], hidden[layer] = base.cell[layer], base.hidden[layer]
+                h_last[layer], c_last[layer] = (torch.as_tensor(s[layer]) for s in base.final)
+                x = torch.as_tensor(hidden[layer], device=device)
+                continue
+            edits = [iv for iv in interventions if iv.layer == layer]
+            on_cpu = device.type == "cpu"  # then write straight into the result array
+            into = torch.from_numpy(cell[layer]) if on_cpu else None
+            run = partial(intervened_layer, edits=edits) if edits else fused_layer
+            out, tanh_c, h_last[layer], c_last[layer] = run(x, h0[layer], c0[layer], params[layer], into)
+            if not on_cpu:
+                cell[layer] = tanh_c.cpu().numpy()
+            hidden[layer] = out.cpu().numpy()
+            x = out
+        log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
+    return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs, initial=initial,
+                 final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab, weights=weights,
+                 embedding=embedding, interventions=tuple(interventions))
+
+
+def check_base(base: Trace, text: str, initial: tuple, weights: list, embedding: np.ndarray) -> None:
+    """ValueError unless `base` is a plain trace of this text and initial state by a model with
+    exactly these weights (the traced model's own, as numpy), so its layers can be reused."""
+    if not isinstance(base, Trace):
+        raise ValueError(f"base must be a Trace, not {type(base).__name__}")
+    if base.interventions:
+        raise ValueError("base has interventions of its own: give the plain trace (model.trace(text))")
+    if base.text != text:
+        raise ValueError("base is a trace of another text")
+    if not all(np.array_equal(a, b) for a, b in zip(base.initial, initial)):
+        raise ValueError("base starts from another state")
+    same = (len(base.weights) == len(weights) and np.array_equal(base.embedding, embedding)
+            and all(np.array_equal(a, b) for ws, vs in zip(base.weights, weights) for a, b in zip(ws, vs)))
+    if not same:
+        raise ValueError("base is a trace of another model (its weights differ)")
 
 
 def trace_chunks(model, text: str, chunk: int = 10_000):

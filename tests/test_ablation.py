@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lstm_viz import Clamp, Scale
-from lstm_viz.ablation import ablation_ranking, closing_positions, raw_cells
+from lstm_viz.ablation import ablation_ranking, closing_positions
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran. "yes," he said {a [b]} (c).\n'
 
@@ -28,7 +28,7 @@ def test_exact_ranking_matches_one_intervened_trace_per_cell(tiny_model, mode):
     before = tiny_model.trace(TEXT[:positions.max()])
     for row in table.iloc[::5].itertuples():
         knock = Scale(row.layer, row.cell, 0.0) if mode == "zero" else \
-            Clamp(row.layer, row.cell, float(raw_cells(before, row.layer)[:, row.cell].mean()))
+            Clamp(row.layer, row.cell, float(before.raw_cells(row.layer)[:, row.cell].mean()))
         after = tiny_model.trace(TEXT, interventions=[knock])
         assert row.delta == pytest.approx(mean_log_p(after, positions) - mean_log_p(plain, positions), abs=1e-5)
 

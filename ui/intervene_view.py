@@ -9,10 +9,9 @@ import pandas as pd
 import streamlit as st
 
 import lstm_viz
-from lstm_viz.ablation import raw_cells
 from lstm_viz.attribute import METHODS
 from lstm_viz.glyphs import label
-from lstm_viz.intervene import check
+from lstm_viz.edits import check
 
 from . import cache
 from .finder_view import snippet_html
@@ -88,7 +87,7 @@ def interventions(cells: list[tuple[int, int]], edit: dict, trace: lstm_viz.Trac
     for layer, cell in cells:
         if edit["preset"] in ("low", "high"):
             if layer not in states:
-                states[layer] = raw_cells(trace, layer)  # (T, H)
+                states[layer] = trace.raw_cells(layer)  # (T, H)
             c = states[layer][:, cell]
             value = float(c.min() if edit["preset"] == "low" else c.max())
         else:
