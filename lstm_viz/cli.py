@@ -13,6 +13,12 @@ class UsageError(Exception):
     """A bad argument, reported as one line."""
 
 
+def note_other_corpus(corpus, trained_on: bool) -> None:
+    """Say on stderr when a command reads a corpus other than the one the model was trained on."""
+    if not trained_on:
+        print(f"note: {corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+
+
 def cmd_train(a) -> None:
     from .train import TrainArgs, train
     args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
@@ -29,8 +35,7 @@ def cmd_eval(a) -> None:
     model = checkpoint.load(a.model)
     text = read_corpus(a.corpus)
     expected = model.card.get("corpus", {}).get("sha256")
-    if expected and expected != sha256(a.corpus):
-        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    note_other_corpus(a.corpus, not expected or expected == sha256(a.corpus))
     ids = torch.as_tensor(model.vocab.encode(text))
     for name in a.splits:
         lo, hi = split_bounds(len(text))[name]
@@ -105,8 +110,7 @@ def cmd_atlas(a) -> None:
     folder, data = atlas.build_for_corpus(a.model, a.corpus, a.max_chars, a.split)
     path = atlas.write(a.out or folder, data)
     c = data["corpus"]
-    if not c["trained_on"]:
-        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    note_other_corpus(a.corpus, c["trained_on"])
     print(f"{path}: {data['layers']} x {data['cells_per_layer']} cells on {c['name']} {c['split']} split, "
           f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)")
     for name, f in data["features"].items():
@@ -124,8 +128,7 @@ def cmd_analyse(a) -> None:
               f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
               f"trained in {built['train_seconds']} s")
     result = report.analyse(a.model, a.corpus, a.max_chars, a.split)
-    if not result["corpus"]["trained_on"]:
-        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    note_other_corpus(a.corpus, result["corpus"]["trained_on"])
     files = report.write(result, a.out)
     loss = result["loss"]
     print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "

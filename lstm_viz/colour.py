@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from .checks import check_choice
+
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
 LEVELS = 255  # steps from white to full red or full blue
 DARK = 140  # backgrounds with a luma below this get white text
@@ -51,8 +53,7 @@ def fit(values, gate: bool, scale: str = "fixed"):
     about 0 (still white at 0) for [-1, 1] signals, [min, max] -> white to blue for gates.
     """
     import numpy as np
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    check_choice("scale", scale, SCALES)
     v = np.asarray(values, dtype=np.float64)
     finite = v[np.isfinite(v)]
     if scale == "fixed" or not finite.size:

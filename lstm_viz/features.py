@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import regex as user_re  # users' patterns: re's syntax, plus a timeout on matching
 
+from .checks import check_choice
 from .vocab import codepoints
 
 BINARY, COUNT = "binary", "count"
@@ -232,9 +233,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
 
 def get(name: str) -> Feature:
     """The registered feature `name`; a ValueError listing the valid names otherwise."""
-    if name not in FEATURES:
-        raise ValueError(f"unknown feature {name!r}; choose one of {', '.join(FEATURES)}")
-    return FEATURES[name]
+    return FEATURES[check_choice("feature", name, FEATURES)]
 
 
 def compute(name: str, text: str, regex: str | None = None) -> np.ndarray:

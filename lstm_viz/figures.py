@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from . import colour, glyphs
+from .checks import check_choice
 from .render import GATE_SIGNALS, NAMES, caption, check_view, visible
 
 KINDS = ("text", "cells", "strip", "heatmap")
@@ -137,10 +138,8 @@ def figure(trace, kind: str = "text", layer: int = 0, cell: int = 0, signal: str
     the heatmap, the 16 that vary most). scale: "fixed" ([-1, 1]; gates [0, 1]) or "text"
     (the range this text reaches). ValueError for anything the trace cannot show.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown figure {kind!r}; choose one of {', '.join(KINDS)}")
-    if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; choose svg or png")
+    check_choice("figure", kind, KINDS)
+    check_choice("format", format, FORMATS)
     stop = check_view(trace, layer, cell, signal, start, stop)
     if stop - start > MAX_CHARS:
         raise ValueError(f"a figure shows at most {MAX_CHARS:,} characters; pass start and stop")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import features as F
+from .checks import check_choice
 from .kernel import SIGNALS
 from .vocab import normalise
 
@@ -36,9 +37,7 @@ class Activations:
 
 
 def check_signal(signal: str) -> str:
-    if signal not in SIGNALS:
-        raise ValueError(f"unknown signal {signal!r}; choose one of {', '.join(SIGNALS)}")
-    return signal
+    return check_choice("signal", signal, SIGNALS)
 
 
 def all_layers(trace, signal: str) -> np.ndarray:

@@ -408,7 +408,7 @@ def import_file(framework: str, file, alphabet_file, out) -> Path:
     source = {"framework": framework, "file": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
               "imported": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "unknown_slot": "added by lstm-viz as id 0; it never changes the model's own probabilities"}
-    if getattr(model, "matched", None):
+    if model.matched:
         source["matched"] = model.matched
     save(model, out, {"corpus": {"name": f"an unknown corpus (imported from {file.name})"}, "source": source})
     return out

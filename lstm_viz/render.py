@@ -10,6 +10,7 @@ from html import escape
 import numpy as np
 
 from . import colour, glyphs
+from .checks import check_choice
 from .kernel import GATES, SIGNALS
 
 NAMES = {"cell": "cell state tanh(c)", "hidden": "hidden state h", "input": "input gate",
@@ -33,8 +34,7 @@ def span(shown: str, value: float, title: str | None = None, style: str = "") ->
 def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int | None) -> int:
     """The view's end position; ValueError for a layer, cell, signal or range the trace has not."""
     L, T, H = trace.shape
-    if signal not in SIGNALS:
-        raise ValueError(f"unknown signal {signal!r}; choose one of {', '.join(SIGNALS)}")
+    check_choice("signal", signal, SIGNALS)
     if not 0 <= layer < L:
         raise ValueError(f"layer {layer} is out of range: this model has layers 0 to {L - 1}")
     if not 0 <= cell < H:
