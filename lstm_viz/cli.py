@@ -119,7 +119,7 @@ def cmd_atlas(a) -> None:
 
 
 def cmd_analyse(a) -> None:
-    from . import ngram, report
+    from . import analysis_report, ngram
     if a.max_chars is not None and a.max_chars < 1:
         raise UsageError("--max-chars must be at least 1")
     if a.train_ngram:
@@ -127,9 +127,9 @@ def cmd_analyse(a) -> None:
         print(f"{built['file']}: order {built['order']}, min count {built['min_count']}, {built['entries']:,} n-grams, "
               f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
               f"trained in {built['train_seconds']} s")
-    result = report.analyse(a.model, a.corpus, a.max_chars, a.split)
+    result = analysis_report.analyse(a.model, a.corpus, a.max_chars, a.split)
     note_other_corpus(a.corpus, result["corpus"]["trained_on"])
-    files = report.write(result, a.out)
+    files = analysis_report.write(result, a.out)
     loss = result["loss"]
     print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "
           f"LSTM {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char")

@@ -1,16 +1,25 @@
-"""Paper figures of a trace, as SVG text or PNG bytes sized for a paper column.
+"""Every matplotlib figure of the library: paper figures of a trace, and the analyses' figures.
 
-Four kinds: "text" (one cell colouring the text), "cells" (pinned cells, one row each under
-every line of text), "strip" (the top-5 next-character guesses under each character) and
-"heatmap" (cells x characters). Every figure has a caption (layer, cell, signal, model) and
-a colour legend; colours come from `lstm_viz.colour`, labels from `lstm_viz.glyphs`. Drawn
-SVG is written directly, with the characters as text; PNG is drawn with matplotlib's object API
-(no pyplot state).
+Paper figures of a trace (`figure`), as SVG text or PNG bytes sized for a paper column. Four
+kinds: "text" (one cell colouring the text), "cells" (pinned cells, one row each under every
+line of text), "strip" (the top-5 next-character guesses under each character) and "heatmap"
+(cells x characters). Every figure has a caption (layer, cell, signal, model) and a colour
+legend; colours come from `lstm_viz.colour`, labels from `lstm_viz.glyphs`. Drawn SVG is
+written directly, with the characters as text; PNG is drawn with matplotlib.
+
+The analyses' figures (`gate_saturation`, `error_breakdown`, `closing_distance`,
+`character_advantage`, written by `save` as PNG and SVG) draw the tables of `lstm_viz.analysis`
+for the `analyse` report (`lstm_viz.analysis_report`).
+
+matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
+rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -27,6 +36,8 @@ PROB = (74, 111, 208)  # the prediction strip's blue, as in the app
 FONT = ["DejaVu Sans Mono", "monospace"]
 SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"  # the analyses' figures
+ANALYSIS_STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
 class Sheet:
@@ -228,3 +239,103 @@ def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model
                 sheet.rect(indent + k * sheet.cw, sheet.y, sheet.cw, sheet.cw, colour.hex_colour(values[i, j]))
             sheet.y += sheet.cw
         sheet.y += sheet.lh * 0.5
+
+
+# The analyses' figures ------------------------------------------------------------------------
+
+def analysis_style(draw):
+    """Decorator: run `draw` inside the analyses' figure style (`ANALYSIS_STYLE`)."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        from matplotlib import rc_context
+        with rc_context(ANALYSIS_STYLE):
+            return draw(*args, **kwargs)
+    return styled
+
+
+def new_figure(figsize, rows: int = 1, cols: int = 1, **options):
+    """A matplotlib Figure (object API) and its axes."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **options)
+
+
+@analysis_style
+def save(fig, folder, name: str) -> list[Path]:
+    """Write `fig` as NAME.png and NAME.svg into `folder`; returns both paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=110, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    return paths
+
+
+@analysis_style
+def gate_saturation(tables: list):
+    """Figure 3 of the paper: per layer (rows) and gate (columns), each cell at (fraction of
+    characters left-saturated, fraction right-saturated); tables of `analysis.gate_saturation`."""
+    gates = list(dict.fromkeys(tables[0]["gate"]))
+    fig, axes = new_figure((8, 2.6 * len(tables)), len(tables), len(gates), squeeze=False, sharex=True, sharey=True)
+    for layer, table in enumerate(tables):
+        for j, gate in enumerate(gates):
+            ax = axes[layer, j]
+            rows = table[table["gate"] == gate]
+            ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
+            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=LSTM_COLOUR, linewidths=0, rasterized=True)
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"layer {layer + 1}, {gate} gate")
+            if layer == len(tables) - 1:
+                ax.set_xlabel("fraction left-saturated (< 0.1)")
+            if j == 0:
+                ax.set_ylabel("fraction right-saturated (> 0.9)")
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def error_breakdown(table):
+    """The LSTM's errors attributed to each oracle in turn, as shares of all errors."""
+    fig, ax = new_figure((6, 2.8))
+    shares = table["share"][::-1] * 100
+    ax.barh(table["oracle"][::-1], shares, color=LSTM_COLOUR)
+    for y, v in enumerate(shares):
+        ax.text(v + 0.5, y, f"{v:.1f}%", va="center")
+    ax.set_xlabel(f"share of the LSTM's {table.attrs.get('errors', 0):,} errors (%)")
+    ax.set_xlim(0, max(shares.max() * 1.2, 1))
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def closing_distance(bins):
+    """Mean probability of the correct closer against the distance to its opener, per kind."""
+    kinds = list(dict.fromkeys(bins["kind"]))
+    fig, axes = new_figure((4.2 * len(kinds), 3), 1, len(kinds), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        rows = bins[bins["kind"] == kind]
+        labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
+        x = range(len(rows))
+        ax.plot(x, rows["lstm"], "o-", color=LSTM_COLOUR, label="LSTM")
+        if rows["ngram"].notna().any():
+            ax.plot(x, rows["ngram"], "s--", color=NGRAM_COLOUR, label="20-gram")
+        ax.set_xticks(list(x), labels, rotation=45)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
+        ax.set_ylabel(f"mean p(closing {'}' if kind == 'brace' else 'quote'})")
+        for i, n in zip(x, rows["pairs"]):
+            ax.annotate(f"{n}", (i, 0.02), ha="center", fontsize=7, color="#666")
+        ax.legend(loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def character_advantage(table):
+    """Where the LSTM's memory pays: nats saved over the n-gram in total, per next character."""
+    fig, ax = new_figure((6, 3))
+    ax.barh(table["label"][::-1], table["saved"][::-1], color=LSTM_COLOUR)
+    ax.set_xlabel("nats saved by the LSTM over the n-gram, summed over the text")
+    fig.tight_layout()
+    return fig

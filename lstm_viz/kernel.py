@@ -197,9 +197,9 @@ def intervened_layer(x, h0, c0, params, tanh_c=None, edits=()):
             continue
         run_params = params
         if held:
-            cells = torch.as_tensor(list(held))
+            cells = torch.as_tensor(list(held), device=c.device)
             c = c.clone()
-            c[cells] = torch.as_tensor(list(held.values()), dtype=c.dtype)
+            c[cells] = torch.as_tensor(list(held.values()), dtype=c.dtype, device=c.device)
             run_params = holding_params(params, cells)
         out[a:z], tanh_c[a:z], h, c = fused_layer(x[a:z], h, c, run_params)
     return out, tanh_c, h, c

@@ -52,21 +52,38 @@ def run(corpus: str, out, configs: list[str], common: dict, resume: bool = False
     parsed = [parse_config(spec) for spec in configs]
     if len({name for name, _ in parsed}) != len(parsed):
         raise ValueError("give every configuration its own name")
-    procs = []
-    for name, settings in parsed:
-        log = open(out / f"{name}.log", "a")
-        procs.append((name, log, subprocess.Popen(command(corpus, out / name, {**common, **settings}, resume),
-                                                  stdout=log, stderr=subprocess.STDOUT)))
+    runs = []  # (name, log, process) of every run started
+    try:
+        for name, settings in parsed:
+            log = open(out / f"{name}.log", "a")
+            try:
+                proc = subprocess.Popen(command(corpus, out / name, {**common, **settings}, resume),
+                                        stdout=log, stderr=subprocess.STDOUT)
+            except BaseException:
+                log.close()
+                raise
+            runs.append((name, log, proc))
+        codes = [proc.wait() for _, _, proc in runs]
+    finally:
+        stop(runs)
     results = []
-    for name, log, proc in procs:
-        code = proc.wait()
-        log.close()
+    for (name, _, _), code in zip(runs, codes):
         card = out / name / "card.json"
         if code == 0 and card.is_file():
             results.append({"name": name, "card": json.loads(card.read_text())})
         else:
             print(f"{name}: training failed (exit {code}); see {out / f'{name}.log'}", file=sys.stderr)
     return sorted(results, key=lambda r: r["card"]["loss"]["val"]["nats"])
+
+
+def stop(runs) -> None:
+    """Terminate the runs still going (after a failed start or an interrupt) and close every log."""
+    for _, _, proc in runs:
+        if proc.poll() is None:
+            proc.terminate()
+    for _, log, proc in runs:
+        proc.wait()
+        log.close()
 
 
 def table(results: list[dict]) -> str:

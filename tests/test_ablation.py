@@ -53,6 +53,7 @@ def test_any_positions_and_characters_can_be_the_target(tiny_model):
     ({"text": "no closers here"}, "no target positions"),
     ({"positions": [0]}, "between 1 and"), ({"positions": [3, 3]}, "distinct"),
     ({"positions": [3], "chars": "ab"}, "2 target characters for 1 positions"),
+    ({"positions": [3, 4], "chars": "\r\n"}, "1 target characters for 2 positions"),  # "\r\n" is one "\n"
     ({"mode": "half"}, "unknown ablation mode"), ({"precision": "int8"}, "unknown precision"),
     ({"batch": 0}, "batch must be"),
 ])

@@ -78,3 +78,20 @@ def test_sweep_trains_configurations_side_by_side_and_picks_the_best_on_validati
     assert picked == json.loads((out / "small" / "card.json").read_text())
     assert not (dest / "resume").exists() and (out / "small" / "resume" / "state.json").is_file()
     assert lstm_viz.load(dest).config.hidden == 16
+
+
+def test_a_run_that_cannot_start_stops_the_runs_already_started_and_closes_every_log(monkeypatch, tmp_path):
+    real_popen, started, logs = subprocess.Popen, [], []
+
+    def popen(cmd, stdout, stderr):
+        logs.append(stdout)
+        if started:
+            raise OSError("cannot start another process")
+        started.append(real_popen([sys.executable, "-c", "import time; time.sleep(120)"], stdout=stdout, stderr=stderr))
+        return started[-1]
+
+    monkeypatch.setattr(sweep.subprocess, "Popen", popen)
+    with pytest.raises(OSError, match="cannot start another process"):
+        sweep.run("corpus.txt", tmp_path, ["small:layers=1", "large:layers=3"], {})
+    assert started[0].poll() is not None  # stopped, not left training
+    assert len(logs) == 2 and all(log.closed for log in logs)

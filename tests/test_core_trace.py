@@ -1,9 +1,14 @@
 """model.trace(text): exact, complete, in range, and lean."""
+import copy
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 
-from lstm_viz import GATES, CharLSTM, Config, Vocab
+from lstm_viz import GATES, CharLSTM, Clamp, Config, Scale, Vocab
+from lstm_viz.kernel import float32_matmuls
 from lstm_viz.reference import run as run_reference
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
@@ -171,3 +176,72 @@ def test_top_k_ids_ranks_every_position_at_once_as_top_k_does(tiny_model):
         assert [(tiny_model.vocab.symbol(int(i)), float(p)) for i, p in zip(ids[t], probs[t])] == tr.top_k(t, 3)
     ids_part, _ = tr.top_k_ids(3, 4, 9)
     np.testing.assert_array_equal(ids_part, ids[4:9])
+
+
+def test_raw_cells_are_the_reference_cell_states_before_tanh(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    c = run_reference(tiny_model, TEXT)["c"]  # (L, T, H)
+    for layer in range(2):
+        np.testing.assert_allclose(tr.raw_cells(layer), c[layer], atol=1e-5)
+    _, piece = list(tiny_model.trace_chunks(TEXT, chunk=20))[1]  # from a carried state
+    np.testing.assert_allclose(piece.raw_cells(1), c[1, 20:40], atol=1e-5)
+
+
+def test_a_model_in_training_mode_traces_as_in_eval_mode():
+    torch.manual_seed(3)
+    vocab = Vocab(sorted(set(TEXT)))
+    model = CharLSTM(Config(len(vocab), layers=2, hidden=16, embed=8, dropout=0.5), vocab).train()
+    training = model.trace(TEXT)
+    assert model.training
+    evaluating = model.eval().trace(TEXT)
+    np.testing.assert_array_equal(training.cell, evaluating.cell)  # the same code path: no dropout in a trace
+    np.testing.assert_array_equal(training.log_probs, evaluating.log_probs)
+
+
+def test_float32_matmuls_turn_tf32_off_inside_and_give_the_callers_settings_back():
+    b = torch.backends
+    saved = b.cudnn.allow_tf32, b.cuda.matmul.allow_tf32
+    b.cudnn.allow_tf32 = b.cuda.matmul.allow_tf32 = True
+    try:
+        with pytest.raises(KeyError), float32_matmuls():
+            assert not b.cudnn.allow_tf32 and not b.cuda.matmul.allow_tf32
+            raise KeyError("an error inside")
+        assert b.cudnn.allow_tf32 and b.cuda.matmul.allow_tf32
+    finally:
+        b.cudnn.allow_tf32, b.cuda.matmul.allow_tf32 = saved
+
+
+def test_float32_matmuls_keep_to_the_newer_precision_api_when_the_caller_used_it():
+    code = ("import torch\n"
+            "from lstm_viz.kernel import float32_matmuls\n"
+            "b = torch.backends\n"
+            "b.cudnn.rnn.fp32_precision = b.cuda.matmul.fp32_precision = 'tf32'\n"
+            "with float32_matmuls():\n"
+            "    print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n"
+            "print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["ieee ieee", "tf32 tf32"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the trace's float32 promise on CUDA)")
+def test_on_cuda_the_trace_is_exact_even_where_the_caller_allows_tf32():
+    torch.manual_seed(0)
+    vocab = Vocab(sorted(set(TEXT)))
+    cpu = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
+    gpu = copy.deepcopy(cpu).cuda()
+    text = TEXT * 10
+    edits = [Clamp(1, [3, 7], 0.5, 40, 200), Scale(0, 2, 0.5, 5, 90)]
+    b = torch.backends
+    saved = b.cudnn.allow_tf32, b.cuda.matmul.allow_tf32
+    b.cudnn.allow_tf32 = b.cuda.matmul.allow_tf32 = True  # the fast setting a user may have chosen
+    try:
+        plain, edited = gpu.trace(text), gpu.trace(text, interventions=edits)
+        assert b.cudnn.allow_tf32 and b.cuda.matmul.allow_tf32  # given back
+        assert len(gpu.sample("the ", 30, seed=1, interventions=edits)) == 30
+    finally:
+        b.cudnn.allow_tf32, b.cuda.matmul.allow_tf32 = saved
+    for tr, ref in ((plain, run_reference(cpu, text)), (edited, run_reference(cpu, text, edits))):
+        np.testing.assert_allclose(tr.cell, ref["cell"], atol=1e-5)
+        np.testing.assert_allclose(tr.hidden, ref["hidden"], atol=1e-5)
+        np.testing.assert_allclose(tr.log_probs, ref["log_probs"], atol=1e-5)

@@ -1,4 +1,6 @@
 """Clamp and Scale: the intervened run is the step-by-step reference with the edit applied."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -92,3 +94,33 @@ def test_bad_interventions_get_a_one_line_error(tiny_model, make, message):
 def test_sampling_refuses_an_intervention_outside_the_model(tiny_model):
     with pytest.raises(ValueError, match="unknown layer"):
         tiny_model.sample("the ", 10, interventions=[Clamp(5, 0, 1.0)])
+
+
+def test_a_base_of_the_same_weights_is_reused_and_any_other_base_is_refused(tiny_model):
+    ivs = [Scale(1, [0, 9], 0.0, 3)]
+    want = tiny_model.trace(TEXT, interventions=ivs)
+    twin = copy.deepcopy(tiny_model)  # another object, the same weights
+    np.testing.assert_array_equal(tiny_model.trace(TEXT, interventions=ivs, base=twin.trace(TEXT)).cell, want.cell)
+    with torch.no_grad():
+        twin.lstm.weight_hh_l0[0, 0] += 0.5  # layer 0 is the one the base would lend
+    bases = {"another model": twin.trace(TEXT),
+             "interventions of its own": tiny_model.trace(TEXT, interventions=[Clamp(0, 1, 1.0)]),
+             "another text": tiny_model.trace(TEXT[:-1]),
+             "another state": tiny_model.trace(TEXT, state=tiny_model.trace("abc").final)}
+    for reason, base in bases.items():
+        with pytest.raises(ValueError, match=reason):
+            tiny_model.trace(TEXT, interventions=ivs, base=base)
+    with pytest.raises(ValueError, match="another model"):
+        lstm_viz.effect(tiny_model, TEXT, ivs, base=bases["another model"])
+
+
+def test_sampling_applies_no_dropout_and_leaves_the_training_mode_alone():
+    torch.manual_seed(1)
+    vocab = lstm_viz.Vocab(sorted(set("abcdefgh \n")))
+    model = lstm_viz.CharLSTM(lstm_viz.Config(len(vocab), layers=2, hidden=16, embed=8, dropout=0.5), vocab).train()
+    ivs = [Scale(0, 3, 2.0, 2)]
+    in_training = model.sample("abc", 40, seed=2), model.sample("abc", 40, seed=2, interventions=ivs)
+    assert model.training
+    model.eval()
+    assert (model.sample("abc", 40, seed=2), model.sample("abc", 40, seed=2, interventions=ivs)) == in_training
+    assert not model.training

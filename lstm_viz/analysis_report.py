@@ -1,4 +1,5 @@
-"""The analyses of one model on the held-out test split of its corpus: figures, JSON and Markdown.
+"""The `analyse` command's report: every analysis of `lstm_viz.analysis` run on the held-out test
+split of a model's corpus, written as figures (`lstm_viz.figures`), JSON and Markdown.
 
 `python -m lstm_viz analyse --model NAME --corpus FILE --out DIR` runs `analyse` then `write`.
 The text is traced in pieces with the state carried across, so the whole test split fits in memory.
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, checkpoint, plots
+from . import analysis, checkpoint, figures
 from .data import read_corpus, sha256, split_bounds
 from .ngram import load_ngram
 
@@ -126,11 +127,11 @@ def write(result: dict, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    files += plots.save(plots.gate_saturation(result["saturation"]), out, "gate_saturation")
-    files += plots.save(plots.error_breakdown(result["error_breakdown"]), out, "error_breakdown")
+    files += figures.save(figures.gate_saturation(result["saturation"]), out, "gate_saturation")
+    files += figures.save(figures.error_breakdown(result["error_breakdown"]), out, "error_breakdown")
     if result["closing_bins"] is not None:
-        files += plots.save(plots.closing_distance(result["closing_bins"]), out, "closing_distance")
-    files += plots.save(plots.character_advantage(result["advantage"]), out, "character_advantage")
+        files += figures.save(figures.closing_distance(result["closing_bins"]), out, "closing_distance")
+    files += figures.save(figures.character_advantage(result["advantage"]), out, "character_advantage")
     data = {k: v for k, v in result.items() if k not in ("saturation", "closing")}
     for key in ("error_breakdown", "closing_bins", "advantage"):
         data[key] = records(result[key])
