@@ -1,5 +1,5 @@
-"""Zips read safely into memory: a checkpoint sent as one zip (card.json + model.safetensors), and
-the bounded reader it shares with the Keras importer.
+"""Zips read safely into memory: a checkpoint (`lstm_viz.checkpoint`) sent as one zip (card.json +
+model.safetensors), and the bounded reader it shares with the Keras importer.
 
 A zip listing more than MAX_ENTRIES entries (or a central directory over MAX_DIRECTORY bytes) is
 refused from its end record, before its directory is read. A member is refused when its header

@@ -1,4 +1,8 @@
-"""Checkpoints: a folder with weights in safetensors (never pickle) and a card.json.
+"""lstm-viz's own model format: a folder with weights in safetensors (never pickle) and a card.json.
+
+The one place models are saved and loaded. The same checkpoint sent as one zip (the app's
+upload) is read by `lstm_viz.archive`; models of other frameworks become checkpoints through
+`lstm_viz.importers`.
 
 Nothing is allocated for a model before its card's sizes are checked against LIMITS and every
 tensor's dtype and shape, read from the safetensors header alone, is the one the card's config

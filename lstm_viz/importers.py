@@ -1,4 +1,5 @@
-"""Your own LSTM as a CharLSTM: PyTorch state dicts (matched by shape) and Keras 3 files (read with h5py).
+"""Other frameworks' models as a CharLSTM: PyTorch state dicts (matched by shape) and Keras 3 files (read
+with h5py); `import_file` saves the result as a checkpoint (`lstm_viz.checkpoint`).
 
 Every importer ends in `build`, which adds lstm-viz's unknown slot (id 0) in front of the
 model's own alphabet: a zero embedding row in, a zero head row with a -1e4 bias out, so the
