@@ -112,10 +112,18 @@ class Trace:
 
     def raw_cells(self, layer: int) -> np.ndarray:
         """(T, H) float32 raw cell states c_t of one layer (not squashed by tanh), solved exactly
-        from the trace's gates: c_t = f_t * c_{t-1} + i_t * g_t from the initial state."""
+        from the trace's gates: c_t = f_t * c_{t-1} + i_t * g_t from the initial state, with the
+        run's interventions applied where they act (as in `contributions`)."""
         g = self.gates(("input", "forget", "candidate"), layer)
-        u = torch.from_numpy(g["input"] * g["candidate"])
-        return linear_scan(torch.from_numpy(g["forget"]), u, torch.from_numpy(self.initial[1][layer])).numpy()
+        keep, write = g["forget"], g["input"] * g["candidate"]  # (T, H)
+        for iv in self.interventions:
+            if iv.layer == layer:
+                span, cells = slice(iv.start, iv.end(len(self.ids))), list(iv.cells)
+                k, w = keep[span][:, cells], write[span][:, cells]  # copies, edited and written back
+                iv.apply_written(k, w)
+                keep[span, cells], write[span, cells] = k, w
+        return linear_scan(torch.from_numpy(keep), torch.from_numpy(write),
+                           torch.from_numpy(self.initial[1][layer])).numpy()
 
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""

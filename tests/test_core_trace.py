@@ -185,6 +185,11 @@ def test_raw_cells_are_the_reference_cell_states_before_tanh(tiny_model):
         np.testing.assert_allclose(tr.raw_cells(layer), c[layer], atol=1e-5)
     _, piece = list(tiny_model.trace_chunks(TEXT, chunk=20))[1]  # from a carried state
     np.testing.assert_allclose(piece.raw_cells(1), c[1, 20:40], atol=1e-5)
+    edits = [Clamp(0, [3, 5], 2.5, 10, 20), Scale(0, 5, -0.5, 15, 30), Scale(1, 7, 0.0, 4)]
+    edited = tiny_model.trace(TEXT, interventions=edits)
+    c = run_reference(tiny_model, TEXT, edits)["c"]
+    for layer in range(2):
+        np.testing.assert_allclose(edited.raw_cells(layer), c[layer], atol=1e-5)
 
 
 def test_a_model_in_training_mode_traces_as_in_eval_mode():
