@@ -1,11 +1,14 @@
 """How fast cells are ranked: every hypothesis against every cell of a 2 x 512 model.
 
     .venv/bin/python benchmarks/finder_bench.py [--chars 100000] [--repeats 3]
+    .venv/bin/python benchmarks/finder_bench.py --model warpeace --corpus ../shared/corpora/warpeace_input.txt
     .venv/bin/python benchmarks/finder_bench.py --model linux --text-file PATH
 
-Without --model the activations are synthetic (random walks squashed by tanh, about a fifth
-of them saturated at +-1 so that ties occur as in real cells) over a synthetic text that
-mixes C and prose; with --model the text is traced first (that time is printed apart).
+By default the activations are synthetic (random walks squashed by tanh, about a fifth of them
+saturated at +-1 so that ties occur as in real cells) over a synthetic text that mixes C and
+prose, and the output says so. With --model the real model's trace is ranked instead: of
+--text-file, or of the held-out test split of --corpus, or of the synthetic text; the trace's
+own time is printed apart. Every run prints the CPU's model name and the load average.
 Target: 100,000 characters x 1,024 cells x all hypotheses in a few seconds on 2 cores.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lstm_viz import features as F  # noqa: E402
 from lstm_viz import load  # noqa: E402
+from lstm_viz.atlas import held_out  # noqa: E402
 from lstm_viz.finder import Activations, find_cells, score_all, trace_activations  # noqa: E402
 
 CODE = 'static int f(struct s *p)\n{\n\tif (p->n > (m + 1)) {\n\t\tg(p, "x");\n\t}\n\treturn 0; /* done */\n}\n'
@@ -42,6 +46,20 @@ def synthetic_activations(text: str, layers: int = 2, hidden: int = 512, seed: i
     return Activations(text, values)
 
 
+def cpu_model() -> str:
+    """The CPU's model name as lscpu gives it (from /proc/cpuinfo)."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else "unknown CPU"
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def best_of(fn, repeats: int) -> tuple[str, object]:
     """("wall s (CPU s)" of the fastest of `repeats` runs, the result): CPU time beyond wall time
     shows the cores at work; wall time well beyond CPU / cores shows other jobs on the machine."""
@@ -58,18 +76,27 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--chars", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--model", default=None, help="trace real text with this model instead of synthetic values")
-    p.add_argument("--text-file", default=None)
+    p.add_argument("--model", default=None, help="rank this model's trace instead of synthetic activations")
+    p.add_argument("--text-file", default=None, help="the text (default: synthetic C and prose)")
+    p.add_argument("--corpus", default=None, help="take the text from this corpus's held-out test split")
     a = p.parse_args()
-    text = Path(a.text_file).read_text(errors="replace")[: a.chars] if a.text_file else synthetic_text(a.chars)
+    if a.text_file:
+        text, source = Path(a.text_file).read_text(errors="replace")[: a.chars], a.text_file
+    elif a.corpus:
+        whole, _, warm = held_out(a.corpus, a.chars)
+        text, source = whole[warm:], f"the held-out test split of {a.corpus}"
+    else:
+        text, source = synthetic_text(a.chars), "synthetic C and prose"
+    print(f"{cpu_model()}, {os.cpu_count()} cores; load average before: {load_average()}")
     if a.model:
         t0 = time.perf_counter()
         acts = trace_activations(load(a.model), text)
-        print(f"trace: {time.perf_counter() - t0:.2f} s")
+        print(f"activations: {a.model}'s trace of {source} (trace: {time.perf_counter() - t0:.2f} s)")
     else:
         acts = synthetic_activations(text)
+        print(f"activations: SYNTHETIC (tanh of random walks, a fifth saturated), not a model's; text: {source}")
     L, T, H = acts.shape
-    print(f"{T:,} characters x {L} x {H} cells, {os.cpu_count()} CPU cores")
+    print(f"{T:,} characters x {L} x {H} cells")
     seconds, feats = best_of(lambda: F.compute_all(acts.text), a.repeats)
     print(f"all {len(feats)} hypotheses computed from the text: {seconds}")
     seconds, scores = best_of(lambda: score_all(acts, feats), a.repeats)
@@ -78,6 +105,7 @@ def main() -> None:
         seconds, table = best_of(lambda: find_cells(acts, name, top=5), a.repeats)
         print(f"find_cells {name}: {seconds} (best cell {table.layer[0]}:{table.cell[0]}, "
               f"{table.statistic[0]} score {table.score[0]:.3f})")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ import lstm_viz
 from lstm_viz import Clamp, Scale, reference
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
+REFERENCE = 1e-5  # the fast paths against the step-by-step reference: float32 sums in another order, over ~50 steps
+RECOMPUTED = 1e-6  # one float32 value computed twice by different code paths (a fused-kernel call over a
+# shorter segment, another BLAS blocking or another CPU): a few units in the last place, 3e-8 seen on AMD EPYC
 
 
 @torch.no_grad()
@@ -19,8 +22,8 @@ def test_the_reference_step_is_torchs_lstm_cell(tiny_model):
     x, h, c = torch.randn(3, 8), torch.randn(3, 24), torch.randn(3, 24)
     got_h, got_c, _ = reference.step(x @ w_ih.T + b_ih + b_hh, h, c, w_hh)
     want_h, want_c = cell(x, (h, c))
-    np.testing.assert_allclose(got_h, want_h, atol=1e-6)
-    np.testing.assert_allclose(got_c, want_c, atol=1e-6)
+    np.testing.assert_allclose(got_h, want_h, atol=RECOMPUTED)
+    np.testing.assert_allclose(got_c, want_c, atol=RECOMPUTED)
 
 
 @pytest.mark.parametrize("interventions", [
@@ -32,22 +35,24 @@ def test_the_reference_step_is_torchs_lstm_cell(tiny_model):
 def test_clamp_and_scale_match_the_step_by_step_reference(tiny_model, interventions):
     tr = tiny_model.trace(TEXT, interventions=interventions)
     ref = reference.run(tiny_model, TEXT, interventions)
-    np.testing.assert_allclose(tr.cell, ref["cell"], atol=1e-5)
-    np.testing.assert_allclose(tr.hidden, ref["hidden"], atol=1e-5)
-    np.testing.assert_allclose(tr.log_probs, ref["log_probs"], atol=1e-5)
-    np.testing.assert_allclose(tr.final[1], ref["c"][:, -1], rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(tr.cell, ref["cell"], atol=REFERENCE)
+    np.testing.assert_allclose(tr.hidden, ref["hidden"], atol=REFERENCE)
+    np.testing.assert_allclose(tr.log_probs, ref["log_probs"], atol=REFERENCE)
+    np.testing.assert_allclose(tr.final[1], ref["c"][:, -1], rtol=1e-6, atol=REFERENCE)
     assert tr.interventions == tuple(interventions)
 
 
 def test_a_clamp_holds_the_cell_and_leaves_earlier_characters_alone(tiny_model):
     plain = tiny_model.trace(TEXT)
     tr = tiny_model.trace(TEXT, interventions=[Clamp(0, 4, 2.0, 12, 18)])
-    np.testing.assert_allclose(tr.cell[0, 12:18, 4], np.tanh(2.0), atol=1e-6)
-    np.testing.assert_array_equal(tr.cell[:, :12], plain.cell[:, :12])
+    np.testing.assert_allclose(tr.cell[0, 12:18, 4], np.tanh(2.0), atol=RECOMPUTED)
+    # the steps before the clamp run through the fused kernel over 12 steps instead of the whole text
+    np.testing.assert_allclose(tr.cell[:, :12], plain.cell[:, :12], rtol=0, atol=RECOMPUTED)
     assert np.abs(tr.log_probs[12:] - plain.log_probs[12:]).max() > 1e-4
 
 
 def test_without_interventions_the_trace_is_the_plain_one(tiny_model):
+    # bit for bit: with no edits the very same calls run (`fused_layer` on every layer)
     np.testing.assert_array_equal(tiny_model.trace(TEXT, interventions=[]).cell, tiny_model.trace(TEXT).cell)
 
 
@@ -55,21 +60,27 @@ def test_a_base_trace_lends_its_lower_layers_without_changing_the_result(tiny_mo
     ivs = [Scale(1, [0, 9], 0.0, 3)]
     plain = tiny_model.trace(TEXT)
     np.testing.assert_allclose(tiny_model.trace(TEXT, interventions=ivs, base=plain).log_probs,
-                               tiny_model.trace(TEXT, interventions=ivs).log_probs, atol=1e-6)
+                               tiny_model.trace(TEXT, interventions=ivs).log_probs, atol=RECOMPUTED)
 
 
 def test_effect_compares_next_char_predictions_character_by_character(tiny_model):
     ivs = [Clamp(1, range(24), 3.0, 30)]
     eff = lstm_viz.effect(tiny_model, TEXT, ivs)
-    np.testing.assert_allclose(eff.delta, eff.before.loss_per_char - eff.after.loss_per_char)
-    assert np.all(eff.delta[:30] == 0) and np.all(eff.kl[:30] == 0)
-    assert np.all(eff.kl[30:] > 0) and np.isnan(eff.delta[-1])
+    plain = reference.run(tiny_model, TEXT)["log_probs"].astype(np.float64)  # (T, V)
+    clamped = reference.run(tiny_model, TEXT, ivs)["log_probs"].astype(np.float64)
+    t, nxt = np.arange(len(TEXT) - 1), tiny_model.vocab.encode(TEXT)[1:]
+    np.testing.assert_allclose(eff.delta[:-1], clamped[t, nxt] - plain[t, nxt], rtol=0, atol=REFERENCE)
+    np.testing.assert_allclose(eff.kl, (np.exp(plain) * (plain - clamped)).sum(axis=1), rtol=1e-4, atol=REFERENCE)
+    assert np.abs(eff.delta[:30]).max() <= RECOMPUTED and np.abs(eff.kl[:30]).max() <= RECOMPUTED  # nothing before the clamp
+    assert eff.kl[30:].min() > 1e-3 and np.abs(eff.delta[30:-1]).max() > 0.1 and np.isnan(eff.delta[-1])
     before, after = eff.top_k(35)
     assert before == eff.before.top_k(35) and after == eff.after.top_k(35) and before != after
 
 
 def test_sampling_with_the_same_seed_differs_only_through_the_intervention(tiny_model):
     plain = tiny_model.sample("the ", 60, temperature=1.0, seed=3)
+    # the scale by 1 is stepped by hand and the plain run is not: the same draws give the same characters
+    # unless one falls within ~1e-7 of a boundary of the cumulative distribution (odds of ~1e-4 in 60 draws)
     assert tiny_model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Scale(0, 1, 1.0)]) == plain
     changed = tiny_model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Clamp(1, range(24), 5.0, 30)])
     assert changed[:26] == plain[:26] and changed != plain  # positions count from the prime's first character

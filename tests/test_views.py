@@ -1,4 +1,5 @@
 """Static HTML and paper figures of a trace: escaped text, the shared colour scale, captions, legends."""
+import dataclasses
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -82,12 +83,42 @@ def test_every_figure_is_well_formed_svg_a_column_wide_with_caption_and_legend(t
     assert "<script" not in svg
 
 
+def character_boxes(svg) -> list[tuple[str, str]]:
+    """(character, background fill) of every character box of a figure, in reading order: each
+    character's label is centred on its box."""
+    root = ET.fromstring(svg)
+    rects = [tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) + (r.get("fill"),)
+             for r in root.iter(SVG + "rect")]
+    boxes = []
+    for t in root.iter(SVG + "text"):
+        if t.get("text-anchor") == "middle":
+            cx, cy = float(t.get("x")), float(t.get("y"))
+            (fill,) = [f for x, y, w, h, f in rects if x <= cx <= x + w and y <= cy <= y + h]
+            boxes.append(("".join(t.itertext()), fill))
+    return boxes
+
+
+# Values and their colours worked out by hand from the scale's rule (level k = floor(255 (1 - |v|) + 0.5),
+# red (255, k, k) below 0, blue (k, k, 255) above), away from the rounding edges of float32 values.
+BY_HAND = [(-1.5, "#ff0000"), (-1.0, "#ff0000"), (-0.6, "#ff6666"), (-0.2, "#ffcccc"), (0.0, "#ffffff"),
+           (0.25, "#bfbfff"), (0.8, "#3333ff"), (1.0, "#0000ff")]
+
+
+def test_the_text_figure_colours_each_character_by_its_own_value(tiny_model):
+    text = "abc(d)xy"
+    tr = tiny_model.trace(text)
+    planted = tr.cell.copy()
+    planted[1, :, 5] = [v for v, _ in BY_HAND]
+    svg = dataclasses.replace(tr, cell=planted).figure("text", layer=1, cell=5, model="tiny")
+    assert character_boxes(svg) == [(char, fill) for char, (_, fill) in zip(text, BY_HAND)]
+
+
 def test_the_text_figure_colours_each_character_like_the_app(tr):
     svg = tr.figure("text", layer=1, cell=5, model="tiny")
-    root, texts = svg_texts(svg)
-    fills = re.findall(r'fill="(#[0-9a-f]{6})"', svg)
-    expected = [colour.hex_colour(v) for v in tr.cell[1, :, 5]]
-    assert all(e in fills for e in expected)
+    _, texts = svg_texts(svg)
+    boxes = character_boxes(svg)
+    assert len(boxes) == len(tr.text)
+    assert [fill for _, fill in boxes] == [colour.hex_colour(v) for v in tr.cell[1, :, 5]]
     assert "<" in texts and "$" in texts  # the user's characters are text in the SVG, not markup or maths
 
 
