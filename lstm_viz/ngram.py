@@ -113,7 +113,9 @@ def parents(keys: np.ndarray, last: np.ndarray, context_keys: np.ndarray) -> np.
     """(k_n,) index in `context_keys` (sorted) of each n-gram's context; ValueError if one is missing."""
     with np.errstate(over="ignore"):
         ctx = unmix(keys) ^ ((last.astype(np.uint64) + np.uint64(1)) * K)
-    at = np.minimum(np.searchsorted(context_keys, ctx), len(context_keys) - 1)
+    order = np.argsort(ctx)  # sorted queries search the table 2-3x faster than random ones
+    at = np.empty(len(ctx), dtype=np.int64)
+    at[order] = np.minimum(np.searchsorted(context_keys, ctx[order]), len(context_keys) - 1)
     if len(keys) and not (context_keys[at] == ctx).all():
         raise ValueError("an n-gram's context is missing from the table below it")
     return at
