@@ -16,18 +16,19 @@ import numpy as np
 import pandas as pd
 
 from .glyphs import label
-from .ngram import RARE, WORD, gram_keys
+from .ngram import RARE, TRUE_ORDERS, WORD, gram_keys
 from .vocab import codepoints
 
 LEFT, RIGHT = 0.1, 0.9  # a gate below LEFT is left-saturated, above RIGHT right-saturated
 SATURATION_GATES = ("input", "forget", "output")
 ERROR_BELOW = 0.5  # an error: the correct next character got less than this probability
-NGRAM_ORACLE_ORDER = 9  # the n-gram oracle takes the best of orders 1 .. 9
+NGRAM_ORACLE_ORDER = TRUE_ORDERS  # the n-gram oracle takes the best of the true order-n models, n = 1 .. 9
 MEMORY = 5  # dynamic memory oracle: the last MEMORY characters and the next were seen earlier in the text
 BOOST_ODDS = 2.0  # boost oracle: multiplying the correct character's odds by this reaches ERROR_BELOW
 ORACLES = ("n-gram", "dynamic memory", "rare words", "word start", "punctuation", "boost")
 ORACLE_DEFINITIONS = {
-    "n-gram": f"an n-gram of order 1 to {NGRAM_ORACLE_ORDER} gives the correct character p >= {ERROR_BELOW}",
+    "n-gram": f"an n-gram model of order 1 to {NGRAM_ORACLE_ORDER} (of the training split) gives the correct "
+              f"character p >= {ERROR_BELOW}",
     "dynamic memory": f"the last {MEMORY} characters followed by the correct one occurred earlier in this text",
     "rare words": f"the character is in a word seen at most {RARE} times in the training split",
     "word start": "the character starts a word (it follows a space or newline)",
@@ -87,7 +88,7 @@ def oracle_masks(text: str, ngram) -> dict[str, np.ndarray]:
     ids = ngram.vocab.encode(text)
     T = len(text)
     cp = codepoints(text)
-    rows = ngram.order_probs(ids)[1:NGRAM_ORACLE_ORDER + 1]  # (n, T - 1)
+    rows = ngram.true_order_probs(ids, min(NGRAM_ORACLE_ORDER, ngram.order))  # (n, T - 1)
     masks = {"n-gram": np.append(rows.max(axis=0) >= ERROR_BELOW, False)}
     masks["dynamic memory"] = np.append(seen_before(ids, MEMORY + 1)[1:], False)
     frequent = set(ngram.info.get("frequent_words", []))

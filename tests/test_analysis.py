@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_viz import analysis, ngram
+from lstm_viz import analysis, ngram, reference
+from lstm_viz.vocab import normalise
+from tests.conftest import make_corpus
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +107,28 @@ def test_error_breakdown_of_a_text_shorter_than_the_order_says_so(tiny_model, ab
         analysis.error_breakdown(tiny_model.trace("ab"), abab)
 
 
-def test_loss_difference_is_lstm_minus_ngram(tiny_model, abab):
-    tr = tiny_model.trace("abab abab")
-    diff = analysis.loss_difference(tr, abab)
-    np.testing.assert_allclose(diff, tr.loss_per_char - abab.loss_per_char("abab abab"))
+def test_loss_difference_is_lstm_minus_ngram_loss_of_each_next_character(tiny_model, abab):
+    text = "abab?abab"  # "?" is outside the alphabet: no loss for predicting it
+    diff = analysis.loss_difference(tiny_model.trace(text), abab)
+    log_probs = reference.run(tiny_model, text)["log_probs"]  # (T, V) the LSTM stepped by hand
+    ids = tiny_model.vocab.encode(text)
+    for t in range(len(text) - 1):
+        if ids[t + 1] == 0:
+            assert np.isnan(diff[t])
+        else:  # the n-gram's whole distribution after the context, not its per-position path
+            expected = -log_probs[t, ids[t + 1]] + np.log(abab.distribution(text[:t + 1])[ids[t + 1]])
+            assert diff[t] == pytest.approx(expected, abs=1e-5), t
     assert np.isnan(diff[-1])
+
+
+def test_the_ngram_oracle_asks_true_order_n_models_of_the_training_text(tiny_model):
+    vocab = tiny_model.vocab
+    train = normalise(make_corpus(400))
+    model = ngram.train(train, vocab, order=12, min_count=2)
+    text = normalise(make_corpus(40, seed=7))
+    ids = vocab.encode(text)
+    alone = [ngram.train(train, vocab, order=n, min_count=2).next_char_probs(text)[:-1] for n in range(1, 10)]
+    expected = np.append(np.max(alone, axis=0) >= 0.5, False)  # each order trained on its own
+    np.testing.assert_array_equal(analysis.oracle_masks(text, model)["n-gram"], expected)
+    # the 12-gram's own lower orders (continuation counts below the top) would answer otherwise
+    assert ((model.order_probs(ids)[1:10].max(axis=0) >= 0.5) != expected[:-1]).sum() > 20
