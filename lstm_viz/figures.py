@@ -22,7 +22,6 @@ KINDS = ("text", "cells", "strip", "heatmap")
 FORMATS = ("svg", "png")
 COLUMN_INCHES = 3.4  # one column of a two-column paper
 MAX_CHARS = 2000  # a figure is a passage, not a book
-PROB = (74, 111, 208)  # the prediction strip's blue, as in the app
 FONT = ["DejaVu Sans Mono", "monospace"]
 SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -59,8 +58,7 @@ class Sheet:
         n, bar_w, h = 48, min(self.w * 0.4, 120.0), self.fs * 0.8
         x0 = self.cw * 6
         self.text(0, self.y + h / 2, f"{lo:+.2f}", size=self.fs * 0.85)
-        for k in range(n):
-            v = k / (n - 1) if gate else 2 * k / (n - 1) - 1
+        for k, v in enumerate(colour.legend_values(gate, n)):
             self.rect(x0 + k * bar_w / n, self.y, bar_w / n + 0.05, h, colour.hex_colour(v))
         self.rect(x0, self.y, bar_w, h, "none", "#999", 0.4)
         self.text(x0 + bar_w + self.cw, self.y + h / 2, f"{hi:+.2f}", size=self.fs * 0.85)
@@ -205,7 +203,7 @@ def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
             nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
             for g in range(5):
                 p = float(probs[i, g])
-                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in PROB))
+                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS))
                 sheet.char(k * sheet.cw, sheet.y + (g + 1.15) * sheet.lh, trace.vocab.symbol(int(ids[i, g])),
                            None, face=face, ink="#fff" if p > 0.6 else "#111", bold=int(ids[i, g]) == nxt and nxt > 0)
         sheet.y += sheet.lh * 6.8

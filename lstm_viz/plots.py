@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 import pandas as pd  # noqa: E402
 
 from .analysis import SATURATION_GATES  # noqa: E402
+from .colour import BASELINE, LSTM  # noqa: E402
 
-LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
 
 
@@ -35,7 +35,7 @@ def gate_saturation(tables: list[pd.DataFrame]):
             ax = axes[layer, j]
             rows = table[table["gate"] == gate]
             ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
-            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=LSTM_COLOUR, linewidths=0, rasterized=True)
+            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=LSTM, linewidths=0, rasterized=True)
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(f"layer {layer + 1}, {gate} gate")
@@ -51,7 +51,7 @@ def error_breakdown(table: pd.DataFrame):
     """The LSTM's errors attributed to each oracle in turn, as shares of all errors."""
     fig, ax = plt.subplots(figsize=(6, 2.8))
     shares = table["share"][::-1] * 100
-    ax.barh(table["oracle"][::-1], shares, color=LSTM_COLOUR)
+    ax.barh(table["oracle"][::-1], shares, color=LSTM)
     for y, v in enumerate(shares):
         ax.text(v + 0.5, y, f"{v:.1f}%", va="center")
     ax.set_xlabel(f"share of the LSTM's {table.attrs.get('errors', 0):,} errors (%)")
@@ -68,9 +68,9 @@ def closing_distance(bins: pd.DataFrame):
         rows = bins[bins["kind"] == kind]
         labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
         x = range(len(rows))
-        ax.plot(x, rows["lstm"], "o-", color=LSTM_COLOUR, label="LSTM")
+        ax.plot(x, rows["lstm"], "o-", color=LSTM, label="LSTM")
         if rows["ngram"].notna().any():
-            ax.plot(x, rows["ngram"], "s--", color=NGRAM_COLOUR, label="20-gram")
+            ax.plot(x, rows["ngram"], "s--", color=BASELINE, label="20-gram")
         ax.set_xticks(list(x), labels, rotation=45)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
@@ -85,7 +85,7 @@ def closing_distance(bins: pd.DataFrame):
 def character_advantage(table: pd.DataFrame):
     """Where the LSTM's memory pays: nats saved over the n-gram in total, per next character."""
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.barh(table["label"][::-1], table["saved"][::-1], color=LSTM_COLOUR)
+    ax.barh(table["label"][::-1], table["saved"][::-1], color=LSTM)
     ax.set_xlabel("nats saved by the LSTM over the n-gram, summed over the text")
     fig.tight_layout()
     return fig
