@@ -33,7 +33,8 @@ def span(shown: str, value: float, title: str | None = None, style: str = "") ->
 def snippet(text: str, values, outlined: int | None = None, wrap: bool = False) -> str:
     """A line of text (escaped, spaces kept, other characters as their labels) with each character
     on the colour of its value; the `outlined` one framed. Kept on one line, or wrapped with `wrap`."""
-    spans = [span(ch if ch == " " else glyphs.label(visible(ch)), v, style=";outline:2px solid #222" if i == outlined else "")
+    spans = [span(ch if ch == " " else glyphs.label(visible(ch)), v,
+                  style=";outline:2px solid #222" if i == outlined else "")
              for i, (ch, v) in enumerate(zip(text, values))]
     layout = "white-space:pre-wrap;line-height:1.5" if wrap else "white-space:pre"
     return f'<div style="font-family:monospace;{layout};margin:2px 0">{"".join(spans)}</div>'

@@ -66,7 +66,8 @@ def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
 def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
     """The chosen cell's values (T,) and the hypothesis (T,) over the text, on two y axes."""
     x = list(range(len(values)))
-    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell", "line": {"color": colour.LSTM}},
+    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell",
+             "line": {"color": colour.LSTM}},
             {"type": "scatter", "mode": "lines", "x": x, "y": hypothesis.astype(float).tolist(), "yaxis": "y2",
              "name": hypothesis_name, "line": {"color": colour.BASELINE, "shape": "hv"}}]
     layout = {"title": {"text": title, "font": {"size": 14}}, "height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},

@@ -181,10 +181,10 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
 
 def section(shown: Shown) -> None:
     """The whole tab: change cells, explain the selected position, correlation beside cause."""
-    name, trace, layer, cell, pos, feature = shown.name, shown.trace, shown.layer, shown.cell, shown.pos, shown.hypothesis
+    name, trace, layer, cell, pos = shown.name, shown.trace, shown.layer, shown.cell, shown.pos
     L, T, H = trace.shape
     try:
-        top = cache.ranking(name, trace.text, feature, None, "cell")[0]
+        top = cache.ranking(name, trace.text, shown.hypothesis, None, "cell")[0]
     except ValueError:  # the hypothesis never changes on this text
         top = None
     st.markdown("**Change cells and watch the model** (c is the raw cell state; the text shows tanh(c))")
@@ -197,10 +197,11 @@ def section(shown: Shown) -> None:
     else:
         st.caption("; ".join(describe(iv) for iv in edits[:5]) + (f"; and {len(edits) - 5} more" if len(edits) > 5 else ""))
         seed = int(st.number_input("Seed of the continuations", 0, 2**31 - 1, key="iv_seed"))
-        effect_view(cache.effect(name, trace.text, edits), pos, *cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE))
+        plain, changed = cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE)
+        effect_view(cache.effect(name, trace.text, edits), pos, plain, changed)
     st.divider()
     st.markdown(f"**Explain position {pos}** (click a character in the text above to select it)")
     explain_view(trace, layer, cell, pos, lambda method: cache.attribution(name, trace.text, pos, method))
     st.divider()
     ablated = trace.text[:ABLATION_CHARS]
-    ablation_view(top, feature, payload.text_key(name, ablated), lambda: cache.ablation(name, ablated))
+    ablation_view(top, shown.hypothesis, payload.text_key(name, ablated), lambda: cache.ablation(name, ablated))
