@@ -1,4 +1,8 @@
-"""The diverging colour scale: red at -1, white at 0, blue at +1 (the browser views get it from here)."""
+"""Every colour lstm-viz draws with, and the one diverging scale: red at -1, white at 0, blue at +1.
+
+The browser views (the app's and the notebook widget's) get the scale and the other colours from
+here (`scale()`), so a colour changed here changes everywhere.
+"""
 from __future__ import annotations
 
 import math
@@ -8,15 +12,22 @@ from .checks import check_choice
 RED, WHITE, BLUE = (255, 0, 0), (255, 255, 255), (0, 0, 255)
 LEVELS = 255  # steps from white to full red or full blue
 DARK = 140  # backgrounds with a luma below this get white text
+GUESS = (74, 111, 208)  # the prediction strip's guesses, on this colour at their probability's opacity
+LSTM, BASELINE = "#3050c0", "#e08020"  # the LSTM's line, and what it is compared with (the n-gram, a hypothesis)
+LEGEND_STOPS = 9  # colours a legend's gradient is drawn through
 
 
 def rgb(value: float) -> tuple[int, int, int]:
-    """Background colour of a value; values beyond [-1, 1] are clipped, NaN is white."""
+    """Background colour of a value; values beyond [-1, 1] are clipped, NaN is white.
+
+    Level k = floor(LEVELS (1 - |v|) + 0.5) runs from RED (v < 0) or BLUE to WHITE, rounded half
+    up, exactly as the browser views' `levelRgb` does."""
     if math.isnan(value):
         return WHITE
     v = min(1.0, max(-1.0, float(value)))
     k = math.floor(LEVELS * (1 - abs(v)) + 0.5)
-    return (255, k, k) if v < 0 else (k, k, 255)
+    end = RED if v < 0 else BLUE
+    return tuple(math.floor(e + (w - e) * k / LEVELS + 0.5) for e, w in zip(end, WHITE))
 
 
 def css(value: float) -> str:
@@ -25,9 +36,10 @@ def css(value: float) -> str:
 
 
 def scale() -> dict:
-    """The scale as the browser views get it: level k of a value v is floor(LEVELS (1 - |v|) + 0.5), and
-    its colour runs from `low` (v < 0) or `high` to `zero` as k goes from 0 to LEVELS."""
-    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK}
+    """The scale and colours as the browser views get them: level k of a value v is
+    floor(LEVELS (1 - |v|) + 0.5), and its colour runs from `low` (v < 0) or `high` to `zero` as
+    k goes from 0 to LEVELS; `guess` is the prediction strip's colour."""
+    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK, "guess": GUESS}
 
 
 SCALES = ("fixed", "text")  # the signal's own fixed range, or the range this text reaches
@@ -43,6 +55,16 @@ def ink(value: float) -> str:
 def hex_colour(value: float) -> str:
     """The background colour as #rrggbb."""
     return "#{:02x}{:02x}{:02x}".format(*rgb(value))
+
+
+def legend_values(gate: bool, n: int = LEGEND_STOPS) -> list[float]:
+    """n values evenly across a legend, left to right: 0 to 1 (white to blue) for a gate, -1 to 1."""
+    return [k / (n - 1) if gate else 2 * k / (n - 1) - 1 for k in range(n)]
+
+
+def gradient(gate: bool, n: int = LEGEND_STOPS) -> str:
+    """A legend's CSS `linear-gradient`, left to right, through n colours of the scale."""
+    return f"linear-gradient(to right,{','.join(css(v) for v in legend_values(gate, n))})"
 
 
 def fit(values, gate: bool, scale: str = "fixed"):

@@ -32,11 +32,10 @@ KINDS = ("text", "cells", "strip", "heatmap")
 FORMATS = ("svg", "png")
 COLUMN_INCHES = 3.4  # one column of a two-column paper
 MAX_CHARS = 2000  # a figure is a passage, not a book
-PROB = (74, 111, 208)  # the prediction strip's blue, as in the app
 FONT = ["DejaVu Sans Mono", "monospace"]
 SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"  # the analyses' figures
+
 ANALYSIS_STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
@@ -71,8 +70,7 @@ class Sheet:
         n, bar_w, h = 48, min(self.w * 0.4, 120.0), self.fs * 0.8
         x0 = self.cw * 6
         self.text(0, self.y + h / 2, f"{lo:+.2f}", size=self.fs * 0.85)
-        for k in range(n):
-            v = k / (n - 1) if gate else 2 * k / (n - 1) - 1
+        for k, v in enumerate(colour.legend_values(gate, n)):
             self.rect(x0 + k * bar_w / n, self.y, bar_w / n + 0.05, h, colour.hex_colour(v))
         self.rect(x0, self.y, bar_w, h, "none", "#999", 0.4)
         self.text(x0 + bar_w + self.cw, self.y + h / 2, f"{hi:+.2f}", size=self.fs * 0.85)
@@ -215,7 +213,7 @@ def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
             nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
             for g in range(5):
                 p = float(probs[i, g])
-                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in PROB))
+                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS))
                 sheet.char(k * sheet.cw, sheet.y + (g + 1.15) * sheet.lh, trace.vocab.symbol(int(ids[i, g])),
                            None, face=face, ink="#fff" if p > 0.6 else "#111", bold=int(ids[i, g]) == nxt and nxt > 0)
         sheet.y += sheet.lh * 6.8
@@ -282,7 +280,7 @@ def gate_saturation(tables: list):
             ax = axes[layer, j]
             rows = table[table["gate"] == gate]
             ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
-            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=LSTM_COLOUR, linewidths=0, rasterized=True)
+            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=colour.LSTM, linewidths=0, rasterized=True)
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(f"layer {layer + 1}, {gate} gate")
@@ -299,7 +297,7 @@ def error_breakdown(table):
     """The LSTM's errors attributed to each oracle in turn, as shares of all errors."""
     fig, ax = new_figure((6, 2.8))
     shares = table["share"][::-1] * 100
-    ax.barh(table["oracle"][::-1], shares, color=LSTM_COLOUR)
+    ax.barh(table["oracle"][::-1], shares, color=colour.LSTM)
     for y, v in enumerate(shares):
         ax.text(v + 0.5, y, f"{v:.1f}%", va="center")
     ax.set_xlabel(f"share of the LSTM's {table.attrs.get('errors', 0):,} errors (%)")
@@ -317,9 +315,9 @@ def closing_distance(bins):
         rows = bins[bins["kind"] == kind]
         labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
         x = range(len(rows))
-        ax.plot(x, rows["lstm"], "o-", color=LSTM_COLOUR, label="LSTM")
+        ax.plot(x, rows["lstm"], "o-", color=colour.LSTM, label="LSTM")
         if rows["ngram"].notna().any():
-            ax.plot(x, rows["ngram"], "s--", color=NGRAM_COLOUR, label="20-gram")
+            ax.plot(x, rows["ngram"], "s--", color=colour.BASELINE, label="20-gram")
         ax.set_xticks(list(x), labels, rotation=45)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
@@ -335,7 +333,7 @@ def closing_distance(bins):
 def character_advantage(table):
     """Where the LSTM's memory pays: nats saved over the n-gram in total, per next character."""
     fig, ax = new_figure((6, 3))
-    ax.barh(table["label"][::-1], table["saved"][::-1], color=LSTM_COLOUR)
+    ax.barh(table["label"][::-1], table["saved"][::-1], color=colour.LSTM)
     ax.set_xlabel("nats saved by the LSTM over the n-gram, summed over the text")
     fig.tight_layout()
     return fig

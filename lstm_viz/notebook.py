@@ -21,7 +21,6 @@ except ImportError:  # the widget is optional: trace.to_html() and figures work 
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MAX_CHARS = 20_000  # the widget sends every character's labels, colours and guesses at once
-LEGEND_STOPS = 9  # colours the legend's gradient is drawn through
 
 
 def _missing(*args, **kwargs):
@@ -53,6 +52,7 @@ else:
         values = traitlets.List().tag(sync=True)  # (n,) the signal's value, for the hover card
         caption = traitlets.Unicode().tag(sync=True)
         legend = traitlets.Dict().tag(sync=True)  # lo, hi and the gradient's colour stops
+        palette = traitlets.Dict(colour.scale()).tag(sync=True)  # lstm_viz.colour's scale and colours
 
         def __init__(self, trace, layer: int = 0, cell: int = 0, signal: str = "cell", scale: str = "fixed",
                      start: int = 0, stop: int | None = None, model: str | None = None):
@@ -103,13 +103,12 @@ else:
             raw = self._trace.signal(self.signal, self.layer, [self.cell], start, stop)[:, 0]  # (n,)
             gate = self.signal in GATE_SIGNALS
             values, (lo, hi) = colour.fit(raw, gate, self.scale)
-            stops = [k / (LEGEND_STOPS - 1) if gate else 2 * k / (LEGEND_STOPS - 1) - 1 for k in range(LEGEND_STOPS)]
             with self.hold_sync():
                 self.colours = [colour.css(v) for v in values]
                 self.inks = [colour.ink(v) for v in values]
                 self.values = [round(float(v), 4) for v in raw]
                 self.caption = caption(self.layer, self.cell, self.signal, self._model)
-                self.legend = {"lo": lo, "hi": hi, "stops": [colour.css(v) for v in stops],
+                self.legend = {"lo": lo, "hi": hi, "stops": [colour.css(v) for v in colour.legend_values(gate)],
                                "note": "scaled to this text" if self.scale == "text" else ""}
 
         def to_html(self) -> str:

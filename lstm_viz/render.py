@@ -31,6 +31,16 @@ def span(shown: str, value: float, title: str | None = None, style: str = "") ->
     return f'<span style="background:{colour.css(value)};color:{colour.ink(value)}{style}"{card}>{escape(shown)}</span>'
 
 
+def snippet(text: str, values, outlined: int | None = None, wrap: bool = False) -> str:
+    """A line of text (escaped, spaces kept, other characters as their labels) with each character
+    on the colour of its value; the `outlined` one framed. Kept on one line, or wrapped with `wrap`."""
+    spans = [span(ch if ch == " " else glyphs.label(visible(ch)), v,
+                  style=";outline:2px solid #222" if i == outlined else "")
+             for i, (ch, v) in enumerate(zip(text, values))]
+    layout = "white-space:pre-wrap;line-height:1.5" if wrap else "white-space:pre"
+    return f'<div style="font-family:monospace;{layout};margin:2px 0">{"".join(spans)}</div>'
+
+
 def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int | None) -> int:
     """The view's end position; ValueError for a layer, cell, signal or range the trace has not."""
     L, T, H = trace.shape
@@ -66,14 +76,13 @@ def to_html(trace, layer: int = 0, cell: int = 0, signal: str = "cell", start: i
                 f"{NAMES[signal]} {raw[k]:+.3f}\nnext: {guesses}")
         shown = glyphs.label(char) + "\n" if char == "\n" else visible(char)
         spans.append(span(shown, values[k], card, ";outline:1px dotted #333" if trace.unknown[t] else ""))
-    bar = "white,rgb(0,0,255)" if signal in GATE_SIGNALS else "rgb(255,0,0),white,rgb(0,0,255)"
     note = "" if stop - start == len(trace.text) else f" &middot; characters {start} to {stop - 1} of {len(trace.text)}"
     return (
         '<div class="lstm-viz-static" style="font-family:system-ui,sans-serif;color:#222;max-width:100%">'
         f'<div style="font-size:0.85em;margin-bottom:0.3em"><b>{escape(caption(layer, cell, signal, model))}</b>'
         f'{note} &middot; <span style="font-family:monospace">{lo:+.2f}</span> '
         f'<span style="display:inline-block;width:8em;height:0.8em;vertical-align:middle;border:1px solid #bbb;'
-        f'background:linear-gradient(to right,{bar})"></span> <span style="font-family:monospace">{hi:+.2f}</span>'
+        f'background:{colour.gradient(signal in GATE_SIGNALS)}"></span> <span style="font-family:monospace">{hi:+.2f}</span>'
         ' &middot; hover a character for its value and the model\'s next-character guesses</div>'
         '<pre style="white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace;font-size:0.9em;'
         'line-height:1.45;padding:0.5em;border:1px solid #ddd;border-radius:4px;background:#fff;margin:0">'

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import component, controls, downloads, own_model, ordering, payload, state
+from ui import cells_view, component, downloads, own_model, payload, state
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,9 +185,9 @@ def test_what_does_not_depend_on_the_cell_is_sent_unchanged_when_the_cell_change
 
 def test_clicking_a_bar_of_the_all_cells_chart_is_a_server_side_move(monkeypatch):
     session = {**state.DEFAULTS, "jump": 2}
-    monkeypatch.setattr(controls, "st", SimpleNamespace(session_state=session))
-    monkeypatch.setattr(controls.component, "picked_bar", lambda: 300)
-    controls.pick_bar()
+    monkeypatch.setattr(cells_view, "st", SimpleNamespace(session_state=session))
+    monkeypatch.setattr(cells_view.component, "picked_bar", lambda: 300)
+    cells_view.pick_bar()
     assert session["cell"] == 300 and session["jump"] == 3
 
 
@@ -495,12 +495,6 @@ def test_strip_columns_mark_the_guess_that_was_right(models):
         guesses = [g for g, _ in col["top"]]
         right = glyphs.label(text[col["t"] + 1])
         assert col["hit"] == (guesses.index(right) if right in guesses else -1)
-
-
-def test_custom_cell_lists_keep_order_and_drop_what_is_not_a_cell():
-    assert ordering.parse_cells("47, 3 3;210", 512) == ([47, 3, 210], None)
-    cells, problem = ordering.parse_cells("1, two, 600", 512)
-    assert cells == [1] and "two" in problem and "600" in problem
 
 
 def test_cell_csv_has_one_row_per_character_with_the_cells_signals(models):

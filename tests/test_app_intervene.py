@@ -59,7 +59,7 @@ def test_explain_by_attribution_names_the_next_character():
 
 
 def test_the_ablation_ranking_stands_beside_the_correlation_ranking():
-    at = page(text=SHORT, example="custom", find_feature="quotes")
+    at = page(text=SHORT, example="custom", hypothesis="quotes")
     at.button(key="iv_ablate").click().run()
     assert not at.exception, [e.value for e in at.exception]
     correlation, ablation = (d.value for d in at.dataframe[-2:])

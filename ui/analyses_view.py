@@ -12,6 +12,7 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz.analysis import ORACLES, SATURATION_GATES
+from lstm_viz.colour import BASELINE, LSTM
 from lstm_viz.glyphs import label
 from lstm_viz.render import span
 
@@ -19,7 +20,6 @@ from . import cache, examples, state
 
 REPORTS = Path(__file__).resolve().parent.parent / "docs" / "analyses"
 DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
-LSTM_COLOUR, NGRAM_COLOUR = "#3050c0", "#e08020"
 
 
 def current(models: list[str]) -> tuple[str, str]:
@@ -74,7 +74,7 @@ def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
             axis = "" if k == 1 else str(k)
             part = table[table["gate"] == gate]
             data.append({"type": "scattergl", "mode": "markers", "x": part["left"].tolist(), "y": part["right"].tolist(),
-                         "xaxis": f"x{axis}", "yaxis": f"y{axis}", "marker": {"size": 5, "color": LSTM_COLOUR, "opacity": 0.5},
+                         "xaxis": f"x{axis}", "yaxis": f"y{axis}", "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
                          "text": [f"cell {i}" for i in part["cell"]],
                          "hovertemplate": "%{text}: left %{x:.2f}, right %{y:.2f}<extra></extra>"})
             x0, x1 = c / cols + 0.03, (c + 1) / cols - 0.03
@@ -106,7 +106,7 @@ def breakdown_figure(table: pd.DataFrame) -> go.Figure:
     order = list(ORACLES) + ["unexplained"]
     rows = table.set_index("oracle").reindex(order)
     data = [{"type": "bar", "orientation": "h", "x": (rows["share"] * 100).tolist()[::-1], "y": order[::-1],
-             "marker": {"color": LSTM_COLOUR}, "text": [f"{n:,}" for n in rows["errors"].tolist()[::-1]],
+             "marker": {"color": LSTM}, "text": [f"{n:,}" for n in rows["errors"].tolist()[::-1]],
              "hovertemplate": "%{y}: %{x:.1f}% of errors (%{text})<extra></extra>"}]
     layout = {"height": 260, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "xaxis": {"title": "% of the LSTM's errors"}}
     return go.Figure({"data": data, "layout": layout}, _validate=False)
@@ -119,7 +119,7 @@ def closing_figure(table: pd.DataFrame) -> go.Figure:
         part = table[table["kind"] == kind]
         if not len(part):
             continue
-        for model, colour in (("lstm", LSTM_COLOUR), ("ngram", NGRAM_COLOUR)):
+        for model, colour in (("lstm", LSTM), ("ngram", BASELINE)):
             if part[model].notna().any():
                 data.append({"type": "scatter", "mode": "markers", "x": part["distance"].tolist(),
                              "y": part[model].tolist(), "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, {kind}",

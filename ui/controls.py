@@ -8,7 +8,6 @@ import streamlit as st
 
 from . import component, state
 from .examples import CUSTOM, EXAMPLES
-from .ordering import ORDERS
 from .signals import SIGNALS
 from .state import LIMIT
 
@@ -47,7 +46,7 @@ def _load_example() -> None:
     example = st.session_state["example"]
     if example in EXAMPLES:
         st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True,
-                                find_feature=EXAMPLES[example].feature)
+                                hypothesis=EXAMPLES[example].feature)
 
 
 def _text_edited() -> None:
@@ -75,36 +74,3 @@ def select_from(key: str) -> None:
     pos = component.selected(key)
     if pos is not None:
         st.session_state["pos"] = pos
-
-
-def pick_bar() -> None:
-    """on_pick callback of the all-cells bars: the clicked bar's cell becomes the chosen cell."""
-    cell = component.picked_bar()
-    if cell is not None:
-        state.move_cell(st.session_state, cell)
-
-
-def pick_from_heatmap() -> None:
-    """on_pick callback of the heatmap: the clicked row's cell and column's character."""
-    picked = component.picked()
-    if picked is not None:
-        cell, st.session_state["pos"] = picked
-        state.move_cell(st.session_state, cell)
-
-
-def heatmap_options(hidden: int) -> tuple[str, int, str]:
-    """Row order, how many rows, and the typed list for the custom order."""
-    left, middle, right = st.columns([2, 1, 2])
-    order = left.selectbox("Order cells", list(ORDERS), key="heatmap_order", format_func=ORDERS.get)
-    rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, step=8, key="heatmap_rows")
-    custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
-                              disabled=order != "custom")
-    return order, int(rows), custom
-
-
-PANELS = ("All cells", "Find cells", "Intervene")  # tabs below the text; only the open one runs
-
-
-def panels() -> tuple:
-    """The tabs below the text, lazily run: draw into a tab only when its `.open` is true."""
-    return st.tabs(list(PANELS), key="panel", on_change="rerun")

@@ -3,20 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lstm_viz import cells as cell_list
 from lstm_viz import colour
-
-from .ordering import parse_cells
 
 KINDS = {"text": "Coloured text", "cells": "Cell rows", "strip": "Prediction strip", "heatmap": "Heatmap"}
 SCALES = dict(zip(colour.SCALES, ("Fixed scale ([-1, 1]; gates 0 to 1)", "This text's own range")))
 
 
-def options(hidden: int, cell: int) -> tuple[str, str, list[int] | None, str | None]:
+def options(layers: int, hidden: int, layer: int, cell: int) -> tuple[str, str, list[int] | None, str | None]:
     """(kind, scale, cells for the rows or None, a problem with the typed cells or None)."""
     kind = st.selectbox("Figure", list(KINDS), format_func=KINDS.get, key="figure_kind")
     scale = st.radio("Colour scale", list(SCALES), format_func=SCALES.get, key="figure_scale")
     if kind != "cells":
         return kind, scale, None, None
     typed = st.text_input("Cells for the rows (of this layer)", key="figure_cells", placeholder=str(cell))
-    cells, problem = parse_cells(typed, hidden) if typed.strip() else ([cell], None)
+    cells, problem = cell_list.of_layer(typed, layer, layers, hidden) if typed.strip() else ([cell], None)
     return kind, scale, cells, problem

@@ -1,5 +1,8 @@
-"""The "Find cells" section: rank every cell against a hypothesis, a regex or a marked span,
-and the chosen cell's entry in the model's atlas (its strongest snippets from held-out text)."""
+"""The "Find cells" panel: rank every cell against a hypothesis, a regex or a marked span, and
+the chosen cell's entry in the model's atlas (its strongest snippets from held-out text).
+
+The hypothesis picked here is the page's `hypothesis` (a plain session key, ui/state.DEFAULTS),
+which other panels get through `Shown`: the picker's own key is dropped while this tab is closed."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,24 +10,28 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_viz import features
+from lstm_viz import atlas as atlas_file
+from lstm_viz import colour, features, render
 
-from . import state
-
-from lstm_viz.colour import css
-from lstm_viz.glyphs import label
-from lstm_viz.render import span
+from . import cache, state
+from .shown import Shown
+from .signals import SIGNALS
 
 MODES = {"hypothesis": "A hypothesis", "regex": "Your own regex", "span": "A marked span"}
 HYPOTHESES = [name for name in features.FEATURES if name != "regex"]
 TABLE_KEY = "find_table"
 
 
+def _hypothesis_picked() -> None:
+    st.session_state["hypothesis"] = st.session_state["find_feature"]
+
+
 def query(length: int, pos: int) -> dict:
     """Draw the finder's controls; what to rank by, as plain values."""
     mode = st.radio("Find cells that follow", list(MODES), format_func=MODES.get, horizontal=True, key="find_mode")
     if mode == "hypothesis":
-        feature = st.selectbox("Hypothesis", HYPOTHESES, key="find_feature",
+        st.session_state["find_feature"] = st.session_state["hypothesis"]
+        feature = st.selectbox("Hypothesis", HYPOTHESES, key="find_feature", on_change=_hypothesis_picked,
                                format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).description}")
         return {"mode": mode, "feature": feature, "regex": None}
     if mode == "regex":
@@ -59,9 +66,10 @@ def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
 def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
     """The chosen cell's values (T,) and the hypothesis (T,) over the text, on two y axes."""
     x = list(range(len(values)))
-    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell", "line": {"color": "#3050c0"}},
+    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell",
+             "line": {"color": colour.LSTM}},
             {"type": "scatter", "mode": "lines", "x": x, "y": hypothesis.astype(float).tolist(), "yaxis": "y2",
-             "name": hypothesis_name, "line": {"color": "#e08020", "shape": "hv"}}]
+             "name": hypothesis_name, "line": {"color": colour.BASELINE, "shape": "hv"}}]
     layout = {"title": {"text": title, "font": {"size": 14}}, "height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
               "yaxis": {"range": [-1.05, 1.05], "title": "cell"},
               "yaxis2": {"overlaying": "y", "side": "right", "title": hypothesis_name, "showgrid": False},
@@ -76,10 +84,8 @@ def shot_colours(shot: list) -> tuple[str, int, list[int]]:
 
 
 def snippet_html(text: str, at: int, colours: list[int]) -> str:
-    """One atlas snippet as escaped HTML, each character on its colour; the activating one outlined."""
-    spans = [span(ch if ch == " " else label(ch), c / 100, style=";outline:2px solid #222" if i == at else "")
-             for i, (ch, c) in enumerate(zip(text, colours))]
-    return f'<div style="font-family:monospace;white-space:pre;margin:2px 0">{"".join(spans)}</div>'
+    """One atlas snippet (colours: values x 100) as escaped HTML on one line; the activating character outlined."""
+    return render.snippet(text, [c / 100 for c in colours], outlined=at)
 
 
 def histogram_figure(per_mille: list[int]) -> go.Figure:
@@ -87,7 +93,7 @@ def histogram_figure(per_mille: list[int]) -> go.Figure:
     n = len(per_mille)
     centres = [-1 + (i + 0.5) * 2 / n for i in range(n)]
     data = [{"type": "bar", "x": centres, "y": [v / 10 for v in per_mille], "width": 2 / n,
-             "marker": {"color": [css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
+             "marker": {"color": [colour.css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
              "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>"}]
     layout = {"height": 150, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
               "xaxis": {"range": [-1, 1], "title": None}, "yaxis": {"title": "% of chars"}, "bargap": 0}
@@ -127,3 +133,33 @@ def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -
         if entry.get(kind):
             st.caption(heading)
             st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
+
+
+def section(shown: Shown) -> None:
+    """Rank every cell against a hypothesis, a regex or a marked span; the chosen cell's atlas entry."""
+    tr, name, signal = shown.trace, shown.name, shown.signal
+    find = query(len(tr.text), shown.pos)
+    if find["mode"] == "span":
+        if find["end"] <= find["start"]:
+            st.warning("The span's end must come after its start.")
+        else:
+            span_table, matches = cache.span_search(name, tr.text, find["start"], find["end"], signal)
+            ranked_table(span_table, ["layer", "cell", "score", "sign", "inside", "around"])
+            st.markdown("**Other places where the top five of these cells are on together**")
+            st.dataframe(matches.head(20), hide_index=True, width="stretch")
+    elif find["mode"] == "regex" and not find["regex"]:
+        st.info("Type a regular expression to rank every cell by it.")
+    else:
+        try:
+            ranked, hypothesis = cache.ranking(name, tr.text, find["feature"], find["regex"], signal)
+        except ValueError as e:  # a bad regex, or a hypothesis that never changes on this text
+            st.warning(str(e))
+        else:
+            ranked_table(ranked, ["layer", "cell", "score", "sign", "statistic"])
+            values = tr.signal(signal, shown.layer, [shown.cell])[:, 0]
+            title = (f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
+                     f"{find['feature'].replace('_', ' ')}")
+            st.plotly_chart(against(values, hypothesis, title, find["feature"]), key="find_chart")
+    cell_atlas = cache.atlas(name)
+    atlas_entry(cell_atlas, atlas_file.cell_entry(cell_atlas, shown.layer, shown.cell) if cell_atlas else None,
+                shown.layer, shown.cell)

@@ -1,20 +1,21 @@
-"""The "Intervene" section: clamp or scale cells and watch the predictions change, explain a
-value or a guess by the characters before it, and rank cells by ablation beside the finder."""
+"""The "Intervene" panel: clamp or scale cells and watch the predictions change, explain a
+value or a guess by the characters before it, and rank cells by ablation beside the finder's
+ranking for the page's hypothesis (`Shown.hypothesis`)."""
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import lstm_viz
+from lstm_viz import cells as cell_list
+from lstm_viz import render
 from lstm_viz.attribute import METHODS
 from lstm_viz.glyphs import label
 from lstm_viz.edits import check
 
-from . import cache
-from .finder_view import snippet_html
+from . import cache, payload
+from .shown import Shown
 
 CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
 KINDS = {"clamp": "Clamp c to", "scale": "Scale c by"}
@@ -27,23 +28,6 @@ EXPLAIN_BEFORE = 400  # characters before the selected position the explanation 
 ABLATION_CHARS = 2_000  # the ablation ranking reads the first this many characters
 
 
-def parse_cells(typed: str, layer: int, layers: int, hidden: int) -> list[tuple[int, int]]:
-    """(layer, cell) pairs from "429, 1:31" (layers counted from 1; a bare cell is in `layer`).
-    ValueError with a one-line reason for anything else."""
-    pairs = []
-    for item in filter(None, re.split(r"[\s,;]+", typed.strip())):
-        m = re.fullmatch(r"(?:(\d+):)?(\d+)", item)
-        if not m:
-            raise ValueError(f"cannot read {item[:20]!r}: write cells as 429 or layer:cell, e.g. 2:429")
-        at = int(m[1]) - 1 if m[1] else layer
-        if not 0 <= at < layers or not 0 <= int(m[2]) < hidden:
-            raise ValueError(f"no cell {item}: layers are 1 to {layers}, cells 0 to {hidden - 1}")
-        pairs.append((at, int(m[2])))
-    if not pairs:
-        raise ValueError("type at least one cell, e.g. 429 or 2:429")
-    return pairs
-
-
 def cell_choice(layer: int, cell: int, layers: int, hidden: int, top: pd.DataFrame | None) -> list[tuple[int, int]]:
     """Draw the cell source picker; the (layer, cell) pairs chosen. ValueError for typed nonsense."""
     source = st.radio("Cells", list(CELL_SOURCES), format_func=CELL_SOURCES.get, horizontal=True, key="iv_cells")
@@ -54,7 +38,7 @@ def cell_choice(layer: int, cell: int, layers: int, hidden: int, top: pd.DataFra
         if top is None:
             raise ValueError("the finder has no ranking for this text and hypothesis")
         return [(int(r.layer), int(r.cell)) for r in top.head(int(k)).itertuples()]
-    return parse_cells(st.text_input("Cells (e.g. 429, 1:31)", key="iv_list"), layer, layers, hidden)
+    return cell_list.parse(st.text_input("Cells (e.g. 429, 1:31)", key="iv_list"), layer, layers, hidden)
 
 
 def edit_choice(length: int, pos: int) -> dict:
@@ -103,10 +87,11 @@ def describe(iv) -> str:
 
 
 def coloured(text: str, values: np.ndarray, scale: float, at: int) -> str:
-    """Escaped HTML of text, each character on the colour of values / scale (red low, blue high)."""
+    """Escaped HTML of text, wrapped, each character on the colour of values / scale (red low, blue
+    high); the character at `at` outlined."""
     with np.errstate(invalid="ignore"):
-        colours = np.nan_to_num(np.clip(values / scale, -1, 1) * 100).round().astype(int).tolist()
-    return snippet_html(text, at, colours).replace("white-space:pre", "white-space:pre-wrap;line-height:1.5")
+        colours = np.nan_to_num(np.clip(values / scale, -1, 1) * 100).round() / 100
+    return render.snippet(text, colours.tolist(), outlined=at, wrap=True)
 
 
 def top_table(top: list[tuple[str, float]]) -> pd.DataFrame:
@@ -161,8 +146,13 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
     st.caption("Largest: " + ", ".join(f"{label(trace.text[s])!r} at {s} ({values[s]:+.3f})" for s in top))
 
 
-def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> None:
-    """The finder's correlation ranking beside the ablation ranking (ablation() -> table, run on demand)."""
+def _ask_for_ablation(key: str) -> None:
+    st.session_state["ablation_for"] = key
+
+
+def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, ablation) -> None:
+    """The finder's correlation ranking beside the ablation ranking of the model and text `key`
+    names (ablation() -> table), run only once the button was pressed for that model and text."""
     left, right = st.columns(2)
     left.markdown(f"**Correlation with {feature.replace('_', ' ')}** (the finder)")
     if correlation is None:
@@ -171,8 +161,8 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> N
         left.dataframe(correlation[["layer", "cell", "score", "sign"]].assign(layer=correlation["layer"] + 1).head(20),
                        hide_index=True, key="iv_correlation")
     right.markdown("**Cause: ablating each cell** (log p of closing quotes and brackets)")
-    if not st.session_state["ablate"]:
-        right.button("Rank every cell by ablation", key="iv_ablate", on_click=st.session_state.update, args=({"ablate": True},))
+    if st.session_state["ablation_for"] != key:
+        right.button("Rank every cell by ablation", key="iv_ablate", on_click=_ask_for_ablation, args=(key,))
         right.caption(f"Zeroes each cell in turn over the first {ABLATION_CHARS:,} characters (all cells of all layers "
                       "as one batch, bfloat16 matmuls) and ranks them by the drop in mean log p of the characters "
                       "that close a quote or a bracket. Takes from seconds to a few minutes.")
@@ -188,11 +178,12 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, ablation) -> N
                   "harmful first.")
 
 
-def section(name: str, trace: lstm_viz.Trace, layer: int, cell: int, pos: int, feature: str) -> None:
+def section(shown: Shown) -> None:
     """The whole tab: change cells, explain the selected position, correlation beside cause."""
+    name, trace, layer, cell, pos = shown.name, shown.trace, shown.layer, shown.cell, shown.pos
     L, T, H = trace.shape
     try:
-        top = cache.ranking(name, trace.text, feature, None, "cell")[0]
+        top = cache.ranking(name, trace.text, shown.hypothesis, None, "cell")[0]
     except ValueError:  # the hypothesis never changes on this text
         top = None
     st.markdown("**Change cells and watch the model** (c is the raw cell state; the text shows tanh(c))")
@@ -205,9 +196,11 @@ def section(name: str, trace: lstm_viz.Trace, layer: int, cell: int, pos: int, f
     else:
         st.caption("; ".join(describe(iv) for iv in edits[:5]) + (f"; and {len(edits) - 5} more" if len(edits) > 5 else ""))
         seed = int(st.number_input("Seed of the continuations", 0, 2**31 - 1, key="iv_seed"))
-        effect_view(cache.effect(name, trace.text, edits), pos, *cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE))
+        plain, changed = cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE)
+        effect_view(cache.effect(name, trace.text, edits), pos, plain, changed)
     st.divider()
     st.markdown(f"**Explain position {pos}** (click a character in the text above to select it)")
     explain_view(trace, layer, cell, pos, lambda method: cache.attribution(name, trace.text, pos, method))
     st.divider()
-    ablation_view(top, feature, lambda: cache.ablation(name, trace.text[:ABLATION_CHARS]))
+    ablated = trace.text[:ABLATION_CHARS]
+    ablation_view(top, shown.hypothesis, payload.text_key(name, ablated), lambda: cache.ablation(name, ablated))

@@ -33,6 +33,7 @@ DEFAULTS = {
     # plain values other pages read too (pages/ cannot rely on widget keys: they are dropped there)
     "shown_text": "",  # the text being traced: the last one within the limit
     "current_model": DEFAULT_MODEL,  # the model being shown
+    "hypothesis": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the finder's; the example's own at first
     # bookkeeping
     "dims": (1, 1),  # (layers, cells) of the last model that loaded
     "jump": 0,  # counts cell moves made on the server; the text view follows a move when it changes
@@ -47,12 +48,12 @@ DEFAULTS = {
     "figure_scale": "fixed",
     "figure_cells": "",
     # the panels below the text (widgets)
-    "panel": "All cells",  # the open tab of ui.controls.PANELS
+    "panel": "All cells",  # the open tab of ui.panels.PANELS
     "heatmap_order": "variation",
     "heatmap_rows": 32,
     "heatmap_custom": "",
     "find_mode": "hypothesis",
-    "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the example's own hypothesis
+    "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the hypothesis picker: `hypothesis` when drawn
     "find_regex": "",
     "find_start": None,  # None: at the selected position
     "find_end": None,  # None: ten characters after it
@@ -70,7 +71,7 @@ DEFAULTS = {
     "iv_seed": 0,
     "explain": "contributions",
     "explain_method": "gradient_x_input",
-    "ablate": False,  # the ablation ranking was asked for
+    "ablation_for": None,  # payload.text_key of the (model, text) the ablation ranking was asked for
 }
 
 
@@ -147,7 +148,7 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
         "signal": signal if signal in SIGNALS else "cell",
         "example": example,
         "text": EXAMPLES[example].text,
-        "find_feature": EXAMPLES[example].feature,
+        "hypothesis": EXAMPLES[example].feature,
         "pos": pos if pos is not None else 0,
     }, notes
 
@@ -222,3 +223,10 @@ def to_query(state: Mapping) -> dict[str, str]:
     if state["example"] != CUSTOM:
         query["example"] = state["example"]
     return query
+
+
+def sync_link(state: Mapping, params) -> None:
+    """Write the current choices into the link (st.query_params) if they are not there already."""
+    query = to_query(state)
+    if params.to_dict() != query:
+        params.from_dict(query)

@@ -66,7 +66,7 @@ function render({ model, el: root }) {
       col.append(head);
       top[t].forEach(([sym, p], k) => {
         const guess = el("span", k === hits[t] ? "guess hit" : "guess", sym);
-        guess.style.backgroundColor = `rgba(74, 111, 208, ${Math.min(1, p).toFixed(3)})`;
+        guess.style.backgroundColor = `rgba(${model.get("palette").guess.join(", ")}, ${Math.min(1, p).toFixed(3)})`;
         if (p > 0.6) guess.style.color = "#fff";
         guess.title = `${(100 * p).toFixed(1)}%`;
         col.append(guess);

@@ -21,7 +21,7 @@ export default function (component) {
       const guess = document.createElement("span");
       guess.className = k === col.hit ? "guess hit" : "guess";
       guess.textContent = sym;
-      guess.style.backgroundColor = `rgba(74, 111, 208, ${Math.min(1, p).toFixed(3)})`;
+      guess.style.backgroundColor = `rgba(${SCALE.guess.join(", ")}, ${Math.min(1, p).toFixed(3)})`;
       if (p > 0.6) guess.style.color = "#fff";
       guess.title = `${(100 * p).toFixed(1)}%`;
       guess.dataset.t = String(col.t);

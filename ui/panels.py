@@ -1,0 +1,29 @@
+"""The tabs below the coloured text: one line per tab, its label and its section.
+
+A section is a function of `ui.shown.Shown` that draws the tab, in its own ui/ view module.
+Tabs are lazy (`st.tabs(on_change="rerun")`): only the open one runs and is sent, so none holds
+up the coloured text. Adding a tab is its view module, one line here, and its test.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from . import cells_view, finder_view, intervene_view
+from .shown import Shown
+
+PANELS: dict[str, Callable[[Shown], None]] = {
+    "All cells": cells_view.section,
+    "Find cells": finder_view.section,
+    "Intervene": intervene_view.section,
+}
+
+
+def draw(shown: Shown) -> None:
+    """The tabs; the open one's section runs."""
+    tabs = st.tabs(list(PANELS), key="panel", on_change="rerun")
+    for tab, section in zip(tabs, PANELS.values()):
+        if tab.open:
+            with tab:
+                section(shown)
