@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast bench install install-dev browser
+.PHONY: run test test-fast lint bench install install-dev browser
 
 .venv/installed: requirements.txt
 	python3 -m venv .venv
@@ -25,10 +25,14 @@ browser:  # Debian's Chromium for the Playwright tests (Playwright's own browser
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: install-dev browser
+lint: install-dev  # ruff's lint rules and format check, configured in pyproject.toml
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint browser
 	$(PY) -m pytest -q
 
-test-fast: install-dev
+test-fast: lint
 	$(PY) -m pytest -q -m "not browser"
 
 bench: install

@@ -6,6 +6,7 @@ pickers, the text box, the coloured text, the predictions at the selected positi
 tabs of `ui.panels.PANELS` and the sidebar's downloads. The coloured text comes first and nothing
 above it waits on the panels below. To add a tab, see the README's "Adding a panel".
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,6 +7,7 @@ held-out characters with it, traces them with the model (timed apart: the app ca
 and times every analysis on that trace. Targets: training under 2 minutes on this 2-core
 machine, scoring under 0.5 s, each analysis under 3 s. Prints best-of-N times and the load average.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lstm_viz  # noqa: E402
-from lstm_viz import analysis, ngram  # noqa: E402
-from lstm_viz.data import read_corpus, split_bounds  # noqa: E402
+import lstm_viz
+from lstm_viz import analysis, ngram
+from lstm_viz.data import read_corpus, split_bounds
 
 
 def best_of(n: int, f) -> tuple[float, object]:
@@ -53,10 +54,12 @@ def main() -> None:
         min_count = model.card.get("ngram", {}).get("min_count", 3)
         train = text[slice(*bounds["train"])]
         seconds, ng = best_of(1, lambda: ngram.train(train, model.vocab, ngram.ORDER, min_count=min_count))
-        print(f"n-gram training, order {ng.order}, min count {min_count}, {len(train):,} chars: {seconds:.1f} s "
-              f"({ng.entries():,} n-grams; {load()})")
+        print(
+            f"n-gram training, order {ng.order}, min count {min_count}, {len(train):,} chars: {seconds:.1f} s "
+            f"({ng.entries():,} n-grams; {load()})"
+        )
     lo = bounds["test"][0]
-    sample = text[lo:lo + a.chars]
+    sample = text[lo : lo + a.chars]
     seconds, _ = best_of(a.repeats, lambda: ng.loss_per_char(sample))
     print(f"n-gram scoring of {len(sample):,} chars: {seconds * 1000:.0f} ms ({load()})")
     seconds, tr = best_of(1, lambda: model.trace(sample))

@@ -11,6 +11,7 @@ or key press (tests/browser/harness.py's START_SWITCH). The bytes of one 10,000-
 are the websocket frames received while that text is applied. The breakdown is Chrome's own
 Performance.getMetrics (CDP) over a warm page open. The load average is printed with it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,14 +23,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.harness import (START_SWITCH, SWITCHED, TEXT_LABEL, TEXT_VIEW, app_server,  # noqa: E402
-                                   chromium, wait_idle, wait_view)
-from tests.browser.test_load import drive  # noqa: E402
-from ui.examples import EXAMPLES  # noqa: E402
-from ui.payload import text_key  # noqa: E402
+from tests.browser.harness import (
+    START_SWITCH,
+    SWITCHED,
+    TEXT_LABEL,
+    TEXT_VIEW,
+    app_server,
+    chromium,
+    wait_idle,
+    wait_view,
+)
+from tests.browser.test_load import drive
+from ui.examples import EXAMPLES
+from ui.payload import text_key
 
 TARGETS = {  # figure -> target in the issue, seconds (or MB)
-    "open": 2.0, "first": 4.0, "paste 2,000": 1.0, "paste 10,000": 2.0, "switch": 0.05, "load p95": 0.3,
+    "open": 2.0,
+    "first": 4.0,
+    "paste 2,000": 1.0,
+    "paste 10,000": 2.0,
+    "switch": 0.05,
+    "load p95": 0.3,
     "layer MB": 6.0,
 }
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
@@ -89,8 +103,9 @@ def paste(page, text: str, received: list[int]) -> tuple[float, int]:
     page.evaluate(KEY_AT)
     before = len(received)
     box.press("Control+Enter")
-    page.wait_for_selector(f'{TEXT_VIEW}[data-shown^="{text_key("warpeace", text)}:"]', state="attached",
-                           timeout=120_000)
+    page.wait_for_selector(
+        f'{TEXT_VIEW}[data-shown^="{text_key("warpeace", text)}:"]', state="attached", timeout=120_000
+    )
     seconds = (page.evaluate(SHOWN_AT) - page.evaluate("() => window.__pressed")) / 1000
     wait_idle(page)
     return seconds, sum(received[before:])
@@ -101,6 +116,7 @@ def trace_seconds(text: str, threads: int | None) -> float:
     import torch
 
     import lstm_viz
+
     if threads:
         torch.set_num_threads(threads)
     model = lstm_viz.load("warpeace")
@@ -135,8 +151,12 @@ def main() -> None:
     ap.add_argument("--opens", type=int, default=3, help="warm page opens (median)")
     ap.add_argument("--sessions", type=int, default=8, help="sessions of the load figure (0: skip it)")
     ap.add_argument("--load-chars", type=int, default=400, help="characters of each load session's text")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="OMP_NUM_THREADS for the app (default: torch's own choice); 1 helps on a busy machine")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="OMP_NUM_THREADS for the app (default: torch's own choice); 1 helps on a busy machine",
+    )
     a = ap.parse_args()
 
     rows = Rows()
@@ -152,8 +172,13 @@ def main() -> None:
         breakdown = min(opens, key=lambda o: o[0])[1]
         rows.append(("server start -> health check answers", f"{up:.2f} s", "-"))
         rows.append(("first visit after server start -> coloured text", f"{first:.2f} s", f"<= {TARGETS['first']} s"))
-        rows.append((f"open page, warm server -> coloured text (median of {a.opens})", f"{warm:.2f} s",
-                     f"<= {TARGETS['open']} s"))
+        rows.append(
+            (
+                f"open page, warm server -> coloured text (median of {a.opens})",
+                f"{warm:.2f} s",
+                f"<= {TARGETS['open']} s",
+            )
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         frames: list[int] = []
         page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(len(f))))
@@ -164,34 +189,64 @@ def main() -> None:
             seconds, received = paste(page, bench_text(n, i), frames)
             target = {2000: f"<= {TARGETS['paste 2,000']} s", 10000: f"<= {TARGETS['paste 10,000']} s"}.get(n, "-")
             rows.append((f"paste {n:,} chars -> coloured", f"{seconds:.2f} s", target))
-            rows.append((f"  of which the model's trace of {n:,} chars (timed here, same threads)",
-                         f"{trace_seconds(bench_text(n, i), a.threads):.2f} s", "-"))
+            rows.append(
+                (
+                    f"  of which the model's trace of {n:,} chars (timed here, same threads)",
+                    f"{trace_seconds(bench_text(n, i), a.threads):.2f} s",
+                    "-",
+                )
+            )
             if n == 10000:
-                rows.append(("data sent to the browser for one 10,000-char layer (all frames of that rerun)",
-                             f"{received / 1e6:.2f} MB", f"<= {TARGETS['layer MB']} MB"))
+                rows.append(
+                    (
+                        "data sent to the browser for one 10,000-char layer (all frames of that rerun)",
+                        f"{received / 1e6:.2f} MB",
+                        f"<= {TARGETS['layer MB']} MB",
+                    )
+                )
             for how in ("button", "key"):
-                rows.append((f"cell switch ({'Next cell' if how == 'button' else 'j key'}) at {n:,} chars -> "
-                             f"repainted (median of {a.repeats})", f"{switches(page, how, a.repeats) * 1000:.1f} ms",
-                             f"<= {TARGETS['switch'] * 1000:.0f} ms"))
+                rows.append(
+                    (
+                        f"cell switch ({'Next cell' if how == 'button' else 'j key'}) at {n:,} chars -> "
+                        f"repainted (median of {a.repeats})",
+                        f"{switches(page, how, a.repeats) * 1000:.1f} ms",
+                        f"<= {TARGETS['switch'] * 1000:.0f} ms",
+                    )
+                )
             wait_idle(page)
         page.close()
         if a.sessions:
             run = drive(browser, url, a.sessions, 5, a.load_chars)
-            rows.append((f"{a.sessions} sessions switching cells together, {a.load_chars:,} chars, p50 "
-                         f"({len(run.latencies_ms)} switches)", f"{run.percentile(50):.0f} ms", "-"))
-            rows.append((f"{a.sessions} sessions switching cells together, {a.load_chars:,} chars, p95",
-                         f"{run.percentile(95):.0f} ms", f"<= {TARGETS['load p95'] * 1000:.0f} ms"))
+            rows.append(
+                (
+                    f"{a.sessions} sessions switching cells together, {a.load_chars:,} chars, p50 "
+                    f"({len(run.latencies_ms)} switches)",
+                    f"{run.percentile(50):.0f} ms",
+                    "-",
+                )
+            )
+            rows.append(
+                (
+                    f"{a.sessions} sessions switching cells together, {a.load_chars:,} chars, p95",
+                    f"{run.percentile(95):.0f} ms",
+                    f"<= {TARGETS['load p95'] * 1000:.0f} ms",
+                )
+            )
             if run.problems:
                 rows.append(("problems seen under load", str(len(run.problems)), "0"))
     after = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: {after[0]:.2f} {after[1]:.2f} "
-          f"{after[2]:.2f} ({os.cpu_count()} CPUs); OMP_NUM_THREADS={a.threads or 'default'}")
+    print(
+        f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: {after[0]:.2f} {after[1]:.2f} "
+        f"{after[2]:.2f} ({os.cpu_count()} CPUs); OMP_NUM_THREADS={a.threads or 'default'}"
+    )
     width = max(len(name) for name, _, _ in rows)
     print(f"{'figure':<{width}}  {'measured':>10}  target")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:>10}  {target}")
-    print("\nwhere a warm page open's time went (fastest open; Chrome Performance.getMetrics are busy time in the"
-          " page, frames are when they arrived after navigation):")
+    print(
+        "\nwhere a warm page open's time went (fastest open; Chrome Performance.getMetrics are busy time in the"
+        " page, frames are when they arrived after navigation):"
+    )
     for name, value in breakdown.items():
         print(f"  {name:<28} {value:.3f}{'' if 'MB' in name else ' s'}")
 

@@ -10,6 +10,7 @@ off: outside quotes, at bracket depth 0), and the mean log p of the closers at t
 where they close is compared with the plain run. Three random cells of the same model, each
 clamped to its own outside value, are the control. Prints a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lstm_viz  # noqa: E402
-from lstm_viz import features as F  # noqa: E402
-from lstm_viz.ablation import closing_positions  # noqa: E402
-from lstm_viz.atlas import held_out  # noqa: E402
-from lstm_viz.finder import find_cells  # noqa: E402
+import lstm_viz
+from lstm_viz import features as F
+from lstm_viz.ablation import closing_positions
+from lstm_viz.atlas import held_out
+from lstm_viz.finder import find_cells
 
 CASES = (  # model, corpus file, hypothesis, closers scored, "outside": where the hypothesis is off
     ("warpeace", "warpeace_input.txt", "quotes", '"', lambda values: values == 0),
@@ -37,11 +38,11 @@ def passage(text: str, closers: str, chars: int, stride: int = 250) -> tuple[str
     """The window of `chars` characters with the most closers in `closers`, and their positions in it."""
     best, best_count = 0, -1
     for start in range(0, max(1, len(text) - chars), stride):
-        piece = text[start:start + chars]
+        piece = text[start : start + chars]
         count = sum(piece[j] in closers for j in closing_positions(piece))
         if count > best_count:
             best, best_count = start, count
-    piece = text[best:best + chars]
+    piece = text[best : best + chars]
     return piece, np.array([j for j in closing_positions(piece) if piece[j] in closers])
 
 
@@ -57,8 +58,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="picks the random control cells")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    print("| model | cell (layer:cell, from 1) | role | clamped to (raw c) | closers scored | "
-          "mean log p plain | clamped | change (nats) |")
+    print(
+        "| model | cell (layer:cell, from 1) | role | clamped to (raw c) | closers scored | "
+        "mean log p plain | clamped | change (nats) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, corpus, hypothesis, closers, outside in CASES:
         model = lstm_viz.load(name)
@@ -75,10 +78,14 @@ def main() -> None:
             value = float(plain.raw_cells(layer)[where_off, cell].mean())
             clamped = model.trace(piece, interventions=[lstm_viz.Clamp(layer, cell, value)], base=plain)
             after = mean_log_p(clamped, positions)
-            print(f"| {name} | {layer + 1}:{cell} | {role} | {value:+.3f} | {len(positions)} `{closers}` | "
-                  f"{base:.3f} | {after:.3f} | **{after - base:+.3f}** |")
-    print(f"\n{args.chars}-character passages of the held-out test split; load average "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(
+                f"| {name} | {layer + 1}:{cell} | {role} | {value:+.3f} | {len(positions)} `{closers}` | "
+                f"{base:.3f} | {after:.3f} | **{after - base:+.3f}** |"
+            )
+    print(
+        f"\n{args.chars}-character passages of the held-out test split; load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ prose, and the output says so. With --model the real model's trace is ranked ins
 own time is printed apart. Every run prints the CPU's model name and the load average.
 Target: 100,000 characters x 1,024 cells x all hypotheses in a few seconds on 2 cores.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import features as F  # noqa: E402
-from lstm_viz import load  # noqa: E402
-from lstm_viz.atlas import held_out  # noqa: E402
-from lstm_viz.finder import Activations, find_cells, score_all, trace_activations  # noqa: E402
+from lstm_viz import features as F
+from lstm_viz import load
+from lstm_viz.atlas import held_out
+from lstm_viz.finder import Activations, find_cells, score_all, trace_activations
 
 CODE = 'static int f(struct s *p)\n{\n\tif (p->n > (m + 1)) {\n\t\tg(p, "x");\n\t}\n\treturn 0; /* done */\n}\n'
 PROSE = '"Well, Prince," said she, "so Genoa and Lucca are now\njust family estates." He smiled.\n\n'
@@ -49,8 +50,11 @@ def synthetic_activations(text: str, layers: int = 2, hidden: int = 512, seed: i
 def cpu_model() -> str:
     """The CPU's model name as lscpu gives it (from /proc/cpuinfo)."""
     try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
     except OSError:
         names = []
     return names[0] if names else "unknown CPU"
@@ -102,9 +106,11 @@ def main() -> None:
     seconds, scores = best_of(lambda: score_all(acts, feats), a.repeats)
     print(f"every cell ranked against all {len(feats)} hypotheses: {seconds}")
     for name in ("quotes", "bracket_depth"):
-        seconds, table = best_of(lambda: find_cells(acts, name, top=5), a.repeats)
-        print(f"find_cells {name}: {seconds} (best cell {table.layer[0]}:{table.cell[0]}, "
-              f"{table.statistic[0]} score {table.score[0]:.3f})")
+        seconds, table = best_of(lambda name=name: find_cells(acts, name, top=5), a.repeats)
+        print(
+            f"find_cells {name}: {seconds} (best cell {table.layer[0]}:{table.cell[0]}, "
+            f"{table.statistic[0]} score {table.score[0]:.3f})"
+        )
     print(f"load average after: {load_average()}")
 
 

@@ -13,6 +13,7 @@ ranking's error; with --exact-ranking also the float32 ranking of every cell and
 the two top 20s. Every figure is printed with the CPU's model name and the load average.
 Targets: re-trace <= 1.5x a plain trace; ranking <= 30 s on the 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lstm_viz  # noqa: E402
-from lstm_viz import reference  # noqa: E402
-from lstm_viz.ablation import closing_positions  # noqa: E402
-from lstm_viz.atlas import held_out  # noqa: E402
+import lstm_viz
+from lstm_viz import reference
+from lstm_viz.ablation import closing_positions
+from lstm_viz.atlas import held_out
 
 
 def load_average() -> str:
@@ -39,8 +40,11 @@ def load_average() -> str:
 def cpu_model() -> str:
     """The CPU's model name as lscpu gives it (from /proc/cpuinfo), and the number of cores."""
     try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
     except OSError:
         names = []
     return f"{names[0] if names else 'unknown CPU'}, {os.cpu_count()} cores"
@@ -68,22 +72,30 @@ def best_of(repeats: int, jobs: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="warpeace")
-    ap.add_argument("--corpus", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpora" / "warpeace_input.txt"))
+    ap.add_argument(
+        "--corpus", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpora" / "warpeace_input.txt")
+    )
     ap.add_argument("--chars", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-ablation", action="store_true")
     ap.add_argument("--only-ablation", action="store_true", help="skip the trace timings")
     ap.add_argument("--exact-ranking", action="store_true", help="also rank in float32 and compare the top 20s")
-    ap.add_argument("--threads", type=int, help="torch threads (default: torch's own choice); on a machine "
-                    "busier than its cores, 1 thread avoids OpenMP's waits for a descheduled partner")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads (default: torch's own choice); on a machine "
+        "busier than its cores, 1 thread avoids OpenMP's waits for a descheduled partner",
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     model = lstm_viz.load(args.model)
     text, _, warm = held_out(args.corpus, 20 * args.chars)
-    text = text[warm:warm + args.chars]
-    print(f"{args.model}, {len(text):,} held-out characters, {torch.get_num_threads()} torch threads, "
-          f"{cpu_model()}; load average before: {load_average()}")
+    text = text[warm : warm + args.chars]
+    print(
+        f"{args.model}, {len(text):,} held-out characters, {torch.get_num_threads()} torch threads, "
+        f"{cpu_model()}; load average before: {load_average()}"
+    )
     plain = model.trace(text)
     if not args.only_ablation:
         trace_timings(model, text, plain, args.repeats)
@@ -93,13 +105,18 @@ def main() -> None:
 
 def trace_timings(model, text, plain, repeats: int) -> None:
     top, low, half = lstm_viz.Clamp(1, 429, -2.0), lstm_viz.Clamp(0, 31, -1.0), lstm_viz.Scale(1, 429, 0.5)
-    times = best_of(repeats, {
-        "plain trace": lambda: model.trace(text),
-        "clamp layer 2, from scratch": lambda: model.trace(text, interventions=[top]),
-        "clamp layer 2, reusing layer 1": lambda: model.trace(text, interventions=[top], base=plain),
-        "clamp layer 1": lambda: model.trace(text, interventions=[low]),
-        "scale layer 2 by 0.5 (stepped by hand), reusing layer 1": lambda: model.trace(text, interventions=[half], base=plain),
-    })
+    times = best_of(
+        repeats,
+        {
+            "plain trace": lambda: model.trace(text),
+            "clamp layer 2, from scratch": lambda: model.trace(text, interventions=[top]),
+            "clamp layer 2, reusing layer 1": lambda: model.trace(text, interventions=[top], base=plain),
+            "clamp layer 1": lambda: model.trace(text, interventions=[low]),
+            "scale layer 2 by 0.5 (stepped by hand), reusing layer 1": lambda: model.trace(
+                text, interventions=[half], base=plain
+            ),
+        },
+    )
     times.update(best_of(1, {"step-by-step reference loop": lambda: reference.run(model, text)}))
     print("| | seconds | / plain trace |\n|---|---|---|")
     for name, secs in times.items():
@@ -109,23 +126,31 @@ def trace_timings(model, text, plain, repeats: int) -> None:
 
 def ablation(model, text, plain, exact_ranking: bool) -> None:
     positions = closing_positions(text)
-    print(f"\nablation ranking, {len(positions)} closers as target (the last at {positions.max()}); "
-          f"load average before: {load_average()}")
+    print(
+        f"\nablation ranking, {len(positions)} closers as target (the last at {positions.max()}); "
+        f"load average before: {load_average()}"
+    )
     wall, cpu, table = timed(lambda: lstm_viz.ablation_ranking(model, text, batch=512))
     print(f"all {len(table):,} cells, bfloat16: {wall:.1f} s ({cpu:.1f} s CPU); load average after: {load_average()}")
     if exact_ranking:
         wall, cpu, exact = timed(lambda: lstm_viz.ablation_ranking(model, text, precision="float32", batch=512))
-        print(f"all {len(exact):,} cells, float32: {wall:.1f} s ({cpu:.1f} s CPU); load average after: {load_average()}")
+        print(
+            f"all {len(exact):,} cells, float32: {wall:.1f} s ({cpu:.1f} s CPU); load average after: {load_average()}"
+        )
         top = lambda t: set(zip(t.layer[:20], t.cell[:20]))  # noqa: E731
         diff = (table.set_index(["layer", "cell"]).delta - exact.set_index(["layer", "cell"]).delta).abs()
-        print(f"top 20 shared by the bfloat16 and float32 rankings: {len(top(table) & top(exact))}; "
-              f"largest delta difference over all cells: {diff.max():.4f} nats")
+        print(
+            f"top 20 shared by the bfloat16 and float32 rankings: {len(top(table) & top(exact))}; "
+            f"largest delta difference over all cells: {diff.max():.4f} nats"
+        )
     rng = np.random.default_rng(0)
     rows = table.head(3).index.tolist() + rng.choice(np.arange(3, len(table)), 3, replace=False).tolist()
     score = lambda tr: float(np.mean(tr.log_probs[positions - 1, tr.ids[positions]]))  # noqa: E731
     print("| rank | layer:cell | bfloat16 delta | exact delta |\n|---|---|---|---|")
     for row in table.loc[rows].itertuples():
-        truth = score(model.trace(text, interventions=[lstm_viz.Scale(row.layer, row.cell, 0.0)], base=plain)) - score(plain)
+        truth = score(model.trace(text, interventions=[lstm_viz.Scale(row.layer, row.cell, 0.0)], base=plain)) - score(
+            plain
+        )
         print(f"| {row.rank} | {row.layer + 1}:{row.cell} | {row.delta:+.4f} | {truth:+.4f} |")
 
 

@@ -7,6 +7,7 @@ context per session (tests/browser/test_load.py's driver). Prints the latency of
 (click -> coloured text repainted, timed inside each page) under that load, the server's
 memory before and after, and every problem seen (wrong text or colours, errors, dialogs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.harness import app_server, chromium  # noqa: E402
-from tests.browser.test_load import drive, report  # noqa: E402
+from tests.browser.harness import app_server, chromium
+from tests.browser.test_load import drive, report
 
 
 def main() -> None:
@@ -33,8 +34,10 @@ def main() -> None:
     t0 = time.perf_counter()
     with app_server(env=env) as url, chromium() as browser:
         run = drive(browser, url, a.sessions, a.switches, a.chars)
-    print(f"load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
-          f"{a.sessions} sessions x {a.switches} switches on {a.chars:,} characters in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
+        f"{a.sessions} sessions x {a.switches} switches on {a.chars:,} characters in {time.perf_counter() - t0:.0f} s"
+    )
     print(report(run, a.sessions))
     print(f"problems: {len(run.problems)}")
     for problem in run.problems:

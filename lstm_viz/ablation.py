@@ -6,6 +6,7 @@ mean log-probability of the target characters. The ablated runs are the rows of 
 ablating a cell of layer l re-runs layers l and up only, from the plain run's input to layer l,
 only up to the last target, and reads the head only where a target is predicted.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,16 @@ def closing_positions(text: str) -> np.ndarray:
 
 
 @torch.no_grad()
-def batched_scores(model, layer: int, x: torch.Tensor, ablate: torch.Tensor, values: torch.Tensor,
-                   reads: np.ndarray, targets: torch.Tensor, dtype) -> torch.Tensor:
+def batched_scores(
+    model,
+    layer: int,
+    x: torch.Tensor,
+    ablate: torch.Tensor,
+    values: torch.Tensor,
+    reads: np.ndarray,
+    targets: torch.Tensor,
+    dtype,
+) -> torch.Tensor:
     """(1 + k,) mean log p of the targets: row 0 as is, row 1 + j with cell ablate[j] of `layer`
     held at values[j]. x (n, in) is the plain run's input to `layer`; reads (m,) are the steps
     whose next-char prediction is scored, targets (m,) the characters expected there."""
@@ -67,8 +76,9 @@ def batched_scores(model, layer: int, x: torch.Tensor, ablate: torch.Tensor, val
     return total / len(reads)
 
 
-def ablation_ranking(model, text: str, positions=None, chars=None, mode: str = "zero",
-                     precision: str = "bfloat16", batch: int = 256) -> pd.DataFrame:
+def ablation_ranking(
+    model, text: str, positions=None, chars=None, mode: str = "zero", precision: str = "bfloat16", batch: int = 256
+) -> pd.DataFrame:
     """Rank every cell of every layer by how much ablating it lowers the targets' mean log p.
 
     positions: indices j of the characters to predict (default: where a quote or a bracket
@@ -110,8 +120,15 @@ def ablation_ranking(model, text: str, positions=None, chars=None, mode: str = "
         for lo in range(0, H, batch):
             cells = torch.arange(lo, min(lo + batch, H))
             scores = batched_scores(model, layer, x, cells, fill[cells], reads, targets, dtype)
-            frames.append(pd.DataFrame({"layer": layer, "cell": cells.numpy(),
-                                        "delta": (scores[1:] - scores[0]).numpy().astype(np.float64)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "layer": layer,
+                        "cell": cells.numpy(),
+                        "delta": (scores[1:] - scores[0]).numpy().astype(np.float64),
+                    }
+                )
+            )
     table = pd.concat(frames, ignore_index=True).sort_values("delta", kind="stable", ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table

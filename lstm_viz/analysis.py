@@ -8,6 +8,7 @@
 Each trace-level function has an `*_from` twin on plain arrays (text and the LSTM's per-character
 loss), which the CLI feeds from a long text traced in pieces.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,7 @@ BOOST_ODDS = 2.0  # boost oracle: multiplying the correct character's odds by th
 ORACLES = ("n-gram", "dynamic memory", "rare words", "word start", "punctuation", "boost")
 ORACLE_DEFINITIONS = {
     "n-gram": f"an n-gram model of order 1 to {NGRAM_ORACLE_ORDER} (of the training split) gives the correct "
-              f"character p >= {ERROR_BELOW}",
+    f"character p >= {ERROR_BELOW}",
     "dynamic memory": f"the last {MEMORY} characters followed by the correct one occurred earlier in this text",
     "rare words": f"the character is in a word seen at most {RARE} times in the training split",
     "word start": "the character starts a word (it follows a space or newline)",
@@ -48,9 +49,14 @@ def gate_saturation(trace, layer: int) -> pd.DataFrame:
         raise ValueError("the text is empty")
     gates = trace.gates(SATURATION_GATES, layer)  # name -> (T, H)
     H = trace.shape[2]
-    return pd.DataFrame({"gate": np.repeat(SATURATION_GATES, H), "cell": np.tile(np.arange(H), len(SATURATION_GATES)),
-                         "left": np.concatenate([(gates[g] < LEFT).mean(axis=0) for g in SATURATION_GATES]),
-                         "right": np.concatenate([(gates[g] > RIGHT).mean(axis=0) for g in SATURATION_GATES])})
+    return pd.DataFrame(
+        {
+            "gate": np.repeat(SATURATION_GATES, H),
+            "cell": np.tile(np.arange(H), len(SATURATION_GATES)),
+            "left": np.concatenate([(gates[g] < LEFT).mean(axis=0) for g in SATURATION_GATES]),
+            "right": np.concatenate([(gates[g] > RIGHT).mean(axis=0) for g in SATURATION_GATES]),
+        }
+    )
 
 
 def loss_difference(trace, ngram) -> np.ndarray:
@@ -70,11 +76,18 @@ def of_text(trace, ngram) -> dict:
     distance ("closing_problem" says why there is none)."""
     lstm_loss, ngram_loss = trace.loss_per_char, ngram.loss_per_char(trace.text)
     breakdown = error_breakdown(trace, ngram)
-    result = {"problem": None, "lstm": float(np.nanmean(lstm_loss)), "ngram": float(np.nanmean(ngram_loss)),
-              "difference": lstm_loss - ngram_loss,
-              "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])],
-              "breakdown": breakdown, "errors": breakdown.attrs["errors"], "scored": breakdown.attrs["characters"],
-              "closing": None, "closing_problem": None}
+    result = {
+        "problem": None,
+        "lstm": float(np.nanmean(lstm_loss)),
+        "ngram": float(np.nanmean(ngram_loss)),
+        "difference": lstm_loss - ngram_loss,
+        "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])],
+        "breakdown": breakdown,
+        "errors": breakdown.attrs["errors"],
+        "scored": breakdown.attrs["characters"],
+        "closing": None,
+        "closing_problem": None,
+    }
     try:
         result["closing"] = closing_distance(trace, ngram)
     except ValueError as e:
@@ -95,7 +108,7 @@ def oracle_masks(text: str, ngram) -> dict[str, np.ndarray]:
     rare = np.zeros(T, dtype=bool)
     for m in WORD.finditer(text):
         if m.group() not in frequent:
-            rare[m.start():m.end()] = True
+            rare[m.start() : m.end()] = True
     chars = np.array(list(text)) if T else np.zeros(0, dtype="<U1")
     space = np.isin(cp, codepoints(" \n\t"))
     letter = np.char.isalpha(chars)
@@ -114,9 +127,9 @@ def seen_before(ids: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(len(ids), dtype=bool)
     if len(ids) < n:
         return out
-    grams = keys[n - 1:]
+    grams = keys[n - 1 :]
     _, first, inv = np.unique(grams, return_index=True, return_inverse=True)
-    out[n - 1:] = first[inv] < np.arange(len(grams))
+    out[n - 1 :] = first[inv] < np.arange(len(grams))
     return out
 
 
@@ -181,10 +194,18 @@ def closing_distance_from(text: str, lstm_loss: np.ndarray, ngram=None) -> pd.Da
         if not len(found):
             continue
         before = found[:, 1] - 1  # the position that predicts the closer
-        frames.append(pd.DataFrame({"kind": kind, "open": found[:, 0], "close": found[:, 1],
-                                    "distance": found[:, 1] - found[:, 0],
-                                    "lstm": np.exp(-np.asarray(lstm_loss, dtype=np.float64)[before]),
-                                    "ngram": np.exp(-np.asarray(ngram_loss, dtype=np.float64)[before])}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "open": found[:, 0],
+                    "close": found[:, 1],
+                    "distance": found[:, 1] - found[:, 0],
+                    "lstm": np.exp(-np.asarray(lstm_loss, dtype=np.float64)[before]),
+                    "ngram": np.exp(-np.asarray(ngram_loss, dtype=np.float64)[before]),
+                }
+            )
+        )
     if not frames:
         raise ValueError("the text has no matched { } braces or pairs of double quotes to measure")
     return pd.concat(frames, ignore_index=True)
@@ -206,10 +227,19 @@ def advantage_by_character(text: str, lstm_loss: np.ndarray, ngram_loss: np.ndar
     rows (char, label, count, lstm, ngram, saved), lstm and ngram being mean losses."""
     diff = np.asarray(ngram_loss, np.float64) - np.asarray(lstm_loss, np.float64)
     known = np.isfinite(diff[:-1])
-    frame = pd.DataFrame({"char": np.array(list(text[1:]))[known], "lstm": np.asarray(lstm_loss)[:-1][known],
-                          "ngram": np.asarray(ngram_loss)[:-1][known], "saved": diff[:-1][known]})
-    table = frame.groupby("char").agg(count=("saved", "size"), lstm=("lstm", "mean"), ngram=("ngram", "mean"),
-                                      saved=("saved", "sum")).reset_index()
+    frame = pd.DataFrame(
+        {
+            "char": np.array(list(text[1:]))[known],
+            "lstm": np.asarray(lstm_loss)[:-1][known],
+            "ngram": np.asarray(ngram_loss)[:-1][known],
+            "saved": diff[:-1][known],
+        }
+    )
+    table = (
+        frame.groupby("char")
+        .agg(count=("saved", "size"), lstm=("lstm", "mean"), ngram=("ngram", "mean"), saved=("saved", "sum"))
+        .reset_index()
+    )
     table = table.sort_values("saved", ascending=False).head(top).reset_index(drop=True)
     table.insert(1, "label", [label(c) for c in table["char"]])
     return table

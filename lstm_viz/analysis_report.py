@@ -4,6 +4,7 @@ split of a model's corpus, written as figures (`lstm_viz.figures`), JSON and Mar
 `python -m lstm_viz analyse --model NAME --corpus FILE --out DIR` runs `analyse` then `write`.
 The text is traced in pieces with the state carried across, so the whole test split fits in memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,10 @@ from .data import read_corpus, sha256, split_bounds
 from .ngram import load_ngram
 
 # The paper's best test cross-entropies (nats/char), by corpus file (Karpathy et al. 2015, table 2 and section 4.3)
-PAPER = {"warpeace_input.txt": {"lstm": 1.077, "ngram": 1.195},
-         "linux_kernel_input.txt": {"lstm": 0.84, "ngram": 0.889}}
+PAPER = {
+    "warpeace_input.txt": {"lstm": 1.077, "ngram": 1.195},
+    "linux_kernel_input.txt": {"lstm": 0.84, "ngram": 0.889},
+}
 FIGURES = ("gate_saturation", "error_breakdown", "closing_distance", "character_advantage")
 
 
@@ -35,7 +38,7 @@ def trace_losses(model, text: str, chunk: int = 10_000) -> tuple[np.ndarray, lis
     sums = [None] * L
     for start, piece in model.trace_chunks(text, chunk):
         n = len(piece.text)
-        loss[start:start + n] = piece.loss_per_char
+        loss[start : start + n] = piece.loss_per_char
         if start + n < len(text) and ids[start + n] != 0:
             loss[start + n - 1] = -piece.log_probs[-1, ids[start + n]]
         for layer in range(L):
@@ -53,11 +56,18 @@ def saturation_summary(tables: list[pd.DataFrame]) -> list[dict]:
     out = []
     for layer, table in enumerate(tables):
         for gate, rows in table.groupby("gate", sort=False):
-            out.append({"layer": layer + 1, "gate": gate, "cells": len(rows),
-                        "mean_left": round(float(rows["left"].mean()), 4), "mean_right": round(float(rows["right"].mean()), 4),
-                        "cells_left_over_half": int((rows["left"] > 0.5).sum()),
-                        "cells_right_over_half": int((rows["right"] > 0.5).sum()),
-                        "cells_never_saturated": int(((rows["left"] + rows["right"]) < 0.01).sum())})
+            out.append(
+                {
+                    "layer": layer + 1,
+                    "gate": gate,
+                    "cells": len(rows),
+                    "mean_left": round(float(rows["left"].mean()), 4),
+                    "mean_right": round(float(rows["right"].mean()), 4),
+                    "cells_left_over_half": int((rows["left"] > 0.5).sum()),
+                    "cells_right_over_half": int((rows["right"] > 0.5).sum()),
+                    "cells_never_saturated": int(((rows["left"] + rows["right"]) < 0.01).sum()),
+                }
+            )
     return out
 
 
@@ -90,20 +100,34 @@ def analyse(name_or_path, corpus, max_chars: int | None = None, split: str = "te
     digest = sha256(corpus)
     card = model.card
     return {
-        "model": {"name": folder.name, "card_test_nats": card.get("loss", {}).get("test", {}).get("nats"),
-                  "ngram": {k: v for k, v in card.get("ngram", {}).items() if k != "pruning_trials"},
-                  "ngram_pruning": card.get("ngram", {}).get("pruning_trials", [])},
-        "corpus": {"name": Path(corpus).name, "sha256": digest, "split": split, "start": lo, "end": hi,
-                   "trained_on": card.get("corpus", {}).get("sha256") == digest},
+        "model": {
+            "name": folder.name,
+            "card_test_nats": card.get("loss", {}).get("test", {}).get("nats"),
+            "ngram": {k: v for k, v in card.get("ngram", {}).items() if k != "pruning_trials"},
+            "ngram_pruning": card.get("ngram", {}).get("pruning_trials", []),
+        },
+        "corpus": {
+            "name": Path(corpus).name,
+            "sha256": digest,
+            "split": split,
+            "start": lo,
+            "end": hi,
+            "trained_on": card.get("corpus", {}).get("sha256") == digest,
+        },
         "chars": len(part),
-        "loss": {"lstm": nats(lstm_loss), "ngram": nats(ngram_loss),
-                 "paper": PAPER.get(Path(corpus).name)},
-        "saturation": saturation, "saturation_summary": saturation_summary(saturation),
-        "error_breakdown": breakdown, "closing": closers, "closing_bins": bins,
+        "loss": {"lstm": nats(lstm_loss), "ngram": nats(ngram_loss), "paper": PAPER.get(Path(corpus).name)},
+        "saturation": saturation,
+        "saturation_summary": saturation_summary(saturation),
+        "error_breakdown": breakdown,
+        "closing": closers,
+        "closing_bins": bins,
         "advantage": analysis.advantage_by_character(part, lstm_loss, ngram_loss),
         "seconds": {"trace": round(traced, 1), "total": round(time.perf_counter() - started, 1)},
-        "machine": {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
-                    "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+        },
     }
 
 
@@ -147,43 +171,79 @@ def to_markdown(r: dict) -> str:
     c, loss, paper = r["corpus"], r["loss"], r["loss"]["paper"] or {}
     bits = lambda x: x / math.log(2)  # noqa: E731
     ng = r["model"]["ngram"]
-    lines = [f"# Analyses of `{r['model']['name']}` on the {c['split']} split of {c['name']}", "",
-             f"{r['chars']:,} characters (corpus characters {c['start']:,} to {c['end']:,}), traced in one pass "
-             f"with the state carried across 10,000-character pieces"
-             + ("" if c["trained_on"] else " (note: not the corpus this model was trained on)") + ".", "",
-             "## Loss: LSTM against the n-gram", "",
-             "| model | this report, nats/char | bits/char | paper's best, nats/char |", "|---|---|---|---|",
-             f"| LSTM | {loss['lstm']:.4f} | {bits(loss['lstm']):.4f} | {paper.get('lstm', '-')} |",
-             f"| {ng.get('order', '?')}-gram ({ng.get('smoothing', '?')}, min count {ng.get('min_count', '?')}) | "
-             f"{loss['ngram']:.4f} | {bits(loss['ngram']):.4f} | {paper.get('ngram', '-')} |", ""]
+    lines = [
+        f"# Analyses of `{r['model']['name']}` on the {c['split']} split of {c['name']}",
+        "",
+        f"{r['chars']:,} characters (corpus characters {c['start']:,} to {c['end']:,}), traced in one pass "
+        f"with the state carried across 10,000-character pieces"
+        + ("" if c["trained_on"] else " (note: not the corpus this model was trained on)")
+        + ".",
+        "",
+        "## Loss: LSTM against the n-gram",
+        "",
+        "| model | this report, nats/char | bits/char | paper's best, nats/char |",
+        "|---|---|---|---|",
+        f"| LSTM | {loss['lstm']:.4f} | {bits(loss['lstm']):.4f} | {paper.get('lstm', '-')} |",
+        f"| {ng.get('order', '?')}-gram ({ng.get('smoothing', '?')}, min count {ng.get('min_count', '?')}) | "
+        f"{loss['ngram']:.4f} | {bits(loss['ngram']):.4f} | {paper.get('ngram', '-')} |",
+        "",
+    ]
     if r["model"]["ngram_pruning"]:
-        lines += ["Pruning the n-gram (n-grams seen fewer than `min_count` times dropped from order 3 up) "
-                  "against its test loss over the whole test split:", "",
-                  markdown_table(pd.DataFrame(r["model"]["ngram_pruning"]), "{:.4f}"), ""]
-    lines += ["## Where the LSTM's memory pays", "",
-              "Next characters on which the LSTM saves the most nats over the n-gram, summed over the text:", "",
-              "![](character_advantage.svg)", "",
-              markdown_table(r["advantage"].drop(columns="char")), "",
-              "## Gate saturation (paper's figure 3)", "",
-              "A gate is left-saturated below 0.1 and right-saturated above 0.9; each dot is one cell. "
-              "The paper (as our notes summarise it): some forget gates are right-saturated almost all the time "
-              "(cells that remember for long), first-layer gates are rarely saturated, and no output gate is "
-              "strongly saturated.", "",
-              "![](gate_saturation.svg)", "",
-              markdown_table(pd.DataFrame(r["saturation_summary"]), "{:.4f}"), "",
-              "## Error breakdown (paper's section 4.4)", "",
-              f"{r['error_breakdown'].attrs['errors']:,} errors (p(correct next char) < 0.5) among "
-              f"{r['error_breakdown'].attrs['characters']:,} scored characters; each oracle in turn takes the errors "
-              "it explains that no earlier one took. The paper (figure 6) shows these shares for a War and Peace "
-              "LSTM and finds that a larger model mostly removes the n-gram errors.", "",
-              "![](error_breakdown.svg)", "",
-              markdown_table(r["error_breakdown"]), ""]
+        lines += [
+            "Pruning the n-gram (n-grams seen fewer than `min_count` times dropped from order 3 up) "
+            "against its test loss over the whole test split:",
+            "",
+            markdown_table(pd.DataFrame(r["model"]["ngram_pruning"]), "{:.4f}"),
+            "",
+        ]
+    lines += [
+        "## Where the LSTM's memory pays",
+        "",
+        "Next characters on which the LSTM saves the most nats over the n-gram, summed over the text:",
+        "",
+        "![](character_advantage.svg)",
+        "",
+        markdown_table(r["advantage"].drop(columns="char")),
+        "",
+        "## Gate saturation (paper's figure 3)",
+        "",
+        "A gate is left-saturated below 0.1 and right-saturated above 0.9; each dot is one cell. "
+        "The paper (as our notes summarise it): some forget gates are right-saturated almost all the time "
+        "(cells that remember for long), first-layer gates are rarely saturated, and no output gate is "
+        "strongly saturated.",
+        "",
+        "![](gate_saturation.svg)",
+        "",
+        markdown_table(pd.DataFrame(r["saturation_summary"]), "{:.4f}"),
+        "",
+        "## Error breakdown (paper's section 4.4)",
+        "",
+        f"{r['error_breakdown'].attrs['errors']:,} errors (p(correct next char) < 0.5) among "
+        f"{r['error_breakdown'].attrs['characters']:,} scored characters; each oracle in turn takes the errors "
+        "it explains that no earlier one took. The paper (figure 6) shows these shares for a War and Peace "
+        "LSTM and finds that a larger model mostly removes the n-gram errors.",
+        "",
+        "![](error_breakdown.svg)",
+        "",
+        markdown_table(r["error_breakdown"]),
+        "",
+    ]
     if r["closing_bins"] is not None:
-        lines += ["## Closing braces and quotes against distance (paper's section 4.3)", "",
-                  f"{len(r['closing']):,} matched pairs; mean probability each model gave the correct closer. "
-                  "The paper (Linux): the LSTM keeps p(}) high far beyond the n-gram's 20-character window.", "",
-                  "![](closing_distance.svg)", "", markdown_table(r["closing_bins"].drop(columns="bin")), ""]
+        lines += [
+            "## Closing braces and quotes against distance (paper's section 4.3)",
+            "",
+            f"{len(r['closing']):,} matched pairs; mean probability each model gave the correct closer. "
+            "The paper (Linux): the LSTM keeps p(}) high far beyond the n-gram's 20-character window.",
+            "",
+            "![](closing_distance.svg)",
+            "",
+            markdown_table(r["closing_bins"].drop(columns="bin")),
+            "",
+        ]
     m = r["machine"]
-    lines += [f"Traced in {r['seconds']['trace']} s, everything in {r['seconds']['total']} s on {m['cpus']} CPUs "
-              f"(load average {m['load_average']}).", ""]
+    lines += [
+        f"Traced in {r['seconds']['trace']} s, everything in {r['seconds']['total']} s on {m['cpus']} CPUs "
+        f"(load average {m['load_average']}).",
+        "",
+    ]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ declares more than its limit; one whose header understates its size is cut there
 never unpacks more than the declared size, and then fails its CRC. Only named members are read,
 never unpickled, and nothing is written to disk.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,7 +31,7 @@ def open_zip(source) -> zipfile.ZipFile:
     """A ZipFile over bytes or a path, once its end record shows at most MAX_ENTRIES entries and
     MAX_DIRECTORY bytes of directory (nothing else is read before)."""
     try:
-        with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as f:
+        with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as f:
             end = zipfile._EndRecData(f)  # zipfile's own reading of the end record (zip64 included): what it will trust
         if end is not None and end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
             raise ZipError(f"lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries, more than the {MAX_ENTRIES:,} read")
@@ -57,8 +58,11 @@ def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
 
 def _member(z: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo:
     """The zip entry named `wanted`, at the top or inside one folder."""
-    found = [i for i in z.infolist() if not i.is_dir() and Path(i.filename).name == wanted
-             and len(Path(i.filename).parts) <= 2]
+    found = [
+        i
+        for i in z.infolist()
+        if not i.is_dir() and Path(i.filename).name == wanted and len(Path(i.filename).parts) <= 2
+    ]
     if len(found) != 1:
         raise ZipError(f"the zip must hold one {wanted} (at its top or in one folder); it holds {len(found) or 'none'}")
     return found[0]
@@ -70,7 +74,9 @@ def load_zip(data: bytes, name: str = "upload.zip", max_cells: int | None = None
     With `max_cells`, a card claiming more layers x hidden cells is refused before any weight is read.
     """
     if len(data) > MAX_ZIP:
-        raise CheckpointError(f"{name}: {len(data) / 1e6:.1f} MB, over the {MAX_ZIP >> 20} MB limit for a checkpoint zip")
+        raise CheckpointError(
+            f"{name}: {len(data) / 1e6:.1f} MB, over the {MAX_ZIP >> 20} MB limit for a checkpoint zip"
+        )
     try:
         with open_zip(data) as z:
             card = parse_card(read_member(z, _member(z, CARD), MAX_MEMBER[CARD]))

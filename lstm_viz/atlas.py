@@ -5,6 +5,7 @@ it matches best and how well that hypothesis simulates it, and snippets where it
 lowest and at its quartiles. Built once per model (python -m
 lstm_viz atlas) and read by the app with `load_atlas`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,15 +32,15 @@ DEFINITIONS = {
     "score": "folded ROC AUC max(auc, 1 - auc) for binary features, |Pearson r| for counts",
     "sign": "+1: the cell is higher inside the feature (or rises with the count); -1: the opposite",
     "strength": "2 * score - 1 for binary features, |Pearson r| for counts: 0 = unrelated, 1 = perfect; "
-                "best is the feature of highest strength",
+    "best is the feature of highest strength",
     "snippet": "[text, index of the activating character in text, tanh(c) there, "
-               "tanh(c) at every character of text x 100 as integers]",
+    "tanh(c) at every character of text x 100 as integers]",
     "explanation": "the best hypothesis as a simulation: activation ~ slope * feature + intercept, fitted by "
-                   "least squares on the first half of the text; score = Pearson r of the simulated with the "
-                   "real activation on the second half (explain, simulate, correlate: 1 = perfect, <= 0 = no use)",
+    "least squares on the first half of the text; score = Pearson r of the simulated with the "
+    "real activation on the second half (explain, simulate, correlate: 1 = perfect, <= 0 = no use)",
     "histogram": f"per mille of characters in each of {BINS} equal bins of tanh(c) from -1 to 1",
     "quantiles": f"one snippet at each of the quantiles {list(QUANTILES)} of the cell's values "
-                 "(the character whose value is nearest, picked at random among near ties)",
+    "(the character whose value is nearest, picked at random among near ties)",
 }
 
 
@@ -54,7 +55,7 @@ def held_out(path, max_chars: int = 200_000, split: str = "test", warmup: int = 
     para = text.find("\n\n", lo, min(hi, lo + 10_000))
     start = para + 2 if para >= 0 else lo
     first = max(0, start - warmup)
-    return text[first:min(hi, start + max_chars)], start, start - first
+    return text[first : min(hi, start + max_chars)], start, start - first
 
 
 def moments(values: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,12 +63,12 @@ def moments(values: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarr
     L, T, H = values.shape
     total, squares, saturated = np.zeros((L, H)), np.zeros((L, H)), np.zeros((L, H))
     for t in range(0, T, chunk):
-        part = values[:, t:t + chunk]
+        part = values[:, t : t + chunk]
         total += part.sum(axis=1, dtype=np.float64)
         squares += np.einsum("lth,lth->lh", part, part, dtype=np.float64)
         saturated += (np.abs(part) > SATURATED).sum(axis=1)
     mean = total / T
-    return mean, np.maximum(squares / T - mean ** 2, 0), saturated / T
+    return mean, np.maximum(squares / T - mean**2, 0), saturated / T
 
 
 def run_peaks(values: np.ndarray, size: int, lowest: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -76,11 +77,11 @@ def run_peaks(values: np.ndarray, size: int, lowest: bool) -> tuple[np.ndarray, 
     L, T, H = values.shape
     n = T // size
     pick = np.argmin if lowest else np.argmax
-    runs = values[:, :n * size].reshape(L, n, size, H)
+    runs = values[:, : n * size].reshape(L, n, size, H)
     offsets = pick(runs, axis=2)  # (L, n, H)
     positions = offsets + (np.arange(n) * size)[None, :, None]
-    if T > n * size:
-        positions = np.concatenate([positions, pick(values[:, n * size:], axis=1)[:, None] + n * size], axis=1)
+    if n * size < T:
+        positions = np.concatenate([positions, pick(values[:, n * size :], axis=1)[:, None] + n * size], axis=1)
     return positions, np.take_along_axis(values, positions, axis=1)
 
 
@@ -92,7 +93,7 @@ def extremes(values: np.ndarray, k: int, gap: int, lowest: bool = False) -> np.n
     """
     L, T, H = values.shape
     positions, peaks = run_peaks(values, gap, lowest)  # (L, n, H)
-    order = np.argsort(peaks if lowest else -peaks, axis=1, kind="stable")[:, :3 * k]  # (L, m, H)
+    order = np.argsort(peaks if lowest else -peaks, axis=1, kind="stable")[:, : 3 * k]  # (L, m, H)
     ranked = np.take_along_axis(positions, order, axis=1)
     out = np.full((L, H, k), -1, dtype=np.int64)
     for layer in range(L):
@@ -103,7 +104,7 @@ def extremes(values: np.ndarray, k: int, gap: int, lowest: bool = False) -> np.n
                     picked.append(pos)
                     if len(picked) == k:
                         break
-            out[layer, cell, :len(picked)] = picked
+            out[layer, cell, : len(picked)] = picked
     return out
 
 
@@ -112,7 +113,7 @@ def histograms(values: np.ndarray, chunk: int = 8192) -> np.ndarray:
     L, T, H = values.shape
     counts = np.zeros((L, H * BINS), dtype=np.int64)
     for t in range(0, T, chunk):
-        part = values[:, t:t + chunk]  # (L, t, H)
+        part = values[:, t : t + chunk]  # (L, t, H)
         bins = np.clip(((part + 1) * (BINS / 2)).astype(np.int64), 0, BINS - 1)
         for layer in range(L):
             counts[layer] += np.bincount((np.arange(H) * BINS + bins[layer]).ravel(), minlength=H * BINS)
@@ -127,10 +128,10 @@ def quantile_positions(values: np.ndarray, quantiles=QUANTILES, block: int = 64,
     out = np.zeros((L, H, len(quantiles)), dtype=np.int64)
     for layer in range(L):
         for j in range(0, H, block):
-            part = values[layer, :, j:j + block]  # (T, k)
+            part = values[layer, :, j : j + block]  # (T, k)
             levels = np.quantile(part, quantiles, axis=0)  # (Q, k)
             for q, level in enumerate(levels):
-                out[layer, j:j + block, q] = np.argmin(np.abs(part - level) + jitter, axis=0)
+                out[layer, j : j + block, q] = np.argmin(np.abs(part - level) + jitter, axis=0)
     return out
 
 
@@ -166,7 +167,7 @@ def explanations(values: np.ndarray, feats: dict, best: dict) -> dict:
 def snippet(text: str, pos: int, width: int, before: int) -> tuple[str, int]:
     """(context, index of pos in it): `width` characters around pos, `before` of them before it."""
     start = max(0, min(pos - before, len(text) - width))
-    return text[start:start + width], pos - start
+    return text[start : start + width], pos - start
 
 
 def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 30) -> dict:
@@ -191,37 +192,63 @@ def build(acts: Activations, snippets: int = 3, width: int = 40, before: int = 3
         out = []
         for p in positions[positions >= 0]:
             context, at = snippet(acts.text, int(p), width, before)
-            around = acts.values[layer, p - at:p - at + len(context), cell]  # (width,)
-            out.append([context, at, round(float(acts.values[layer, p, cell]), 3),
-                        np.rint(around * 100).astype(int).tolist()])
+            around = acts.values[layer, p - at : p - at + len(context), cell]  # (width,)
+            out.append(
+                [context, at, round(float(acts.values[layer, p, cell]), 3), np.rint(around * 100).astype(int).tolist()]
+            )
         return out
 
     cells = []
     for layer in range(L):
         for cell in range(H):
-            entry = {"layer": layer, "cell": cell, "mean": round(float(mean[layer, cell]), 4),
-                     "variance": round(float(variance[layer, cell]), 4),
-                     "saturation": round(float(saturation[layer, cell]), 4), "best": None,
-                     "histogram": histogram[layer, cell].tolist(),
-                     "top": shots(top[layer, cell], layer, cell), "bottom": shots(bottom[layer, cell], layer, cell),
-                     "quantiles": shots(middle[layer, cell], layer, cell), "explanation": None}
+            entry = {
+                "layer": layer,
+                "cell": cell,
+                "mean": round(float(mean[layer, cell]), 4),
+                "variance": round(float(variance[layer, cell]), 4),
+                "saturation": round(float(saturation[layer, cell]), 4),
+                "best": None,
+                "histogram": histogram[layer, cell].tolist(),
+                "top": shots(top[layer, cell], layer, cell),
+                "bottom": shots(bottom[layer, cell], layer, cell),
+                "quantiles": shots(middle[layer, cell], layer, cell),
+                "explanation": None,
+            }
             if names and np.isfinite(simulation["score"][layer, cell]):
-                entry["explanation"] = {"feature": names[best[layer, cell]],
-                                        **{k: round(float(v[layer, cell]), 4) for k, v in simulation.items()}}
+                entry["explanation"] = {
+                    "feature": names[best[layer, cell]],
+                    **{k: round(float(v[layer, cell]), 4) for k, v in simulation.items()},
+                }
             if names:
                 s = scores[names[best[layer, cell]]]
-                entry["best"] = {"feature": names[best[layer, cell]], "statistic": s.statistic,
-                                 "score": round(float(s.score[layer, cell]), 4), "sign": int(s.sign[layer, cell]),
-                                 "strength": round(float(s.strength[layer, cell]), 4)}
+                entry["best"] = {
+                    "feature": names[best[layer, cell]],
+                    "statistic": s.statistic,
+                    "score": round(float(s.score[layer, cell]), 4),
+                    "sign": int(s.sign[layer, cell]),
+                    "strength": round(float(s.strength[layer, cell]), 4),
+                }
             cells.append(entry)
     summary = {}
     for name, s in scores.items():
         table = s.table(5)
-        summary[name] = {"kind": s.kind, "statistic": s.statistic, "description": F.FEATURES[name].description,
-                         "top": [[int(r.layer), int(r.cell), round(float(r.score), 4), int(r.sign)]
-                                 for r in table.itertuples()]}
-    return {"format": FORMAT, "signal": acts.signal, "layers": L, "cells_per_layer": H, "chars": T,
-            "definitions": DEFINITIONS, "quantiles": list(QUANTILES), "features": summary, "cells": cells}
+        summary[name] = {
+            "kind": s.kind,
+            "statistic": s.statistic,
+            "description": F.FEATURES[name].description,
+            "top": [[int(r.layer), int(r.cell), round(float(r.score), 4), int(r.sign)] for r in table.itertuples()],
+        }
+    return {
+        "format": FORMAT,
+        "signal": acts.signal,
+        "layers": L,
+        "cells_per_layer": H,
+        "chars": T,
+        "definitions": DEFINITIONS,
+        "quantiles": list(QUANTILES),
+        "features": summary,
+        "cells": cells,
+    }
 
 
 def weights_sha256(folder) -> str:
@@ -237,9 +264,15 @@ def build_for_corpus(name_or_path, corpus, max_chars: int = 200_000, split: str 
     atlas = build(Activations(acts.text[warm:], acts.values[:, warm:], acts.signal))
     digest = sha256(corpus)
     atlas["model"] = {"name": folder.name, "weights_sha256": weights_sha256(folder)}
-    atlas["corpus"] = {"name": Path(corpus).name, "sha256": digest, "split": split, "start": start,
-                       "end": start + len(text) - warm, "warmup": warm,
-                       "trained_on": model.card.get("corpus", {}).get("sha256") == digest}
+    atlas["corpus"] = {
+        "name": Path(corpus).name,
+        "sha256": digest,
+        "split": split,
+        "start": start,
+        "end": start + len(text) - warm,
+        "warmup": warm,
+        "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
+    }
     return folder, atlas
 
 

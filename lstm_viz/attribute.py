@@ -1,4 +1,5 @@
 """Attribution of one next-character prediction to the characters read before it (`lstm_viz.attribution`)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,10 +28,10 @@ def attribution(model, text: str, t: int, method: str = "gradient_x_input", step
     if not 0 <= t < len(ids) - 1:
         raise ValueError(f"position {t} has no next character to attribute (the text has {len(ids)} characters)")
     with eval_mode(model), torch.enable_grad():
-        x = model.embedding.weight[torch.as_tensor(ids[:t + 1])].detach()  # (t + 1, E)
+        x = model.embedding.weight[torch.as_tensor(ids[: t + 1])].detach()  # (t + 1, E)
         alphas = torch.ones(1) if method == "gradient_x_input" else (torch.arange(steps) + 0.5) / steps
         scaled = (alphas[:, None, None] * x[None]).requires_grad_()  # (S, t + 1, E)
         out, _ = model.lstm(scaled)  # (S, t + 1, H)
         log_p = torch.log_softmax(model.head(out[:, -1]), -1)[:, int(ids[t + 1])]  # (S,)
-        grad, = torch.autograd.grad(log_p.sum(), scaled)
+        (grad,) = torch.autograd.grad(log_p.sum(), scaled)
     return (grad.mean(0) * x).sum(-1).double().numpy()

@@ -2,6 +2,7 @@
 reference loop, memory, training speed. Installed with the package, so it runs on any machine
 (e.g. `--train-only --device cuda` before a sweep); the scripts in `benchmarks/` (not installed)
 measure the README's other figures (browser, finder, interventions, analyses)."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,9 @@ def rss_mb() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
-def train_speed(model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5,
-                device: str = "cpu") -> tuple[float, float]:
+def train_speed(
+    model: CharLSTM, batch: int = 32, seq: int = 128, steps: int = 5, device: str = "cpu"
+) -> tuple[float, float]:
     """Chars/s of our training step (embedding, dropout, carried state, clipping, Adam as train.py
     sets it up) and of a bare nn.LSTM (cuDNN on a GPU) + linear + Adam step of the same shape."""
     V, E, H, L = model.config.vocab_size, model.config.embed, model.config.hidden, model.config.layers
@@ -87,13 +89,16 @@ def train_report(model: CharLSTM, batch: int, seq: int, device: str, steps: int 
     """Print our training step's chars/s against the bare nn.LSTM step's."""
     ours, bare = train_speed(model, batch, seq, steps, device)
     where = torch.cuda.get_device_name(device) if device.startswith("cuda") else "CPU"
-    print(f"training step (batch {batch} x {seq}, {where}): {ours:,.0f} chars/s vs bare nn.LSTM step "
-          f"{bare:,.0f} chars/s = {ours / bare:.2f}x")
+    print(
+        f"training step (batch {batch} x {seq}, {where}): {ours:,.0f} chars/s vs bare nn.LSTM step "
+        f"{bare:,.0f} chars/s = {ours / bare:.2f}x"
+    )
 
 
 def bench_model(model_name: str | None, layers: int = 2, hidden: int = 512) -> CharLSTM:
     """A shipped or saved model, or a random one of the given shape."""
     from . import checkpoint
+
     if model_name:
         return checkpoint.load(model_name)
     torch.manual_seed(0)
@@ -106,23 +111,30 @@ def run(model_name: str | None = None, quick: bool = False) -> None:
     c = model.config
     repeats = 2 if quick else 7
     rng = np.random.default_rng(0)
-    print(f"model: {model_name or 'random'} {c.layers} x {c.hidden}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; best of {repeats} runs")
+    print(
+        f"model: {model_name or 'random'} {c.layers} x {c.hidden}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; best of {repeats} runs"
+    )
     for n in (1_000, 10_000):
         text = "".join(rng.choice(model.vocab.chars, n))
         ids = torch.as_tensor(model.vocab.encode(text))
 
-        def forward():
+        def forward(ids=ids):
             with torch.no_grad():
                 model(ids[None])
-        pairs = [(best_of(forward, 1), best_of(lambda: model.trace(text), 1))  # interleaved: load hits both
-                 for _ in range(repeats)]
+
+        pairs = [
+            (best_of(forward, 1), best_of(lambda text=text: model.trace(text), 1))  # interleaved: load hits both
+            for _ in range(repeats)
+        ]
         t_fwd, t_trace = min(f for f, _ in pairs), min(t for _, t in pairs)
         paired = float(np.median([t / f for f, t in pairs]))
-        t_naive = best_of(lambda: reference.run(model, text), 1 if n > 1000 or quick else 2)
-        print(f"{n:>6,} chars: nn.LSTM forward {t_fwd * 1e3:7.1f} ms | trace {t_trace * 1e3:7.1f} ms "
-              f"= {t_trace / t_fwd:.2f}x (median of paired runs {paired:.2f}x) | "
-              f"step-by-step reference loop {t_naive * 1e3:7.1f} ms = {t_naive / t_fwd:.2f}x")
+        t_naive = best_of(lambda text=text: reference.run(model, text), 1 if n > 1000 or quick else 2)
+        print(
+            f"{n:>6,} chars: nn.LSTM forward {t_fwd * 1e3:7.1f} ms | trace {t_trace * 1e3:7.1f} ms "
+            f"= {t_trace / t_fwd:.2f}x (median of paired runs {paired:.2f}x) | "
+            f"step-by-step reference loop {t_naive * 1e3:7.1f} ms = {t_naive / t_fwd:.2f}x"
+        )
     before = rss_mb()
     tr = model.trace("".join(rng.choice(model.vocab.chars, 10_000)))
     held = sum(a.nbytes for a in (tr.cell, tr.hidden, tr.log_probs, tr.ids)) / 2**20

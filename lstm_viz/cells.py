@@ -1,6 +1,7 @@
 """The one way to write a list of cells: "2:429, 1:31" (layer:cell, layers counted from 1 as in
 the app and the CLI) or a bare "429" (a cell of the layer in view), separated by commas,
 semicolons or spaces."""
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,13 @@ def of_layer(text: str, layer: int, layers: int, hidden: int) -> tuple[list[int]
     naming what was ignored: items not written as cells, cells the model has not, other layers'."""
     pairs, unreadable, missing = read(text, layer, layers, hidden)
     elsewhere = [f"{at + 1}:{cell}" for at, cell in pairs if at != layer]
-    problems = [f"{what}: {', '.join(items[:5])}" for what, items in (
-        ("not cells", unreadable),
-        (f"no such cells (layers are 1 to {layers}, cells 0 to {hidden - 1})", missing),
-        (f"not in layer {layer + 1}", elsewhere)) if items]
+    problems = [
+        f"{what}: {', '.join(items[:5])}"
+        for what, items in (
+            ("not cells", unreadable),
+            (f"no such cells (layers are 1 to {layers}, cells 0 to {hidden - 1})", missing),
+            (f"not in layer {layer + 1}", elsewhere),
+        )
+        if items
+    ]
     return [cell for at, cell in pairs if at == layer], ("Ignored " + "; ".join(problems) + ".") if problems else None

@@ -8,6 +8,7 @@ Nothing is allocated for a model before its card's sizes are checked against LIM
 tensor's dtype and shape, read from the safetensors header alone, is the one the card's config
 implies: a card cannot make the loader build a model its weights do not hold.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load as load_bytes, load_file, save_file
+from safetensors.torch import load as load_bytes
+from safetensors.torch import load_file, save_file
 
 from .model import CharLSTM, Config
 from .vocab import Vocab
@@ -60,8 +62,13 @@ def save(model: CharLSTM, folder, card: dict, storage: str = "float32") -> Path:
     tmp = folder / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": FORMAT})
     os.replace(tmp, folder / WEIGHTS)
-    card = {**card, "format": FORMAT, "config": model.config.to_dict(), "alphabet": model.vocab.chars,
-            "storage": storage}
+    card = {
+        **card,
+        "format": FORMAT,
+        "config": model.config.to_dict(),
+        "alphabet": model.vocab.chars,
+        "storage": storage,
+    }
     (folder / (CARD + ".tmp")).write_text(json.dumps(card, indent=1, ensure_ascii=True))
     os.replace(folder / (CARD + ".tmp"), folder / CARD)
     return folder
@@ -81,7 +88,9 @@ def parse_card(raw: bytes, where: str = CARD) -> dict:
         card = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{where}: not valid JSON ({e})") from None
-    missing = [k for k in ("format", "config", "alphabet") if k not in card] if isinstance(card, dict) else ["everything"]
+    missing = (
+        [k for k in ("format", "config", "alphabet") if k not in card] if isinstance(card, dict) else ["everything"]
+    )
     if missing:
         raise CheckpointError(f"{where}: lacks {', '.join(missing)}")
     if card["format"] != FORMAT:
@@ -92,8 +101,10 @@ def parse_card(raw: bytes, where: str = CARD) -> dict:
 def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tuple[Config, Vocab]:
     """The Config and Vocab a card claims, each size within LIMITS (and layers x hidden within
     `max_cells`, if given); nothing of the model's size is allocated."""
+
     def refuse(why: str):
         return CheckpointError(f"{where}: config does not describe a model ({why})")
+
     if not isinstance(card["config"], dict):
         raise refuse("it is not a JSON object")
     try:
@@ -109,12 +120,16 @@ def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tup
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
             raise refuse(f"{key} is {value!r}; it must be a number from {low:,} to {high:,}")
     if max_cells is not None and config.layers * config.hidden > max_cells:
-        raise CheckpointError(f"{where}: {config.layers} layers x {config.hidden} cells is more than the "
-                              f"{max_cells:,} cells in all allowed here")
+        raise CheckpointError(
+            f"{where}: {config.layers} layers x {config.hidden} cells is more than the "
+            f"{max_cells:,} cells in all allowed here"
+        )
     alphabet = card["alphabet"]
     if not isinstance(alphabet, (list, str)) or len(alphabet) + 1 != config.vocab_size:
-        raise refuse(f"the alphabet is not a list of {config.vocab_size - 1} characters (vocab_size "
-                     f"{config.vocab_size} less the unknown slot)")
+        raise refuse(
+            f"the alphabet is not a list of {config.vocab_size - 1} characters (vocab_size "
+            f"{config.vocab_size} less the unknown slot)"
+        )
     try:
         return config, Vocab(list(alphabet))
     except (TypeError, ValueError) as e:
@@ -126,8 +141,12 @@ def shapes(config: Config) -> dict[str, tuple[int, ...]]:
     V, H, E = config.vocab_size, config.hidden, config.embed
     out = {"embedding.weight": (V, E)}
     for i in range(config.layers):
-        out |= {f"lstm.weight_ih_l{i}": (4 * H, E if i == 0 else H), f"lstm.weight_hh_l{i}": (4 * H, H),
-                f"lstm.bias_ih_l{i}": (4 * H,), f"lstm.bias_hh_l{i}": (4 * H,)}
+        out |= {
+            f"lstm.weight_ih_l{i}": (4 * H, E if i == 0 else H),
+            f"lstm.weight_hh_l{i}": (4 * H, H),
+            f"lstm.bias_ih_l{i}": (4 * H,),
+            f"lstm.bias_hh_l{i}": (4 * H,),
+        }
     return out | {"head.weight": (V, H), "head.bias": (V,)}
 
 
@@ -138,7 +157,7 @@ def header(data: bytes, where: str = WEIGHTS) -> dict[str, tuple[str, tuple[int,
     if not 0 < size <= min(MAX_HEADER, len(data) - 8):
         raise CheckpointError(f"{where}: truncated or corrupt (no safetensors header of at most {MAX_HEADER:,} bytes)")
     try:
-        entries = json.loads(data[8:8 + size].decode("utf-8"))
+        entries = json.loads(data[8 : 8 + size].decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{where}: truncated or corrupt (its header is not JSON: {e})") from None
     if not isinstance(entries, dict):
@@ -148,9 +167,14 @@ def header(data: bytes, where: str = WEIGHTS) -> dict[str, tuple[str, tuple[int,
         if name == "__metadata__":
             continue
         shape = entry.get("shape") if isinstance(entry, dict) else None
-        if not (isinstance(shape, list) and isinstance(entry.get("dtype"), str)
-                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
-            raise CheckpointError(f"{where}: truncated or corrupt (its header's entry for {name!r} has no dtype and shape)")
+        if not (
+            isinstance(shape, list)
+            and isinstance(entry.get("dtype"), str)
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        ):
+            raise CheckpointError(
+                f"{where}: truncated or corrupt (its header's entry for {name!r} has no dtype and shape)"
+            )
         found[name] = (entry["dtype"], tuple(shape))
     return found
 
@@ -159,7 +183,7 @@ def _file_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
     """Each tensor's (dtype, shape) in a safetensors file, read with safe_open: no tensor is loaded."""
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}
+            return {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: truncated or corrupt ({e})") from None
 
@@ -170,8 +194,9 @@ def check_tensors(found: dict[str, tuple[str, tuple[int, ...]]], config: Config,
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"{where}: tensors do not match the card's config "
-                              f"(missing {missing[:3]}, unexpected {extra[:3]})")
+        raise CheckpointError(
+            f"{where}: tensors do not match the card's config (missing {missing[:3]}, unexpected {extra[:3]})"
+        )
     for key, shape in expected.items():
         dtype, got = found[key]
         if got != shape:
@@ -200,8 +225,9 @@ def model_dirs() -> list[Path]:
 
 def available() -> list[str]:
     """Names of the model folders under pretrained/ and the LSTM_VIZ_MODELS folders."""
-    return sorted({p.name for folder in model_dirs() if folder.is_dir() for p in folder.glob("*")
-                   if (p / CARD).is_file()})
+    return sorted(
+        {p.name for folder in model_dirs() if folder.is_dir() for p in folder.glob("*") if (p / CARD).is_file()}
+    )
 
 
 def load(name_or_path, device: str = "cpu") -> CharLSTM:
@@ -211,8 +237,10 @@ def load(name_or_path, device: str = "cpu") -> CharLSTM:
     if not weights.is_file():
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLES)
         if pickles:
-            raise CheckpointError(f"{folder / pickles[0]}: pickle checkpoints are never loaded (they can run code); "
-                                  f"convert it to {WEIGHTS}")
+            raise CheckpointError(
+                f"{folder / pickles[0]}: pickle checkpoints are never loaded (they can run code); "
+                f"convert it to {WEIGHTS}"
+            )
         raise CheckpointError(f"{weights}: missing")
     card = read_card(folder)
     config, vocab = describe(card, str(folder / CARD))

@@ -1,4 +1,5 @@
 """Argument checks shared by the library, the CLI and the app, so each refusal reads the same."""
+
 from __future__ import annotations
 
 

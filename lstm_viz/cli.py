@@ -1,4 +1,5 @@
 """Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,analyse,import,app} ..."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ def note_other_corpus(corpus, trained_on: bool) -> None:
 
 def cmd_train(a) -> None:
     from .train import TrainArgs, train
+
     args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
     result = train(args)
     if result:
@@ -29,9 +31,11 @@ def cmd_train(a) -> None:
 
 def cmd_eval(a) -> None:
     import torch
+
     from . import checkpoint
     from .data import read_corpus, sha256, split_bounds
     from .evaluate import bits, evaluate
+
     model = checkpoint.load(a.model)
     text = read_corpus(a.corpus)
     expected = model.card.get("corpus", {}).get("sha256")
@@ -45,6 +49,7 @@ def cmd_eval(a) -> None:
 
 def cmd_sample(a) -> None:
     from . import checkpoint
+
     if a.n < 0 or a.temperature <= 0:
         raise UsageError("-n must be >= 0 and --temperature > 0")
     model = checkpoint.load(a.model)
@@ -53,7 +58,9 @@ def cmd_sample(a) -> None:
 
 def cmd_bench(a) -> None:
     import torch
+
     from .bench import bench_model, run, train_report
+
     if a.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {a.device}: no CUDA device here")
     if a.train_only:
@@ -64,6 +71,7 @@ def cmd_bench(a) -> None:
 
 def cmd_sweep(a) -> None:
     from . import sweep
+
     common = {k: v for k, v in (("epochs", a.epochs), ("max_minutes", a.max_minutes)) if v is not None}
     results = sweep.run(a.corpus, a.out, a.config, common, a.resume)
     if not results:
@@ -76,6 +84,7 @@ def cmd_sweep(a) -> None:
 def read_text_file(path) -> str:
     """The text of a file for `find`; a UsageError of one line if it cannot be read."""
     from pathlib import Path
+
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such text file")
@@ -87,8 +96,10 @@ def read_text_file(path) -> str:
 
 def cmd_find(a) -> None:
     import pandas as pd
+
     from . import checkpoint, features
     from .finder import check_signal, find_cells, trace_activations
+
     feature = a.feature or ("regex" if a.regex is not None else None)
     if feature is None:
         raise UsageError(f"give --feature (one of {', '.join(features.FEATURES)}) or --regex")
@@ -107,12 +118,15 @@ def cmd_find(a) -> None:
 
 def cmd_atlas(a) -> None:
     from . import atlas
+
     folder, data = atlas.build_for_corpus(a.model, a.corpus, a.max_chars, a.split)
     path = atlas.write(a.out or folder, data)
     c = data["corpus"]
     note_other_corpus(a.corpus, c["trained_on"])
-    print(f"{path}: {data['layers']} x {data['cells_per_layer']} cells on {c['name']} {c['split']} split, "
-          f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(
+        f"{path}: {data['layers']} x {data['cells_per_layer']} cells on {c['name']} {c['split']} split, "
+        f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)"
+    )
     for name, f in data["features"].items():
         layer, cell, score, sign = f["top"][0]
         print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
@@ -120,19 +134,24 @@ def cmd_atlas(a) -> None:
 
 def cmd_analyse(a) -> None:
     from . import analysis_report, ngram
+
     if a.max_chars is not None and a.max_chars < 1:
         raise UsageError("--max-chars must be at least 1")
     if a.train_ngram:
         built = ngram.build_for_model(a.model, a.corpus)
-        print(f"{built['file']}: order {built['order']}, min count {built['min_count']}, {built['entries']:,} n-grams, "
-              f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
-              f"trained in {built['train_seconds']} s")
+        print(
+            f"{built['file']}: order {built['order']}, min count {built['min_count']}, {built['entries']:,} n-grams, "
+            f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
+            f"trained in {built['train_seconds']} s"
+        )
     result = analysis_report.analyse(a.model, a.corpus, a.max_chars, a.split)
     note_other_corpus(a.corpus, result["corpus"]["trained_on"])
     files = analysis_report.write(result, a.out)
     loss = result["loss"]
-    print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "
-          f"LSTM {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char")
+    print(
+        f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "
+        f"LSTM {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char"
+    )
 
 
 def add_analyse(sub) -> None:
@@ -142,22 +161,30 @@ def add_analyse(sub) -> None:
     an.add_argument("--out", required=True, help="folder for the figures (PNG, SVG) and report.json / report.md")
     an.add_argument("--split", default="test", choices=["val", "test"])
     an.add_argument("--max-chars", type=int, default=None, help="analyse only the first N characters of the split")
-    an.add_argument("--train-ngram", action="store_true",
-                    help="first train the 20-gram on the training split and save it beside the model (ngram.npz)")
+    an.add_argument(
+        "--train-ngram",
+        action="store_true",
+        help="first train the 20-gram on the training split and save it beside the model (ngram.npz)",
+    )
     an.set_defaults(run=cmd_analyse)
 
 
 def cmd_import(a) -> None:
     from .importers import import_file
+
     out = import_file(a.framework, a.file, a.alphabet, a.out)
     from .checkpoint import load
+
     m = load(out)
-    print(f"{out}: {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
-          f"(+1 unknown slot), imported from {a.framework}")
+    print(
+        f"{out}: {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
+        f"(+1 unknown slot), imported from {a.framework}"
+    )
 
 
 def cmd_app(a) -> None:
     from .launch import LaunchError, run_app
+
     try:
         status = run_app(a.models, a.port, a.address)
     except LaunchError as e:
@@ -168,6 +195,7 @@ def cmd_app(a) -> None:
 
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
+
     p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model on a text file")
@@ -204,8 +232,12 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="train several configurations side by side and compare them on validation")
     w.add_argument("--corpus", required=True)
     w.add_argument("--out", required=True, help="folder for the runs, one subfolder per configuration")
-    w.add_argument("--config", action="append", required=True,
-                   help="NAME:key=value,... with train options, e.g. deep:layers=3,dropout=0.1 (repeat)")
+    w.add_argument(
+        "--config",
+        action="append",
+        required=True,
+        help="NAME:key=value,... with train options, e.g. deep:layers=3,dropout=0.1 (repeat)",
+    )
     w.add_argument("--epochs", type=int, default=None)
     w.add_argument("--max-minutes", type=float, default=None)
     w.add_argument("--resume", action="store_true", help="continue every run from its resume/ state")
@@ -229,15 +261,27 @@ def parser() -> argparse.ArgumentParser:
     add_analyse(sub)
     im = sub.add_parser("import", help="convert your own PyTorch or Keras character LSTM into a checkpoint folder")
     im.add_argument("--from", dest="framework", required=True, choices=["torch", "keras"])
-    im.add_argument("file", help="a state dict (.pt/.pth read with weights_only=True, or .safetensors); "
-                                 "or a Keras 3 .keras / .weights.h5 file")
-    im.add_argument("--alphabet", required=True, help="the model's characters in index order: a JSON list or "
-                                                      "{char: index}, or a text file of exactly those characters")
+    im.add_argument(
+        "file",
+        help="a state dict (.pt/.pth read with weights_only=True, or .safetensors); "
+        "or a Keras 3 .keras / .weights.h5 file",
+    )
+    im.add_argument(
+        "--alphabet",
+        required=True,
+        help="the model's characters in index order: a JSON list or "
+        "{char: index}, or a text file of exactly those characters",
+    )
     im.add_argument("--out", required=True, help="a new model folder, e.g. pretrained/NAME")
     im.set_defaults(run=cmd_import)
     ap = sub.add_parser("app", help="start the app (needs pip install 'lstm-viz[app]')")
-    ap.add_argument("--models", action="append", default=[], metavar="DIR",
-                    help="a folder of your own model folders, listed beside the shipped ones (repeatable)")
+    ap.add_argument(
+        "--models",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own model folders, listed beside the shipped ones (repeatable)",
+    )
     ap.add_argument("--port", type=int, default=8501)
     ap.add_argument("--address", default="127.0.0.1")
     ap.set_defaults(run=cmd_app)

@@ -3,6 +3,7 @@
 The browser views (the app's and the notebook widget's) get the scale and the other colours from
 here (`scale()`), so a colour changed here changes everywhere.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,6 +76,7 @@ def fit(values, gate: bool, scale: str = "fixed"):
     about 0 (still white at 0) for [-1, 1] signals, [min, max] -> white to blue for gates.
     """
     import numpy as np
+
     check_choice("scale", scale, SCALES)
     v = np.asarray(values, dtype=np.float64)
     finite = v[np.isfinite(v)]

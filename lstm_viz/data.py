@@ -1,4 +1,5 @@
 """Corpora: reading, the contiguous 80/10/10 split, and streams for truncated BPTT."""
+
 from __future__ import annotations
 
 import hashlib
@@ -60,7 +61,7 @@ def windows(data: torch.Tensor, seq_len: int, offset: int = 0):
     """Yield (x, y) (B, S) windows over streams, y being x shifted by one character."""
     for i in range(offset, data.shape[1] - 1, seq_len):
         j = min(i + seq_len, data.shape[1] - 1)
-        yield data[:, i:j], data[:, i + 1:j + 1]
+        yield data[:, i:j], data[:, i + 1 : j + 1]
 
 
 def sample(ids: torch.Tensor, n: int, pieces: int = 32) -> torch.Tensor:
@@ -73,4 +74,4 @@ def sample(ids: torch.Tensor, n: int, pieces: int = 32) -> torch.Tensor:
         return ids
     run = max(2, n // pieces)
     starts = torch.linspace(0, len(ids) - run, pieces).long()
-    return torch.cat([ids[s:s + run] for s in starts.tolist()])
+    return torch.cat([ids[s : s + run] for s in starts.tolist()])

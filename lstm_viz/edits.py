@@ -3,6 +3,7 @@
 What they are, where they act and how they change c_t; the kernels that run them are in
 `lstm_viz.kernel`, the comparison of an edited run with the plain one in `lstm_viz.intervene`.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,9 @@ class Intervention:
         cells = (self.cells,) if np.ndim(self.cells) == 0 else tuple(np.asarray(self.cells).ravel().tolist())
         if not cells:
             raise ValueError("an intervention needs at least one cell")
-        if not all(isinstance(k, (int, np.integer)) for k in cells + (self.layer, self.start)) or \
-                not isinstance(self.stop, (int, np.integer, type(None))):
+        if not all(isinstance(k, (int, np.integer)) for k in cells + (self.layer, self.start)) or not isinstance(
+            self.stop, (int, np.integer, type(None))
+        ):
             raise ValueError("layer, cells, start and stop must be whole numbers")
         object.__setattr__(self, "cells", tuple(int(k) for k in cells))
         if self.start < 0 or (self.stop is not None and self.stop <= self.start):
@@ -40,6 +42,7 @@ class Intervention:
 @dataclass(frozen=True)
 class Clamp(Intervention):
     """Set the raw cell state c_t of `cells` in `layer` to `value` for t in [start, stop)."""
+
     layer: int
     cells: tuple  # an int is taken as one cell
     value: float
@@ -62,6 +65,7 @@ class Clamp(Intervention):
 @dataclass(frozen=True)
 class Scale(Intervention):
     """Multiply the raw cell state c_t of `cells` in `layer` by `factor` for t in [start, stop)."""
+
     layer: int
     cells: tuple
     factor: float
@@ -102,4 +106,5 @@ def edits_at(edits, t: int):
     def edit(c):
         for iv in active:
             iv.apply(c)
+
     return edit

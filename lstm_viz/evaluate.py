@@ -1,4 +1,5 @@
 """Cross-entropy of a model on a text, in nats and bits per character."""
+
 from __future__ import annotations
 
 import math

@@ -5,11 +5,12 @@ Every feature maps a text of T characters to an array (T,) aligned with it: `bin
 (int64) say how much of something (line position, bracket depth...). Values describe the state
 after reading character t, like the cell values of a trace.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import regex as user_re  # users' patterns: re's syntax, plus a timeout on matching
@@ -100,8 +101,11 @@ def paren_depth(text: str) -> np.ndarray:
     return depth(text, "(", ")")
 
 
-C_TOKENS = re.compile(r"(?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))"
-                      r"|(?P<string>\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')", re.S)
+C_TOKENS = re.compile(
+    r"(?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))"
+    r"|(?P<string>\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')",
+    re.S,
+)
 
 
 def c_tokens(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -110,8 +114,9 @@ def c_tokens(text: str) -> tuple[np.ndarray, np.ndarray]:
     spans = {"comment": [], "string": []}
     for m in C_TOKENS.finditer(text):
         spans[m.lastgroup].append(m.span())
-    return tuple(spans_mask(*np.array(spans[k], dtype=np.int64).reshape(-1, 2).T, len(text))
-                 for k in ("comment", "string"))
+    return tuple(
+        spans_mask(*np.array(spans[k], dtype=np.int64).reshape(-1, 2).T, len(text)) for k in ("comment", "string")
+    )
 
 
 def comment(text: str) -> np.ndarray:
@@ -119,8 +124,9 @@ def comment(text: str) -> np.ndarray:
     return c_tokens(text)[0]
 
 
-def match_after(positions: np.ndarray, levels: np.ndarray, targets: np.ndarray, target_levels: np.ndarray,
-                n: int) -> np.ndarray:
+def match_after(
+    positions: np.ndarray, levels: np.ndarray, targets: np.ndarray, target_levels: np.ndarray, n: int
+) -> np.ndarray:
     """For each position p with level d, the first target q > p with level d; n where there is none."""
     keys = target_levels * (n + 1) + targets
     order = np.sort(keys)
@@ -201,8 +207,10 @@ def user_regex(text: str, pattern: str) -> np.ndarray:
     try:
         spans = [m.span() for m in compiled.finditer(text, timeout=REGEX_TIMEOUT_S)]
     except TimeoutError:
-        raise ValueError(f"regular expression {pattern!r} ran for over {REGEX_TIMEOUT_S:g} s on this text "
-                         "(too much backtracking); simplify it") from None
+        raise ValueError(
+            f"regular expression {pattern!r} ran for over {REGEX_TIMEOUT_S:g} s on this text "
+            "(too much backtracking); simplify it"
+        ) from None
     spans = np.array(spans, dtype=np.int64).reshape(-1, 2)
     return spans_mask(spans[:, 0], spans[:, 1], len(text))
 
@@ -217,18 +225,21 @@ def compile_regex(pattern: str) -> user_re.Pattern:
         raise ValueError(f"bad regular expression {pattern!r}: {e}") from None
 
 
-FEATURES: dict[str, Feature] = {f.name: f for f in (
-    Feature("quotes", BINARY, "inside double quotes (a blank line ends an unclosed quote)", quotes),
-    Feature("line_position", COUNT, "characters since the last newline", line_position),
-    Feature("bracket_depth", COUNT, "nesting depth of ( [ { brackets", bracket_depth),
-    Feature("paren_depth", COUNT, "nesting depth of ( parentheses only", paren_depth),
-    Feature("if_condition", BINARY, "from `if` through its condition's closing )", if_condition),
-    Feature("if_body", BINARY, "the block or statement after an if's condition", if_body),
-    Feature("comment", BINARY, "inside a C comment: /* ... */ or // to the end of the line", comment),
-    Feature("in_word", BINARY, "letters of a word", in_word),
-    Feature("sentence_end", BINARY, "a sentence's final . ! or ? and the space after it", sentence_end),
-    Feature("regex", BINARY, "characters inside any match of your regular expression"),
-)}
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature("quotes", BINARY, "inside double quotes (a blank line ends an unclosed quote)", quotes),
+        Feature("line_position", COUNT, "characters since the last newline", line_position),
+        Feature("bracket_depth", COUNT, "nesting depth of ( [ { brackets", bracket_depth),
+        Feature("paren_depth", COUNT, "nesting depth of ( parentheses only", paren_depth),
+        Feature("if_condition", BINARY, "from `if` through its condition's closing )", if_condition),
+        Feature("if_body", BINARY, "the block or statement after an if's condition", if_body),
+        Feature("comment", BINARY, "inside a C comment: /* ... */ or // to the end of the line", comment),
+        Feature("in_word", BINARY, "letters of a word", in_word),
+        Feature("sentence_end", BINARY, "a sentence's final . ! or ? and the space after it", sentence_end),
+        Feature("regex", BINARY, "characters inside any match of your regular expression"),
+    )
+}
 
 
 def get(name: str) -> Feature:

@@ -14,6 +14,7 @@ for the `analyse` report (`lstm_viz.analysis_report`).
 matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
 rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
 """
+
 from __future__ import annotations
 
 import functools
@@ -61,9 +62,15 @@ class Sheet:
         label = glyphs.label(visible(char))
         self.rect(x, y, self.cw, self.lh, face if face is not None else colour.hex_colour(value))
         size = self.fs if len(label) == 1 else 1.6 * self.fs / len(label)
-        self.text(x + self.cw / 2, y + self.lh / 2, label, size=size,
-                  colour_=ink or (colour.ink(value) if value is not None else "#111"), ha="center",
-                  weight="bold" if bold else "normal")
+        self.text(
+            x + self.cw / 2,
+            y + self.lh / 2,
+            label,
+            size=size,
+            colour_=ink or (colour.ink(value) if value is not None else "#111"),
+            ha="center",
+            weight="bold" if bold else "normal",
+        )
 
     def legend(self, lo: float, hi: float, gate: bool, note: str = ""):
         """A colour bar from lo to hi with its end values (and 0 for the diverging scale)."""
@@ -85,16 +92,20 @@ class Sheet:
 
     def svg(self) -> str:
         height = max(self.y, self.lh)
-        out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.w:g}pt" height="{height:.2f}pt" '
-               f'viewBox="0 0 {self.w:g} {height:.2f}" xml:space="preserve">']
+        out = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.w:g}pt" height="{height:.2f}pt" '
+            f'viewBox="0 0 {self.w:g} {height:.2f}" xml:space="preserve">'
+        ]
         for x, y, w, h, face, edge, lw in self.rects:
             stroke = f' stroke="{edge}" stroke-width="{lw:g}"' if edge else ""
             out.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}" fill="{face}"{stroke}/>')
         for x, y, text, size, ink, ha, weight, mono in self.texts:
             anchor = ' text-anchor="middle"' if ha == "center" else ""
             bold = ' font-weight="bold"' if weight == "bold" else ""
-            out.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.2f}" font-family="{SVG_FONTS[mono]}" '
-                       f'fill="{ink}" dominant-baseline="central"{anchor}{bold}>{escape(xml_safe(text))}</text>')
+            out.append(
+                f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.2f}" font-family="{SVG_FONTS[mono]}" '
+                f'fill="{ink}" dominant-baseline="central"{anchor}{bold}>{escape(xml_safe(text))}</text>'
+            )
         return "\n".join(out + ["</svg>", ""])
 
     def png(self, dpi: int) -> bytes:
@@ -102,6 +113,7 @@ class Sheet:
         from matplotlib.collections import PatchCollection
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
+
         height = max(self.y, self.lh)
         with rc_context({"font.family": "monospace", "font.monospace": FONT}):
             fig = Figure(figsize=(self.w / 72, height / 72))
@@ -109,14 +121,27 @@ class Sheet:
             ax.set_xlim(0, self.w)
             ax.set_ylim(height, 0)
             ax.set_axis_off()
-            ax.add_collection(PatchCollection(
-                [Rectangle((x, y), w, h) for x, y, w, h, *_ in self.rects],
-                facecolors=[face for *_, face, _, _ in self.rects],
-                edgecolors=[edge or "none" for *_, edge, _ in self.rects],
-                linewidths=[lw for *_, lw in self.rects]))
+            ax.add_collection(
+                PatchCollection(
+                    [Rectangle((x, y), w, h) for x, y, w, h, *_ in self.rects],
+                    facecolors=[face for *_, face, _, _ in self.rects],
+                    edgecolors=[edge or "none" for *_, edge, _ in self.rects],
+                    linewidths=[lw for *_, lw in self.rects],
+                )
+            )
             for x, y, s, size, ink, ha, weight, mono in self.texts:
-                ax.text(x, y, s, fontsize=size, color=ink, ha=ha, va="center", fontweight=weight, parse_math=False,
-                        family="monospace" if mono else "sans-serif")
+                ax.text(
+                    x,
+                    y,
+                    s,
+                    fontsize=size,
+                    color=ink,
+                    ha=ha,
+                    va="center",
+                    fontweight=weight,
+                    parse_math=False,
+                    family="monospace" if mono else "sans-serif",
+                )
             out = io.BytesIO()
             fig.savefig(out, format="png", dpi=dpi)
         return out.getvalue()
@@ -138,9 +163,21 @@ def wrap(text: str, cols: int, break_lines: bool) -> list[list[int]]:
     return rows + ([row] if row else [])
 
 
-def figure(trace, kind: str = "text", layer: int = 0, cell: int = 0, signal: str = "cell", cells=None,
-           start: int = 0, stop: int | None = None, scale: str = "fixed", model: str | None = None,
-           format: str = "svg", width: float = COLUMN_INCHES, font_size: float = 7.0):
+def figure(
+    trace,
+    kind: str = "text",
+    layer: int = 0,
+    cell: int = 0,
+    signal: str = "cell",
+    cells=None,
+    start: int = 0,
+    stop: int | None = None,
+    scale: str = "fixed",
+    model: str | None = None,
+    format: str = "svg",
+    width: float = COLUMN_INCHES,
+    font_size: float = 7.0,
+):
     """A figure of the trace: SVG text (format="svg") or PNG bytes at 300 dpi (format="png").
 
     `cells` lists the cells of `layer` for "cells" and "heatmap" (default: `cell` alone; for
@@ -154,8 +191,11 @@ def figure(trace, kind: str = "text", layer: int = 0, cell: int = 0, signal: str
         raise ValueError(f"a figure shows at most {MAX_CHARS:,} characters; pass start and stop")
     H = trace.shape[2]
     if cells is None:
-        cells = [cell] if kind != "heatmap" else \
-            list(np.argsort(-trace.signal(signal, layer, None, start, stop).std(axis=0), kind="stable")[:16])
+        cells = (
+            [cell]
+            if kind != "heatmap"
+            else list(np.argsort(-trace.signal(signal, layer, None, start, stop).std(axis=0), kind="stable")[:16])
+        )
     cells = [int(c) for c in cells]
     if not cells or any(not 0 <= c < H for c in cells):
         raise ValueError(f"cells must be between 0 and {H - 1}")
@@ -189,7 +229,9 @@ def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
     values, (lo, hi) = colour.fit(raw, gate, scale)
     names = [f"{layer + 1}:{c}" for c in cells]
     indent = (max(map(len, names)) + 1) * sheet.cw
-    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {NAMES[signal]}" + (f", model {model}" if model else "")
+    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {NAMES[signal]}" + (
+        f", model {model}" if model else ""
+    )
     _head(sheet, title, lo, hi, gate, scale)
     for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
         for j, name in enumerate(names):
@@ -203,8 +245,15 @@ def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
 def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
     raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]
     values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
-    _head(sheet, caption(layer, cell, signal, model), lo, hi, signal in GATE_SIGNALS, scale,
-          note="below: top-5 next characters, shade = probability, bold = what came next")
+    _head(
+        sheet,
+        caption(layer, cell, signal, model),
+        lo,
+        hi,
+        signal in GATE_SIGNALS,
+        scale,
+        note="below: top-5 next characters, shade = probability, bold = what came next",
+    )
     ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
     for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=False):
         for k, i in enumerate(row):
@@ -214,8 +263,15 @@ def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
             for g in range(5):
                 p = float(probs[i, g])
                 face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS))
-                sheet.char(k * sheet.cw, sheet.y + (g + 1.15) * sheet.lh, trace.vocab.symbol(int(ids[i, g])),
-                           None, face=face, ink="#fff" if p > 0.6 else "#111", bold=int(ids[i, g]) == nxt and nxt > 0)
+                sheet.char(
+                    k * sheet.cw,
+                    sheet.y + (g + 1.15) * sheet.lh,
+                    trace.vocab.symbol(int(ids[i, g])),
+                    None,
+                    face=face,
+                    ink="#fff" if p > 0.6 else "#111",
+                    bold=int(ids[i, g]) == nxt and nxt > 0,
+                )
         sheet.y += sheet.lh * 6.8
 
 
@@ -231,8 +287,14 @@ def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model
             sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], None, face="#ffffff")
         sheet.y += sheet.lh
         for j, c in enumerate(cells):
-            sheet.text(0, sheet.y + sheet.cw / 2, str(c), size=sheet.fs * 0.7,
-                       colour_="#000" if c == cell else "#666", weight="bold" if c == cell else "normal")
+            sheet.text(
+                0,
+                sheet.y + sheet.cw / 2,
+                str(c),
+                size=sheet.fs * 0.7,
+                colour_="#000" if c == cell else "#666",
+                weight="bold" if c == cell else "normal",
+            )
             for k, i in enumerate(row):
                 sheet.rect(indent + k * sheet.cw, sheet.y, sheet.cw, sheet.cw, colour.hex_colour(values[i, j]))
             sheet.y += sheet.cw
@@ -241,19 +303,24 @@ def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model
 
 # The analyses' figures ------------------------------------------------------------------------
 
+
 def analysis_style(draw):
     """Decorator: run `draw` inside the analyses' figure style (`ANALYSIS_STYLE`)."""
+
     @functools.wraps(draw)
     def styled(*args, **kwargs):
         from matplotlib import rc_context
+
         with rc_context(ANALYSIS_STYLE):
             return draw(*args, **kwargs)
+
     return styled
 
 
 def new_figure(figsize, rows: int = 1, cols: int = 1, **options):
     """A matplotlib Figure (object API) and its axes."""
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(rows, cols, **options)
 

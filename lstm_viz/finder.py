@@ -7,6 +7,7 @@ the cell is higher inside. Count features are scored by |Pearson r|, with Spearm
 beside it. Every cell of every layer is ranked at once, a block of cells at a time, so memory
 beyond the activations themselves stays small.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ BLOCK_ELEMENTS = 1 << 18  # characters x cells ranked together: 2 MB float64 tem
 @dataclass
 class Activations:
     """One signal of every layer over a text, aligned with it character by character."""
+
     text: str
     values: np.ndarray  # (L, T, H) float32
     signal: str = "cell"
@@ -72,7 +74,7 @@ def trace_activations(model, text: str, signal: str = "cell", chunk: int = 10_00
     text = normalise(text)
     values = np.empty((model.config.layers, len(text), model.config.hidden), dtype=np.float32)  # (L, T, H)
     for start, piece in model.trace_chunks(text, chunk):
-        values[:, start:start + len(piece.text)] = all_layers(piece, signal)
+        values[:, start : start + len(piece.text)] = all_layers(piece, signal)
     return Activations(text, values, signal)
 
 
@@ -113,7 +115,7 @@ def centred_norms(x: np.ndarray) -> np.ndarray:
     """(B,) norms of the rows of x (B, T) after subtracting their means, in float64."""
     total = x.sum(axis=1, dtype=np.float64)
     squares = np.einsum("bt,bt->b", x, x, dtype=np.float64)
-    return np.sqrt(np.maximum(squares - total ** 2 / x.shape[1], 0))
+    return np.sqrt(np.maximum(squares - total**2 / x.shape[1], 0))
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
@@ -136,6 +138,7 @@ def correlate(x: np.ndarray, z: np.ndarray) -> np.ndarray:
 @dataclass
 class Hypotheses:
     """Features prepared once for ranking many blocks of cells."""
+
     binary: list  # names
     count: list
     masks: np.ndarray  # (Fb, T) float64, 1 inside
@@ -144,14 +147,20 @@ class Hypotheses:
     spearman: np.ndarray  # (Fc, T) standardised ranks of the counts
 
     @classmethod
-    def prepare(cls, feats: dict, kinds: dict) -> "Hypotheses":
+    def prepare(cls, feats: dict, kinds: dict) -> Hypotheses:
         binary = [n for n in feats if kinds[n] == F.BINARY]
         count = [n for n in feats if kinds[n] == F.COUNT]
         T = len(next(iter(feats.values())))
         masks = np.array([feats[n] for n in binary], dtype=np.float64).reshape(-1, T)
         counts = np.array([feats[n] for n in count], dtype=np.float64).reshape(-1, T)
-        return cls(binary, count, masks, masks.sum(axis=1), standardise(counts),
-                   standardise(average_ranks(counts)) if len(count) else counts)
+        return cls(
+            binary,
+            count,
+            masks,
+            masks.sum(axis=1),
+            standardise(counts),
+            standardise(average_ranks(counts)) if len(count) else counts,
+        )
 
     def score_block(self, x: np.ndarray) -> dict:
         """Statistics of the cells x (B, T) float32: name -> {statistic: (B,)}."""
@@ -182,6 +191,7 @@ def feature_kind(values: np.ndarray) -> str:
 @dataclass
 class Scores:
     """How well every cell of every layer matches one feature."""
+
     kind: str  # binary or count
     statistic: str  # what score is folded from: "auc" (binary) or "pearson" (count)
     score: np.ndarray  # (L, H) max(auc, 1 - auc) or |r|; NaN everywhere for a constant feature
@@ -189,7 +199,7 @@ class Scores:
     raw: dict  # (L, H) arrays: auc, mean_in, mean_out (binary) or pearson, spearman (count)
 
     @classmethod
-    def fold(cls, kind: str, raw: dict) -> "Scores":
+    def fold(cls, kind: str, raw: dict) -> Scores:
         if kind == F.BINARY:
             auc = raw["auc"]
             return cls(kind, "auc", np.maximum(auc, 1 - auc), np.where(auc >= 0.5, 1, -1), raw)
@@ -204,9 +214,16 @@ class Scores:
     def table(self, top: int | None = None) -> pd.DataFrame:
         """One row per cell, best first: layer, cell, score, sign, statistic and the raw statistics."""
         L, H = self.score.shape
-        table = pd.DataFrame({"layer": np.repeat(np.arange(L), H), "cell": np.tile(np.arange(H), L),
-                              "score": self.score.ravel(), "sign": self.sign.ravel(),
-                              "statistic": self.statistic, **{k: v.ravel() for k, v in self.raw.items()}})
+        table = pd.DataFrame(
+            {
+                "layer": np.repeat(np.arange(L), H),
+                "cell": np.tile(np.arange(H), L),
+                "score": self.score.ravel(),
+                "sign": self.sign.ravel(),
+                "statistic": self.statistic,
+                **{k: v.ravel() for k, v in self.raw.items()},
+            }
+        )
         table = table.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
         return table if top is None else table.head(top)
 
@@ -224,8 +241,10 @@ def score_all(acts: Activations, feats: dict, kinds: dict | None = None) -> dict
     for name, v in feats.items():
         if np.shape(v) != (T,):
             raise ValueError(f"feature {name!r} has shape {np.shape(v)}; the text has {T} characters")
-    kinds = {n: (kinds or {}).get(n) or (F.FEATURES[n].kind if n in F.FEATURES else feature_kind(np.asarray(v)))
-             for n, v in feats.items()}
+    kinds = {
+        n: (kinds or {}).get(n) or (F.FEATURES[n].kind if n in F.FEATURES else feature_kind(np.asarray(v)))
+        for n, v in feats.items()
+    }
     for name, kind in kinds.items():
         if kind not in (F.BINARY, F.COUNT):
             raise ValueError(f"kind of {name!r} must be {F.BINARY} or {F.COUNT}, not {kind!r}")
@@ -235,21 +254,26 @@ def score_all(acts: Activations, feats: dict, kinds: dict | None = None) -> dict
 
     def run(block):
         layer, j = block
-        return hyp.score_block(np.ascontiguousarray(acts.values[layer, :, j:j + B].T))
+        return hyp.score_block(np.ascontiguousarray(acts.values[layer, :, j : j + B].T))
 
     with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # numpy sorts release the GIL
         results = list(pool.map(run, blocks))
     scores = {}
     for name, values in feats.items():
         constant = np.ptp(np.asarray(values, dtype=np.float64)) == 0
-        raw = {key: np.full((L, H), np.nan) if constant else
-               np.concatenate([part[name][key] for part in results]).reshape(L, H) for key in results[0][name]}
+        raw = {
+            key: np.full((L, H), np.nan)
+            if constant
+            else np.concatenate([part[name][key] for part in results]).reshape(L, H)
+            for key in results[0][name]
+        }
         scores[name] = Scores.fold(kinds[name], raw)
     return scores
 
 
-def find_cells(source, feature, signal: str = "cell", top: int | None = 20, regex: str | None = None,
-               kind: str | None = None) -> pd.DataFrame:
+def find_cells(
+    source, feature, signal: str = "cell", top: int | None = 20, regex: str | None = None, kind: str | None = None
+) -> pd.DataFrame:
     """The `top` cells (all if None) best explained by `feature`, best first.
 
     source: a Trace, Activations, or the pieces of one text (see `activations`). feature: a
@@ -260,17 +284,20 @@ def find_cells(source, feature, signal: str = "cell", top: int | None = 20, rege
     if top is not None and top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
     acts = activations(source, signal)
-    name, values = (feature, F.compute(feature, acts.text, regex)) if isinstance(feature, str) \
-        else ("custom", np.asarray(feature))
+    name, values = (
+        (feature, F.compute(feature, acts.text, regex)) if isinstance(feature, str) else ("custom", np.asarray(feature))
+    )
     scores = score_all(acts, {name: values}, {name: kind} if kind else None)[name]
     if np.isnan(scores.score).all():
-        raise ValueError(f"feature {name!r} is constant on this text ({len(acts.text):,} characters): "
-                         "nothing to rank cells against")
+        raise ValueError(
+            f"feature {name!r} is constant on this text ({len(acts.text):,} characters): nothing to rank cells against"
+        )
     return scores.table(top)
 
 
-def span_cells(source, start: int, end: int, signal: str = "cell", window: int = 40,
-               top: int | None = 10) -> pd.DataFrame:
+def span_cells(
+    source, start: int, end: int, signal: str = "cell", window: int = 40, top: int | None = 10
+) -> pd.DataFrame:
     """Cells that are on inside the marked span [start, end) and off around it, best first.
 
     contrast = mean inside the span - mean over up to `window` characters on each side of it;
@@ -288,19 +315,29 @@ def span_cells(source, start: int, end: int, signal: str = "cell", window: int =
     if lo == start and hi == end:
         raise ValueError("the span covers the whole text: there is nothing around it to compare with")
     inside = acts.values[:, start:end].mean(axis=1, dtype=np.float64)  # (L, H)
-    around = (acts.values[:, lo:start].sum(axis=1, dtype=np.float64)
-              + acts.values[:, end:hi].sum(axis=1, dtype=np.float64)) / (start - lo + hi - end)
+    around = (
+        acts.values[:, lo:start].sum(axis=1, dtype=np.float64) + acts.values[:, end:hi].sum(axis=1, dtype=np.float64)
+    ) / (start - lo + hi - end)
     contrast = inside - around
-    table = pd.DataFrame({"layer": np.repeat(np.arange(L), H), "cell": np.tile(np.arange(H), L),
-                          "score": np.abs(contrast).ravel(), "sign": np.where(contrast >= 0, 1, -1).ravel(),
-                          "inside": inside.ravel(), "around": around.ravel(), "contrast": contrast.ravel(),
-                          "threshold": ((inside + around) / 2).ravel()})
+    table = pd.DataFrame(
+        {
+            "layer": np.repeat(np.arange(L), H),
+            "cell": np.tile(np.arange(H), L),
+            "score": np.abs(contrast).ravel(),
+            "sign": np.where(contrast >= 0, 1, -1).ravel(),
+            "inside": inside.ravel(),
+            "around": around.ravel(),
+            "contrast": contrast.ravel(),
+            "threshold": ((inside + around) / 2).ravel(),
+        }
+    )
     table = table.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     return table if top is None else table.head(top)
 
 
-def pattern_matches(source, cells: pd.DataFrame, signal: str = "cell", agree: float = 1.0,
-                    min_length: int = 1) -> pd.DataFrame:
+def pattern_matches(
+    source, cells: pd.DataFrame, signal: str = "cell", agree: float = 1.0, min_length: int = 1
+) -> pd.DataFrame:
     """Places where the chosen cells are on together, best first.
 
     cells: rows with layer, cell, sign and threshold (as from `span_cells`). A cell is on at t
@@ -315,15 +352,22 @@ def pattern_matches(source, cells: pd.DataFrame, signal: str = "cell", agree: fl
         raise ValueError(f"agree must be in (0, 1], not {agree}")
     acts = activations(source, signal)
     layer, cell = cells["layer"].to_numpy(), cells["cell"].to_numpy()
-    margin = (acts.values[layer, :, cell].astype(np.float64) - cells["threshold"].to_numpy()[:, None]) \
-        * cells["sign"].to_numpy()[:, None]  # (K, T)
+    margin = (acts.values[layer, :, cell].astype(np.float64) - cells["threshold"].to_numpy()[:, None]) * cells[
+        "sign"
+    ].to_numpy()[:, None]  # (K, T)
     on = (margin > 0).mean(axis=0) >= agree - 1e-9  # (T,)
     edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     keep = ends - starts >= min_length
     starts, ends = starts[keep], ends[keep]
     sums = np.concatenate([[0], np.cumsum(margin.mean(axis=0))])
-    table = pd.DataFrame({"start": starts, "end": ends, "length": ends - starts,
-                          "score": (sums[ends] - sums[starts]) / np.maximum(ends - starts, 1),
-                          "text": [acts.text[a:b] for a, b in zip(starts, ends)]})
+    table = pd.DataFrame(
+        {
+            "start": starts,
+            "end": ends,
+            "length": ends - starts,
+            "score": (sums[ends] - sums[starts]) / np.maximum(ends - starts, 1),
+            "text": [acts.text[a:b] for a, b in zip(starts, ends)],
+        }
+    )
     return table.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,4 +1,5 @@
 """Visible stand-ins for characters that would otherwise show as nothing."""
+
 from __future__ import annotations
 
 import html

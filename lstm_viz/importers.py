@@ -5,12 +5,14 @@ Every importer ends in `build`, which adds lstm-viz's unknown slot (id 0) in fro
 model's own alphabet: a zero embedding row in, a zero head row with a -1e4 bias out, so the
 probabilities of the model's own characters are exactly the original's.
 """
+
 from __future__ import annotations
 
 import io
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -73,8 +75,7 @@ def read_alphabet(path) -> list[str]:
 
 
 def _array(value, name: str) -> np.ndarray:
-    a = np.asarray(value.detach().cpu().float().numpy() if isinstance(value, torch.Tensor) else value,
-                   dtype=np.float32)
+    a = np.asarray(value.detach().cpu().float().numpy() if isinstance(value, torch.Tensor) else value, dtype=np.float32)
     if not np.isfinite(a).all():
         raise ModelImportError(f"{name} holds NaN or infinite values")
     return a
@@ -91,8 +92,10 @@ def build(chars: list[str], embedding, layers: list[tuple], head_w, head_b) -> C
     H = layers[0][1].shape[1]
     sizes = [w_hh.shape[1] for _, w_hh, _, _ in layers]
     if len(set(sizes)) > 1:
-        raise ModelImportError(f"LSTM layers of different sizes ({', '.join(map(str, sizes))} cells): lstm-viz's "
-                               "models (one nn.LSTM) have the same number of cells in every layer")
+        raise ModelImportError(
+            f"LSTM layers of different sizes ({', '.join(map(str, sizes))} cells): lstm-viz's "
+            "models (one nn.LSTM) have the same number of cells in every layer"
+        )
     E = N if embedding is None else embedding.shape[1]
     config = Config(vocab_size=N + 1, layers=len(layers), hidden=H, embed=E, dropout=0.0, forget_bias=0.0)
     model = CharLSTM(config, Vocab(chars))
@@ -124,13 +127,17 @@ def _lstm_layers(state: dict) -> tuple[str, list[tuple], list[str]]:
     if not groups:
         raise ModelImportError("no recurrent layer: no tensor is named like an nn.LSTM's weight_ih_l0, weight_hh_l0")
     if len(groups) > 1:
-        raise ModelImportError(f"{len(groups)} recurrent modules ({', '.join(p.rstrip('.') or '(root)' for p in groups)}); "
-                               "expected exactly one nn.LSTM")
+        raise ModelImportError(
+            f"{len(groups)} recurrent modules ({', '.join(p.rstrip('.') or '(root)' for p in groups)}); "
+            "expected exactly one nn.LSTM"
+        )
     prefix, keys = next(iter(groups.items()))
     where = prefix.rstrip(".") or "the recurrent module"
     if any(m.group(4) for m in keys.values()):
-        raise ModelImportError(f"{where} is a bidirectional LSTM (it has *_reverse weights): its state at a character "
-                               "depends on the text after it; lstm-viz reads one-directional LSTMs only")
+        raise ModelImportError(
+            f"{where} is a bidirectional LSTM (it has *_reverse weights): its state at a character "
+            "depends on the text after it; lstm-viz reads one-directional LSTMs only"
+        )
     if any(m.group(2) == "weight_hr" for m in keys.values()):
         raise ModelImportError(f"{where} is an LSTM with projections (proj_size > 0), which lstm-viz does not read")
     n_layers = 1 + max(int(m.group(3)) for m in keys.values())
@@ -143,14 +150,21 @@ def _lstm_layers(state: dict) -> tuple[str, list[tuple], list[str]]:
         H = w_hh.shape[1] if w_hh.ndim == 2 else 0
         if w_hh.ndim != 2 or w_ih.ndim != 2 or w_hh.shape[0] != 4 * H or w_ih.shape[0] != 4 * H:
             kind = {3: "a GRU", 1: "a plain RNN"}.get(w_hh.shape[0] // max(H, 1) if w_hh.ndim == 2 else 0)
-            what = f"{kind} (its weight_hh_l{i} is {_shape(w_hh)}), not an LSTM" if kind else \
-                f"not an LSTM (weight_ih_l{i} {_shape(w_ih)}, weight_hh_l{i} {_shape(w_hh)}; an LSTM's are 4H x in, 4H x H)"
+            what = (
+                f"{kind} (its weight_hh_l{i} is {_shape(w_hh)}), not an LSTM"
+                if kind
+                else f"not an LSTM (weight_ih_l{i} {_shape(w_ih)}, weight_hh_l{i} {_shape(w_hh)}; "
+                "an LSTM's are 4H x in, 4H x H)"
+            )
             raise ModelImportError(f"{where} is {what}")
         if i and w_ih.shape[1] != layers[-1][1].shape[1]:
-            raise ModelImportError(f"{where}: layer {i} takes {w_ih.shape[1]} inputs but layer {i - 1} has "
-                                   f"{layers[-1][1].shape[1]} cells")
-        biases = [_array(state[k], k) if k in state else np.zeros(4 * H, np.float32)
-                  for k in (f"{prefix}bias_ih_l{i}", f"{prefix}bias_hh_l{i}")]
+            raise ModelImportError(
+                f"{where}: layer {i} takes {w_ih.shape[1]} inputs but layer {i - 1} has {layers[-1][1].shape[1]} cells"
+            )
+        biases = [
+            _array(state[k], k) if k in state else np.zeros(4 * H, np.float32)
+            for k in (f"{prefix}bias_ih_l{i}", f"{prefix}bias_hh_l{i}")
+        ]
         if any(b.shape != (4 * H,) for b in biases):
             raise ModelImportError(f"{where}: layer {i}'s biases are not {4 * H} long")
         layers.append((w_ih, w_hh, *biases))
@@ -186,19 +200,22 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
     matrices = [k for k in rest if state[k].ndim == 2]
 
     def sibling_bias(k):
-        b = k[:-len("weight")] + "bias" if k.endswith("weight") else None
+        b = k[: -len("weight")] + "bias" if k.endswith("weight") else None
         return b if b in state and tuple(state[b].shape) == (N,) else None
 
     heads = [k for k in matrices if tuple(state[k].shape) == (N, H)]
     with_bias = [k for k in heads if sibling_bias(k)]
     if not heads:
         found = ", ".join(f"{k} ({_shape(state[k])})" for k in matrices if H in state[k].shape) or "none"
-        raise ModelImportError(f"no linear head: expected a {N}x{H} weight ({N} alphabet characters x {H} cells of the "
-                               f"last layer); 2-D tensors with {H} columns or rows: {found}. Is the alphabet "
-                               "the one the model was trained with?")
+        raise ModelImportError(
+            f"no linear head: expected a {N}x{H} weight ({N} alphabet characters x {H} cells of the "
+            f"last layer); 2-D tensors with {H} columns or rows: {found}. Is the alphabet "
+            "the one the model was trained with?"
+        )
     head = _pick(with_bias or heads, order, before=False, lstm_at=lstm_at)
-    inputs = [k for k in matrices if tuple(state[k].shape) == (N, E) and k != head and not sibling_bias(k)] or \
-        [k for k in matrices if tuple(state[k].shape) == (N, E) and k != head]
+    inputs = [k for k in matrices if tuple(state[k].shape) == (N, E) and k != head and not sibling_bias(k)] or [
+        k for k in matrices if tuple(state[k].shape) == (N, E) and k != head
+    ]
     if inputs:
         emb_key = _pick(inputs, order, before=True, lstm_at=lstm_at)
         embedding = _array(state[emb_key], emb_key)
@@ -206,18 +223,27 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
         emb_key, embedding = None, None  # one-hot input, as char-rnn feeds it
     else:
         found = ", ".join(f"{k} ({_shape(state[k])})" for k in matrices if E in state[k].shape) or "none"
-        raise ModelImportError(f"no input layer: expected an embedding of {N}x{E} ({N} alphabet characters x the "
-                               f"{E} inputs of the LSTM's first layer) or one-hot input ({N} inputs); 2-D tensors "
-                               f"with {E} columns or rows: {found}. Is the alphabet the one the model was trained with?")
+        raise ModelImportError(
+            f"no input layer: expected an embedding of {N}x{E} ({N} alphabet characters x the "
+            f"{E} inputs of the LSTM's first layer) or one-hot input ({N} inputs); 2-D tensors "
+            f"with {E} columns or rows: {found}. Is the alphabet the one the model was trained with?"
+        )
     head_b_key = sibling_bias(head)
     matched = {emb_key, head, head_b_key} - {None}
     unmatched = [k for k in rest if k not in matched]
     if unmatched:
-        raise ModelImportError("tensors that are not part of an input layer -> LSTM -> linear head model: "
-                               + ", ".join(f"{k} ({_shape(state[k]) or 'scalar'})" for k in unmatched[:5])
-                               + (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""))
-    model = build(chars, embedding, layers, _array(state[head], head),
-                  _array(state[head_b_key], head_b_key) if head_b_key else None)
+        raise ModelImportError(
+            "tensors that are not part of an input layer -> LSTM -> linear head model: "
+            + ", ".join(f"{k} ({_shape(state[k]) or 'scalar'})" for k in unmatched[:5])
+            + (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else "")
+        )
+    model = build(
+        chars,
+        embedding,
+        layers,
+        _array(state[head], head),
+        _array(state[head_b_key], head_b_key) if head_b_key else None,
+    )
     model.matched = {"input": emb_key or "one-hot", "lstm": prefix.rstrip(".") or "(root)", "head": head}
     return model
 
@@ -230,6 +256,7 @@ def load_torch_file(path) -> dict:
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file
+
         try:
             return load_file(str(path))
         except (SafetensorError, OSError, ValueError) as e:
@@ -238,8 +265,10 @@ def load_torch_file(path) -> dict:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # weights_only refuses anything but tensors and plain containers, with many error types
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelImportError(f"{path}: not a plain PyTorch state dict (read with weights_only=True, which never "
-                               f"runs code from the file): {first[:200]}") from None
+        raise ModelImportError(
+            f"{path}: not a plain PyTorch state dict (read with weights_only=True, which never "
+            f"runs code from the file): {first[:200]}"
+        ) from None
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
             obj = obj[key]
@@ -251,6 +280,7 @@ def load_torch_file(path) -> dict:
 
 # Keras 3 ------------------------------------------------------------------------------------
 
+
 def _keras_sources(path: Path):
     """(weights file object or path, config dict or None) of a .keras zip or a .weights.h5 file."""
     if not path.is_file():
@@ -260,7 +290,9 @@ def _keras_sources(path: Path):
             with archive.open_zip(path) as z:
                 names = set(z.namelist())
                 if "model.weights.h5" not in names or "config.json" not in names:
-                    raise ModelImportError(f"{path}: a .keras file holds config.json and model.weights.h5; this lacks one")
+                    raise ModelImportError(
+                        f"{path}: a .keras file holds config.json and model.weights.h5; this lacks one"
+                    )
                 raw = archive.read_member(z, z.getinfo("config.json"), KERAS_CONFIG_LIMIT)
                 weights = io.BytesIO(archive.read_member(z, z.getinfo("model.weights.h5"), KERAS_WEIGHTS_LIMIT))
         except archive.ZipError as e:
@@ -289,18 +321,26 @@ def _keras_checks(configs: list[dict]) -> None:
         name = c.get("name", kind)
         if kind == "LSTM":
             if c.get("recurrent_activation", "sigmoid") != "sigmoid":
-                raise ModelImportError(f"LSTM layer {name!r} uses recurrent_activation={c['recurrent_activation']!r}; "
-                                       "lstm-viz's LSTM gates are sigmoids, so only 'sigmoid' can be imported")
+                raise ModelImportError(
+                    f"LSTM layer {name!r} uses recurrent_activation={c['recurrent_activation']!r}; "
+                    "lstm-viz's LSTM gates are sigmoids, so only 'sigmoid' can be imported"
+                )
             if c.get("activation", "tanh") != "tanh":
-                raise ModelImportError(f"LSTM layer {name!r} uses activation={c['activation']!r}; only 'tanh' can be imported")
+                raise ModelImportError(
+                    f"LSTM layer {name!r} uses activation={c['activation']!r}; only 'tanh' can be imported"
+                )
             if c.get("go_backwards"):
                 raise ModelImportError(f"LSTM layer {name!r} reads the text backwards (go_backwards=True)")
         elif kind == "Embedding" and c.get("mask_zero"):
-            raise ModelImportError(f"Embedding layer {name!r} has mask_zero=True: Keras skips character 0 entirely, "
-                                   "which lstm-viz's models do not")
+            raise ModelImportError(
+                f"Embedding layer {name!r} has mask_zero=True: Keras skips character 0 entirely, "
+                "which lstm-viz's models do not"
+            )
         elif kind == "Dense" and c.get("activation", "linear") not in ("linear", "softmax", "log_softmax"):
-            raise ModelImportError(f"Dense layer {name!r} uses activation={c['activation']!r}; the head must give "
-                                   "logits or probabilities (linear or softmax)")
+            raise ModelImportError(
+                f"Dense layer {name!r} uses activation={c['activation']!r}; the head must give "
+                "logits or probabilities (linear or softmax)"
+            )
 
 
 def _h5_vars(group) -> list[np.ndarray]:
@@ -317,6 +357,7 @@ def from_keras(path, alphabet) -> CharLSTM:
     config, so Keras's defaults are assumed.
     """
     import h5py
+
     path = Path(path)
     chars = alphabet_chars(alphabet)
     weights, config = _keras_sources(path)
@@ -339,9 +380,14 @@ def from_keras(path, alphabet) -> CharLSTM:
                 if not params and not any(isinstance(g[k], h5py.Group) and k not in ("vars",) for k in g):
                     continue  # input, dropout and other layers without weights
                 if kind not in ("embedding", "lstm", "dense"):
-                    what = {"bidirectional": "a bidirectional layer (its state depends on the text after each character)",
-                            "gru": "a GRU layer", "simple_rnn": "a SimpleRNN layer"}.get(kind, f"a {kind!r} layer")
-                    raise ModelImportError(f"{path}: the model has {what}; lstm-viz imports Embedding -> LSTM -> Dense only")
+                    what = {
+                        "bidirectional": "a bidirectional layer (its state depends on the text after each character)",
+                        "gru": "a GRU layer",
+                        "simple_rnn": "a SimpleRNN layer",
+                    }.get(kind, f"a {kind!r} layer")
+                    raise ModelImportError(
+                        f"{path}: the model has {what}; lstm-viz imports Embedding -> LSTM -> Dense only"
+                    )
                 index = int(name.rsplit("_", 1)[1]) if name != kind else 0
                 found.setdefault(kind, []).append((index, params))
     except OSError as e:
@@ -354,8 +400,10 @@ def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
     if not found.get("lstm"):
         raise ModelImportError(f"{path}: no LSTM layer")
     if len(found.get("dense", [])) != 1 or len(found.get("embedding", [])) > 1:
-        raise ModelImportError(f"{path}: expected one Dense head and at most one Embedding, found "
-                               f"{len(found.get('dense', []))} and {len(found.get('embedding', []))}")
+        raise ModelImportError(
+            f"{path}: expected one Dense head and at most one Embedding, found "
+            f"{len(found.get('dense', []))} and {len(found.get('embedding', []))}"
+        )
     layers = []
     for i, params in enumerate(found["lstm"]):
         if len(params) not in (2, 3) or params[0].ndim != 2 or params[1].ndim != 2:
@@ -363,11 +411,15 @@ def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
         kernel, recurrent = params[0], params[1]  # (in, 4H), (H, 4H); gates i, f, c, o as PyTorch's i, f, g, o
         H = recurrent.shape[0]
         if recurrent.shape[1] != 4 * H or kernel.shape[1] != 4 * H:
-            raise ModelImportError(f"{path}: LSTM layer {i} weights are {_shape(kernel)} and {_shape(recurrent)}, "
-                                   "not an LSTM's in x 4H and H x 4H")
+            raise ModelImportError(
+                f"{path}: LSTM layer {i} weights are {_shape(kernel)} and {_shape(recurrent)}, "
+                "not an LSTM's in x 4H and H x 4H"
+            )
         if layers and kernel.shape[0] != layers[-1][1].shape[1]:
-            raise ModelImportError(f"{path}: LSTM layer {i} takes {kernel.shape[0]} inputs but the layer before "
-                                   f"has {layers[-1][1].shape[1]} cells")
+            raise ModelImportError(
+                f"{path}: LSTM layer {i} takes {kernel.shape[0]} inputs but the layer before "
+                f"has {layers[-1][1].shape[1]} cells"
+            )
         bias = params[2] if len(params) == 3 else np.zeros(4 * H, np.float32)
         layers.append((kernel.T, recurrent.T, bias, np.zeros(4 * H, np.float32)))
     E, H = layers[0][0].shape[1], layers[-1][1].shape[1]
@@ -375,16 +427,24 @@ def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
     if found.get("embedding"):
         embedding = found["embedding"][0][0]
         if embedding.shape != (N, E):
-            raise ModelImportError(f"{path}: the Embedding is {_shape(embedding)}, but {N} alphabet characters and an "
-                                   f"LSTM taking {E} inputs need {N}x{E}. Is the alphabet the one the model was trained with?")
+            raise ModelImportError(
+                f"{path}: the Embedding is {_shape(embedding)}, but {N} alphabet characters and an "
+                f"LSTM taking {E} inputs need {N}x{E}. Is the alphabet the one the model was trained with?"
+            )
     elif E != N:
-        raise ModelImportError(f"{path}: no Embedding, and the first LSTM takes {E} inputs, not one-hot input over "
-                               f"the {N} alphabet characters")
+        raise ModelImportError(
+            f"{path}: no Embedding, and the first LSTM takes {E} inputs, not one-hot input over "
+            f"the {N} alphabet characters"
+        )
     dense = found["dense"][0]
     if dense[0].shape != (H, N):
-        raise ModelImportError(f"{path}: the Dense head is {_shape(dense[0])}, but {H} cells and {N} alphabet "
-                               f"characters need {H}x{N}. Is the alphabet the one the model was trained with?")
-    for name, a in [("embedding", embedding), ("dense", dense[0])] + [(f"lstm {i}", p[0]) for i, p in enumerate(layers)]:
+        raise ModelImportError(
+            f"{path}: the Dense head is {_shape(dense[0])}, but {H} cells and {N} alphabet "
+            f"characters need {H}x{N}. Is the alphabet the one the model was trained with?"
+        )
+    for name, a in [("embedding", embedding), ("dense", dense[0])] + [
+        (f"lstm {i}", p[0]) for i, p in enumerate(layers)
+    ]:
         if a is not None and not np.isfinite(a).all():
             raise ModelImportError(f"{path}: the {name} weights hold NaN or infinite values")
     return build(chars, embedding, layers, dense[0].T, dense[1] if len(dense) > 1 else None)
@@ -393,9 +453,10 @@ def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
 def import_file(framework: str, file, alphabet_file, out) -> Path:
     """Convert a PyTorch or Keras model file into a checkpoint folder `out`; nothing is written on failure."""
     import hashlib
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .checkpoint import save
+
     file, out = Path(file), Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ModelImportError(f"{out}: already exists and is not empty; choose a new folder")
@@ -406,9 +467,13 @@ def import_file(framework: str, file, alphabet_file, out) -> Path:
         model = from_keras(file, chars)
     else:
         raise ModelImportError(f"--from {framework!r}: choose torch or keras")
-    source = {"framework": framework, "file": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
-              "imported": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "unknown_slot": "added by lstm-viz as id 0; it never changes the model's own probabilities"}
+    source = {
+        "framework": framework,
+        "file": file.name,
+        "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        "imported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "unknown_slot": "added by lstm-viz as id 0; it never changes the model's own probabilities",
+    }
     if model.matched:
         source["matched"] = model.matched
     save(model, out, {"corpus": {"name": f"an unknown corpus (imported from {file.name})"}, "source": source})

@@ -6,6 +6,7 @@ from the edited state exactly. `model.trace(text, interventions=[...])` and
 `model.sample(..., interventions=[...])` accept them (run by `lstm_viz.kernel.intervened_layer`);
 `effect` here compares an intervened run with the plain one, character by character.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .vocab import normalise
 @dataclass
 class Effect:
     """What interventions change, character by character (position t predicts character t + 1)."""
+
     before: Trace
     after: Trace
     delta: np.ndarray  # (T,) log p(actual next char) after minus before; NaN where unknown or absent

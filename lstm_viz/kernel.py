@@ -14,6 +14,7 @@ to keep the constant (`holding_params`); a scale by a nonzero factor is stepped 
 
 `float32_matmuls` keeps these exact on CUDA, where cuDNN may otherwise run them in TF32.
 """
+
 from __future__ import annotations
 
 import math
@@ -97,13 +98,14 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
     """
     w_ih, w_hh, b_ih, b_hh = params
     H = w_hh.shape[1]
-    out, h_n, c_n = torch.lstm(x[None], (h0[None, None], c0[None, None]),
-                               [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)
+    out, h_n, c_n = torch.lstm(
+        x[None], (h0[None, None], c0[None, None]), [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True
+    )
     out = out[0]  # (T, H)
     b = b_ih + b_hh
-    pre_o = torch.addmm(b[3 * H:], x, w_ih[3 * H:].T)  # (T, H): output gate, before sigmoid
-    pre_o[1:].addmm_(out[:-1], w_hh[3 * H:].T)  # h_{t-1} @ W_ho for t >= 1 ...
-    pre_o[0] += h0 @ w_hh[3 * H:].T  # ... and the initial state for t = 0
+    pre_o = torch.addmm(b[3 * H :], x, w_ih[3 * H :].T)  # (T, H): output gate, before sigmoid
+    pre_o[1:].addmm_(out[:-1], w_hh[3 * H :].T)  # h_{t-1} @ W_ho for t >= 1 ...
+    pre_o[0] += h0 @ w_hh[3 * H :].T  # ... and the initial state for t = 0
     cols = (pre_o < -60).any(0).nonzero()[:, 0]
     tanh_c = torch.empty_like(out) if tanh_c is None else tanh_c
     torch.div(out, pre_o.sigmoid_(), out=tanh_c).clamp_(-1, 1)
@@ -118,7 +120,7 @@ def doubled_candidate(w: torch.Tensor) -> torch.Tensor:
     sigmoid over all four gates gives tanh(g) as 2 * sigmoid(2 g) - 1."""
     H = w.shape[0] // 4
     w = w.clone()
-    w[2 * H:3 * H] *= 2
+    w[2 * H : 3 * H] *= 2
     return w
 
 
@@ -134,13 +136,13 @@ def stepped_segment(x, h, c, params, edit, out, c_out):
     w_hh_t = doubled_candidate(w_hh).T
     h, c = h[None], c[None]  # (1, H)
     for t in range(len(x)):
-        gates = torch.addmm(xw[t:t + 1], h, w_hh_t).sigmoid_()
+        gates = torch.addmm(xw[t : t + 1], h, w_hh_t).sigmoid_()
         i, f, g, o = gates.chunk(4, dim=1)
         g.mul_(2).sub_(1)  # tanh of the candidate's pre-activation
         c = torch.addcmul(f * c, i, g)  # c_t = f * c_{t-1} + i * g
         edit(c)
         c_out[t] = c[0]
-        h = out[t:t + 1]
+        h = out[t : t + 1]
         torch.mul(o, c.tanh(), out=h)
     return h[0], c[0]
 

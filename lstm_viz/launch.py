@@ -1,4 +1,5 @@
 """`lstm-viz app`: start the Streamlit app from any directory, with the shipped models and your own."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,8 +44,17 @@ def app_command(models: list[str], port: int, address: str) -> tuple[list[str], 
         env["LSTM_VIZ_MODELS"] = os.pathsep.join(extra)
     if "LSTM_VIZ_PRETRAINED" in env:
         env["LSTM_VIZ_PRETRAINED"] = str(Path(env["LSTM_VIZ_PRETRAINED"]).resolve())
-    argv = [sys.executable, "-m", "streamlit", "run", str(folder / "app.py"),
-            "--server.port", str(port), "--server.address", address]
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(folder / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+    ]
     return argv, env, folder
 
 
@@ -57,4 +67,3 @@ def run_app(models: list[str], port: int, address: str) -> int:
         return subprocess.call(argv, env=env, cwd=folder)
     except KeyboardInterrupt:
         return 0
-

@@ -1,4 +1,5 @@
 """CharLSTM: embedding -> multi-layer nn.LSTM -> linear head over the alphabet."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -50,15 +51,14 @@ class CharLSTM(nn.Module):
         self.matched: dict = {}  # an imported model's tensors: input, lstm, head (`lstm_viz.importers`)
         c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embed)
-        self.lstm = nn.LSTM(c.embed, c.hidden, c.layers, batch_first=True,
-                            dropout=c.dropout if c.layers > 1 else 0.0)
+        self.lstm = nn.LSTM(c.embed, c.hidden, c.layers, batch_first=True, dropout=c.dropout if c.layers > 1 else 0.0)
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, c.vocab_size)
         if c.forget_bias:
             with torch.no_grad():
                 for layer in range(c.layers):  # PyTorch gate order: input, forget, cell, output
-                    getattr(self.lstm, f"bias_ih_l{layer}")[c.hidden:2 * c.hidden].fill_(c.forget_bias)
-                    getattr(self.lstm, f"bias_hh_l{layer}")[c.hidden:2 * c.hidden].zero_()
+                    getattr(self.lstm, f"bias_ih_l{layer}")[c.hidden : 2 * c.hidden].fill_(c.forget_bias)
+                    getattr(self.lstm, f"bias_hh_l{layer}")[c.hidden : 2 * c.hidden].zero_()
 
     def forward(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> logits (B, T, V) and the final (h, c), each (L, B, H)."""
@@ -82,8 +82,7 @@ class CharLSTM(nn.Module):
         return trace_chunks(self, text, chunk)
 
     @torch.no_grad()
-    def sample(self, prime: str = "\n", n: int = 200, temperature: float = 1.0, seed: int = 0,
-               interventions=()) -> str:
+    def sample(self, prime: str = "\n", n: int = 200, temperature: float = 1.0, seed: int = 0, interventions=()) -> str:
         """Generate `n` characters after `prime`; the same seed gives the same text.
 
         The prime is traced (with the `interventions` that start in it), then each new character

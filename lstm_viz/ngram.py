@@ -22,6 +22,7 @@ training text (raw counts and their own discounts at order n, the same lower ord
 for each such n (`true_order_probs`): the error breakdown's n-gram oracle.
 Files are .npz of plain arrays plus a JSON header, read with allow_pickle=False.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,7 @@ def gram_keys(ids: np.ndarray, n: int, previous: np.ndarray) -> np.ndarray:
         if n == 1:
             return extend(np.full(len(ids), SEED), ids)
         keys = np.zeros(len(ids), dtype=np.uint64)
-        keys[n - 1:] = extend(previous[n - 2:len(ids) - 1], ids[n - 1:])
+        keys[n - 1 :] = extend(previous[n - 2 : len(ids) - 1], ids[n - 1 :])
         return keys
 
 
@@ -130,6 +131,7 @@ def backoff(parent: np.ndarray, alpha: np.ndarray, contexts: int) -> np.ndarray:
 class NGram:
     """A trained character n-gram model over a model's alphabet (id 0 is the unknown slot).
     gamma, true_alpha and true_gamma are derived from the stored arrays."""
+
     vocab: Vocab
     keys: list  # [n] sorted (k_n,) uint64 hashes of the kept n-grams; [0] holds the empty context
     alpha: list  # [n] (k_n,) float32 discounted share of each n-gram
@@ -180,7 +182,10 @@ class NGram:
         rows = [p]
         for n, t, contexts, grams in self.walk(ids, self.order):
             p = p.copy()
-            p[t] = lookup(self.keys[n], self.alpha[n], grams, 0.0) + lookup(self.keys[n - 1], self.gamma[n - 1], contexts, 1.0) * p[t]
+            p[t] = (
+                lookup(self.keys[n], self.alpha[n], grams, 0.0)
+                + lookup(self.keys[n - 1], self.gamma[n - 1], contexts, 1.0) * p[t]
+            )
             rows.append(p)
         return np.stack(rows)
 
@@ -194,11 +199,16 @@ class NGram:
         rows = []
         for n, t, contexts, grams in self.walk(ids, up_to):
             true = p.copy()
-            true[t] = (lookup(self.keys[n], self.true_alpha[n], grams, 0.0)
-                       + lookup(self.keys[n - 1], self.true_gamma[n], contexts, 1.0) * p[t])
+            true[t] = (
+                lookup(self.keys[n], self.true_alpha[n], grams, 0.0)
+                + lookup(self.keys[n - 1], self.true_gamma[n], contexts, 1.0) * p[t]
+            )
             rows.append(true)
             p = p.copy()
-            p[t] = lookup(self.keys[n], self.alpha[n], grams, 0.0) + lookup(self.keys[n - 1], self.gamma[n - 1], contexts, 1.0) * p[t]
+            p[t] = (
+                lookup(self.keys[n], self.alpha[n], grams, 0.0)
+                + lookup(self.keys[n - 1], self.gamma[n - 1], contexts, 1.0) * p[t]
+            )
         return np.stack(rows)
 
     def next_char_probs(self, text: str) -> np.ndarray:
@@ -220,8 +230,10 @@ class NGram:
 
     def check_length(self, text: str) -> None:
         if len(text) < self.order:
-            raise ValueError(f"the text has {len(text)} characters, fewer than the n-gram's order "
-                             f"({self.order}); give it at least {self.order}")
+            raise ValueError(
+                f"the text has {len(text)} characters, fewer than the n-gram's order "
+                f"({self.order}); give it at least {self.order}"
+            )
 
     def distribution(self, context: str) -> np.ndarray:
         """(V,) probability of every id (0 = unknown) following `context`."""
@@ -248,8 +260,11 @@ class NGram:
     def save(self, path) -> Path:
         """Write the model as .npz of plain arrays (atomically); returns the path."""
         path = Path(path)
-        arrays = {"header": np.frombuffer(json.dumps({"format": FORMAT, "alphabet": self.vocab.chars,
-                                                      "info": self.info}).encode(), dtype=np.uint8)}
+        arrays = {
+            "header": np.frombuffer(
+                json.dumps({"format": FORMAT, "alphabet": self.vocab.chars, "info": self.info}).encode(), dtype=np.uint8
+            )
+        }
         for n in range(self.order + 1):
             arrays[f"keys{n}"], arrays[f"alpha{n}"], arrays[f"last{n}"] = self.keys[n], self.alpha[n], self.last[n]
         for n, counts in enumerate(self.counts):
@@ -276,14 +291,16 @@ def train_pruned(text: str, vocab: Vocab, order: int = ORDER, min_counts=(1,), p
     T = len(ids)
     counted = min(order, TRUE_ORDERS)
     char = np.min_scalar_type(len(vocab) - 1)
-    tables = {m: ([np.array([SEED])], [np.zeros(1, np.float32)], [np.zeros(1, char)], [np.array([T], np.uint32)])
-              for m in min_counts}
+    tables = {
+        m: ([np.array([SEED])], [np.zeros(1, np.float32)], [np.zeros(1, char)], [np.array([T], np.uint32)])
+        for m in min_counts
+    }
     used_discounts, raw_discounts = [], []
     previous = None
     current = gram_keys(ids, 1, None)
     for n in range(1, order + 1):
         following = gram_keys(ids, n + 1, current) if n < order else None
-        grams = current[n - 1:]  # (T - n + 1,) n-grams ending at n - 1 .. T - 1
+        grams = current[n - 1 :]  # (T - n + 1,) n-grams ending at n - 1 .. T - 1
         uniq, first, counts = np.unique(grams, return_index=True, return_counts=True)
         if n < order:  # continuation counts: distinct (n + 1)-grams ending in each n-gram
             _, ends = np.unique(following[n:], return_index=True)
@@ -309,11 +326,24 @@ def train_pruned(text: str, vocab: Vocab, order: int = ORDER, min_counts=(1,), p
             raw_discounts.append(discounts(counts)[1:].tolist())
         previous, current = current, following
     frequent = sorted(w for w, c in Counter(WORD.findall(normalise(text))).items() if c > RARE)
-    return {m: NGram(vocab, *parts, info={
-        "smoothing": "interpolated modified Kneser-Ney (Chen & Goodman 1998)", "order": order, "min_count": m,
-        "prune_from": prune_from, "discounts": used_discounts, "raw_discounts": raw_discounts, "train_chars": T,
-        "tail": ids[-counted:].tolist(), "frequent_words": frequent})
-        for m, parts in tables.items()}
+    return {
+        m: NGram(
+            vocab,
+            *parts,
+            info={
+                "smoothing": "interpolated modified Kneser-Ney (Chen & Goodman 1998)",
+                "order": order,
+                "min_count": m,
+                "prune_from": prune_from,
+                "discounts": used_discounts,
+                "raw_discounts": raw_discounts,
+                "train_chars": T,
+                "tail": ids[-counted:].tolist(),
+                "frequent_words": frequent,
+            },
+        )
+        for m, parts in tables.items()
+    }
 
 
 def load_file(path) -> NGram:
@@ -329,25 +359,31 @@ def load_file(path) -> NGram:
             counts = [z[f"counts{n}"] for n in range(min(info["order"], TRUE_ORDERS) + 1)]
             return NGram(Vocab(header["alphabet"]), *parts, counts, info=info)
     except (OSError, KeyError, ValueError, IndexError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a readable n-gram file ({e}); rebuild it with python -m lstm_viz "
-                         f"analyse --model NAME --corpus CORPUS --out DIR --train-ngram") from None
+        raise ValueError(
+            f"{path}: not a readable n-gram file ({e}); rebuild it with python -m lstm_viz "
+            f"analyse --model NAME --corpus CORPUS --out DIR --train-ngram"
+        ) from None
 
 
 def load_ngram(name_or_path) -> NGram:
     """The n-gram shipped beside a model (pretrained/NAME/ngram.npz), or one at a path."""
     from . import checkpoint
+
     path = Path(name_or_path)
     if path.is_file():
         return load_file(path)
     folder = checkpoint.resolve(name_or_path)
     if not (folder / FILE).is_file():
-        raise ValueError(f"{folder}: has no {FILE}; build one with python -m lstm_viz analyse --model NAME "
-                         f"--corpus CORPUS --out DIR --train-ngram")
+        raise ValueError(
+            f"{folder}: has no {FILE}; build one with python -m lstm_viz analyse --model NAME "
+            f"--corpus CORPUS --out DIR --train-ngram"
+        )
     return load_file(folder / FILE)
 
 
-def build_for_model(name_or_path, corpus, max_bytes: int = 20_000_000, min_counts=(1, 2, 3, 4, 5, 6, 8, 10),
-                    order: int = ORDER) -> dict:
+def build_for_model(
+    name_or_path, corpus, max_bytes: int = 20_000_000, min_counts=(1, 2, 3, 4, 5, 6, 8, 10), order: int = ORDER
+) -> dict:
     """Train n-grams on the training split of the corpus a model was trained on, one per pruning
     threshold in `min_counts`, and save the least pruned one that fits in `max_bytes` beside the
     model (ngram.npz), with its test loss and every threshold's test loss on the model's card."""
@@ -355,6 +391,7 @@ def build_for_model(name_or_path, corpus, max_bytes: int = 20_000_000, min_count
 
     from . import checkpoint
     from .data import read_corpus, sha256, split_bounds
+
     folder = checkpoint.resolve(name_or_path)
     card = checkpoint.read_card(folder)
     expected = card.get("corpus", {}).get("sha256")
@@ -381,10 +418,18 @@ def build_for_model(name_or_path, corpus, max_bytes: int = 20_000_000, min_count
     if chosen is None:
         raise ValueError(f"no pruning threshold in {list(min_counts)} fits the n-gram in {max_bytes:,} bytes")
     m, model, nats, size = chosen
-    summary = {"file": FILE, "smoothing": model.info["smoothing"], "order": order, "min_count": m,
-               "prune_from": model.info["prune_from"], "entries": model.entries(), "bytes": size,
-               "test": {"nats": round(nats, 5), "bits": round(bits(nats), 5)}, "train_seconds": round(seconds, 1),
-               "pruning_trials": trials}
+    summary = {
+        "file": FILE,
+        "smoothing": model.info["smoothing"],
+        "order": order,
+        "min_count": m,
+        "prune_from": model.info["prune_from"],
+        "entries": model.entries(),
+        "bytes": size,
+        "test": {"nats": round(nats, 5), "bits": round(bits(nats), 5)},
+        "train_seconds": round(seconds, 1),
+        "pruning_trials": trials,
+    }
     card["ngram"] = summary
     (folder / "card.json.tmp").write_text(json.dumps(card, indent=1, ensure_ascii=True))
     os.replace(folder / "card.json.tmp", folder / "card.json")

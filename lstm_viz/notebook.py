@@ -6,6 +6,7 @@ Python computes everything the browser shows (colours from `lstm_viz.colour`, la
 the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
 Hover cards and the strip need no kernel round trip; a cell change recolours from Python.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,15 +25,19 @@ MAX_CHARS = 20_000  # the widget sends every character's labels, colours and gue
 
 
 def _missing(*args, **kwargs):
-    raise ImportError("trace.show() needs anywidget: pip install 'lstm-viz[notebook]' "
-                      "(trace.to_html() and trace.figure() work without it)")
+    raise ImportError(
+        "trace.show() needs anywidget: pip install 'lstm-viz[notebook]' "
+        "(trace.to_html() and trace.figure() work without it)"
+    )
 
 
 if anywidget is None:
     TraceWidget = _missing
 else:
+
     class TraceWidget(anywidget.AnyWidget):
         """One cell of a trace colouring its text; `cell`, `layer`, `signal` and `scale` are live."""
+
         _esm = ASSETS / "widget.js"
         _css = ASSETS / "widget.css"
         layer = traitlets.Int(0).tag(sync=True)
@@ -54,8 +59,17 @@ else:
         legend = traitlets.Dict().tag(sync=True)  # lo, hi and the gradient's colour stops
         palette = traitlets.Dict(colour.scale()).tag(sync=True)  # lstm_viz.colour's scale and colours
 
-        def __init__(self, trace, layer: int = 0, cell: int = 0, signal: str = "cell", scale: str = "fixed",
-                     start: int = 0, stop: int | None = None, model: str | None = None):
+        def __init__(
+            self,
+            trace,
+            layer: int = 0,
+            cell: int = 0,
+            signal: str = "cell",
+            scale: str = "fixed",
+            start: int = 0,
+            stop: int | None = None,
+            model: str | None = None,
+        ):
             stop = check_view(trace, layer, cell, signal, start, stop)
             colour.fit([], False, scale)  # refuses an unknown scale
             if stop - start > MAX_CHARS:
@@ -63,15 +77,24 @@ else:
             self._trace, self._span, self._model = trace, (start, stop), model
             text = trace.text[start:stop]
             ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
-            nxt = list(trace.ids[start + 1:stop + 1]) + [-1] * (stop + 1 - len(trace.ids) - start)
+            nxt = list(trace.ids[start + 1 : stop + 1]) + [-1] * (stop + 1 - len(trace.ids) - start)
             labels = [glyphs.label(visible(trace.vocab.symbol(i))) for i in range(len(trace.vocab))]
             super().__init__(
-                layer=layer, cell=cell, signal=signal, scale=scale, cells=trace.shape[2], offset=start,
+                layer=layer,
+                cell=cell,
+                signal=signal,
+                scale=scale,
+                cells=trace.shape[2],
+                offset=start,
                 labels=[glyphs.label(visible(c)) for c in text],
                 breaks=[k for k, c in enumerate(text) if c == "\n"],
                 unknown=[k for k in range(len(text)) if trace.unknown[start + k]],
-                top=[[[labels[i], round(float(p), 4)] for i, p in zip(row_ids, row_p)] for row_ids, row_p in zip(ids, probs)],
-                hits=[list(row).index(n) if n > 0 and n in row else -1 for row, n in zip(ids.tolist(), nxt)])
+                top=[
+                    [[labels[i], round(float(p), 4)] for i, p in zip(row_ids, row_p)]
+                    for row_ids, row_p in zip(ids, probs)
+                ],
+                hits=[list(row).index(n) if n > 0 and n in row else -1 for row, n in zip(ids.tolist(), nxt)],
+            )
             self._paint()
 
         @traitlets.validate("cell")
@@ -83,7 +106,9 @@ else:
         @traitlets.validate("layer")
         def _valid_layer(self, proposal):
             if not 0 <= proposal["value"] < self._trace.shape[0]:
-                raise traitlets.TraitError(f"layer {proposal['value']} is out of range: 0 to {self._trace.shape[0] - 1}")
+                raise traitlets.TraitError(
+                    f"layer {proposal['value']} is out of range: 0 to {self._trace.shape[0] - 1}"
+                )
             return proposal["value"]
 
         @traitlets.validate("signal", "scale")
@@ -108,8 +133,12 @@ else:
                 self.inks = [colour.ink(v) for v in values]
                 self.values = [round(float(v), 4) for v in raw]
                 self.caption = caption(self.layer, self.cell, self.signal, self._model)
-                self.legend = {"lo": lo, "hi": hi, "stops": [colour.css(v) for v in colour.legend_values(gate)],
-                               "note": "scaled to this text" if self.scale == "text" else ""}
+                self.legend = {
+                    "lo": lo,
+                    "hi": hi,
+                    "stops": [colour.css(v) for v in colour.legend_values(gate)],
+                    "note": "scaled to this text" if self.scale == "text" else "",
+                }
 
         def to_html(self) -> str:
             """The static view of what the widget shows now."""

@@ -3,6 +3,7 @@
 `step` is what the intervened runs execute inside an intervention and what `run` loops over:
 `run` is the slow, obvious reference that tests and benchmarks compare the fast paths with.
 """
+
 from __future__ import annotations
 
 import torch
@@ -47,12 +48,17 @@ def run(model, text: str, interventions=(), state=None) -> dict:
         c_seq, h_seq, g_seq = [], [], []
         for t in range(len(ids)):
             active = [iv for iv in interventions if iv.layer == layer and iv.covers(t)]
-            edit = (lambda c_t: [iv.apply(c_t) for iv in active]) if active else None
+            edit = (lambda c_t, active=active: [iv.apply(c_t) for iv in active]) if active else None
             h, c, gates = step((x[t] @ w_ih.T + b_ih + b_hh)[None], h, c, w_hh, edit)
             c_seq.append(c[0]), h_seq.append(h[0]), g_seq.append(torch.stack([g[0] for g in gates]))
         x = torch.stack(h_seq) if h_seq else x.new_zeros(0, H)
         cs.append(torch.stack(c_seq) if c_seq else x.new_zeros(0, H)), hs.append(x)
         gs.append(torch.stack(g_seq, 1) if g_seq else x.new_zeros(4, 0, H))
     c = torch.stack(cs)
-    return {"c": c.numpy(), "cell": c.tanh().numpy(), "hidden": torch.stack(hs).numpy(),
-            "gates": torch.stack(gs).numpy(), "log_probs": torch.log_softmax(model.head(x), -1).numpy()}
+    return {
+        "c": c.numpy(),
+        "cell": c.tanh().numpy(),
+        "hidden": torch.stack(hs).numpy(),
+        "gates": torch.stack(gs).numpy(),
+        "log_probs": torch.log_softmax(model.head(x), -1).numpy(),
+    }

@@ -3,6 +3,7 @@
 Inline styles only (no script, no stylesheet, nothing fetched), so it survives notebook
 sanitisers; each character's hover card is its title attribute. All text is escaped.
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -13,8 +14,14 @@ from . import colour, glyphs
 from .checks import check_choice
 from .kernel import GATES, SIGNALS
 
-NAMES = {"cell": "cell state tanh(c)", "hidden": "hidden state h", "input": "input gate",
-         "forget": "forget gate", "candidate": "candidate", "output": "output gate"}
+NAMES = {
+    "cell": "cell state tanh(c)",
+    "hidden": "hidden state h",
+    "input": "input gate",
+    "forget": "forget gate",
+    "candidate": "candidate",
+    "output": "output gate",
+}
 REPR_LIMIT = 3000  # characters a notebook's automatic display shows
 GATE_SIGNALS = tuple(g for g in GATES if g != "candidate")  # sigmoids, 0..1
 
@@ -34,9 +41,12 @@ def span(shown: str, value: float, title: str | None = None, style: str = "") ->
 def snippet(text: str, values, outlined: int | None = None, wrap: bool = False) -> str:
     """A line of text (escaped, spaces kept, other characters as their labels) with each character
     on the colour of its value; the `outlined` one framed. Kept on one line, or wrapped with `wrap`."""
-    spans = [span(ch if ch == " " else glyphs.label(visible(ch)), v,
-                  style=";outline:2px solid #222" if i == outlined else "")
-             for i, (ch, v) in enumerate(zip(text, values))]
+    spans = [
+        span(
+            ch if ch == " " else glyphs.label(visible(ch)), v, style=";outline:2px solid #222" if i == outlined else ""
+        )
+        for i, (ch, v) in enumerate(zip(text, values))
+    ]
     layout = "white-space:pre-wrap;line-height:1.5" if wrap else "white-space:pre"
     return f'<div style="font-family:monospace;{layout};margin:2px 0">{"".join(spans)}</div>'
 
@@ -56,12 +66,20 @@ def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int 
 
 
 def caption(layer: int, cell: int, signal: str, model: str | None) -> str:
-    """"Layer 2, cell 429, cell state tanh(c), model warpeace" (layers counted from 1, as in the app)."""
+    """ "Layer 2, cell 429, cell state tanh(c), model warpeace" (layers counted from 1, as in the app)."""
     return f"Layer {layer + 1}, cell {cell}, {NAMES[signal]}" + (f", model {model}" if model else "")
 
 
-def to_html(trace, layer: int = 0, cell: int = 0, signal: str = "cell", start: int = 0, stop: int | None = None,
-            scale: str = "fixed", model: str | None = None) -> str:
+def to_html(
+    trace,
+    layer: int = 0,
+    cell: int = 0,
+    signal: str = "cell",
+    start: int = 0,
+    stop: int | None = None,
+    scale: str = "fixed",
+    model: str | None = None,
+) -> str:
     """The text in [start, stop) coloured by one cell's signal, with a legend and hover cards."""
     stop = check_view(trace, layer, cell, signal, start, stop)
     raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]  # (n,)
@@ -70,10 +88,13 @@ def to_html(trace, layer: int = 0, cell: int = 0, signal: str = "cell", start: i
     spans = []
     for k, t in enumerate(range(start, stop)):
         char = trace.text[t]
-        guesses = ", ".join(f"{glyphs.label(visible(trace.vocab.symbol(int(i))))} {100 * p:.0f}%"
-                            for i, p in zip(ids[k], probs[k]))
-        card = (f"position {t}: {glyphs.label(visible(char))}{' (unknown)' if trace.unknown[t] else ''}\n"
-                f"{NAMES[signal]} {raw[k]:+.3f}\nnext: {guesses}")
+        guesses = ", ".join(
+            f"{glyphs.label(visible(trace.vocab.symbol(int(i))))} {100 * p:.0f}%" for i, p in zip(ids[k], probs[k])
+        )
+        card = (
+            f"position {t}: {glyphs.label(visible(char))}{' (unknown)' if trace.unknown[t] else ''}\n"
+            f"{NAMES[signal]} {raw[k]:+.3f}\nnext: {guesses}"
+        )
         shown = glyphs.label(char) + "\n" if char == "\n" else visible(char)
         spans.append(span(shown, values[k], card, ";outline:1px dotted #333" if trace.unknown[t] else ""))
     note = "" if stop - start == len(trace.text) else f" &middot; characters {start} to {stop - 1} of {len(trace.text)}"
@@ -82,11 +103,14 @@ def to_html(trace, layer: int = 0, cell: int = 0, signal: str = "cell", start: i
         f'<div style="font-size:0.85em;margin-bottom:0.3em"><b>{escape(caption(layer, cell, signal, model))}</b>'
         f'{note} &middot; <span style="font-family:monospace">{lo:+.2f}</span> '
         f'<span style="display:inline-block;width:8em;height:0.8em;vertical-align:middle;border:1px solid #bbb;'
-        f'background:{colour.gradient(signal in GATE_SIGNALS)}"></span> <span style="font-family:monospace">{hi:+.2f}</span>'
-        ' &middot; hover a character for its value and the model\'s next-character guesses</div>'
+        f'background:{colour.gradient(signal in GATE_SIGNALS)}"></span> '
+        f'<span style="font-family:monospace">{hi:+.2f}</span>'
+        " &middot; hover a character for its value and the model's next-character guesses</div>"
         '<pre style="white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace;font-size:0.9em;'
         'line-height:1.45;padding:0.5em;border:1px solid #ddd;border-radius:4px;background:#fff;margin:0">'
-        + "".join(spans) + "</pre></div>")
+        + "".join(spans)
+        + "</pre></div>"
+    )
 
 
 def default_view(trace) -> tuple[int, int]:
@@ -100,7 +124,9 @@ def repr_html(trace) -> str:
     """What a notebook shows for a Trace: its most varying last-layer cell over the first characters."""
     layer, cell = default_view(trace)
     L, T, H = trace.shape
-    head = (f'<div style="font-family:system-ui,sans-serif;font-size:0.85em;color:#555">Trace of {T:,} characters, '
-            f"{L} layers x {H} cells. Showing the last layer's most varying cell; "
-            "trace.show(layer=..., cell=...) for the interactive view.</div>")
+    head = (
+        f'<div style="font-family:system-ui,sans-serif;font-size:0.85em;color:#555">Trace of {T:,} characters, '
+        f"{L} layers x {H} cells. Showing the last layer's most varying cell; "
+        "trace.show(layer=..., cell=...) for the interactive view.</div>"
+    )
     return head + to_html(trace, layer, cell, stop=min(T, REPR_LIMIT))

@@ -1,4 +1,5 @@
 """Resumable training state: weights, optimizer moments, carried state, RNG and counters, with no pickle."""
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,13 @@ def save_state(out, model, optimizer, counters: dict, carried=None, rank: int = 
     if rank != 0:
         return
     opt = optimizer.state_dict()
-    tensors = {f"{i}.{k}": v.detach().cpu().contiguous()
-               for i, s in opt["state"].items() for k, v in s.items() if torch.is_tensor(v)}
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-              str(folder / "model.tmp"))
+    tensors = {
+        f"{i}.{k}": v.detach().cpu().contiguous()
+        for i, s in opt["state"].items()
+        for k, v in s.items()
+        if torch.is_tensor(v)
+    }
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(folder / "model.tmp"))
     save_file(tensors, str(folder / "optim.tmp"))
     (folder / "state.tmp").write_text(json.dumps({**counters, "param_groups": opt["param_groups"]}))
     for name in ("model", "optim", "state"):

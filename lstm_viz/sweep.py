@@ -5,6 +5,7 @@ A configuration is NAME:key=value,key=value with TrainArgs field names, e.g.
 `deep:layers=3,hidden=512,dropout=0.1`. Each run writes OUT/NAME (with OUT/NAME/resume/ every
 epoch, so `--resume` continues all of them) and logs to OUT/NAME.log.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,10 +56,11 @@ def run(corpus: str, out, configs: list[str], common: dict, resume: bool = False
     runs = []  # (name, log, process) of every run started
     try:
         for name, settings in parsed:
-            log = open(out / f"{name}.log", "a")
+            log = open(out / f"{name}.log", "a")  # noqa: SIM115 (the child writes it; closed in finally)
             try:
-                proc = subprocess.Popen(command(corpus, out / name, {**common, **settings}, resume),
-                                        stdout=log, stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(
+                    command(corpus, out / name, {**common, **settings}, resume), stdout=log, stderr=subprocess.STDOUT
+                )
             except BaseException:
                 log.close()
                 raise
@@ -88,13 +90,17 @@ def stop(runs) -> None:
 
 def table(results: list[dict]) -> str:
     """A Markdown table of the runs, best first."""
-    rows = ["| config | layers x cells | dropout | seq | val nats | test nats | train nats | epochs | minutes |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| config | layers x cells | dropout | seq | val nats | test nats | train nats | epochs | minutes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         c, loss, t = r["card"]["config"], r["card"]["loss"], r["card"]["training"]
-        rows.append(f"| {r['name']} | {c['layers']} x {c['hidden']} | {c['dropout']} | {t['seq_len']} | "
-                    f"{loss['val']['nats']:.4f} | {loss['test']['nats']:.4f} | {loss['train']['nats']:.4f} | "
-                    f"{r['card']['epochs']} | {r['card']['wall_time_s'] / 60:.1f} |")
+        rows.append(
+            f"| {r['name']} | {c['layers']} x {c['hidden']} | {c['dropout']} | {t['seq_len']} | "
+            f"{loss['val']['nats']:.4f} | {loss['test']['nats']:.4f} | {loss['train']['nats']:.4f} | "
+            f"{r['card']['epochs']} | {r['card']['wall_time_s'] / 60:.1f} |"
+        )
     return "\n".join(rows)
 
 

@@ -7,6 +7,7 @@ and the next-character distribution in a `Trace`; gates are derived from it on d
 `Trace.to_html`, `figure` and `show` are facade methods, like pandas' `DataFrame.plot`: they
 import their view module (`render`, `figures`, `notebook`, which build on this one) when called.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,6 +27,7 @@ from .vocab import Vocab, normalise
 @dataclass
 class Trace:
     """Activations of one text, for every layer and every character (after reading it)."""
+
     text: str  # the normalised text; character t is text[t]
     ids: np.ndarray  # (T,) int64
     cell: np.ndarray  # (L, T, H) float32, tanh(c_t)
@@ -89,11 +91,16 @@ class Trace:
         x = self.embedding[self.ids[start:stop]] if layer == 0 else self.hidden[layer - 1, start:stop]  # (t, in)
         h = self.hidden[layer]
         w = w_hh[rows].T  # (H, k * len(names))
-        recurrent = h[start - 1:stop - 1] @ w if start > 0 else \
-            np.concatenate([self.initial[0][layer][None] @ w, h[:max(stop - 1, 0)] @ w])  # h_{t-1} @ W_hh
+        recurrent = (
+            h[start - 1 : stop - 1] @ w
+            if start > 0
+            else np.concatenate([self.initial[0][layer][None] @ w, h[: max(stop - 1, 0)] @ w])
+        )  # h_{t-1} @ W_hh
         pre = x @ w_ih[rows].T + recurrent + b[rows]
-        return {name: np.tanh(part) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * part)  # sigmoid
-                for name, part in zip(names, np.split(pre, len(names), axis=1))}
+        return {
+            name: np.tanh(part) if name == "candidate" else 0.5 + 0.5 * np.tanh(0.5 * part)  # sigmoid
+            for name, part in zip(names, np.split(pre, len(names), axis=1))
+        }
 
     def gate(self, name: str, layer: int, cells=None, start: int = 0, stop: int | None = None) -> np.ndarray:
         """(stop - start, k) activations of one gate: input, forget, output or candidate."""
@@ -122,8 +129,9 @@ class Trace:
                 k, w = keep[span][:, cells], write[span][:, cells]  # copies, edited and written back
                 iv.apply_written(k, w)
                 keep[span, cells], write[span, cells] = k, w
-        return linear_scan(torch.from_numpy(keep), torch.from_numpy(write),
-                           torch.from_numpy(self.initial[1][layer])).numpy()
+        return linear_scan(
+            torch.from_numpy(keep), torch.from_numpy(write), torch.from_numpy(self.initial[1][layer])
+        ).numpy()
 
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""
@@ -161,20 +169,24 @@ class Trace:
     def to_html(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view) -> str:
         """Static, self-contained HTML of the text coloured by one cell (see `lstm_viz.render.to_html`)."""
         from .render import to_html
+
         return to_html(self, layer, cell, signal, **view)
 
     def _repr_html_(self) -> str:
         from .render import repr_html
+
         return repr_html(self)
 
     def figure(self, kind: str = "text", layer: int = 0, cell: int = 0, signal: str = "cell", **options):
         """A paper figure as SVG text (or PNG bytes with format="png"); see `lstm_viz.figures.figure`."""
         from .figures import figure
+
         return figure(self, kind, layer, cell, signal, **options)
 
     def show(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view):
         """The interactive notebook widget: hover cards, Up/Down to change cells, the top-5 strip."""
         from .notebook import TraceWidget
+
         return TraceWidget(self, layer, cell, signal, **view)
 
 
@@ -227,9 +239,19 @@ def trace(model, text: str, state=None, interventions=(), base: Trace | None = N
             hidden[layer] = out.cpu().numpy()
             x = out
         log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
-    return Trace(text=text, ids=ids, cell=cell, hidden=hidden, log_probs=log_probs, initial=initial,
-                 final=(h_last.cpu().numpy(), c_last.cpu().numpy()), vocab=model.vocab, weights=weights,
-                 embedding=embedding, interventions=tuple(interventions))
+    return Trace(
+        text=text,
+        ids=ids,
+        cell=cell,
+        hidden=hidden,
+        log_probs=log_probs,
+        initial=initial,
+        final=(h_last.cpu().numpy(), c_last.cpu().numpy()),
+        vocab=model.vocab,
+        weights=weights,
+        embedding=embedding,
+        interventions=tuple(interventions),
+    )
 
 
 def check_base(base: Trace, text: str, initial: tuple, weights: list, embedding: np.ndarray) -> None:
@@ -243,8 +265,11 @@ def check_base(base: Trace, text: str, initial: tuple, weights: list, embedding:
         raise ValueError("base is a trace of another text")
     if not all(np.array_equal(a, b) for a, b in zip(base.initial, initial)):
         raise ValueError("base starts from another state")
-    same = (len(base.weights) == len(weights) and np.array_equal(base.embedding, embedding)
-            and all(np.array_equal(a, b) for ws, vs in zip(base.weights, weights) for a, b in zip(ws, vs)))
+    same = (
+        len(base.weights) == len(weights)
+        and np.array_equal(base.embedding, embedding)
+        and all(np.array_equal(a, b) for ws, vs in zip(base.weights, weights) for a, b in zip(ws, vs))
+    )
     if not same:
         raise ValueError("base is a trace of another model (its weights differ)")
 
@@ -254,6 +279,6 @@ def trace_chunks(model, text: str, chunk: int = 10_000):
     text = normalise(text)
     state = None
     for start in range(0, len(text), chunk):
-        piece = trace(model, text[start:start + chunk], state)
+        piece = trace(model, text[start : start + chunk], state)
         state = piece.final
         yield start, piece

@@ -4,6 +4,7 @@ A run can stop anywhere (a character budget, a signal, a killed session) and `--
 continues from the last saved step: weights, optimizer, carried state, RNG and the position
 in the epoch are saved every `--save-minutes`.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,14 @@ def hardware(device: torch.device) -> str:
     name = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                     if line.startswith("model name")), name)
+        name = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            name,
+        )
     return f"{name} CPU, {torch.get_num_threads()} threads"
 
 
@@ -122,8 +129,7 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
     model = CharLSTM(config, vocab).to(device)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, fused=device.type == "cuda")  # one kernel per step on GPU
-    counters = {"epoch": 0, "step": 0, "chars": 0, "best_val": math.inf, "bad_evals": 0, "wall_s": 0.0,
-                "history": []}
+    counters = {"epoch": 0, "step": 0, "chars": 0, "best_val": math.inf, "bad_evals": 0, "wall_s": 0.0, "history": []}
     carried = None
     if args.resume:
         saved = load_state(args.out, model, opt, rank)
@@ -138,18 +144,29 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
         nonlocal total, count, t0
         val = evaluate(model, val_sample)
         improved = val < counters["best_val"]
-        counters["history"].append({
-            "epoch": counters["epoch"] + (1 if epoch_end else 0), "chars": counters["chars"],
-            "train": float(total) / max(count, 1), "val": val, "lr": opt.param_groups[0]["lr"],
-            "chars_s": count * world / max(time.time() - t0, 1e-9)})
-        counters.update(best_val=min(val, counters["best_val"]),
-                        bad_evals=0 if improved else counters["bad_evals"] + 1, wall_s=time.time() - start)
+        counters["history"].append(
+            {
+                "epoch": counters["epoch"] + (1 if epoch_end else 0),
+                "chars": counters["chars"],
+                "train": float(total) / max(count, 1),
+                "val": val,
+                "lr": opt.param_groups[0]["lr"],
+                "chars_s": count * world / max(time.time() - t0, 1e-9),
+            }
+        )
+        counters.update(
+            best_val=min(val, counters["best_val"]),
+            bad_evals=0 if improved else counters["bad_evals"] + 1,
+            wall_s=time.time() - start,
+        )
         if rank == 0:
             if improved:
                 checkpoint.save(model, args.out, card(args, corpus, counters, device), args.storage)
             if not quiet:
-                tqdm.write(f"{counters['chars']:,} chars: train {float(total) / max(count, 1):.4f} "
-                           f"val {val:.4f} nats/char{' (best)' if improved else ''} [{time.time() - t0:.0f} s]")
+                tqdm.write(
+                    f"{counters['chars']:,} chars: train {float(total) / max(count, 1):.4f} "
+                    f"val {val:.4f} nats/char{' (best)' if improved else ''} [{time.time() - t0:.0f} s]"
+                )
         total, count, t0 = 0.0, 0, time.time()
 
     def save(state) -> None:
@@ -163,9 +180,15 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
         model.train()
         rng = random.Random(args.seed * 1000 + epoch)
         state = carried if counters["step"] else None
-        bar = tqdm(islice(windows(train_data, args.seq_len, rng.randrange(args.seq_len)), counters["step"], None),
-                   initial=counters["step"], total=steps, desc=f"epoch {epoch + 1}/{args.epochs}",
-                   disable=quiet or rank != 0, leave=False, mininterval=2.0)
+        bar = tqdm(
+            islice(windows(train_data, args.seq_len, rng.randrange(args.seq_len)), counters["step"], None),
+            initial=counters["step"],
+            total=steps,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            disable=quiet or rank != 0,
+            leave=False,
+            mininterval=2.0,
+        )
         for x, y in bar:
             if args.max_chars and counters["chars"] >= args.max_chars:
                 budget_spent = True
@@ -183,8 +206,12 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
             counters["step"] += 1
             counters["chars"] += y.numel() * world
             if bar.n % 50 == 0:  # reading the loss waits for the GPU: not every step
-                bar.set_postfix(loss=f"{float(total) / count:.3f}", chars=f"{counters['chars']:,}",
-                                chars_s=f"{count * world / (time.time() - t0):,.0f}", refresh=False)
+                bar.set_postfix(
+                    loss=f"{float(total) / count:.3f}",
+                    chars=f"{counters['chars']:,}",
+                    chars_s=f"{count * world / (time.time() - t0):,.0f}",
+                    refresh=False,
+                )
             if args.val_every and counters["chars"] % args.val_every < y.numel() * world:  # crossed a multiple
                 validate(epoch_end=False)
                 model.train()
@@ -234,9 +261,12 @@ def card(args: TrainArgs, corpus: dict, counters: dict, device, losses: dict | N
         "corpus": corpus,
         "split": {"fractions": [0.8, 0.1, 0.1], "contiguous": True, "order": ["train", "val", "test"]},
         "loss": losses or {"val": {"nats": best["val"], "bits": bits(best["val"])}},
-        "epochs": counters["epoch"], "best_epoch": best["epoch"], "chars_seen": best["chars"],
+        "epochs": counters["epoch"],
+        "best_epoch": best["epoch"],
+        "chars_seen": best["chars"],
         "wall_time_s": round(counters["wall_s"], 1),
-        "hardware": hardware(torch.device(device)), "processes": int(os.environ.get("WORLD_SIZE", "1")),
+        "hardware": hardware(torch.device(device)),
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
         "training": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out", "resume", "storage")},
         "history": counters["history"],
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
@@ -249,8 +279,11 @@ def finish(args: TrainArgs, corpus: dict, part: dict, device, counters: dict) ->
     losses = {}
     for name in ("train", "val", "test"):
         nats = evaluate(model, sample(part[name], args.eval_chars).to(device))
-        losses[name] = {"nats": round(nats, 5), "bits": round(bits(nats), 5),
-                        "chars": min(len(part[name]), args.eval_chars or len(part[name]))}
+        losses[name] = {
+            "nats": round(nats, 5),
+            "bits": round(bits(nats), 5),
+            "chars": min(len(part[name]), args.eval_chars or len(part[name])),
+        }
     result = card(args, corpus, counters, device, losses)
     checkpoint.save(model, args.out, result, args.storage)
     return result

@@ -1,4 +1,5 @@
 """Character vocabulary: the alphabet, newline normalisation and the unknown slot."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -32,7 +33,7 @@ class Vocab:
         self._table[cps] = np.arange(1, len(self.chars) + 1)
 
     @classmethod
-    def from_text(cls, text: str, min_count: int = 5) -> "Vocab":
+    def from_text(cls, text: str, min_count: int = 5) -> Vocab:
         """Alphabet of the characters seen at least `min_count` times in `text`."""
         counts = Counter(normalise(text))
         return cls(sorted(c for c, n in counts.items() if n >= min_count))

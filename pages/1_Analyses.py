@@ -1,5 +1,6 @@
 """The Analyses page (Streamlit multipage): gate saturation, LSTM against n-grams, error breakdown,
 closing distance; its UI is ui/analyses_view.py."""
+
 from pathlib import Path
 
 import streamlit as st

@@ -1,4 +1,5 @@
 """Shared fixtures: small texts and small models that the tests make themselves."""
+
 import random
 
 import pytest
@@ -10,7 +11,25 @@ from lstm_viz import CharLSTM, Config, Vocab
 def make_corpus(n_lines: int = 1500, seed: int = 0) -> str:
     """Prose-like text with quotes, brackets and CRLF line endings, made on the spot."""
     rng = random.Random(seed)
-    words = "the cat sat on a mat while dogs ran over hills and rivers (quickly) to see [it]".split()
+    words = [
+        "the",
+        "cat",
+        "sat",
+        "on",
+        "a",
+        "mat",
+        "while",
+        "dogs",
+        "ran",
+        "over",
+        "hills",
+        "and",
+        "rivers",
+        "(quickly)",
+        "to",
+        "see",
+        "[it]",
+    ]
     lines = []
     for i in range(n_lines):
         line = " ".join(rng.choice(words) for _ in range(rng.randint(3, 9)))
@@ -29,5 +48,5 @@ def corpus_file(tmp_path_factory):
 def tiny_model():
     """A random 2-layer model over a small alphabet, in eval mode."""
     torch.manual_seed(0)
-    vocab = Vocab(sorted(set("abcdefghijklmnopqrstuvwxyz .,\n\"()[]{}")))
+    vocab = Vocab(sorted(set('abcdefghijklmnopqrstuvwxyz .,\n"()[]{}')))
     return CharLSTM(Config(len(vocab), layers=2, hidden=24, embed=8), vocab).eval()

@@ -1,4 +1,5 @@
 """ablation_ranking: every cell knocked out in one batch, ranked by the harm to the target characters."""
+
 import numpy as np
 import pytest
 
@@ -9,7 +10,10 @@ from lstm_viz.ablation import ablation_ranking, closing_positions
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran. "yes," he said {a [b]} (c).\n'
 # War and Peace's held-out test split from character 3,090,703 of the normalised corpus (past the
 # 90% mark: never trained on); five closing quotes, the last at 112
-HELD_OUT = '"Yes."\n\n"And what were you going to say?"\n\n"I? Only nonsense."\n\n"But all the same?"\n\n"Oh nothing, only a trifle,"'
+HELD_OUT = (
+    '"Yes."\n\n"And what were you going to say?"\n\n"I? Only nonsense."\n\n'
+    '"But all the same?"\n\n"Oh nothing, only a trifle,"'
+)
 REFERENCE = 1e-5  # a float32 ranking row against one intervened trace: the same sums in another order
 BFLOAT16 = 1e-2  # bfloat16 recurrent products against float32: 0.004 nats at most measured on the shipped model
 
@@ -21,7 +25,7 @@ def mean_log_p(trace, positions):
 def test_targets_default_to_the_characters_that_close_a_quote_or_a_bracket():
     got = closing_positions(TEXT)
     assert "".join(TEXT[j] for j in got) == ')"]"]})'
-    assert closing_positions('a ) b "') .tolist() == []  # nothing open to close
+    assert closing_positions('a ) b "').tolist() == []  # nothing open to close
 
 
 @pytest.mark.parametrize("mode", ["zero", "mean"])
@@ -31,10 +35,13 @@ def test_exact_ranking_matches_one_intervened_trace_per_cell(tiny_model, mode):
     assert table["delta"].is_monotonic_increasing
     positions = closing_positions(TEXT)
     plain = tiny_model.trace(TEXT)
-    before = tiny_model.trace(TEXT[:positions.max()])
+    before = tiny_model.trace(TEXT[: positions.max()])
     for row in table.iloc[::5].itertuples():
-        knock = Scale(row.layer, row.cell, 0.0) if mode == "zero" else \
-            Clamp(row.layer, row.cell, float(before.raw_cells(row.layer)[:, row.cell].mean()))
+        knock = (
+            Scale(row.layer, row.cell, 0.0)
+            if mode == "zero"
+            else Clamp(row.layer, row.cell, float(before.raw_cells(row.layer)[:, row.cell].mean()))
+        )
         after = tiny_model.trace(TEXT, interventions=[knock])
         assert row.delta == pytest.approx(mean_log_p(after, positions) - mean_log_p(plain, positions), abs=REFERENCE)
 
@@ -74,14 +81,19 @@ def test_any_positions_and_characters_can_be_the_target(tiny_model):
     assert row.delta == pytest.approx(expected, abs=REFERENCE)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"text": "no closers here"}, "no target positions"),
-    ({"positions": [0]}, "between 1 and"), ({"positions": [3, 3]}, "distinct"),
-    ({"positions": [3], "chars": "ab"}, "2 target characters for 1 positions"),
-    ({"positions": [3, 4], "chars": "\r\n"}, "1 target characters for 2 positions"),  # "\r\n" is one "\n"
-    ({"mode": "half"}, "unknown ablation mode"), ({"precision": "int8"}, "unknown precision"),
-    ({"batch": 0}, "batch must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"text": "no closers here"}, "no target positions"),
+        ({"positions": [0]}, "between 1 and"),
+        ({"positions": [3, 3]}, "distinct"),
+        ({"positions": [3], "chars": "ab"}, "2 target characters for 1 positions"),
+        ({"positions": [3, 4], "chars": "\r\n"}, "1 target characters for 2 positions"),  # "\r\n" is one "\n"
+        ({"mode": "half"}, "unknown ablation mode"),
+        ({"precision": "int8"}, "unknown precision"),
+        ({"batch": 0}, "batch must be"),
+    ],
+)
 def test_bad_targets_and_options_get_a_one_line_error(tiny_model, kwargs, message):
     kwargs = {"text": TEXT, **kwargs}
     with pytest.raises(ValueError, match=message):

@@ -1,4 +1,5 @@
 """The paper's analyses on small texts with answers known by hand."""
+
 import copy
 
 import numpy as np
@@ -20,17 +21,17 @@ def saturated_model(tiny_model):
         for name in ("weight_ih_l1", "weight_hh_l1"):
             w = getattr(model.lstm, name)
             w[0:4] = 0  # input gate rows of cells 0-3
-            w[H:H + 4] = 0  # forget gate rows
+            w[H : H + 4] = 0  # forget gate rows
             w[3 * H + 5] = 0  # output gate row of cell 5
         model.lstm.bias_ih_l1[0:4] = -40
-        model.lstm.bias_ih_l1[H:H + 4] = 40
+        model.lstm.bias_ih_l1[H : H + 4] = 40
         model.lstm.bias_ih_l1[3 * H + 5] = 40
         model.lstm.bias_hh_l1[[0, 1, 2, 3, H, H + 1, H + 2, H + 3, 3 * H + 5]] = 0
     return model
 
 
 def test_gate_saturation_sees_gates_forced_saturated(saturated_model):
-    tr = saturated_model.trace("the cat (sat) on a mat, \"yes\" he said.\n" * 3)
+    tr = saturated_model.trace('the cat (sat) on a mat, "yes" he said.\n' * 3)
     table = analysis.gate_saturation(tr, 1)
     assert list(table.columns) == ["gate", "cell", "left", "right"]
     assert len(table) == 3 * saturated_model.config.hidden
@@ -65,11 +66,18 @@ def test_closing_distance_of_nested_braces_and_quotes(tiny_model):
     text = '{a{b}c} "x" y "zz"'
     table = analysis.closing_distance(tiny_model.trace(text))
     assert table[["kind", "open", "close", "distance"]].values.tolist() == [
-        ["brace", 0, 6, 6], ["brace", 2, 4, 2], ["quote", 8, 10, 2], ["quote", 14, 17, 3]]
+        ["brace", 0, 6, 6],
+        ["brace", 2, 4, 2],
+        ["quote", 8, 10, 2],
+        ["quote", 14, 17, 3],
+    ]
     assert table["ngram"].isna().all() and table["lstm"].between(0, 1).all()
     bins = analysis.distance_bins(table)
-    assert bins[["kind", "low", "high", "pairs"]].values.tolist() == [["brace", 1, 5, 1], ["brace", 5, 10, 1],
-                                                                       ["quote", 1, 5, 2]]
+    assert bins[["kind", "low", "high", "pairs"]].values.tolist() == [
+        ["brace", 1, 5, 1],
+        ["brace", 5, 10, 1],
+        ["quote", 1, 5, 2],
+    ]
 
 
 def test_a_blank_line_ends_an_open_quote(tiny_model):
@@ -98,8 +106,15 @@ def test_error_breakdown_oracles_take_errors_in_turn(tiny_model, abab):
     # in training (rare words); nothing is left for the later oracles.
     tr = tiny_model.trace("cd" * 50)
     errors = dict(zip(*analysis.error_breakdown(tr, abab)[["oracle", "errors"]].values.T))
-    assert errors == {"n-gram": 0, "dynamic memory": 93, "rare words": 6, "word start": 0, "punctuation": 0,
-                      "boost": 0, "unexplained": 0}
+    assert errors == {
+        "n-gram": 0,
+        "dynamic memory": 93,
+        "rare words": 6,
+        "word start": 0,
+        "punctuation": 0,
+        "boost": 0,
+        "unexplained": 0,
+    }
 
 
 def test_error_breakdown_of_a_text_shorter_than_the_order_says_so(tiny_model, abab):
@@ -116,7 +131,7 @@ def test_loss_difference_is_lstm_minus_ngram_loss_of_each_next_character(tiny_mo
         if ids[t + 1] == 0:
             assert np.isnan(diff[t])
         else:  # the n-gram's whole distribution after the context, not its per-position path
-            expected = -log_probs[t, ids[t + 1]] + np.log(abab.distribution(text[:t + 1])[ids[t + 1]])
+            expected = -log_probs[t, ids[t + 1]] + np.log(abab.distribution(text[: t + 1])[ids[t + 1]])
             assert diff[t] == pytest.approx(expected, abs=1e-5), t
     assert np.isnan(diff[-1])
 

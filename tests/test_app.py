@@ -4,6 +4,7 @@ These use the shipped models in pretrained/ (warpeace and linux). Clicks inside 
 coloured text cannot be made here; the selected position is set through session state,
 and tests/browser/ clicks for real.
 """
+
 from __future__ import annotations
 
 import io
@@ -76,8 +77,11 @@ def heatmap(at: AppTest) -> dict:
 
 
 def next_char(at: AppTest) -> dict:
-    (panel,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_bars"
-                and json.loads(e.proto.json)["kind"] == "next"]
+    (panel,) = [
+        e
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "lstm_viz_bars" and json.loads(e.proto.json)["kind"] == "next"
+    ]
     return json.loads(panel.proto.json)
 
 
@@ -92,6 +96,7 @@ def text_area(at: AppTest):
 
 # --- the page -----------------------------------------------------------------------------
 
+
 def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote_cell(models):
     at = run()
     assert at.selectbox(key="model").value == "warpeace"
@@ -103,8 +108,13 @@ def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote
     layer, cell = int(best["layer"]), int(best["cell"])
     assert (data["cell"]["layer"], data["cell"]["cell"], data["cell"]["signal"]) == (layer, cell, "cell")
     np.testing.assert_array_equal(shown_values(at), tr.cell[layer, :, cell])
-    assert any(c.value.startswith(f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} "
-                                  "follows \u201cinside double quotes") for c in at.caption)
+    assert any(
+        c.value.startswith(
+            f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} "
+            "follows \u201cinside double quotes"
+        )
+        for c in at.caption
+    )
     assert (at.query_params["layer"], at.query_params["cell"]) == (str(layer + 1), str(cell))
     assert not at.error and not at.warning
 
@@ -149,7 +159,7 @@ def test_the_view_gets_every_cell_of_the_layer_one_byte_per_value_within_half_a_
 
 
 def test_one_layer_of_a_ten_thousand_character_text_is_sent_in_at_most_six_megabytes(models):
-    text = (EXAMPLES["long"].text * 40)[:state.LIMIT]
+    text = (EXAMPLES["long"].text * 40)[: state.LIMIT]
     for signal in ("cell", "forget"):
         blob = payload.layer_part(models["warpeace"].trace(text), "warpeace", 0, signal)
         assert len(blob) <= 6_000_000, len(blob)
@@ -172,8 +182,11 @@ def test_a_switch_made_in_the_view_is_followed_by_the_page_without_moving_the_vi
 
 def test_what_does_not_depend_on_the_cell_is_sent_unchanged_when_the_cell_changes():
     def independent(at):
-        return [e.proto.SerializeToString() for e in at.get("bidi_component")
-                if e.proto.component_name in ("lstm_viz_layer", "lstm_viz_bars", "lstm_viz_strip")]
+        return [
+            e.proto.SerializeToString()
+            for e in at.get("bidi_component")
+            if e.proto.component_name in ("lstm_viz_layer", "lstm_viz_bars", "lstm_viz_strip")
+        ]
 
     at = run(FIRST_CELL, pos=30)
     before = independent(at)
@@ -297,8 +310,14 @@ def test_a_shared_url_reopens_model_layer_cell_signal_example_and_position(model
     assert (cell["layer"], cell["cell"], cell["signal"], cell["selected"]) == (1, 7, "output", 12)
     tr = models["linux"].trace(EXAMPLES["c"].text)
     np.testing.assert_array_equal(shown_values(at), tr.cell[1, :, 7])
-    assert at.query_params == {"model": "linux", "layer": "2", "cell": "7", "signal": "output", "example": "c",
-                               "pos": "12"}
+    assert at.query_params == {
+        "model": "linux",
+        "layer": "2",
+        "cell": "7",
+        "signal": "output",
+        "example": "c",
+        "pos": "12",
+    }
 
 
 def test_a_model_without_an_example_in_the_url_opens_on_its_own_kind_of_text():
@@ -329,7 +348,8 @@ def test_every_session_key_has_one_declared_default():
     at = run()
     events = ("text_view", "layer_data", "strip_view", "heatmap_view", "next_char", "cells_bars")  # the views' clicks
     no_default = {own_model.KEY}  # a file uploader's value cannot be set, so it has no default
-    undeclared = {k for k in at.session_state.keys() if not k.startswith(events)} - no_default
+    keys = at.session_state.keys()
+    undeclared = {k for k in keys if not k.startswith(events)} - no_default
     assert undeclared <= set(state.DEFAULTS), undeclared - set(state.DEFAULTS)
 
 
@@ -435,8 +455,9 @@ def test_a_broken_model_folder_is_one_error_line_and_the_others_still_work(tmp_p
 
 
 def test_switching_to_a_smaller_model_keeps_layer_and_cell_in_range(tmp_path, monkeypatch, models):
-    small = lstm_viz.CharLSTM(lstm_viz.Config(vocab_size=len(models["warpeace"].vocab), layers=1, hidden=8, embed=4),
-                              models["warpeace"].vocab)
+    small = lstm_viz.CharLSTM(
+        lstm_viz.Config(vocab_size=len(models["warpeace"].vocab), layers=1, hidden=8, embed=4), models["warpeace"].vocab
+    )
     lstm_viz.save(small, tmp_path / "tiny", {"corpus": {"name": "nothing"}})
     (tmp_path / "warpeace").symlink_to(lstm_viz.checkpoint.resolve("warpeace"))
     monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
@@ -455,6 +476,7 @@ def test_downloads_are_offered_for_the_chosen_cell_and_the_whole_trace():
 
 
 # --- the helpers behind it ---------------------------------------------------------------
+
 
 def test_colour_scale_runs_red_through_white_to_blue():
     assert colour.rgb(-1) == (255, 0, 0)
@@ -499,6 +521,7 @@ def test_strip_columns_mark_the_guess_that_was_right(models):
 
 def test_cell_csv_has_one_row_per_character_with_the_cells_signals(models):
     import pandas as pd
+
     text = 'He said, "yes."\n'
     tr = models["warpeace"].trace(text)
     frame = pd.read_csv(io.BytesIO(downloads.cell_csv(tr, 1, 5)), keep_default_na=False)
@@ -517,8 +540,10 @@ def test_trace_npz_holds_every_cell_and_loads_without_pickle(models):
 
 
 def test_the_library_never_imports_streamlit():
-    code = ("import pkgutil, importlib, sys, lstm_viz\n"
-            "for m in pkgutil.iter_modules(lstm_viz.__path__):\n"
-            "    if not m.name.startswith('__'): importlib.import_module('lstm_viz.' + m.name)\n"
-            "sys.exit('streamlit' in sys.modules)")
+    code = (
+        "import pkgutil, importlib, sys, lstm_viz\n"
+        "for m in pkgutil.iter_modules(lstm_viz.__path__):\n"
+        "    if not m.name.startswith('__'): importlib.import_module('lstm_viz.' + m.name)\n"
+        "sys.exit('streamlit' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -1,4 +1,5 @@
 """The Analyses page (pages/1_Analyses.py) run headless with AppTest, on the shipped models."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The "Find cells" section: ranked cells for a hypothesis, a regex or a span, and the atlas entry."""
+
 from __future__ import annotations
 
 import shutil
@@ -149,8 +150,11 @@ def test_explanation_line_names_the_map_and_its_score():
 
 
 def test_a_model_without_an_atlas_says_how_to_build_one(tmp_path, monkeypatch):
-    shutil.copytree(lstm_viz.checkpoint.resolve("warpeace"), tmp_path / "no-atlas",  # a new name: nothing cached
-                    ignore=shutil.ignore_patterns("atlas.json"))
+    shutil.copytree(
+        lstm_viz.checkpoint.resolve("warpeace"),
+        tmp_path / "no-atlas",  # a new name: nothing cached
+        ignore=shutil.ignore_patterns("atlas.json"),
+    )
     monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
     at = page()
     assert any("no cell atlas" in i.value for i in at.info)

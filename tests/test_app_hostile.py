@@ -2,6 +2,7 @@
 odd texts, broken model folders. Each case ends in a valid view or a clear message, never an
 exception. (Library-level checkpoints and characters: test_core_checkpoint.py, test_core_trace.py.)
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,12 +22,16 @@ from ui.examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-ODD = ("emoji \U0001f600\U0001f468\u200d\U0001f469\u200d\U0001f467 CJK \u4e2d\u6587\u5b57 RTL \u05e9\u05dc\u05d5\u05dd "
-       "\u0645\u0631\u062d\u0628\u0627 combining e\u0301 n\u0303 NUL \x00 controls \x01\x1b[31m\x7f\u200b\ufeff "
-       "tab\tCRLF\r\nCR\rend\x00")
-INJECTIONS = ('<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n"><svg onload=alert(1)>\n'
-              '<img src=x onerror="window.__pwned=1"><a href="javascript:alert(1)">click</a> javascript:alert(1)\n'
-              "&lt;b&gt; &amp; &#60; < lone\n[link](https://evil.example) **bold** :red[red] $x$\n")
+ODD = (
+    "emoji \U0001f600\U0001f468\u200d\U0001f469\u200d\U0001f467 CJK \u4e2d\u6587\u5b57 RTL \u05e9\u05dc\u05d5\u05dd "
+    "\u0645\u0631\u062d\u0628\u0627 combining e\u0301 n\u0303 NUL \x00 controls \x01\x1b[31m\x7f\u200b\ufeff "
+    "tab\tCRLF\r\nCR\rend\x00"
+)
+INJECTIONS = (
+    '<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n"><svg onload=alert(1)>\n'
+    '<img src=x onerror="window.__pwned=1"><a href="javascript:alert(1)">click</a> javascript:alert(1)\n'
+    "&lt;b&gt; &amp; &#60; < lone\n[link](https://evil.example) **bold** :red[red] $x$\n"
+)
 
 
 def run(query: dict | None = None) -> AppTest:
@@ -63,11 +68,15 @@ def rss_mb() -> float:
 
 # --- links ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("layer, cell, notes", [
-    ("9", "99999", ["Layer 9 does not exist", "Cell 99999 does not exist"]),
-    ("0", "-3", ["Layer 0 does not exist", "Cell -3 does not exist"]),
-    ("-1", "512", ["Layer -1 does not exist", "Cell 512 does not exist"]),
-])
+
+@pytest.mark.parametrize(
+    "layer, cell, notes",
+    [
+        ("9", "99999", ["Layer 9 does not exist", "Cell 99999 does not exist"]),
+        ("0", "-3", ["Layer 0 does not exist", "Cell -3 does not exist"]),
+        ("-1", "512", ["Layer -1 does not exist", "Cell 512 does not exist"]),
+    ],
+)
 def test_a_link_with_layer_or_cell_out_of_range_opens_layer_1_cell_0_with_a_notice_each(layer, cell, notes):
     at = run({"layer": layer, "cell": cell})
     warnings = [w.value for w in at.warning]
@@ -86,8 +95,15 @@ def test_a_link_to_a_missing_model_opens_the_default_model_with_a_notice():
 
 
 def test_garbage_in_every_field_of_a_link_gives_a_working_page_and_one_notice_per_field():
-    garbage = {"model": "\x00", "layer": "1.5", "cell": "1e3", "signal": "", "example": "../../etc/passwd",
-               "pos": "NaN", "unknown": "ignored"}
+    garbage = {
+        "model": "\x00",
+        "layer": "1.5",
+        "cell": "1e3",
+        "signal": "",
+        "example": "../../etc/passwd",
+        "pos": "NaN",
+        "unknown": "ignored",
+    }
     at = run(garbage)
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 6
@@ -113,6 +129,7 @@ def test_a_notice_repeats_only_the_start_of_a_very_long_value():
 
 # --- texts ------------------------------------------------------------------------------------
 
+
 def test_one_character_is_traced_and_shown():
     data = view(paste(run({"layer": "1", "cell": "0"}), "a"))
     assert data["text"]["text"] == "a" and data["text"]["length"] == 1
@@ -122,8 +139,9 @@ def test_one_character_is_traced_and_shown():
 def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(monkeypatch):
     traced = []
     real = lstm_viz.CharLSTM.trace
-    monkeypatch.setattr(lstm_viz.CharLSTM, "trace",
-                        lambda self, text, state=None: traced.append(len(text)) or real(self, text, state))
+    monkeypatch.setattr(
+        lstm_viz.CharLSTM, "trace", lambda self, text, state=None: traced.append(len(text)) or real(self, text, state)
+    )
     at = run({"layer": "1", "cell": "0"})
     before = rss_mb()
     huge = ("All happy families are alike. " * 40_000)[:1_000_000]
@@ -158,8 +176,9 @@ def test_injected_markup_reaches_the_page_only_as_data_never_as_html():
 def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory(monkeypatch):
     traced = []
     real = lstm_viz.CharLSTM.trace
-    monkeypatch.setattr(lstm_viz.CharLSTM, "trace",
-                        lambda self, text, state=None: traced.append(text) or real(self, text, state))
+    monkeypatch.setattr(
+        lstm_viz.CharLSTM, "trace", lambda self, text, state=None: traced.append(text) or real(self, text, state)
+    )
     at = run({"layer": "1", "cell": "0"})
     first = "The first of many visitors."
     for text in (first, "Another.", first):
@@ -173,8 +192,10 @@ def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory
 
 # --- model folders ----------------------------------------------------------------------------
 
+
 class Payload:
     """Unpickling this would create a file: proof that code ran."""
+
     def __init__(self, marker: Path):
         self.marker = marker
 
@@ -212,12 +233,15 @@ def model_folders(tmp_path_factory):
         yield root
 
 
-@pytest.mark.parametrize("name, why", [
-    ("truncated", "model.safetensors: truncated or corrupt"),
-    ("wrong-shape", "the card's config needs"),
-    ("card-mismatch", "tensors do not match the card's config"),
-    ("pickled", "model.pt: pickle checkpoints are never loaded"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("truncated", "model.safetensors: truncated or corrupt"),
+        ("wrong-shape", "the card's config needs"),
+        ("card-mismatch", "tensors do not match the card's config"),
+        ("pickled", "model.pt: pickle checkpoints are never loaded"),
+    ],
+)
 def test_a_broken_model_in_the_list_gives_a_clear_message_and_keeps_the_text(model_folders, name, why):
     at = paste(run({"layer": "1", "cell": "0"}), "Kept while a broken model is tried.")
     at.selectbox(key="model").set_value(name)
@@ -239,27 +263,45 @@ def test_a_link_to_a_broken_model_opens_on_its_message_not_a_traceback(model_fol
     assert not at.error and view(at)["text"]["text"] == EXAMPLES["dialogue"].text
 
 
-PICKLE_LOADERS = {("torch", "load"), ("pickle", "load"), ("pickle", "loads"), ("pickle", "Unpickler"),
-                  ("pd", "read_pickle"), ("pandas", "read_pickle"), ("joblib", "load"), ("dill", "load"),
-                  ("dill", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads")}
+PICKLE_LOADERS = {
+    ("torch", "load"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("pickle", "Unpickler"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("joblib", "load"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
+}
 
 
 def test_no_code_in_the_project_ever_unpickles():
     """No call of a pickle-based loader, nor np.load(allow_pickle=True), outside the tests; torch.load
     only with weights_only=True (it refuses anything but tensors and plain containers: `import --from torch`)."""
-    sources = [ROOT / "app.py", *(ROOT / "ui").rglob("*.py"), *(ROOT / "lstm_viz").rglob("*.py"),
-               *(ROOT / "benchmarks").rglob("*.py")]
+    sources = [
+        ROOT / "app.py",
+        *(ROOT / "ui").rglob("*.py"),
+        *(ROOT / "lstm_viz").rglob("*.py"),
+        *(ROOT / "benchmarks").rglob("*.py"),
+    ]
     found = []
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 owner = node.func.value.id if isinstance(node.func.value, ast.Name) else None
-                pickles = any(k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and not k.value.value)
-                              for k in node.keywords)
+                pickles = any(
+                    k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+                    for k in node.keywords
+                )
                 weights_only = (owner, node.func.attr) == ("torch", "load") and any(
                     k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-                    for k in node.keywords)
-                if ((owner, node.func.attr) in PICKLE_LOADERS and not weights_only) or \
-                        (node.func.attr == "load" and pickles):
+                    for k in node.keywords
+                )
+                if ((owner, node.func.attr) in PICKLE_LOADERS and not weights_only) or (
+                    node.func.attr == "load" and pickles
+                ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert len(sources) > 20 and found == []

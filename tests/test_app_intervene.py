@@ -1,4 +1,5 @@
 """The "Intervene" tab: clamp or scale cells, explain a position, ablation beside correlation."""
+
 import re
 from pathlib import Path
 

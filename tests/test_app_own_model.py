@@ -1,4 +1,5 @@
 """Your own model in the app (a checkpoint zip, for the session only) and figure downloads."""
+
 from __future__ import annotations
 
 import io
@@ -86,11 +87,19 @@ def uploaded(name: str, data: bytes) -> UploadedFile:
     return UploadedFile(UploadedFileRec("id", name, "application/zip", data), FileURLs())
 
 
-@pytest.mark.parametrize("claims, why", [
-    ({"layers": 3, "hidden": 2048}, "card.json: 3 layers x 2048 cells is more than the 2,048 cells in all allowed here"),
-    ({"layers": 1, "hidden": 65_536}, "card.json: config does not describe a model (hidden is 65536; it must be a "
-                                      "whole number from 1 to 8,192)"),
-])
+@pytest.mark.parametrize(
+    "claims, why",
+    [
+        (
+            {"layers": 3, "hidden": 2048},
+            "card.json: 3 layers x 2048 cells is more than the 2,048 cells in all allowed here",
+        ),
+        (
+            {"layers": 1, "hidden": 65_536},
+            "card.json: config does not describe a model (hidden is 65536; it must be a whole number from 1 to 8,192)",
+        ),
+    ],
+)
 def test_an_upload_whose_card_lies_is_refused_from_the_card_in_one_line(tiny_zip, monkeypatch, claims, why):
     session = {"uploads": None}
     own_model.receive(session, uploaded("tiny.zip", tiny_zip))

@@ -1,5 +1,6 @@
 """The tabs below the text as a registry (ui/panels.PANELS), and what they share: the finder's
 hypothesis as a plain value, and an ablation ranking run only when asked for."""
+
 from pathlib import Path
 
 import streamlit as st
@@ -73,8 +74,10 @@ def test_the_ablation_ranking_runs_once_when_asked_and_not_again_for_the_next_te
 
 
 def throwaway(shown) -> None:
-    st.markdown(f"Throwaway panel: {shown.name}, layer {shown.layer + 1}, cell {shown.cell}, "
-                f"{len(shown.trace.text)} characters, hypothesis {shown.hypothesis}")
+    st.markdown(
+        f"Throwaway panel: {shown.name}, layer {shown.layer + 1}, cell {shown.cell}, "
+        f"{len(shown.trace.text)} characters, hypothesis {shown.hypothesis}"
+    )
 
 
 def test_a_panel_is_one_line_in_the_registry(monkeypatch):
@@ -85,5 +88,6 @@ def test_a_panel_is_one_line_in_the_registry(monkeypatch):
     put(at, layer=1, cell=429)
     open_tab(at, "Throwaway")
     text = lstm_viz.normalise(at.session_state["text"])
-    assert f"Throwaway panel: warpeace, layer 2, cell 429, {len(text)} characters, hypothesis quotes" in \
-        [m.value for m in at.markdown]
+    assert f"Throwaway panel: warpeace, layer 2, cell 429, {len(text)} characters, hypothesis quotes" in [
+        m.value for m in at.markdown
+    ]

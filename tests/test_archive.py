@@ -1,4 +1,5 @@
 """Uploaded checkpoint zips: read into memory, size-limited, zip-bomb safe, never unpickled."""
+
 import io
 import json
 import re
@@ -59,10 +60,13 @@ def test_a_pickle_is_never_read(folder, tiny_model):
         archive.load_zip(data)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"not a zip at all", "not a readable zip"),
-    (b"\0" * (archive.MAX_ZIP + 1), "over the 32 MB limit"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"not a zip at all", "not a readable zip"),
+        (b"\0" * (archive.MAX_ZIP + 1), "over the 32 MB limit"),
+    ],
+)
 def test_what_is_not_a_checkpoint_zip_is_refused_in_one_line(data, message):
     with pytest.raises(CheckpointError, match=message) as e:
         archive.load_zip(data)
@@ -82,10 +86,10 @@ def lie_about_size(data: bytes, member: str, size: int) -> bytes:
     out, name = bytearray(data), member.encode()
     for signature, at, field in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
         start = out.find(signature)
-        while start >= 0 and out[start + at:start + at + len(name)] != name:
+        while start >= 0 and out[start + at : start + at + len(name)] != name:
             start = out.find(signature, start + 1)
         assert start >= 0, f"no {signature!r} header for {member}"
-        out[start + field:start + field + 4] = struct.pack("<L", size)
+        out[start + field : start + field + 4] = struct.pack("<L", size)
     return bytes(out)
 
 
@@ -97,6 +101,7 @@ def unpacked(monkeypatch) -> list:
     def counting(self, piece):
         counts.append(len(piece))
         return update(self, piece)
+
     monkeypatch.setattr(zipfile.ZipExtFile, "_update_crc", counting)
     return counts
 
@@ -116,7 +121,9 @@ def test_a_member_whose_header_understates_its_size_stops_at_that_size(folder, u
 def test_a_member_whose_header_overstates_its_size_is_refused_before_it_is_unpacked(folder, unpacked, member):
     limit = archive.MAX_MEMBER[member]
     data = lie_about_size(zipped(checkpoint_files(folder)), member, limit + 1)
-    with pytest.raises(CheckpointError, match=rf"^liar.zip: {member} unpacks to {limit + 1:,} bytes, over the {limit:,}"):
+    with pytest.raises(
+        CheckpointError, match=rf"^liar.zip: {member} unpacks to {limit + 1:,} bytes, over the {limit:,}"
+    ):
         archive.load_zip(data, "liar.zip")
     assert sum(unpacked) == (0 if member == "card.json" else len(checkpoint_files(folder)["card.json"]))
 
@@ -132,6 +139,7 @@ def many_entries(n: int) -> bytes:
 def never_read_a_directory(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the zip's directory was read")
+
     monkeypatch.setattr(zipfile, "ZipFile", refuse)
 
 
@@ -146,9 +154,11 @@ def test_a_zip_of_100_000_tiny_entries_is_refused_by_its_count_before_they_are_r
 def test_a_zip_that_understates_its_entry_count_is_refused_by_its_directory_size(monkeypatch):
     data = bytearray(many_entries(30_000))
     end = data.rfind(b"PK\x05\x06")
-    data[end + 8:end + 12] = struct.pack("<2H", 2, 2)  # "2 entries"
+    data[end + 8 : end + 12] = struct.pack("<2H", 2, 2)  # "2 entries"
     never_read_a_directory(monkeypatch)
-    with pytest.raises(CheckpointError, match=r"^many.zip: its directory is [\d,]+ bytes, more than the 1,048,576 read$"):
+    with pytest.raises(
+        CheckpointError, match=r"^many.zip: its directory is [\d,]+ bytes, more than the 1,048,576 read$"
+    ):
         archive.load_zip(bytes(data), "many.zip")
 
 
@@ -199,23 +209,37 @@ def lying(folder, tmp_path, layers: int, hidden: int, header_lies: bool = False)
     return out
 
 
-@pytest.mark.parametrize("layers, hidden, header_lies, message", [
-    (3, 2048, False, r"model.safetensors: tensors do not match the card's config \(missing \['lstm.bias_hh_l2'"),
-    (3, 2048, True, r"model.safetensors: truncated or corrupt \(.*incomplete metadata"),
-    (1, 65_536, False, r"card.json: config does not describe a model \(hidden is 65536; it must be a whole number "
-                       r"from 1 to 8,192\)"),
-])
+@pytest.mark.parametrize(
+    "layers, hidden, header_lies, message",
+    [
+        (3, 2048, False, r"model.safetensors: tensors do not match the card's config \(missing \['lstm.bias_hh_l2'"),
+        (3, 2048, True, r"model.safetensors: truncated or corrupt \(.*incomplete metadata"),
+        (
+            1,
+            65_536,
+            False,
+            r"card.json: config does not describe a model \(hidden is 65536; it must be a whole number "
+            r"from 1 to 8,192\)",
+        ),
+    ],
+)
 @pytest.mark.parametrize("how", ["folder", "zip"])
-def test_a_card_that_lies_about_its_size_is_refused_in_one_line_in_little_memory(folder, tmp_path, layers, hidden,
-                                                                                 header_lies, message, how):
+def test_a_card_that_lies_about_its_size_is_refused_in_one_line_in_little_memory(
+    folder, tmp_path, layers, hidden, header_lies, message, how
+):
     liar = lying(folder, tmp_path, layers, hidden, header_lies)
     path = liar
     if how == "zip":
         path = tmp_path / "liar.zip"
         path.write_bytes(zipped(checkpoint_files(liar)))
         assert path.stat().st_size < 50_000  # a few tens of KB claiming hundreds of MB
-    done = subprocess.run([sys.executable, "-c", MEASURE, how, str(path)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, how, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     print(f"{how} {layers} x {hidden}{' (header too)' if header_lies else ''}: {result}")

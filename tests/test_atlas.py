@@ -1,4 +1,5 @@
 """The cell atlas: per-cell statistics, best hypothesis, snippets, the file and the command."""
+
 import json
 from pathlib import Path
 
@@ -15,7 +16,23 @@ from lstm_viz.finder import Activations
 def prose(n_paragraphs: int = 40, seed: int = 0) -> str:
     """Paragraphs of wrapped lines with quoted speech, no code."""
     rng = np.random.default_rng(seed)
-    words = "the old prince said that nothing would come of it and she smiled at him".split()
+    words = [
+        "the",
+        "old",
+        "prince",
+        "said",
+        "that",
+        "nothing",
+        "would",
+        "come",
+        "of",
+        "it",
+        "and",
+        "she",
+        "smiled",
+        "at",
+        "him",
+    ]
     paragraphs = []
     for _ in range(n_paragraphs):
         text = " ".join(rng.choice(words, rng.integers(20, 60)))
@@ -86,7 +103,7 @@ def test_snippets_show_where_a_cell_is_highest_and_lowest(built, planted):
             assert inside[pos] == expect_inside
             assert value == round(float(planted.values[0, pos, 1]), 3)
             start = pos - at
-            assert colours == np.rint(planted.values[0, start:start + 40, 1] * 100).astype(int).tolist()
+            assert colours == np.rint(planted.values[0, start : start + 40, 1] * 100).astype(int).tolist()
             positions.append(pos)
     values = planted.values[0, :, 1]
     assert entry["top"][0][2] == round(float(values.max()), 3)
@@ -123,7 +140,7 @@ def test_histograms_and_quantile_snippets(built, planted):
     assert len(entry["histogram"]) == atlas.BINS and abs(sum(entry["histogram"]) - 1000) <= atlas.BINS
     values = planted.values[0, :, 0]
     assert built["quantiles"] == [0.25, 0.5, 0.75] and len(entry["quantiles"]) == 3
-    for q, (text, at, value, colours) in zip(built["quantiles"], entry["quantiles"]):
+    for q, (text, _at, value, colours) in zip(built["quantiles"], entry["quantiles"]):
         assert value == pytest.approx(np.quantile(values, q), abs=0.01)
         assert len(text) == 40 and len(colours) == 40
 
@@ -158,6 +175,7 @@ def test_the_json_is_compact_enough_for_two_by_512_cells(built):
 
 # the file
 
+
 def test_write_then_load_round_trips_and_absent_is_none(tmp_path, built):
     model = random_model(tmp_path / "m")
     assert atlas.load_atlas(model) is None
@@ -185,7 +203,8 @@ def test_a_broken_atlas_file_raises_one_clear_line(tmp_path):
 
 # held-out text and the command
 
-def random_model(folder, text: str = "abc \n\"().") -> Path:
+
+def random_model(folder, text: str = 'abc \n"().') -> Path:
     torch.manual_seed(0)
     vocab = Vocab(sorted(set(text)))
     checkpoint.save(CharLSTM(Config(len(vocab), layers=2, hidden=8, embed=4), vocab), folder, {})
@@ -198,8 +217,8 @@ def test_held_out_text_starts_after_a_paragraph_break_of_the_test_split_with_war
     path.write_text(text)
     lo, hi = split_bounds(len(text))["test"]
     slice_, start, warm = atlas.held_out(path, max_chars=500, warmup=100)
-    assert lo <= start < hi and text[start - 2:start] == "\n\n" and "\n\n" not in text[lo:start - 1]
-    assert warm == 100 and slice_ == text[start - 100:start + 500]
+    assert lo <= start < hi and text[start - 2 : start] == "\n\n" and "\n\n" not in text[lo : start - 1]
+    assert warm == 100 and slice_ == text[start - 100 : start + 500]
     whole, start2, _ = atlas.held_out(path, max_chars=10**9)
     assert start2 == start and whole.endswith(text[start:hi]) and len(whole) <= hi - start + 1000
 
@@ -218,10 +237,13 @@ def test_the_atlas_command_writes_into_the_model_folder(tmp_path, capsys):
     assert data["corpus"]["warmup"] == 1000 and data["model"]["name"] == "model"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--corpus", "/nonexistent/corpus.txt"], "error: /nonexistent/corpus.txt: no such corpus file"),
-    (["--max-chars", "10"], "error: max_chars must be at least 100, not 10"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--corpus", "/nonexistent/corpus.txt"], "error: /nonexistent/corpus.txt: no such corpus file"),
+        (["--max-chars", "10"], "error: max_chars must be at least 100, not 10"),
+    ],
+)
 def test_the_atlas_command_reports_bad_arguments_in_one_line(tmp_path, capsys, args, message):
     (tmp_path / "corpus.txt").write_text(prose(5))
     model = random_model(tmp_path / "model")

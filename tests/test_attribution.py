@@ -1,10 +1,10 @@
 """attribution: which earlier characters a next-character prediction depends on."""
+
 import numpy as np
 import pytest
 import torch
 
-from lstm_viz import CharLSTM, Config, Vocab
-from lstm_viz import attribution
+from lstm_viz import CharLSTM, Config, Vocab, attribution
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'
 
@@ -56,9 +56,15 @@ def test_gradient_x_input_is_the_gradient_dotted_with_the_embedding(tiny_model):
     np.testing.assert_allclose(attribution(tiny_model, TEXT, 5), (x.grad * x).sum(1).detach().numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"t": len(TEXT) - 1}, "no next character"), ({"t": -1}, "no next character"),
-                                             ({"t": 3, "method": "saliency"}, "unknown attribution method"),
-                                             ({"t": 3, "method": "integrated_gradients", "steps": 0}, "steps")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"t": len(TEXT) - 1}, "no next character"),
+        ({"t": -1}, "no next character"),
+        ({"t": 3, "method": "saliency"}, "unknown attribution method"),
+        ({"t": 3, "method": "integrated_gradients", "steps": 0}, "steps"),
+    ],
+)
 def test_bad_requests_get_a_one_line_error(tiny_model, kwargs, message):
     with pytest.raises(ValueError, match=message):
         attribution(tiny_model, TEXT, **kwargs)

@@ -1,4 +1,5 @@
 """The one grammar for lists of cells ("2:429, 1:31" and "429"), as the app's boxes read it."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,12 +39,15 @@ def test_a_single_layer_view_keeps_its_own_layer_and_says_what_it_ignored():
     assert cells.of_layer("47, 3 3;210", 0, LAYERS, HIDDEN) == ([47, 3, 210], None)
     found, problem = cells.of_layer("1, two, 600, 2:7, 1:9", 0, LAYERS, HIDDEN)
     assert found == [1, 9]
-    assert problem == ("Ignored not cells: two; no such cells (layers are 1 to 2, cells 0 to 511): 600; "
-                       "not in layer 1: 2:7.")
+    assert problem == (
+        "Ignored not cells: two; no such cells (layers are 1 to 2, cells 0 to 511): 600; not in layer 1: 2:7."
+    )
 
 
-@given(st.lists(st.tuples(st.integers(0, LAYERS - 1), st.integers(0, HIDDEN - 1)), min_size=1, max_size=20),
-       st.sampled_from([", ", ";", " ", "\n", " , "]))
+@given(
+    st.lists(st.tuples(st.integers(0, LAYERS - 1), st.integers(0, HIDDEN - 1)), min_size=1, max_size=20),
+    st.sampled_from([", ", ";", " ", "\n", " , "]),
+)
 def test_every_written_list_reads_back_as_written(pairs, sep):
     text = sep.join(f"{layer + 1}:{cell}" for layer, cell in pairs)
     assert cells.parse(text, 0, LAYERS, HIDDEN) == list(dict.fromkeys(pairs))

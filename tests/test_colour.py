@@ -1,4 +1,5 @@
 """One palette: every colour and legend comes from lstm_viz.colour, in Python and in the browser alike."""
+
 import math
 import re
 
@@ -15,8 +16,9 @@ def browser_rgb(v: float, scale: dict) -> tuple:
     return tuple(math.floor(e + (z - e) * k / scale["levels"] + 0.5) for e, z in zip(end, scale["zero"]))
 
 
-@pytest.mark.parametrize("low, high", [((255, 0, 0), (0, 0, 255)), ((178, 24, 43), (33, 102, 172)),
-                                       ((0, 0, 0), (9, 200, 1))])
+@pytest.mark.parametrize(
+    "low, high", [((255, 0, 0), (0, 0, 255)), ((178, 24, 43), (33, 102, 172)), ((0, 0, 0), (9, 200, 1))]
+)
 def test_the_scale_runs_from_its_end_colours_through_white_as_the_browser_draws_it(monkeypatch, low, high):
     monkeypatch.setattr(colour, "RED", low)
     monkeypatch.setattr(colour, "BLUE", high)

@@ -1,4 +1,5 @@
 """Trace.contributions: the additive cell update split into what each character wrote."""
+
 import numpy as np
 import pytest
 
@@ -44,8 +45,15 @@ def test_interventions_count_as_written_where_they_act(tiny_model):
         assert np.all(parts[:15] == 0)  # the clamp erased everything written before it
 
 
-@pytest.mark.parametrize("args, message", [((2, 0, 3), "no cell 0 in layer 2"), ((0, 24, 3), "no cell 24"),
-                                           ((0, 0, len(TEXT)), "outside the text"), ((0, 0, -1), "outside the text")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((2, 0, 3), "no cell 0 in layer 2"),
+        ((0, 24, 3), "no cell 24"),
+        ((0, 0, len(TEXT)), "outside the text"),
+        ((0, 0, -1), "outside the text"),
+    ],
+)
 def test_contributions_refuse_unknown_cells_and_positions(tiny_model, args, message):
     with pytest.raises(ValueError, match=message):
         tiny_model.trace(TEXT).contributions(*args)

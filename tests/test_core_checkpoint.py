@@ -1,4 +1,5 @@
 """Checkpoints: safetensors + card.json round trip, and one clear error for every bad folder."""
+
 import json
 import pickle
 import re
@@ -76,12 +77,15 @@ def test_card_alphabet_that_does_not_match_the_config(saved):
         lstm_viz.load(saved)
 
 
-@pytest.mark.parametrize("content, why", [
-    ("{not json", "not valid JSON"),
-    ('{"format": "lstm-viz/1"}', "lacks config, alphabet"),
-    ('["a list"]', "lacks everything"),
-    ('{"format": "other/9", "config": {}, "alphabet": []}', "format 'other/9'"),
-])
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"format": "lstm-viz/1"}', "lacks config, alphabet"),
+        ('["a list"]', "lacks everything"),
+        ('{"format": "other/9", "config": {}, "alphabet": []}', "format 'other/9'"),
+    ],
+)
 def test_bad_cards(saved, content, why):
     (saved / "card.json").write_text(content)
     with pytest.raises(CheckpointError, match=rf"card\.json: {why}"):
@@ -96,6 +100,7 @@ def test_missing_card(saved):
 
 def test_non_finite_weights(saved):
     from safetensors.torch import load_file, save_file
+
     state = load_file(str(saved / "model.safetensors"))
     state["head.bias"][0] = float("nan")
     save_file(state, str(saved / "model.safetensors"))
@@ -105,6 +110,7 @@ def test_non_finite_weights(saved):
 
 class Payload:
     """Unpickling this would create a file: proof that code ran."""
+
     def __init__(self, marker):
         self.marker = marker
 
@@ -123,32 +129,42 @@ def test_a_pickle_with_a_code_payload_is_refused_and_never_run(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("config", [lstm_viz.Config(5), lstm_viz.Config(7, layers=3, hidden=6, embed=4),
-                                    lstm_viz.Config(3, layers=1, hidden=2, embed=9)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        lstm_viz.Config(5),
+        lstm_viz.Config(7, layers=3, hidden=6, embed=4),
+        lstm_viz.Config(3, layers=1, hidden=2, embed=9),
+    ],
+)
 def test_the_shapes_a_config_implies_are_those_of_the_model_it_builds(config):
-    model = lstm_viz.CharLSTM(config, lstm_viz.Vocab(list("abcdef"[:config.vocab_size - 1])))
+    model = lstm_viz.CharLSTM(config, lstm_viz.Vocab(list("abcdef"[: config.vocab_size - 1])))
     assert checkpoint.shapes(config) == {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
 def test_the_header_read_from_bytes_is_the_one_safetensors_reads_from_the_file(saved):
     from safetensors import safe_open
+
     with safe_open(str(saved / "model.safetensors"), framework="pt") as f:
-        expected = {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}
+        expected = {k: (f.get_slice(k).get_dtype(), tuple(f.get_slice(k).get_shape())) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
     assert checkpoint.header((saved / "model.safetensors").read_bytes()) == expected
 
 
-@pytest.mark.parametrize("change, why", [
-    ({"layers": 0}, "layers is 0; it must be a whole number from 1 to 16"),
-    ({"layers": 17}, "layers is 17; it must be a whole number from 1 to 16"),
-    ({"hidden": 65_536}, "hidden is 65536; it must be a whole number from 1 to 8,192"),
-    ({"hidden": "512"}, "hidden is '512'"),
-    ({"hidden": 24.0}, "hidden is 24.0"),
-    ({"embed": True}, "embed is True"),
-    ({"vocab_size": 1 << 20}, "vocab_size is 1048576; it must be a whole number from 1 to 65,536"),
-    ({"dropout": 1.5}, "dropout is 1.5; it must be a number from 0 to 1"),
-    ({"forget_bias": float("nan")}, "forget_bias is nan"),
-    ({"heads": 8}, "unexpected keyword argument 'heads'"),
-])
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        ({"layers": 0}, "layers is 0; it must be a whole number from 1 to 16"),
+        ({"layers": 17}, "layers is 17; it must be a whole number from 1 to 16"),
+        ({"hidden": 65_536}, "hidden is 65536; it must be a whole number from 1 to 8,192"),
+        ({"hidden": "512"}, "hidden is '512'"),
+        ({"hidden": 24.0}, "hidden is 24.0"),
+        ({"embed": True}, "embed is True"),
+        ({"vocab_size": 1 << 20}, "vocab_size is 1048576; it must be a whole number from 1 to 65,536"),
+        ({"dropout": 1.5}, "dropout is 1.5; it must be a number from 0 to 1"),
+        ({"forget_bias": float("nan")}, "forget_bias is nan"),
+        ({"heads": 8}, "unexpected keyword argument 'heads'"),
+    ],
+)
 def test_a_card_claiming_sizes_out_of_bounds_is_refused_before_anything_is_built(saved, monkeypatch, change, why):
     card = json.loads((saved / "card.json").read_text())
     card["config"].update(change)
@@ -160,15 +176,19 @@ def test_a_card_claiming_sizes_out_of_bounds_is_refused_before_anything_is_built
 
 def test_weights_stored_as_another_dtype_are_refused(saved):
     from safetensors.torch import load_file, save_file
+
     state = load_file(str(saved / "model.safetensors"))
     state["head.bias"] = state["head.bias"].double()
     save_file(state, str(saved / "model.safetensors"))
-    with pytest.raises(CheckpointError, match=r"model\.safetensors: head\.bias is stored as F64; a checkpoint holds F32"):
+    with pytest.raises(
+        CheckpointError, match=r"model\.safetensors: head\.bias is stored as F64; a checkpoint holds F32"
+    ):
         lstm_viz.load(saved)
 
 
 def test_bfloat16_weights_widen_exactly(tiny_model, saved):
     from safetensors.torch import save_file
+
     state = {k: v.to(torch.bfloat16) for k, v in tiny_model.state_dict().items()}
     save_file(state, str(saved / "model.safetensors"))
     loaded = lstm_viz.load(saved)
@@ -184,6 +204,7 @@ def test_a_checkpoint_from_bytes_is_the_one_from_its_folder_and_writes_no_file(s
 
     def no_file(*args, **kwargs):
         raise AssertionError("a file was opened")
+
     monkeypatch.setattr(checkpoint, "load_file", no_file)
     monkeypatch.setattr("builtins.open", no_file)
     model = checkpoint.from_bytes(card, weights)
@@ -192,14 +213,17 @@ def test_a_checkpoint_from_bytes_is_the_one_from_its_folder_and_writes_no_file(s
     assert model.card == card and not model.training
 
 
-@pytest.mark.parametrize("weights, why", [
-    (b"", "no safetensors header"),
-    ((1 << 40).to_bytes(8, "little") + b"{}", "no safetensors header"),
-    ((2 << 20).to_bytes(8, "little") + b" " * (3 << 20), "no safetensors header of at most 1,048,576 bytes"),
-    (b"\x05\0\0\0\0\0\0\0{nope", "its header is not JSON"),
-    (b"\x02\0\0\0\0\0\0\0[]", "its header is not a JSON object"),
-    (b"\x11\0\0\0\0\0\0\0{\"a\": {\"x\": 1}}  ", "its header's entry for 'a' has no dtype and shape"),
-])
+@pytest.mark.parametrize(
+    "weights, why",
+    [
+        (b"", "no safetensors header"),
+        ((1 << 40).to_bytes(8, "little") + b"{}", "no safetensors header"),
+        ((2 << 20).to_bytes(8, "little") + b" " * (3 << 20), "no safetensors header of at most 1,048,576 bytes"),
+        (b"\x05\0\0\0\0\0\0\0{nope", "its header is not JSON"),
+        (b"\x02\0\0\0\0\0\0\0[]", "its header is not a JSON object"),
+        (b'\x11\0\0\0\0\0\0\0{"a": {"x": 1}}  ', "its header's entry for 'a' has no dtype and shape"),
+    ],
+)
 def test_bytes_that_are_not_safetensors_are_refused_in_one_line(saved, weights, why):
     with pytest.raises(CheckpointError, match=rf"^model\.safetensors: truncated or corrupt \(.*{re.escape(why)}"):
         checkpoint.from_bytes(checkpoint.read_card(saved), weights)

@@ -1,4 +1,5 @@
 """The command line: eval, sample, bench, and one clear line for bad arguments."""
+
 import subprocess
 import sys
 
@@ -8,8 +9,9 @@ import lstm_viz
 
 
 def cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "lstm_viz", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_viz", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +31,24 @@ def assert_one_line_error(done, *fragments):
 
 
 def test_train_on_a_missing_corpus(tmp_path):
-    assert_one_line_error(cli("train", "--corpus", tmp_path / "nope.txt", "--out", tmp_path / "m"),
-                          "nope.txt: no such corpus file")
+    assert_one_line_error(
+        cli("train", "--corpus", tmp_path / "nope.txt", "--out", tmp_path / "m"), "nope.txt: no such corpus file"
+    )
 
 
 def test_train_on_an_empty_corpus(tmp_path):
     (tmp_path / "empty.txt").write_text("")
-    assert_one_line_error(cli("train", "--corpus", tmp_path / "empty.txt", "--out", tmp_path / "m"),
-                          "corpus is empty or too short")
+    assert_one_line_error(
+        cli("train", "--corpus", tmp_path / "empty.txt", "--out", tmp_path / "m"), "corpus is empty or too short"
+    )
 
 
 def test_an_unknown_model(corpus_file):
-    assert_one_line_error(cli("eval", "--model", "no-such-model", "--corpus", corpus_file),
-                          "no-such-model: no such model folder", "shipped models:")
+    assert_one_line_error(
+        cli("eval", "--model", "no-such-model", "--corpus", corpus_file),
+        "no-such-model: no such model folder",
+        "shipped models:",
+    )
 
 
 def test_eval_prints_validation_and_test_loss(model_dir, corpus_file):

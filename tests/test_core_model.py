@@ -1,4 +1,5 @@
 """CharLSTM's eval_mode(): every library function that switches a model to eval gives its mode back."""
+
 import pytest
 import torch
 
@@ -33,10 +34,14 @@ def test_eval_mode_switches_dropout_off_inside_and_gives_the_mode_back_after_an_
     assert not training_model.training
 
 
-@pytest.mark.parametrize("run", [
-    lambda model: evaluate(model, torch.as_tensor(model.vocab.encode(TEXT * 5))),
-    lambda model: attribution(model, TEXT, 10),
-], ids=["evaluate", "attribution"])
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda model: evaluate(model, torch.as_tensor(model.vocab.encode(TEXT * 5))),
+        lambda model: attribution(model, TEXT, 10),
+    ],
+    ids=["evaluate", "attribution"],
+)
 def test_a_failing_evaluation_leaves_a_training_model_in_training(training_model, run):
     run(training_model)
     assert training_model.training

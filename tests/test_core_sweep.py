@@ -1,4 +1,5 @@
 """Preparing big training runs: packed corpora, float16 weights, configurations side by side."""
+
 import json
 import lzma
 import os
@@ -33,7 +34,10 @@ def test_a_broken_xz_corpus_is_a_one_line_error(tmp_path):
 def test_float16_storage_halves_the_file_and_the_trace_is_exact_to_the_loaded_weights(tiny_model, tmp_path):
     checkpoint.save(tiny_model, tmp_path / "f32", {})
     checkpoint.save(tiny_model, tmp_path / "f16", {}, storage="float16")
-    size = lambda name: (tmp_path / name / checkpoint.WEIGHTS).stat().st_size
+
+    def size(name):
+        return (tmp_path / name / checkpoint.WEIGHTS).stat().st_size
+
     assert size("f16") < 0.6 * size("f32")
     half = lstm_viz.load(tmp_path / "f16")
     assert half.card["storage"] == "float16"
@@ -52,12 +56,15 @@ def test_unknown_storage_is_refused(tiny_model, tmp_path):
         checkpoint.save(tiny_model, tmp_path / "m", {}, storage="int8")
 
 
-@pytest.mark.parametrize("spec, problem", [
-    ("layers=3", "start with a name"),
-    ("deep:layers", "is not key=value"),
-    ("deep:colour=blue", "is not key=value"),
-    ("deep:layers=three", "layers needs a int"),
-])
+@pytest.mark.parametrize(
+    "spec, problem",
+    [
+        ("layers=3", "start with a name"),
+        ("deep:layers", "is not key=value"),
+        ("deep:colour=blue", "is not key=value"),
+        ("deep:layers=three", "layers needs a int"),
+    ],
+)
 def test_a_bad_configuration_names_what_is_wrong(spec, problem):
     with pytest.raises(ValueError, match=problem):
         sweep.parse_config(spec)
@@ -65,9 +72,24 @@ def test_a_bad_configuration_names_what_is_wrong(spec, problem):
 
 def test_sweep_trains_configurations_side_by_side_and_picks_the_best_on_validation(corpus_file, tmp_path):
     out, dest = tmp_path / "runs", tmp_path / "pretrained" / "best"
-    cmd = [sys.executable, "-m", "lstm_viz", "sweep", "--corpus", str(corpus_file), "--out", str(out),
-           "--config", f"small:{SMALL},lr=0.003", "--config", f"frozen:{SMALL},lr=0.0000001",
-           "--epochs", "2", "--pick", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lstm_viz",
+        "sweep",
+        "--corpus",
+        str(corpus_file),
+        "--out",
+        str(out),
+        "--config",
+        f"small:{SMALL},lr=0.003",
+        "--config",
+        f"frozen:{SMALL},lr=0.0000001",
+        "--epochs",
+        "2",
+        "--pick",
+        str(dest),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two trainings at once on a small machine
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]

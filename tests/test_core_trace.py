@@ -1,4 +1,5 @@
 """model.trace(text): exact, complete, in range, and lean."""
+
 import copy
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_cells_whose_output_gate_underflows_are_still_exact():
     torch.manual_seed(1)
     vocab = Vocab(sorted(set(TEXT)))
     model = CharLSTM(Config(len(vocab), layers=2, hidden=8, embed=4), vocab).eval()
-    model.lstm.bias_ih_l0[3 * 8:3 * 8 + 3] = -200.0  # o_t = 0 for three cells: h_t / o_t is undefined
+    model.lstm.bias_ih_l0[3 * 8 : 3 * 8 + 3] = -200.0  # o_t = 0 for three cells: h_t / o_t is undefined
     tr = model.trace(TEXT)
     cell, _, _ = reference(model, TEXT)
     assert np.isfinite(tr.cell).all()
@@ -140,8 +141,16 @@ def test_a_10k_trace_of_a_2x512_model_stays_under_100_mb():
     vocab = Vocab(sorted(set(TEXT)))
     model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
     tr = model.trace((TEXT * 300)[:10_000])
-    arrays = [tr.cell, tr.hidden, tr.log_probs, tr.ids, tr.embedding, *tr.initial, *tr.final,
-              *(w for ws in tr.weights for w in ws)]
+    arrays = [
+        tr.cell,
+        tr.hidden,
+        tr.log_probs,
+        tr.ids,
+        tr.embedding,
+        *tr.initial,
+        *tr.final,
+        *(w for ws in tr.weights for w in ws),
+    ]
     assert sum(a.nbytes for a in arrays) < 100e6
 
 
@@ -217,13 +226,15 @@ def test_float32_matmuls_turn_tf32_off_inside_and_give_the_callers_settings_back
 
 
 def test_float32_matmuls_keep_to_the_newer_precision_api_when_the_caller_used_it():
-    code = ("import torch\n"
-            "from lstm_viz.kernel import float32_matmuls\n"
-            "b = torch.backends\n"
-            "b.cudnn.rnn.fp32_precision = b.cuda.matmul.fp32_precision = 'tf32'\n"
-            "with float32_matmuls():\n"
-            "    print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n"
-            "print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n")
+    code = (
+        "import torch\n"
+        "from lstm_viz.kernel import float32_matmuls\n"
+        "b = torch.backends\n"
+        "b.cudnn.rnn.fp32_precision = b.cuda.matmul.fp32_precision = 'tf32'\n"
+        "with float32_matmuls():\n"
+        "    print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n"
+        "print(b.cudnn.rnn.fp32_precision, b.cuda.matmul.fp32_precision)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["ieee ieee", "tf32 tf32"]

@@ -1,4 +1,5 @@
 """Training: the loss falls, --resume continues exactly, and torchrun trains with DDP."""
+
 import json
 import os
 import subprocess
@@ -36,16 +37,41 @@ def test_resume_continues_where_training_stopped(corpus_file, tmp_path):
 
 
 def test_early_stopping_ends_a_run_that_stops_improving(corpus_file, tmp_path):
-    result = train(TrainArgs(str(corpus_file), str(tmp_path / "m"), epochs=50, patience=1,
-                             **{**SMALL, "lr": 0.5}), quiet=True)
+    result = train(
+        TrainArgs(str(corpus_file), str(tmp_path / "m"), epochs=50, patience=1, **{**SMALL, "lr": 0.5}), quiet=True
+    )
     assert result["epochs"] < 50
 
 
 def test_torchrun_trains_with_two_processes(corpus_file, tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "lstm_viz", "train", "--corpus", str(corpus_file), "--out", str(out), "--epochs", "2",
-           "--hidden", "16", "--embed", "8", "--batch", "4", "--seq-len", "32", "--min-count", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "lstm_viz",
+        "train",
+        "--corpus",
+        str(corpus_file),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+        "--embed",
+        "8",
+        "--batch",
+        "4",
+        "--seq-len",
+        "32",
+        "--min-count",
+        "2",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -56,6 +82,7 @@ def test_torchrun_trains_with_two_processes(corpus_file, tmp_path):
 
 def weights(out):
     from safetensors.torch import load_file
+
     return load_file(str(out / "resume" / "model.safetensors"))
 
 
@@ -67,8 +94,9 @@ def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight
     straight = train(TrainArgs(str(corpus_file), str(tmp_path / "straight"), max_chars=budget, **args), quiet=True)
     first = train(TrainArgs(str(corpus_file), str(tmp_path / "halves"), max_chars=budget // 2, **args), quiet=True)
     assert first["epochs"] == 0  # stopped inside the first epoch
-    resumed = train(TrainArgs(str(corpus_file), str(tmp_path / "halves"), max_chars=budget, resume=True, **args),
-                    quiet=True)
+    resumed = train(
+        TrainArgs(str(corpus_file), str(tmp_path / "halves"), max_chars=budget, resume=True, **args), quiet=True
+    )
     assert resumed["history"][-1]["chars"] == straight["history"][-1]["chars"] >= budget
     a, b = weights(tmp_path / "straight"), weights(tmp_path / "halves")
     assert a.keys() == b.keys()
@@ -78,15 +106,17 @@ def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight
 
 def test_the_learning_rate_falls_linearly_over_the_last_characters_of_the_budget():
     from lstm_viz.train import learning_rate
+
     args = TrainArgs("c", "o", lr=1e-3, max_chars=1000, decay_chars=400, final_lr=0.1, decay_after=5)
     assert learning_rate(args, 0, 0) == learning_rate(args, 0, 600) == 1e-3
     assert learning_rate(args, 0, 800) == pytest.approx(1e-3 * (1 - 0.9 * 0.5))
     assert learning_rate(args, 0, 1000) == pytest.approx(1e-4)
-    assert learning_rate(args, 6, 0) == pytest.approx(1e-3 * 0.9 ** 2)  # epochs 5 and 6 decayed
+    assert learning_rate(args, 6, 0) == pytest.approx(1e-3 * 0.9**2)  # epochs 5 and 6 decayed
 
 
 def test_a_fixed_validation_sample_is_evenly_spaced_runs_of_the_split():
     from lstm_viz.data import sample
+
     ids = torch.arange(10_000)
     s = sample(ids, 640, pieces=32)
     assert len(s) == 640 and s[0] == 0 and s[-1] == 9_999

@@ -1,4 +1,5 @@
 """The alphabet: normalised newlines, an unknown slot, and no character that can crash it."""
+
 import numpy as np
 
 from lstm_viz import Vocab, normalise

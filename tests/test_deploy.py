@@ -1,4 +1,5 @@
 """Deployment files: the Dockerfile (no engine here to build it, so it is parsed) and config.toml."""
+
 import re
 import tomllib
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Hypotheses: each feature on small hand-written texts, including broken ones."""
+
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ def runs(name: str, text: str, **kw) -> list[str]:
 
 
 # quotes
+
 
 def test_quotes_mark_from_the_opening_quote_up_to_the_closing_one():
     assert runs("quotes", 'he said "no way" and "yes" left') == ['"no way', '"yes']
@@ -36,11 +38,13 @@ def test_curly_quotes_open_and_close():
 
 # line position
 
+
 def test_line_position_counts_characters_read_on_the_line():
     assert F.compute("line_position", "ab\ncde\n\nf").tolist() == [1, 2, 0, 1, 2, 3, 0, 0, 1]
 
 
 # bracket depth
+
 
 def test_bracket_depth_counts_all_three_kinds_of_bracket():
     assert F.compute("bracket_depth", "f(a[b]{c})x").tolist() == [0, 1, 1, 2, 2, 1, 2, 2, 1, 0, 0]
@@ -60,6 +64,7 @@ def test_an_unclosed_opener_keeps_its_depth_to_the_end():
 
 
 # if condition and body
+
 
 def test_if_condition_runs_from_if_through_the_matching_paren():
     code = "x; if (a && (b || c)) y(); z"
@@ -100,6 +105,7 @@ def test_nested_ifs_mark_both_conditions():
 
 # comments
 
+
 def test_block_and_line_comments_are_marked_with_their_delimiters():
     code = "a; /* one\ntwo */ b; // three\nc;"
     assert runs("comment", code) == ["/* one\ntwo */", "// three"]
@@ -116,6 +122,7 @@ def test_an_unclosed_block_comment_runs_to_the_end():
 
 # words and sentences
 
+
 def test_in_word_marks_letters_and_apostrophes_inside_words():
     assert runs("in_word", "don't stop_2 'x' \u00e9t\u00e9") == ["don't", "stop", "x", "\u00e9t\u00e9"]
 
@@ -126,6 +133,7 @@ def test_sentence_end_marks_final_punctuation_closing_quotes_and_the_space_after
 
 
 # regex
+
 
 def test_regex_marks_every_character_of_every_match():
     assert runs("regex", "cat hat mat", regex="[ch]at") == ["cat", "hat"]
@@ -160,9 +168,20 @@ def test_a_pattern_for_another_feature_is_refused():
 
 # the registry
 
+
 def test_registry_names_kinds_and_descriptions():
-    assert list(F.FEATURES) == ["quotes", "line_position", "bracket_depth", "paren_depth", "if_condition",
-                                "if_body", "comment", "in_word", "sentence_end", "regex"]
+    assert list(F.FEATURES) == [
+        "quotes",
+        "line_position",
+        "bracket_depth",
+        "paren_depth",
+        "if_condition",
+        "if_body",
+        "comment",
+        "in_word",
+        "sentence_end",
+        "regex",
+    ]
     counts = {n for n, f in F.FEATURES.items() if f.kind == F.COUNT}
     assert counts == {"line_position", "bracket_depth", "paren_depth"}
     assert all(f.kind in (F.BINARY, F.COUNT) and f.description and f.name == n for n, f in F.FEATURES.items())

@@ -1,4 +1,5 @@
 """Ranking cells against hypotheses, and pattern search from a marked span."""
+
 import math
 
 import numpy as np
@@ -7,8 +8,16 @@ import pytest
 import torch
 
 from lstm_viz import CharLSTM, Config, Vocab, checkpoint, cli
-from lstm_viz.finder import (Activations, activations, average_ranks, find_cells, pattern_matches, score_all,
-                             span_cells, trace_activations)
+from lstm_viz.finder import (
+    Activations,
+    activations,
+    average_ranks,
+    find_cells,
+    pattern_matches,
+    score_all,
+    span_cells,
+    trace_activations,
+)
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PAREN, LINE, LETTER, DEAD = range(4)  # the wired cells
@@ -75,6 +84,7 @@ def brute_auc(values, mask):
 
 # ranking on synthetic activations, against slow reference statistics
 
+
 def planted(T=400, L=2, H=6, seed=0):
     """Noise activations (L, T, H) with a binary feature planted in cell (1, 2) and its
     opposite in (0, 4); values rounded so that ties occur."""
@@ -133,6 +143,7 @@ def test_average_ranks_share_ties_like_pandas():
 
 def test_every_block_of_a_wide_model_is_scored(monkeypatch):
     import lstm_viz.finder as finder
+
     monkeypatch.setattr(finder, "BLOCK_ELEMENTS", 800)  # two cells per block
     acts, mask = planted(H=7)
     table = find_cells(acts, mask, top=None)
@@ -150,6 +161,7 @@ def test_score_all_scores_several_features_and_marks_constant_ones_nan():
 
 
 # errors
+
 
 def test_a_feature_that_never_changes_cannot_rank_cells():
     acts, _ = planted()
@@ -171,6 +183,7 @@ def test_a_feature_of_the_wrong_length_is_refused():
 
 
 # on a real trace: the wired cells are found
+
 
 def test_the_paren_counter_tops_paren_depth(trace):
     table = find_cells(trace, "paren_depth", top=3)
@@ -201,8 +214,11 @@ def test_signals_other_than_the_cell_state(trace):
 def test_the_pieces_of_a_long_text_give_the_same_activations_as_one_trace(model, trace):
     text = trace.text
     pieces = list(model.trace_chunks(text, chunk=1000))  # (start, Trace) pairs
-    for acts in (activations(iter(pieces)), activations([piece for _, piece in pieces]),
-                 trace_activations(model, text, chunk=1500)):
+    for acts in (
+        activations(iter(pieces)),
+        activations([piece for _, piece in pieces]),
+        trace_activations(model, text, chunk=1500),
+    ):
         assert acts.text == text
         np.testing.assert_allclose(acts.values, trace.cell, atol=1e-6)
     gates = activations(pieces, "input")
@@ -211,6 +227,7 @@ def test_the_pieces_of_a_long_text_give_the_same_activations_as_one_trace(model,
 
 
 # pattern search
+
 
 def pattern_activations():
     """Cells (0, 1) and (1, 3) are on and (1, 0) off in the three spans [10, 20), [50, 58),
@@ -266,6 +283,7 @@ def test_bad_spans_are_refused():
 
 # the find command
 
+
 @pytest.fixture(scope="module")
 def wired_folder(tmp_path_factory, model):
     folder = tmp_path_factory.mktemp("wired")
@@ -275,8 +293,19 @@ def wired_folder(tmp_path_factory, model):
 
 
 def test_find_prints_the_ranked_table(wired_folder, capsys):
-    code = cli.main(["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "text.txt"),
-                     "--feature", "paren_depth", "--top", "2"])
+    code = cli.main(
+        [
+            "find",
+            "--model",
+            str(wired_folder),
+            "--text-file",
+            str(wired_folder / "text.txt"),
+            "--feature",
+            "paren_depth",
+            "--top",
+            "2",
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
     assert lines[0].split() == ["layer", "cell", "score", "sign", "statistic", "pearson", "spearman"]
@@ -284,18 +313,32 @@ def test_find_prints_the_ranked_table(wired_folder, capsys):
 
 
 def test_find_with_a_regex(wired_folder, capsys):
-    code = cli.main(["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "text.txt"),
-                     "--regex", "[a-z]+", "--top", "1"])
+    code = cli.main(
+        [
+            "find",
+            "--model",
+            str(wired_folder),
+            "--text-file",
+            str(wired_folder / "text.txt"),
+            "--regex",
+            "[a-z]+",
+            "--top",
+            "1",
+        ]
+    )
     assert code == 0 and capsys.readouterr().out.splitlines()[1].split()[:3] == ["0", str(LETTER), "1.0000"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--feature", "brackets"], "error: unknown feature 'brackets'; choose one of quotes"),
-    (["--regex", "a(b"], "error: bad regular expression 'a(b': missing ) at position 3"),
-    (["--feature", "quotes", "--signal", "gate"], "error: unknown signal 'gate'"),
-    (["--feature", "quotes", "--top", "0"], "error: --top must be at least 1"),
-    ([], "error: give --feature"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--feature", "brackets"], "error: unknown feature 'brackets'; choose one of quotes"),
+        (["--regex", "a(b"], "error: bad regular expression 'a(b': missing ) at position 3"),
+        (["--feature", "quotes", "--signal", "gate"], "error: unknown signal 'gate'"),
+        (["--feature", "quotes", "--top", "0"], "error: --top must be at least 1"),
+        ([], "error: give --feature"),
+    ],
+)
 def test_find_reports_bad_arguments_in_one_line(wired_folder, capsys, args, message):
     code = cli.main(["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "text.txt"), *args])
     err = capsys.readouterr().err
@@ -303,7 +346,8 @@ def test_find_reports_bad_arguments_in_one_line(wired_folder, capsys, args, mess
 
 
 def test_find_reports_a_missing_text_file_in_one_line(wired_folder, capsys):
-    code = cli.main(["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "nope.txt"),
-                     "--feature", "quotes"])
+    code = cli.main(
+        ["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "nope.txt"), "--feature", "quotes"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err == f"error: {wired_folder / 'nope.txt'}: no such text file\n"

@@ -1,4 +1,5 @@
 """Your own Keras 3 LSTM, read with h5py: every cell and prediction equal to Keras's own (torch backend)."""
+
 import os
 import subprocess
 import sys
@@ -6,8 +7,8 @@ import zipfile
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 keras = pytest.importorskip("keras")
 if keras.backend.backend() != "torch":
@@ -18,7 +19,7 @@ from lstm_viz import ModelImportError, archive, from_keras, importers  # noqa: E
 
 ALPHABET = list("abcdefgh .,\n\"'()")
 N = len(ALPHABET)
-TEXT = 'a "bed", (cafe) head.\nfade \'ace\' bad'
+TEXT = "a \"bed\", (cafe) head.\nfade 'ace' bad"
 
 
 def char_model(embedding=True, recurrent_activation="sigmoid", seed=0):
@@ -27,10 +28,13 @@ def char_model(embedding=True, recurrent_activation="sigmoid", seed=0):
         layers = [keras.Input((None,), dtype="int32"), keras.layers.Embedding(N, 6)]
     else:
         layers = [keras.Input((None, N))]
-    layers += [keras.layers.LSTM(10, return_sequences=True, recurrent_activation=recurrent_activation,
-                                 bias_initializer="random_normal"),
-               keras.layers.LSTM(10, return_sequences=True, bias_initializer="random_normal"),
-               keras.layers.Dense(N, activation="softmax")]
+    layers += [
+        keras.layers.LSTM(
+            10, return_sequences=True, recurrent_activation=recurrent_activation, bias_initializer="random_normal"
+        ),
+        keras.layers.LSTM(10, return_sequences=True, bias_initializer="random_normal"),
+        keras.layers.Dense(N, activation="softmax"),
+    ]
     return keras.Sequential(layers)
 
 
@@ -40,8 +44,11 @@ def keras_inputs(model, ids):
 
 def keras_cells(model, ids):
     """tanh(c_t) (L, T, H) from Keras's own LSTM cells, stepped one character at a time."""
-    x = keras.ops.convert_to_numpy(model.layers[0](keras_inputs(model, ids))) if model.inputs[0].dtype == "int32" \
-        else keras_inputs(model, ids)  # (1, T, E)
+    x = (
+        keras.ops.convert_to_numpy(model.layers[0](keras_inputs(model, ids)))
+        if model.inputs[0].dtype == "int32"
+        else keras_inputs(model, ids)
+    )  # (1, T, E)
     cells = []
     for lstm in [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]:
         h = c = np.zeros((1, lstm.units), dtype="float32")
@@ -103,22 +110,32 @@ def test_a_hard_sigmoid_recurrent_activation_is_refused(tmp_path):
         from_keras(tmp_path / "hard.keras", ALPHABET)
 
 
-@pytest.mark.parametrize("recurrent, message", [
-    (lambda: keras.layers.GRU(10, return_sequences=True), "a GRU layer"),
-    (lambda: keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True)), "a bidirectional layer"),
-])
+@pytest.mark.parametrize(
+    "recurrent, message",
+    [
+        (lambda: keras.layers.GRU(10, return_sequences=True), "a GRU layer"),
+        (lambda: keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True)), "a bidirectional layer"),
+    ],
+)
 def test_other_recurrent_layers_are_refused(tmp_path, recurrent, message):
-    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(N, 6), recurrent(),
-                              keras.layers.Dense(N)])
+    model = keras.Sequential(
+        [keras.Input((None,), dtype="int32"), keras.layers.Embedding(N, 6), recurrent(), keras.layers.Dense(N)]
+    )
     model.save_weights(tmp_path / "other.weights.h5")
     with pytest.raises(ModelImportError, match=message):
         from_keras(tmp_path / "other.weights.h5", ALPHABET)
 
 
 def test_layers_of_different_sizes_are_refused(tmp_path):
-    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(N, 6),
-                              keras.layers.LSTM(10, return_sequences=True), keras.layers.LSTM(7, return_sequences=True),
-                              keras.layers.Dense(N)])
+    model = keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(N, 6),
+            keras.layers.LSTM(10, return_sequences=True),
+            keras.layers.LSTM(7, return_sequences=True),
+            keras.layers.Dense(N),
+        ]
+    )
     model.save(tmp_path / "sizes.keras")
     with pytest.raises(ModelImportError, match=r"LSTM layers of different sizes \(10, 7 cells\)"):
         from_keras(tmp_path / "sizes.keras", ALPHABET)
@@ -144,21 +161,37 @@ def test_a_keras_zip_is_read_through_the_bounded_reader(saved, tmp_path, monkeyp
     with pytest.raises(ModelImportError, match=r"many\.keras: lists 1,00\d entries, more than the 1,000 read$"):
         from_keras(many, ALPHABET)
     monkeypatch.setattr(importers, "KERAS_WEIGHTS_LIMIT", 1_000)
-    with pytest.raises(ModelImportError, match=r"char\.keras: model\.weights\.h5 unpacks to [\d,]+ bytes, over the "
-                                               r"1,000 byte limit$"):
+    with pytest.raises(
+        ModelImportError,
+        match=r"char\.keras: model\.weights\.h5 unpacks to [\d,]+ bytes, over the "
+        r"1,000 byte limit$",
+    ):
         from_keras(saved[0] / "char.keras", ALPHABET)
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "lstm_viz", *map(str, args)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "KERAS_BACKEND": "torch"})
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_viz", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+    )
 
 
 def test_cli_import_from_keras_notes_the_source_on_the_card(saved, tmp_path):
     folder, model, _ = saved
     (tmp_path / "alphabet.txt").write_text("".join(ALPHABET))
-    done = cli("import", "--from", "keras", folder / "char.keras", "--alphabet", tmp_path / "alphabet.txt",
-               "--out", tmp_path / "mine")
+    done = cli(
+        "import",
+        "--from",
+        "keras",
+        folder / "char.keras",
+        "--alphabet",
+        tmp_path / "alphabet.txt",
+        "--out",
+        tmp_path / "mine",
+    )
     assert done.returncode == 0, done.stderr
     loaded = lstm_viz.load(tmp_path / "mine")
     assert loaded.card["source"]["framework"] == "keras" and loaded.card["source"]["file"] == "char.keras"
@@ -167,10 +200,18 @@ def test_cli_import_from_keras_notes_the_source_on_the_card(saved, tmp_path):
 
 def test_cli_import_of_a_truncated_weights_file_writes_nothing(saved, tmp_path):
     data = (saved[0] / "char.weights.h5").read_bytes()
-    (tmp_path / "cut.weights.h5").write_bytes(data[:len(data) // 2])
+    (tmp_path / "cut.weights.h5").write_bytes(data[: len(data) // 2])
     (tmp_path / "alphabet.txt").write_text("".join(ALPHABET))
-    done = cli("import", "--from", "keras", tmp_path / "cut.weights.h5", "--alphabet", tmp_path / "alphabet.txt",
-               "--out", tmp_path / "x")
+    done = cli(
+        "import",
+        "--from",
+        "keras",
+        tmp_path / "cut.weights.h5",
+        "--alphabet",
+        tmp_path / "alphabet.txt",
+        "--out",
+        tmp_path / "x",
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "truncated" in lines[0], done.stderr

@@ -1,4 +1,5 @@
 """Your own PyTorch LSTM: found by shape whatever its key names, every cell and prediction kept exactly."""
+
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import lstm_viz
 from lstm_viz import ModelImportError, from_torch
 
 ALPHABET = list("abcdefgh .,\n\"'()")
-TEXT = 'a "bed", (cafe) head.\nfade \'ace\' bad'
+TEXT = "a \"bed\", (cafe) head.\nfade 'ace' bad"
 
 
 class WordLanguageModel(nn.Module):
@@ -114,11 +115,14 @@ def test_an_alphabet_of_the_wrong_size_is_refused_with_the_shapes(word_lm):
         from_torch(word_lm.state_dict(), ALPHABET[:-1])
 
 
-@pytest.mark.parametrize("rnn, message", [
-    (nn.GRU(8, 12), r"rnn is a GRU \(its weight_hh_l0 is 36x12\), not an LSTM"),
-    (nn.LSTM(8, 12, bidirectional=True), r"rnn is a bidirectional LSTM"),
-    (nn.LSTM(8, 12, proj_size=4), r"projections"),
-])
+@pytest.mark.parametrize(
+    "rnn, message",
+    [
+        (nn.GRU(8, 12), r"rnn is a GRU \(its weight_hh_l0 is 36x12\), not an LSTM"),
+        (nn.LSTM(8, 12, bidirectional=True), r"rnn is a bidirectional LSTM"),
+        (nn.LSTM(8, 12, proj_size=4), r"projections"),
+    ],
+)
 def test_recurrent_layers_that_are_not_a_plain_lstm_are_refused(rnn, message):
     model = WordLanguageModel(len(ALPHABET))
     model.rnn = rnn
@@ -139,9 +143,11 @@ def test_no_lstm_at_all_is_refused():
 
 # The command line ---------------------------------------------------------------------------
 
+
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "lstm_viz", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_viz", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -165,8 +171,16 @@ def test_cli_import_writes_a_checkpoint_that_loads_like_a_shipped_one(word_lm, t
 def test_cli_import_reads_a_plain_text_alphabet_and_a_nested_state_dict(char_rnn, tmp_path):
     (tmp_path / "chars.txt").write_text("".join(ALPHABET))
     torch.save({"epoch": 3, "state_dict": char_rnn.state_dict()}, tmp_path / "ckpt.pth")
-    done = cli("import", "--from", "torch", tmp_path / "ckpt.pth", "--alphabet", tmp_path / "chars.txt",
-               "--out", tmp_path / "rnn")
+    done = cli(
+        "import",
+        "--from",
+        "torch",
+        tmp_path / "ckpt.pth",
+        "--alphabet",
+        tmp_path / "chars.txt",
+        "--out",
+        tmp_path / "rnn",
+    )
     assert done.returncode == 0, done.stderr
     assert_same_model(char_rnn, lstm_viz.load(tmp_path / "rnn"), TEXT, batch_first=True)
 
@@ -195,6 +209,7 @@ def test_cli_import_of_gru_weights_writes_nothing(tmp_path, alphabet_file):
 def test_cli_import_with_the_wrong_alphabet_writes_nothing(word_lm, tmp_path):
     torch.save(word_lm.state_dict(), tmp_path / "lm.pt")
     (tmp_path / "short.json").write_text(json.dumps(ALPHABET[:10]))
-    done = cli("import", "--from", "torch", tmp_path / "lm.pt", "--alphabet", tmp_path / "short.json",
-               "--out", tmp_path / "x")
+    done = cli(
+        "import", "--from", "torch", tmp_path / "lm.pt", "--alphabet", tmp_path / "short.json", "--out", tmp_path / "x"
+    )
     assert_one_line_error(done, "Is the alphabet the one the model was trained with?", tmp_path / "x")

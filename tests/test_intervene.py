@@ -1,4 +1,5 @@
 """Clamp and Scale: the intervened run is the step-by-step reference with the edit applied."""
+
 import copy
 
 import numpy as np
@@ -26,12 +27,15 @@ def test_the_reference_step_is_torchs_lstm_cell(tiny_model):
     np.testing.assert_allclose(got_c, want_c, atol=RECOMPUTED)
 
 
-@pytest.mark.parametrize("interventions", [
-    [Clamp(0, [3, 5], 2.5, 10, 20)],
-    [Scale(1, 7, 0.0)],
-    [Clamp(1, range(24), -1.0, 0, 1), Scale(0, 2, 3.0, 40)],
-    [Clamp(0, 3, 0.7, 15, 30), Scale(0, 3, -1.5, 25, 35), Scale(1, [1, 2], 0.5, 5, 6)],
-])
+@pytest.mark.parametrize(
+    "interventions",
+    [
+        [Clamp(0, [3, 5], 2.5, 10, 20)],
+        [Scale(1, 7, 0.0)],
+        [Clamp(1, range(24), -1.0, 0, 1), Scale(0, 2, 3.0, 40)],
+        [Clamp(0, 3, 0.7, 15, 30), Scale(0, 3, -1.5, 25, 35), Scale(1, [1, 2], 0.5, 5, 6)],
+    ],
+)
 def test_clamp_and_scale_match_the_step_by_step_reference(tiny_model, interventions):
     tr = tiny_model.trace(TEXT, interventions=interventions)
     ref = reference.run(tiny_model, TEXT, interventions)
@@ -59,8 +63,11 @@ def test_without_interventions_the_trace_is_the_plain_one(tiny_model):
 def test_a_base_trace_lends_its_lower_layers_without_changing_the_result(tiny_model):
     ivs = [Scale(1, [0, 9], 0.0, 3)]
     plain = tiny_model.trace(TEXT)
-    np.testing.assert_allclose(tiny_model.trace(TEXT, interventions=ivs, base=plain).log_probs,
-                               tiny_model.trace(TEXT, interventions=ivs).log_probs, atol=RECOMPUTED)
+    np.testing.assert_allclose(
+        tiny_model.trace(TEXT, interventions=ivs, base=plain).log_probs,
+        tiny_model.trace(TEXT, interventions=ivs).log_probs,
+        atol=RECOMPUTED,
+    )
 
 
 def test_effect_compares_next_char_predictions_character_by_character(tiny_model):
@@ -71,7 +78,9 @@ def test_effect_compares_next_char_predictions_character_by_character(tiny_model
     t, nxt = np.arange(len(TEXT) - 1), tiny_model.vocab.encode(TEXT)[1:]
     np.testing.assert_allclose(eff.delta[:-1], clamped[t, nxt] - plain[t, nxt], rtol=0, atol=REFERENCE)
     np.testing.assert_allclose(eff.kl, (np.exp(plain) * (plain - clamped)).sum(axis=1), rtol=1e-4, atol=REFERENCE)
-    assert np.abs(eff.delta[:30]).max() <= RECOMPUTED and np.abs(eff.kl[:30]).max() <= RECOMPUTED  # nothing before the clamp
+    assert (
+        np.abs(eff.delta[:30]).max() <= RECOMPUTED and np.abs(eff.kl[:30]).max() <= RECOMPUTED
+    )  # nothing before the clamp
     assert eff.kl[30:].min() > 1e-3 and np.abs(eff.delta[30:-1]).max() > 0.1 and np.isnan(eff.delta[-1])
     before, after = eff.top_k(35)
     assert before == eff.before.top_k(35) and after == eff.after.top_k(35) and before != after
@@ -86,16 +95,19 @@ def test_sampling_with_the_same_seed_differs_only_through_the_intervention(tiny_
     assert changed[:26] == plain[:26] and changed != plain  # positions count from the prime's first character
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: Clamp(2, 0, 1.0), "unknown layer 2"),
-    (lambda: Clamp(0, [1, 24], 1.0), "unknown cell 24"),
-    (lambda: Scale(0, 1, 0.5, 5, 5), "empty or negative span"),
-    (lambda: Scale(0, 1, 0.5, 100), "starts after the text ends"),
-    (lambda: Clamp(0, 1, float("nan")), "clamp value must be a finite number"),
-    (lambda: Scale(0, 1, float("inf")), "scale factor must be a finite number"),
-    (lambda: Clamp(0, [], 1.0), "at least one cell"),
-    (lambda: Clamp(0, 1.5, 1.0), "whole numbers"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Clamp(2, 0, 1.0), "unknown layer 2"),
+        (lambda: Clamp(0, [1, 24], 1.0), "unknown cell 24"),
+        (lambda: Scale(0, 1, 0.5, 5, 5), "empty or negative span"),
+        (lambda: Scale(0, 1, 0.5, 100), "starts after the text ends"),
+        (lambda: Clamp(0, 1, float("nan")), "clamp value must be a finite number"),
+        (lambda: Scale(0, 1, float("inf")), "scale factor must be a finite number"),
+        (lambda: Clamp(0, [], 1.0), "at least one cell"),
+        (lambda: Clamp(0, 1.5, 1.0), "whole numbers"),
+    ],
+)
 def test_bad_interventions_get_a_one_line_error(tiny_model, make, message):
     with pytest.raises(ValueError, match=message) as err:
         tiny_model.trace(TEXT, interventions=[make()])
@@ -114,10 +126,12 @@ def test_a_base_of_the_same_weights_is_reused_and_any_other_base_is_refused(tiny
     np.testing.assert_array_equal(tiny_model.trace(TEXT, interventions=ivs, base=twin.trace(TEXT)).cell, want.cell)
     with torch.no_grad():
         twin.lstm.weight_hh_l0[0, 0] += 0.5  # layer 0 is the one the base would lend
-    bases = {"another model": twin.trace(TEXT),
-             "interventions of its own": tiny_model.trace(TEXT, interventions=[Clamp(0, 1, 1.0)]),
-             "another text": tiny_model.trace(TEXT[:-1]),
-             "another state": tiny_model.trace(TEXT, state=tiny_model.trace("abc").final)}
+    bases = {
+        "another model": twin.trace(TEXT),
+        "interventions of its own": tiny_model.trace(TEXT, interventions=[Clamp(0, 1, 1.0)]),
+        "another text": tiny_model.trace(TEXT[:-1]),
+        "another state": tiny_model.trace(TEXT, state=tiny_model.trace("abc").final),
+    }
     for reason, base in bases.items():
         with pytest.raises(ValueError, match=reason):
             tiny_model.trace(TEXT, interventions=ivs, base=base)

@@ -1,4 +1,5 @@
 """Character n-gram baselines: Kneser-Ney by hand, normalisation, alignment, pruning, files."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,7 +76,9 @@ def prose_models(vocab):
 
 
 @pytest.mark.parametrize("min_count", [1, 3])
-@pytest.mark.parametrize("context", ["", "t", "the ca", "dogs ran over hi", "\u00e9\u00e9\u00e9 qqq", 'he said. "yes," he s'])
+@pytest.mark.parametrize(
+    "context", ["", "t", "the ca", "dogs ran over hi", "\u00e9\u00e9\u00e9 qqq", 'he said. "yes," he s']
+)
 def test_every_distribution_sums_to_one(prose_models, context, min_count):
     p = prose_models[min_count].distribution(context)
     assert p.shape == (len(prose_models[min_count].vocab),) and (p > 0).all()
@@ -101,9 +104,12 @@ def corpora(draw):
     """(text, vocab, order, min count): short texts, some repetitive so long n-grams recur."""
     order = draw(st.integers(1, 20))
     letters = st.text(alphabet=ALPHABET, min_size=1, max_size=12)
-    text = draw(st.one_of(st.text(alphabet=ALPHABET, min_size=order + 1, max_size=120),
-                          st.builds(lambda unit, times, noise: unit * times + noise, letters,
-                                    st.integers(1, 20), letters)))
+    text = draw(
+        st.one_of(
+            st.text(alphabet=ALPHABET, min_size=order + 1, max_size=120),
+            st.builds(lambda unit, times, noise: unit * times + noise, letters, st.integers(1, 20), letters),
+        )
+    )
     text = text + "a" * max(order + 1 - len(text), 0)
     chars = draw(st.sets(st.sampled_from(ALPHABET), min_size=1))
     return text, Vocab(sorted(chars)), order, draw(st.integers(1, 6))
@@ -152,7 +158,7 @@ def test_loss_per_char_is_aligned_with_the_next_character(prose_models, vocab):
         if ids[t + 1] == 0:
             assert np.isnan(loss[t])  # the next character is outside the alphabet
         else:
-            assert loss[t] == pytest.approx(-np.log(model.distribution(text[:t + 1])[ids[t + 1]]), rel=1e-5)
+            assert loss[t] == pytest.approx(-np.log(model.distribution(text[: t + 1])[ids[t + 1]]), rel=1e-5)
     assert np.isnan(loss[-1])
 
 
@@ -189,9 +195,14 @@ def test_the_training_split_keeps_frequent_words_for_the_rare_word_oracle(prose_
 @pytest.mark.parametrize("name", ["warpeace", "linux"])
 def test_shipped_ngrams_load_and_match_their_cards(name):
     import lstm_viz
+
     model = lstm_viz.load_ngram(name)
     card = lstm_viz.checkpoint.read_card(lstm_viz.checkpoint.resolve(name))
     assert model.order == 20 and model.vocab.chars == card["alphabet"]
     assert card["ngram"]["bytes"] <= 20_000_000 and card["ngram"]["test"]["nats"] > 0
-    assert model.loss("static int main(void)\n{\n\treturn 0;\n}\n" if name == "linux" else
-                      '"Well, Prince," said Anna Pavlovna.\n') < 3.0
+    assert (
+        model.loss(
+            "static int main(void)\n{\n\treturn 0;\n}\n" if name == "linux" else '"Well, Prince," said Anna Pavlovna.\n'
+        )
+        < 3.0
+    )

@@ -1,4 +1,5 @@
 """trace.show(): the notebook widget's state, its static fallback, and the tour notebook run on a real kernel."""
+
 import json
 import subprocess
 import sys
@@ -42,8 +43,9 @@ def test_the_strip_has_the_top_five_guesses_and_marks_the_one_that_came_next(tr)
     view = tr.show()
     for t in range(len(TEXT) - 1):
         guesses = tr.top_k(t, 5)
-        assert [g for g, _ in view.top[t]] == [g if g not in " \n" else {" ": "\u2423", "\n": "\u21b5"}[g]
-                                               for g, _ in guesses]
+        assert [g for g, _ in view.top[t]] == [
+            g if g not in " \n" else {" ": "\u2423", "\n": "\u21b5"}[g] for g, _ in guesses
+        ]
         nxt = TEXT[t + 1]
         expected = [g for g, _ in guesses].index(nxt) if nxt in [g for g, _ in guesses] else -1
         assert view.hits[t] == expected
@@ -57,13 +59,15 @@ def test_the_widget_carries_a_static_escaped_view_for_viewers_without_a_kernel(t
 
 
 def test_without_anywidget_show_says_what_to_install():
-    code = ("import sys; sys.modules['anywidget'] = None\n"
-            "import lstm_viz, torch\n"
-            "from tests.conftest import *\n"
-            "m = lstm_viz.CharLSTM(lstm_viz.Config(4, 1, 4, 2), lstm_viz.Vocab(list('abc')))\n"
-            "tr = m.trace('abc')\n"
-            "assert '<span' in tr.to_html()\n"
-            "tr.show()\n")
+    code = (
+        "import sys; sys.modules['anywidget'] = None\n"
+        "import lstm_viz, torch\n"
+        "from tests.conftest import *\n"
+        "m = lstm_viz.CharLSTM(lstm_viz.Config(4, 1, 4, 2), lstm_viz.Vocab(list('abc')))\n"
+        "tr = m.trace('abc')\n"
+        "assert '<span' in tr.to_html()\n"
+        "tr.show()\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode != 0 and "trace.show() needs anywidget: pip install 'lstm-viz[notebook]'" in done.stderr
 
@@ -74,15 +78,24 @@ def run_tour(tmp_path):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
     spec = tmp_path / "kernels" / "lstm-viz-test"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "lstm-viz test", "language": "python", "env": {"PYTHONPATH": str(ROOT)}}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "lstm-viz test",
+                "language": "python",
+                "env": {"PYTHONPATH": str(ROOT)},
+            }
+        )
+    )
     nb = nbformat.read(ROOT / "examples" / "tour.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
-    km = KernelManager(kernel_name="lstm-viz-test",
-                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")]))
+    km = KernelManager(
+        kernel_name="lstm-viz-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    )
     NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
     return nb
 

@@ -1,4 +1,5 @@
 """python -m lstm_viz analyse: the n-gram beside the model, figures, report.json and report.md."""
+
 import json
 
 import pytest
@@ -16,8 +17,20 @@ def analysed(tmp_path_factory):
     torch.manual_seed(0)
     vocab = Vocab.from_text(text)
     checkpoint.save(CharLSTM(Config(len(vocab), layers=2, hidden=16, embed=8), vocab).eval(), root / "model", {})
-    code = cli.main(["analyse", "--model", str(root / "model"), "--corpus", str(root / "corpus.txt"),
-                     "--out", str(root / "out"), "--train-ngram", "--max-chars", "3000"])
+    code = cli.main(
+        [
+            "analyse",
+            "--model",
+            str(root / "model"),
+            "--corpus",
+            str(root / "corpus.txt"),
+            "--out",
+            str(root / "out"),
+            "--train-ngram",
+            "--max-chars",
+            "3000",
+        ]
+    )
     assert code == 0
     return root
 
@@ -55,7 +68,16 @@ def test_a_model_without_an_ngram_is_told_how_to_make_one(tmp_path, capsys, anal
     torch.manual_seed(0)
     vocab = Vocab(list("ab"))
     checkpoint.save(CharLSTM(Config(len(vocab), layers=1, hidden=4, embed=2), vocab), tmp_path / "bare", {})
-    code = cli.main(["analyse", "--model", str(tmp_path / "bare"), "--corpus", str(analysed / "corpus.txt"),
-                     "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "analyse",
+            "--model",
+            str(tmp_path / "bare"),
+            "--corpus",
+            str(analysed / "corpus.txt"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "has no ngram.npz" in err and "--train-ngram" in err and err.count("\n") == 1

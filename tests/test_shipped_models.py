@@ -1,4 +1,5 @@
 """The shipped models load, trace, and carry figures on their cards that their weights reproduce."""
+
 import math
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from lstm_viz.checkpoint import PRETRAINED
 from lstm_viz.data import read_corpus, sha256, split_bounds
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"  # ../shared beside the clone, never committed
-SAMPLES = {"warpeace": '"Well, Prince, so Genoa and Lucca are now\njust family estates."',
-           "linux": "static int foo(int x)\n{\n\tif (x > 0) {\n\t\treturn bar(x);\n\t}\n}\n"}
+SAMPLES = {
+    "warpeace": '"Well, Prince, so Genoa and Lucca are now\njust family estates."',
+    "linux": "static int foo(int x)\n{\n\tif (x > 0) {\n\t\treturn bar(x);\n\t}\n}\n",
+}
 WINDOWS, WARM, SCORED = 128, 128, 128  # evenly spaced windows over the test split: 32,768 characters read
 STANDARD_ERRORS = 4  # the card's whole-split loss must lie within 4 standard errors of the windows' mean
 
@@ -69,9 +72,9 @@ def test_the_cards_test_loss_is_reproduced_from_the_weights_on_the_held_out_spli
     text = read_corpus(path)
     lo, hi = split_bounds(len(text))["test"]
     starts = np.linspace(lo, hi - WARM - SCORED - 1, WINDOWS).astype(int)
-    ids = torch.as_tensor(np.array([model.vocab.encode(text[s:s + WARM + SCORED + 1]) for s in starts]))
+    ids = torch.as_tensor(np.array([model.vocab.encode(text[s : s + WARM + SCORED + 1]) for s in starts]))
     logits, _ = model.eval()(ids[:, :-1])  # (WINDOWS, WARM + SCORED, V)
-    loss = F.cross_entropy(logits[:, WARM:].transpose(1, 2), ids[:, WARM + 1:], reduction="none").mean(1).numpy()
+    loss = F.cross_entropy(logits[:, WARM:].transpose(1, 2), ids[:, WARM + 1 :], reduction="none").mean(1).numpy()
     estimate, error = loss.mean(), loss.std(ddof=1) / math.sqrt(WINDOWS)
     stated = model.card["loss"]["test"]["nats"]
     assert abs(estimate - stated) <= STANDARD_ERRORS * error, (estimate, error, stated)

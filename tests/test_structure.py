@@ -14,6 +14,7 @@ The rule:
   to dodge a load-time cycle is still a cycle here.
 - The library never imports Streamlit, plotly, or the app (`ui`, `app`, `pages`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -29,8 +30,10 @@ FLOORS = [  # lowest first
     ("trace", {"trace"}),
     ("model", {"model"}),
     ("views", {"render", "figures", "notebook"}),
-    ("tools", {"checkpoint", "importers", "archive", "evaluate", "intervene", "ablation", "attribute", "features",
-               "finder"}),
+    (
+        "tools",
+        {"checkpoint", "importers", "archive", "evaluate", "intervene", "ablation", "attribute", "features", "finder"},
+    ),
     ("analyses", {"ngram", "analysis", "atlas", "train"}),
     ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
 ]
@@ -49,8 +52,12 @@ def module_name(path: Path) -> str:
 
 
 def house() -> dict[str, Path]:
-    paths = [*(ROOT / "lstm_viz").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py",
-             *(ROOT / "pages").glob("*.py")]
+    paths = [
+        *(ROOT / "lstm_viz").glob("*.py"),
+        *(ROOT / "ui").glob("*.py"),
+        ROOT / "app.py",
+        *(ROOT / "pages").glob("*.py"),
+    ]
     return {module_name(p): p for p in paths if p.is_file()}
 
 
@@ -62,22 +69,21 @@ def imports(name: str, path: Path, modules) -> list[tuple[str, str | None]]:
 
     def visit(node, where):
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                visit(child, f"{where}.{child.name}" if where else child.name)
-            elif isinstance(child, ast.ClassDef):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 visit(child, f"{where}.{child.name}" if where else child.name)
             elif isinstance(child, ast.Import):
                 found.extend((alias.name, where) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):
                 base = child.module or ""
                 if child.level:
-                    up = package.split(".")[:len(package.split(".")) - child.level + 1]
+                    up = package.split(".")[: len(package.split(".")) - child.level + 1]
                     base = ".".join(up + ([child.module] if child.module else []))
                 for alias in child.names:
                     sub = f"{base}.{alias.name}"
                     found.append((sub if sub in modules else base, where))
             else:
                 visit(child, where)
+
     visit(ast.parse(path.read_text(encoding="utf-8")), None)
     # `where` is a class name for imports in a class body (loaded with the module): keep only functions
     return [(target, where if where and in_function(path, where) else None) for target, where in found]
@@ -86,8 +92,11 @@ def imports(name: str, path: Path, modules) -> list[tuple[str, str | None]]:
 def in_function(path: Path, qualname: str) -> bool:
     node = ast.parse(path.read_text(encoding="utf-8"))
     for part in qualname.split("."):
-        node = next(n for n in ast.iter_child_nodes(node)
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part)
+        node = next(
+            n
+            for n in ast.iter_child_nodes(node)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+        )
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
 
 
@@ -104,8 +113,10 @@ def canonical(target: str, modules) -> str:
 def graph() -> dict[str, list[tuple[str, str | None]]]:
     """module -> [(imported house module or outside package, enclosing function or None)]."""
     modules = house()
-    return {name: [(canonical(t, modules), where) for t, where in imports(name, path, modules)]
-            for name, path in modules.items()}
+    return {
+        name: [(canonical(t, modules), where) for t, where in imports(name, path, modules)]
+        for name, path in modules.items()
+    }
 
 
 def floor(module: str) -> int:
@@ -125,10 +136,15 @@ def test_the_library_imports_only_downwards_but_for_the_declared_facades(graph):
         if not module.startswith("lstm_viz."):
             continue
         for target, where in edges:
-            if target.startswith("lstm_viz.") and floor(target) > floor(module) \
-                    and (module, where, target) not in FACADES:
-                upward.append(f"{module} ({where or 'at load time'}) imports {target}, a higher floor: "
-                              f"{FLOORS[floor(module)][0]} < {FLOORS[floor(target)][0]}")
+            if (
+                target.startswith("lstm_viz.")
+                and floor(target) > floor(module)
+                and (module, where, target) not in FACADES
+            ):
+                upward.append(
+                    f"{module} ({where or 'at load time'}) imports {target}, a higher floor: "
+                    f"{FLOORS[floor(module)][0]} < {FLOORS[floor(target)][0]}"
+                )
     assert not upward, "\n".join(upward)
 
 
@@ -146,7 +162,7 @@ def test_the_house_has_no_import_circle(graph):
         state[module] = "open"
         for target in edges[module]:
             if state.get(target) == "open":
-                circles.append(" -> ".join(path[path.index(target):] + [target]))
+                circles.append(" -> ".join(path[path.index(target) :] + [target]))
             elif target not in state:
                 walk(target, path + [target])
         state[module] = "done"
@@ -158,19 +174,31 @@ def test_the_house_has_no_import_circle(graph):
 
 
 def test_the_library_never_imports_streamlit_plotly_or_the_app(graph):
-    bad = [f"{m} imports {t}" for m, e in graph.items() if m.startswith("lstm_viz.")
-           for t, _ in e if t.split(".")[0] in NOT_IN_THE_LIBRARY]
+    bad = [
+        f"{m} imports {t}"
+        for m, e in graph.items()
+        if m.startswith("lstm_viz.")
+        for t, _ in e
+        if t.split(".")[0] in NOT_IN_THE_LIBRARY
+    ]
     assert not bad, "\n".join(bad)
 
 
 def test_the_checks_find_what_they_look_for(tmp_path):
     """The parser sees imports at load time, inside functions and methods, relative and absolute."""
-    source = ("import numpy\nfrom . import colour\nfrom .kernel import GATES\n"
-              "class A:\n    from .vocab import Vocab\n    def f(self):\n        from .render import to_html\n"
-              "def g():\n    import lstm_viz.trace\n")
+    source = (
+        "import numpy\nfrom . import colour\nfrom .kernel import GATES\n"
+        "class A:\n    from .vocab import Vocab\n    def f(self):\n        from .render import to_html\n"
+        "def g():\n    import lstm_viz.trace\n"
+    )
     path = tmp_path / "probe.py"
     path.write_text(source)
     modules = {"lstm_viz.colour", "lstm_viz.kernel", "lstm_viz.vocab", "lstm_viz.render", "lstm_viz.trace"}
     assert imports("lstm_viz.probe", path, modules) == [
-        ("numpy", None), ("lstm_viz.colour", None), ("lstm_viz.kernel", None), ("lstm_viz.vocab", None),
-        ("lstm_viz.render", "A.f"), ("lstm_viz.trace", "g")]
+        ("numpy", None),
+        ("lstm_viz.colour", None),
+        ("lstm_viz.kernel", None),
+        ("lstm_viz.vocab", None),
+        ("lstm_viz.render", "A.f"),
+        ("lstm_viz.trace", "g"),
+    ]

@@ -1,4 +1,5 @@
 """Static HTML and paper figures of a trace: escaped text, the shared colour scale, captions, legends."""
+
 import dataclasses
 import re
 import struct
@@ -49,8 +50,7 @@ def test_to_html_of_a_gate_uses_the_gate_and_its_zero_to_one_legend(tr):
 def test_the_text_scale_stretches_a_signal_to_the_range_this_text_reaches(tr):
     values = tr.cell[1, :, 3]
     m = np.abs(values).max()
-    assert [bg for bg, _, _ in spans(tr.to_html(layer=1, cell=3, scale="text"))] == \
-        [colour.css(v / m) for v in values]
+    assert [bg for bg, _, _ in spans(tr.to_html(layer=1, cell=3, scale="text"))] == [colour.css(v / m) for v in values]
 
 
 def test_to_html_of_a_range_and_its_refusals(tr):
@@ -87,8 +87,10 @@ def character_boxes(svg) -> list[tuple[str, str]]:
     """(character, background fill) of every character box of a figure, in reading order: each
     character's label is centred on its box."""
     root = ET.fromstring(svg)
-    rects = [tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) + (r.get("fill"),)
-             for r in root.iter(SVG + "rect")]
+    rects = [
+        tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) + (r.get("fill"),)
+        for r in root.iter(SVG + "rect")
+    ]
     boxes = []
     for t in root.iter(SVG + "text"):
         if t.get("text-anchor") == "middle":
@@ -100,8 +102,16 @@ def character_boxes(svg) -> list[tuple[str, str]]:
 
 # Values and their colours worked out by hand from the scale's rule (level k = floor(255 (1 - |v|) + 0.5),
 # red (255, k, k) below 0, blue (k, k, 255) above), away from the rounding edges of float32 values.
-BY_HAND = [(-1.5, "#ff0000"), (-1.0, "#ff0000"), (-0.6, "#ff6666"), (-0.2, "#ffcccc"), (0.0, "#ffffff"),
-           (0.25, "#bfbfff"), (0.8, "#3333ff"), (1.0, "#0000ff")]
+BY_HAND = [
+    (-1.5, "#ff0000"),
+    (-1.0, "#ff0000"),
+    (-0.6, "#ff6666"),
+    (-0.2, "#ffcccc"),
+    (0.0, "#ffffff"),
+    (0.25, "#bfbfff"),
+    (0.8, "#3333ff"),
+    (1.0, "#0000ff"),
+]
 
 
 def test_the_text_figure_colours_each_character_by_its_own_value(tiny_model):

@@ -1,5 +1,6 @@
 """The Analyses page: the paper's analyses for the chosen model, on its held-out test split
 (precomputed, from docs/analyses/NAME/) and live on the current text."""
+
 from __future__ import annotations
 
 import json
@@ -45,13 +46,18 @@ def held_out(name: str) -> None:
     """The precomputed figures of the model's held-out test split."""
     data = report(name)
     if data is None:
-        st.info(f"No precomputed report for {name!r}: make one with `python -m lstm_viz analyse --model {name} "
-                f"--corpus CORPUS --out docs/analyses/{name}`.")
+        st.info(
+            f"No precomputed report for {name!r}: make one with `python -m lstm_viz analyse --model {name} "
+            f"--corpus CORPUS --out docs/analyses/{name}`."
+        )
         return
     loss, paper = data["loss"], data["loss"].get("paper") or {}
-    st.markdown(f"{data['chars']:,} characters of the {data['corpus']['split']} split of "
-                f"`{data['corpus']['name']}`: LSTM **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
-                + (f" (the paper's: LSTM {paper['lstm']}, 20-gram {paper['ngram']})" if paper else "") + ".")
+    st.markdown(
+        f"{data['chars']:,} characters of the {data['corpus']['split']} split of "
+        f"`{data['corpus']['name']}`: LSTM **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
+        + (f" (the paper's: LSTM {paper['lstm']}, 20-gram {paper['ngram']})" if paper else "")
+        + "."
+    )
     folder = REPORTS / name
     tabs = st.tabs(["Gate saturation", "Error breakdown", "Closing distance", "Where the LSTM wins"])
     for tab, figure in zip(tabs, ("gate_saturation", "error_breakdown", "closing_distance", "character_advantage")):
@@ -66,26 +72,54 @@ def held_out(name: str) -> None:
 
 def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
     """Per layer (rows) and gate (columns): each cell at (fraction left-, fraction right-saturated)."""
-    data, layout = [], {"height": 260 * len(tables), "showlegend": False, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}}
+    data, layout = (
+        [],
+        {"height": 260 * len(tables), "showlegend": False, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}},
+    )
     rows, cols = len(tables), len(SATURATION_GATES)
     for r, table in enumerate(tables):
         for c, gate in enumerate(SATURATION_GATES):
             k = r * cols + c + 1
             axis = "" if k == 1 else str(k)
             part = table[table["gate"] == gate]
-            data.append({"type": "scattergl", "mode": "markers", "x": part["left"].tolist(), "y": part["right"].tolist(),
-                         "xaxis": f"x{axis}", "yaxis": f"y{axis}", "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
-                         "text": [f"cell {i}" for i in part["cell"]],
-                         "hovertemplate": "%{text}: left %{x:.2f}, right %{y:.2f}<extra></extra>"})
+            data.append(
+                {
+                    "type": "scattergl",
+                    "mode": "markers",
+                    "x": part["left"].tolist(),
+                    "y": part["right"].tolist(),
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
+                    "text": [f"cell {i}" for i in part["cell"]],
+                    "hovertemplate": "%{text}: left %{x:.2f}, right %{y:.2f}<extra></extra>",
+                }
+            )
             x0, x1 = c / cols + 0.03, (c + 1) / cols - 0.03
             y1, y0 = 1 - r / rows - 0.06, 1 - (r + 1) / rows + 0.06
-            layout[f"xaxis{axis}"] = {"domain": [x0, x1], "range": [-0.03, 1.03], "anchor": f"y{axis}",
-                                      "title": {"text": "left-saturated (< 0.1)", "font": {"size": 11}}}
-            layout[f"yaxis{axis}"] = {"domain": [y0, y1], "range": [-0.03, 1.03], "anchor": f"x{axis}",
-                                      "title": {"text": "right (> 0.9)", "font": {"size": 11}}}
+            layout[f"xaxis{axis}"] = {
+                "domain": [x0, x1],
+                "range": [-0.03, 1.03],
+                "anchor": f"y{axis}",
+                "title": {"text": "left-saturated (< 0.1)", "font": {"size": 11}},
+            }
+            layout[f"yaxis{axis}"] = {
+                "domain": [y0, y1],
+                "range": [-0.03, 1.03],
+                "anchor": f"x{axis}",
+                "title": {"text": "right (> 0.9)", "font": {"size": 11}},
+            }
             layout.setdefault("annotations", []).append(
-                {"text": f"layer {r + 1}, {gate} gate", "x": (x0 + x1) / 2, "y": y1 + 0.03, "xref": "paper",
-                 "yref": "paper", "showarrow": False, "font": {"size": 12}})
+                {
+                    "text": f"layer {r + 1}, {gate} gate",
+                    "x": (x0 + x1) / 2,
+                    "y": y1 + 0.03,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -98,17 +132,31 @@ def difference_html(text: str, diff: np.ndarray) -> str:
         value = float(np.clip(-d / DIFF_SCALE, -1, 1)) if np.isfinite(d) else 0.0
         tip = f"LSTM - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
         spans.append(span(ch if ch in " \n" else label(ch), value, tip))
-    return ('<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
-            f'overflow-y:auto;border:1px solid #ddd;padding:6px">{"".join(spans)}</div>')
+    return (
+        '<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
+        f'overflow-y:auto;border:1px solid #ddd;padding:6px">{"".join(spans)}</div>'
+    )
 
 
 def breakdown_figure(table: pd.DataFrame) -> go.Figure:
     order = list(ORACLES) + ["unexplained"]
     rows = table.set_index("oracle").reindex(order)
-    data = [{"type": "bar", "orientation": "h", "x": (rows["share"] * 100).tolist()[::-1], "y": order[::-1],
-             "marker": {"color": LSTM}, "text": [f"{n:,}" for n in rows["errors"].tolist()[::-1]],
-             "hovertemplate": "%{y}: %{x:.1f}% of errors (%{text})<extra></extra>"}]
-    layout = {"height": 260, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "xaxis": {"title": "% of the LSTM's errors"}}
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "x": (rows["share"] * 100).tolist()[::-1],
+            "y": order[::-1],
+            "marker": {"color": LSTM},
+            "text": [f"{n:,}" for n in rows["errors"].tolist()[::-1]],
+            "hovertemplate": "%{y}: %{x:.1f}% of errors (%{text})<extra></extra>",
+        }
+    ]
+    layout = {
+        "height": 260,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"title": "% of the LSTM's errors"},
+    }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -121,12 +169,23 @@ def closing_figure(table: pd.DataFrame) -> go.Figure:
             continue
         for model, colour in (("lstm", LSTM), ("ngram", BASELINE)):
             if part[model].notna().any():
-                data.append({"type": "scatter", "mode": "markers", "x": part["distance"].tolist(),
-                             "y": part[model].tolist(), "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, {kind}",
-                             "marker": {"color": colour, "symbol": symbol, "size": 7, "opacity": 0.7}})
-    layout = {"height": 320, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-              "xaxis": {"type": "log", "title": "distance to the opener (characters)"},
-              "yaxis": {"range": [0, 1.02], "title": "p(correct closer)"}, "legend": {"orientation": "h", "y": -0.3}}
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "markers",
+                        "x": part["distance"].tolist(),
+                        "y": part[model].tolist(),
+                        "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, {kind}",
+                        "marker": {"color": colour, "symbol": symbol, "size": 7, "opacity": 0.7},
+                    }
+                )
+    layout = {
+        "height": 320,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"type": "log", "title": "distance to the opener (characters)"},
+        "yaxis": {"range": [0, 1.02], "title": "p(correct closer)"},
+        "legend": {"orientation": "h", "y": -0.3},
+    }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -140,14 +199,20 @@ def live(name: str, text: str) -> None:
     c1.metric("LSTM loss", f"{result['lstm']:.3f} nats/char")
     c2.metric("20-gram loss", f"{result['ngram']:.3f} nats/char")
     c3.metric("Characters", f"{len(text):,}")
-    st.markdown("**Where the LSTM's memory pays**: each character on the colour of LSTM loss minus 20-gram loss "
-                f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats).")
+    st.markdown(
+        "**Where the LSTM's memory pays**: each character on the colour of LSTM loss minus 20-gram loss "
+        f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats)."
+    )
     st.markdown(difference_html(text, result["difference"]), unsafe_allow_html=True)
-    st.markdown("**Gate saturation** (the paper's figure 3): each dot is a cell; the fraction of characters its "
-                "gate spends below 0.1 (x) and above 0.9 (y).")
+    st.markdown(
+        "**Gate saturation** (the paper's figure 3): each dot is a cell; the fraction of characters its "
+        "gate spends below 0.1 (x) and above 0.9 (y)."
+    )
     st.plotly_chart(saturation_figure(result["saturation"]), key="live_saturation")
-    st.markdown(f"**Error breakdown**: {result['errors']:,} errors (p(correct next char) < 0.5) among "
-                f"{result['scored']:,} characters, each oracle in turn taking those it explains.")
+    st.markdown(
+        f"**Error breakdown**: {result['errors']:,} errors (p(correct next char) < 0.5) among "
+        f"{result['scored']:,} characters, each oracle in turn taking those it explains."
+    )
     st.plotly_chart(breakdown_figure(result["breakdown"]), key="live_breakdown")
     st.dataframe(result["breakdown"], hide_index=True, width="stretch")
     st.markdown("**Closing braces and quotes**: probability of the correct closer against the distance to its opener.")
@@ -164,8 +229,10 @@ def page() -> None:
         st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
         return
     name, text = current(models)
-    st.caption(f"The analyses of Karpathy, Johnson & Fei-Fei (2015), sections 4.2 to 4.4, for model **{name}**: "
-               "on its held-out test split (precomputed) and on the text of the main page (live).")
+    st.caption(
+        f"The analyses of Karpathy, Johnson & Fei-Fei (2015), sections 4.2 to 4.4, for model **{name}**: "
+        "on its held-out test split (precomputed) and on the text of the main page (live)."
+    )
     st.subheader("Held-out test split")
     held_out(name)
     st.subheader("The current text")

@@ -4,6 +4,7 @@ A Trace is read-only, so it is shared through st.cache_resource: st.cache_data w
 its ~90 MB of arrays (2 x 512 cells, 10,000 characters) on every rerun, and a cell switch
 would pay for it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,16 +50,21 @@ def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
 def suggestion(name: str, text: str, feature: str) -> dict:
     """The cell that best follows `feature` on `text`: layer, cell, statistic, score."""
     best = finder.find_cells(trace(name, text), feature, top=1).iloc[0]
-    return {"layer": int(best["layer"]), "cell": int(best["cell"]), "statistic": str(best["statistic"]),
-            "score": float(best["score"])}
+    return {
+        "layer": int(best["layer"]),
+        "cell": int(best["cell"]),
+        "statistic": str(best["statistic"]),
+        "score": float(best["score"]),
+    }
 
 
 @st.cache_data(max_entries=32, show_spinner="Ranking every cell...")
 def ranking(name: str, text: str, feature: str, regex: str | None, signal: str) -> tuple[pd.DataFrame, np.ndarray]:
     """(top cells table, the hypothesis (T,)) for a hypothesis or regex; ValueError for a bad regex."""
     hypothesis = features.compute(feature, text, regex=regex)
-    return finder.find_cells(trace(name, text), hypothesis, signal=signal, top=20,
-                             kind=features.get(feature).kind), hypothesis
+    return finder.find_cells(
+        trace(name, text), hypothesis, signal=signal, top=20, kind=features.get(feature).kind
+    ), hypothesis
 
 
 @st.cache_data(max_entries=32, show_spinner="Searching for the pattern...")
@@ -87,6 +93,7 @@ def ngram(name: str) -> lstm_viz.NGram:
 def analyses(name: str, text: str) -> dict:
     """`lstm_viz.analysis.of_text` for the Analyses page; only "problem" when the text is too short."""
     from lstm_viz import analysis
+
     try:
         ng = ngram(name)
         ng.check_length(text)

@@ -1,5 +1,6 @@
 """The "All cells" panel: every cell of the layer at the selected position, and the heatmap of
 cells around it (ordered by variation, strength, number, or a typed list)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,9 @@ def heatmap_options(hidden: int) -> tuple[str, int, str]:
     left, middle, right = st.columns([2, 1, 2])
     order = left.selectbox("Order cells", list(ordering.ORDERS), key="heatmap_order", format_func=ordering.ORDERS.get)
     rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, step=8, key="heatmap_rows")
-    custom = right.text_input("My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210",
-                              disabled=order != "custom")
+    custom = right.text_input(
+        "My own list of cells", key="heatmap_custom", placeholder="e.g. 47, 3, 210", disabled=order != "custom"
+    )
     return order, int(rows), custom
 
 
@@ -57,5 +59,7 @@ def section(shown: Shown) -> None:
     start, stop = max(0, pos - HEATMAP_BEFORE), min(len(tr.text), pos + HEATMAP_AFTER)
     window = tr.signal(signal, layer, chosen, start, stop)
     title = f"{SIGNALS[signal]} of {len(chosen)} cells over positions {start} to {stop - 1}"
-    component.heatmap_view(payload.heatmap_part(window, chosen, start, tr.text[start:stop], shown.cell, pos, title),
-                           on_pick=pick_from_heatmap)
+    component.heatmap_view(
+        payload.heatmap_part(window, chosen, start, tr.text[start:stop], shown.cell, pos, title),
+        on_pick=pick_from_heatmap,
+    )

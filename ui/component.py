@@ -7,6 +7,7 @@ The coloured text's per-layer data travels in a component of its own (`layer dat
 nothing): its message only changes with (model, text, layer, signal), so Streamlit sends it once
 and refers to it by hash on later reruns, while the view's own small data changes freely.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ SHARED = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}  # consta
 
 def _register(name: str, stem: str):
     """A view from ui/assets/STEM.{html,css,js}; its script starts with SHARED and common.js."""
-    script = (f"const SHARED = {json.dumps(SHARED)};\n" + (ASSETS / "common.js").read_text(encoding="utf-8")
-              + (ASSETS / f"{stem}.js").read_text(encoding="utf-8"))
+    script = (
+        f"const SHARED = {json.dumps(SHARED)};\n"
+        + (ASSETS / "common.js").read_text(encoding="utf-8")
+        + (ASSETS / f"{stem}.js").read_text(encoding="utf-8")
+    )
     return st.components.v2.component(
         name,
         html=(ASSETS / f"{stem}.html").read_text(encoding="utf-8"),
@@ -44,8 +48,7 @@ _heatmap_view = _register("lstm_viz_heatmap", "heatmap")
 _bars_view = _register("lstm_viz_bars", "bars")
 
 
-def text_view(layer_part: bytes, view_part: dict, on_select: Callable[[], None],
-              on_cell: Callable[[], None]) -> None:
+def text_view(layer_part: bytes, view_part: dict, on_select: Callable[[], None], on_cell: Callable[[], None]) -> None:
     """The coloured text with its own cell switching, pinned rows and hover cards (`payload`).
 
     Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`.

@@ -2,6 +2,7 @@
 
 Callbacks run before the script reruns, so everything drawn in that rerun sees the change.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -22,8 +23,10 @@ def model_picker(models: list[str]) -> str:
 def model_summary(card: dict, layers: int, hidden: int) -> None:
     corpus = card.get("corpus", {}).get("name", "unknown corpus")
     bits = card.get("loss", {}).get("val", {}).get("bits")
-    st.caption(f"{layers} layers x {hidden} cells, trained on {corpus}"
-               + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else ""))
+    st.caption(
+        f"{layers} layers x {hidden} cells, trained on {corpus}"
+        + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else "")
+    )
 
 
 def _cell_typed() -> None:
@@ -34,10 +37,18 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
     """Layer (0-based), cell and signal. (The coloured text has its own previous/next buttons; the
     cell box follows them.) Disabled, they still hold their values (Streamlit forgets the state of
     widgets not drawn)."""
-    layer = st.selectbox("Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}",
-                         disabled=disabled)
-    cell = st.number_input(f"Cell (0 to {hidden - 1})", min_value=0, max_value=hidden - 1, step=1, key="cell",
-                           on_change=_cell_typed, disabled=disabled)
+    layer = st.selectbox(
+        "Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}", disabled=disabled
+    )
+    cell = st.number_input(
+        f"Cell (0 to {hidden - 1})",
+        min_value=0,
+        max_value=hidden - 1,
+        step=1,
+        key="cell",
+        on_change=_cell_typed,
+        disabled=disabled,
+    )
     signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get, disabled=disabled)
     return layer, int(cell), signal
 
@@ -45,8 +56,7 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
 def _load_example() -> None:
     example = st.session_state["example"]
     if example in EXAMPLES:
-        st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True,
-                                hypothesis=EXAMPLES[example].feature)
+        st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True, hypothesis=EXAMPLES[example].feature)
 
 
 def _text_edited() -> None:
@@ -57,8 +67,9 @@ def _text_edited() -> None:
 
 def text_box() -> str:
     """The example picker and the text area; editing an example turns it into your own text."""
-    st.selectbox("Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get,
-                 on_change=_load_example)
+    st.selectbox(
+        "Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get, on_change=_load_example
+    )
     return st.text_area(TEXT_LABEL, key="text", height=200, on_change=_text_edited)
 
 

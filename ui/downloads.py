@@ -1,4 +1,5 @@
 """Files to download: one cell's signals as CSV, the whole trace as NPZ, paper figures as SVG or PNG."""
+
 from __future__ import annotations
 
 import io
@@ -16,17 +17,19 @@ def cell_csv(trace: Trace, layer: int, cell: int) -> bytes:
     """One row per character: the character, this cell's signals, the next character's probability."""
     values = cell_signals(trace, layer, cell)
     loss = trace.loss_per_char
-    frame = pd.DataFrame({
-        "position": np.arange(len(trace.ids)),
-        "char": list(trace.text),
-        "unknown": trace.unknown,
-        "tanh_c": values["cell"],
-        "h": values["hidden"],
-        "input_gate": values["input"],
-        "forget_gate": values["forget"],
-        "output_gate": values["output"],
-        "p_next": np.exp(-loss),
-    })
+    frame = pd.DataFrame(
+        {
+            "position": np.arange(len(trace.ids)),
+            "char": list(trace.text),
+            "unknown": trace.unknown,
+            "tanh_c": values["cell"],
+            "h": values["hidden"],
+            "input_gate": values["input"],
+            "forget_gate": values["forget"],
+            "output_gate": values["output"],
+            "p_next": np.exp(-loss),
+        }
+    )
     return frame.to_csv(index=False, float_format="%.6g").encode("utf-8", "surrogatepass")
 
 
@@ -37,8 +40,16 @@ def trace_npz(trace: Trace) -> bytes:
     trailing NULs. Read them back with "".join(map(chr, npz["text"])).
     """
     out = io.BytesIO()
-    np.savez(out, text=codepoints(trace.text), alphabet=codepoints("".join(trace.vocab.chars)), ids=trace.ids,
-                        unknown=trace.unknown, cell=trace.cell, hidden=trace.hidden, log_probs=trace.log_probs)
+    np.savez(
+        out,
+        text=codepoints(trace.text),
+        alphabet=codepoints("".join(trace.vocab.chars)),
+        ids=trace.ids,
+        unknown=trace.unknown,
+        cell=trace.cell,
+        hidden=trace.hidden,
+        log_probs=trace.log_probs,
+    )
     return out.getvalue()
 
 
@@ -52,10 +63,21 @@ def figure_window(kind: str, pos: int, length: int) -> tuple[int, int]:
     return start, min(length, start + n)
 
 
-def figure(trace: Trace, kind: str, layer: int, cell: int, signal: str, pos: int, scale: str, fmt: str,
-           model: str, cells: list[int] | None = None) -> bytes:
+def figure(
+    trace: Trace,
+    kind: str,
+    layer: int,
+    cell: int,
+    signal: str,
+    pos: int,
+    scale: str,
+    fmt: str,
+    model: str,
+    cells: list[int] | None = None,
+) -> bytes:
     """One of `lstm_viz.figures` around the selected position, as SVG or PNG bytes."""
     start, stop = figure_window(kind, pos, len(trace.text))
-    out = trace.figure(kind, layer, cell, signal, cells=cells, start=start, stop=stop, scale=scale, model=model,
-                       format=fmt)
+    out = trace.figure(
+        kind, layer, cell, signal, cells=cells, start=start, stop=stop, scale=scale, model=model, format=fmt
+    )
     return out.encode("utf-8") if fmt == "svg" else out

@@ -1,4 +1,5 @@
 """Example texts a visitor can pick instead of typing: each shows off a kind of cell."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,10 +83,16 @@ STATISTICS = {"auc": "AUC", "pearson": "|correlation|"}
 def suggestion_note(suggested: dict | None, model: str, example: str, layer: int, cell: int) -> str | None:
     """One line saying why the shown cell was suggested, while it is still the one shown."""
     if not suggested or (suggested["model"], suggested["example"], suggested["layer"], suggested["cell"]) != (
-            model, example, layer, cell):
+        model,
+        example,
+        layer,
+        cell,
+    ):
         return None
     feature = features.get(EXAMPLES[example].feature)
-    return (f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
-            f"\u201c{feature.description}\u201d most closely here "
-            f"({STATISTICS.get(suggested['statistic'], suggested['statistic'])} {suggested['score']:.2f}). "
-            f"Step through the others with Next cell, or j and k.")
+    return (
+        f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
+        f"\u201c{feature.description}\u201d most closely here "
+        f"({STATISTICS.get(suggested['statistic'], suggested['statistic'])} {suggested['score']:.2f}). "
+        f"Step through the others with Next cell, or j and k."
+    )

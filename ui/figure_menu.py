@@ -1,4 +1,5 @@
 """The sidebar's figure downloads: which figure, which scale, which cells; files built only when clicked."""
+
 from __future__ import annotations
 
 import streamlit as st

@@ -3,6 +3,7 @@ the chosen cell's entry in the model's atlas (its strongest snippets from held-o
 
 The hypothesis picked here is the page's `hypothesis` (a plain session key, ui/state.DEFAULTS),
 which other panels get through `Shown`: the picker's own key is dropped while this tab is closed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,12 +32,20 @@ def query(length: int, pos: int) -> dict:
     mode = st.radio("Find cells that follow", list(MODES), format_func=MODES.get, horizontal=True, key="find_mode")
     if mode == "hypothesis":
         st.session_state["find_feature"] = st.session_state["hypothesis"]
-        feature = st.selectbox("Hypothesis", HYPOTHESES, key="find_feature", on_change=_hypothesis_picked,
-                               format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).description}")
+        feature = st.selectbox(
+            "Hypothesis",
+            HYPOTHESES,
+            key="find_feature",
+            on_change=_hypothesis_picked,
+            format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).description}",
+        )
         return {"mode": mode, "feature": feature, "regex": None}
     if mode == "regex":
-        pattern = st.text_input("Regular expression (characters inside any match count as on)", key="find_regex",
-                                placeholder=r'e.g. "[^"]*" or \bif\b')
+        pattern = st.text_input(
+            "Regular expression (characters inside any match count as on)",
+            key="find_regex",
+            placeholder=r'e.g. "[^"]*" or \bif\b',
+        )
         return {"mode": mode, "feature": "regex", "regex": pattern}
     session = st.session_state  # a span opens on the selected position
     session["find_start"] = min(pos if session["find_start"] is None else session["find_start"], max(0, length - 1))
@@ -58,22 +67,49 @@ def pick_row(table: pd.DataFrame) -> None:
 def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
     """The ranked cells (layers shown 1-based, as in the sidebar); a click picks a cell."""
     shown = table[columns].assign(layer=table["layer"] + 1)
-    st.dataframe(shown, hide_index=True, on_select=lambda: pick_row(table), selection_mode="single-row",
-                 key=TABLE_KEY, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    st.dataframe(
+        shown,
+        hide_index=True,
+        on_select=lambda: pick_row(table),
+        selection_mode="single-row",
+        key=TABLE_KEY,
+        width="stretch",
+        height=min(400, 38 + 35 * len(shown)),
+    )
     st.caption("Click a row to make that cell the chosen cell.")
 
 
 def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
     """The chosen cell's values (T,) and the hypothesis (T,) over the text, on two y axes."""
     x = list(range(len(values)))
-    data = [{"type": "scatter", "mode": "lines", "x": x, "y": values.tolist(), "name": "cell",
-             "line": {"color": colour.LSTM}},
-            {"type": "scatter", "mode": "lines", "x": x, "y": hypothesis.astype(float).tolist(), "yaxis": "y2",
-             "name": hypothesis_name, "line": {"color": colour.BASELINE, "shape": "hv"}}]
-    layout = {"title": {"text": title, "font": {"size": 14}}, "height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-              "yaxis": {"range": [-1.05, 1.05], "title": "cell"},
-              "yaxis2": {"overlaying": "y", "side": "right", "title": hypothesis_name, "showgrid": False},
-              "xaxis": {"title": "position"}, "legend": {"orientation": "h", "y": -0.25}}
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": x,
+            "y": values.tolist(),
+            "name": "cell",
+            "line": {"color": colour.LSTM},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": x,
+            "y": hypothesis.astype(float).tolist(),
+            "yaxis": "y2",
+            "name": hypothesis_name,
+            "line": {"color": colour.BASELINE, "shape": "hv"},
+        },
+    ]
+    layout = {
+        "title": {"text": title, "font": {"size": 14}},
+        "height": 260,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "yaxis": {"range": [-1.05, 1.05], "title": "cell"},
+        "yaxis2": {"overlaying": "y", "side": "right", "title": hypothesis_name, "showgrid": False},
+        "xaxis": {"title": "position"},
+        "legend": {"orientation": "h", "y": -0.25},
+    }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -92,11 +128,23 @@ def histogram_figure(per_mille: list[int]) -> go.Figure:
     """The cell's activation histogram from the atlas: bars over [-1, 1], coloured by the scale."""
     n = len(per_mille)
     centres = [-1 + (i + 0.5) * 2 / n for i in range(n)]
-    data = [{"type": "bar", "x": centres, "y": [v / 10 for v in per_mille], "width": 2 / n,
-             "marker": {"color": [colour.css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
-             "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>"}]
-    layout = {"height": 150, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-              "xaxis": {"range": [-1, 1], "title": None}, "yaxis": {"title": "% of chars"}, "bargap": 0}
+    data = [
+        {
+            "type": "bar",
+            "x": centres,
+            "y": [v / 10 for v in per_mille],
+            "width": 2 / n,
+            "marker": {"color": [colour.css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
+            "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>",
+        }
+    ]
+    layout = {
+        "height": 150,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"range": [-1, 1], "title": None},
+        "yaxis": {"title": "% of chars"},
+        "bargap": 0,
+    }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -105,8 +153,10 @@ def explanation_text(explanation: dict | None) -> str:
     if not explanation:
         return "its best hypothesis cannot simulate it (constant on this text)"
     e = explanation
-    return (f"simulated as {e['slope']:+.3f} x {e['feature'].replace('_', ' ')} {e['intercept']:+.3f} "
-            f"(fitted on the first half): **correlation {e['score']:.2f}** with the real activation on the second half")
+    return (
+        f"simulated as {e['slope']:+.3f} x {e['feature'].replace('_', ' ')} {e['intercept']:+.3f} "
+        f"(fitted on the first half): **correlation {e['score']:.2f}** with the real activation on the second half"
+    )
 
 
 def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
@@ -120,16 +170,25 @@ def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -
     if atlas.get("stale"):
         st.warning("The atlas was built for other weights of this model: rebuild it with `python -m lstm_viz atlas`.")
     best = entry.get("best")
-    best_text = (f"best hypothesis **{best['feature'].replace('_', ' ')}** ({best['statistic']} {best['score']:.3f}, "
-                 f"{'higher' if best['sign'] > 0 else 'lower'} inside)") if best else "no hypothesis fits"
+    best_text = (
+        (
+            f"best hypothesis **{best['feature'].replace('_', ' ')}** ({best['statistic']} {best['score']:.3f}, "
+            f"{'higher' if best['sign'] > 0 else 'lower'} inside)"
+        )
+        if best
+        else "no hypothesis fits"
+    )
     st.markdown(f"variance {entry['variance']:.3f} · saturated {entry['saturation']:.0%} of the time · {best_text}")
     if "explanation" in entry:
         st.markdown(f"Explanation score: {explanation_text(entry['explanation'])}")
     if entry.get("histogram"):
         st.plotly_chart(histogram_figure(entry["histogram"]), key="atlas_histogram", config={"displayModeBar": False})
     quartiles = ", ".join(f"{q:.0%}" for q in atlas.get("quantiles", []))
-    for kind, heading in (("top", "Where it is highest"), ("quantiles", f"At its quantiles ({quartiles})"),
-                          ("bottom", "Where it is lowest")):
+    for kind, heading in (
+        ("top", "Where it is highest"),
+        ("quantiles", f"At its quantiles ({quartiles})"),
+        ("bottom", "Where it is lowest"),
+    ):
         if entry.get(kind):
             st.caption(heading)
             st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
@@ -157,9 +216,15 @@ def section(shown: Shown) -> None:
         else:
             ranked_table(ranked, ["layer", "cell", "score", "sign", "statistic"])
             values = tr.signal(signal, shown.layer, [shown.cell])[:, 0]
-            title = (f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
-                     f"{find['feature'].replace('_', ' ')}")
+            title = (
+                f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
+                f"{find['feature'].replace('_', ' ')}"
+            )
             st.plotly_chart(against(values, hypothesis, title, find["feature"]), key="find_chart")
     cell_atlas = cache.atlas(name)
-    atlas_entry(cell_atlas, atlas_file.cell_entry(cell_atlas, shown.layer, shown.cell) if cell_atlas else None,
-                shown.layer, shown.cell)
+    atlas_entry(
+        cell_atlas,
+        atlas_file.cell_entry(cell_atlas, shown.layer, shown.cell) if cell_atlas else None,
+        shown.layer,
+        shown.cell,
+    )

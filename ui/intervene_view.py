@@ -1,6 +1,7 @@
 """The "Intervene" panel: clamp or scale cells and watch the predictions change, explain a
 value or a guess by the characters before it, and rank cells by ablation beside the finder's
 ranking for the page's hypothesis (`Shown.hypothesis`)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,8 @@ import lstm_viz
 from lstm_viz import cells as cell_list
 from lstm_viz import render
 from lstm_viz.attribute import METHODS
-from lstm_viz.glyphs import label
 from lstm_viz.edits import check
+from lstm_viz.glyphs import label
 
 from . import cache, payload
 from .shown import Shown
@@ -82,8 +83,13 @@ def interventions(cells: list[tuple[int, int]], edit: dict, trace: lstm_viz.Trac
 
 def describe(iv) -> str:
     what = f"clamp c to {iv.value:+.3f}" if isinstance(iv, lstm_viz.Clamp) else f"scale c by {iv.factor:g}"
-    where = "the whole text" if iv.start == 0 and iv.stop is None else f"positions {iv.start} to {'the end' if iv.stop is None else iv.stop - 1}"
-    return f"layer {iv.layer + 1}, cell{'s' if len(iv.cells) > 1 else ''} {', '.join(map(str, iv.cells))}: {what} over {where}"
+    where = (
+        "the whole text"
+        if iv.start == 0 and iv.stop is None
+        else f"positions {iv.start} to {'the end' if iv.stop is None else iv.stop - 1}"
+    )
+    cells = ", ".join(map(str, iv.cells))
+    return f"layer {iv.layer + 1}, cell{'s' if len(iv.cells) > 1 else ''} {cells}: {what} over {where}"
 
 
 def coloured(text: str, values: np.ndarray, scale: float, at: int) -> str:
@@ -102,11 +108,15 @@ def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> 
     """The text coloured by the change of log p(actual next char), the guesses at the selected
     position before and after, and the continuations with and without the edit."""
     delta = effect.delta
-    st.markdown(f"Mean change of log p(next character): **{np.nanmean(delta):+.3f} nats** "
-                f"(largest drop {np.nanmin(delta):+.2f} at position {int(np.nanargmin(delta))}); "
-                f"largest KL between the guesses {np.max(effect.kl):.3f} nats.")
-    st.caption(f"Each character on the change of log p of the character after it: red where the edit made it less "
-               f"likely, blue more likely (full colour at {DELTA_NATS:g} nats). The selected position is outlined.")
+    st.markdown(
+        f"Mean change of log p(next character): **{np.nanmean(delta):+.3f} nats** "
+        f"(largest drop {np.nanmin(delta):+.2f} at position {int(np.nanargmin(delta))}); "
+        f"largest KL between the guesses {np.max(effect.kl):.3f} nats."
+    )
+    st.caption(
+        f"Each character on the change of log p of the character after it: red where the edit made it less "
+        f"likely, blue more likely (full colour at {DELTA_NATS:g} nats). The selected position is outlined."
+    )
     st.markdown(coloured(effect.after.text, delta, DELTA_NATS, pos), unsafe_allow_html=True)
     before, after = effect.top_k(pos)
     left, right = st.columns(2)
@@ -123,25 +133,31 @@ def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> 
 def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribute) -> None:
     """Earlier characters coloured by their share of the chosen cell's c at the selected position,
     or by their attribution of the guess after it (attribute(method) -> (pos + 1,))."""
-    how = st.radio("Explain the selected position by", list(EXPLAIN), format_func=EXPLAIN.get, horizontal=True,
-                   key="explain")
+    how = st.radio(
+        "Explain the selected position by", list(EXPLAIN), format_func=EXPLAIN.get, horizontal=True, key="explain"
+    )
     if how == "contributions":
         values = trace.contributions(layer, cell, pos)
-        st.caption(f"Layer {layer + 1}, cell {cell}: c = {values.sum():+.3f} at position {pos}, split into what each "
-                   "character wrote (i * g) times what the forget gates kept of it since; blue adds, red takes away.")
+        st.caption(
+            f"Layer {layer + 1}, cell {cell}: c = {values.sum():+.3f} at position {pos}, split into what each "
+            "character wrote (i * g) times what the forget gates kept of it since; blue adds, red takes away."
+        )
     else:
         if pos + 1 >= len(trace.text):
             st.info("The last character has no next character to explain: select an earlier one.")
             return
-        method = st.radio("Method", METHODS, horizontal=True, key="explain_method",
-                          format_func=lambda m: m.replace("_", " "))
+        method = st.radio(
+            "Method", METHODS, horizontal=True, key="explain_method", format_func=lambda m: m.replace("_", " ")
+        )
         values = attribute(method)
-        st.caption(f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
-                   f"after position {pos}); blue made it likelier, red less likely.")
+        st.caption(
+            f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
+            f"after position {pos}); blue made it likelier, red less likely."
+        )
     start = max(0, pos + 1 - EXPLAIN_BEFORE)
     shown = values[start:]
     scale = float(np.max(np.abs(shown))) or 1.0
-    st.markdown(coloured(trace.text[start:pos + 1], shown, scale, pos - start), unsafe_allow_html=True)
+    st.markdown(coloured(trace.text[start : pos + 1], shown, scale, pos - start), unsafe_allow_html=True)
     top = np.argsort(-np.abs(values))[:5]
     st.caption("Largest: " + ", ".join(f"{label(trace.text[s])!r} at {s} ({values[s]:+.3f})" for s in top))
 
@@ -158,24 +174,33 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
     if correlation is None:
         left.info("No ranking: the hypothesis is constant on this text.")
     else:
-        left.dataframe(correlation[["layer", "cell", "score", "sign"]].assign(layer=correlation["layer"] + 1).head(20),
-                       hide_index=True, key="iv_correlation")
+        left.dataframe(
+            correlation[["layer", "cell", "score", "sign"]].assign(layer=correlation["layer"] + 1).head(20),
+            hide_index=True,
+            key="iv_correlation",
+        )
     right.markdown("**Cause: ablating each cell** (log p of closing quotes and brackets)")
     if st.session_state["ablation_for"] != key:
         right.button("Rank every cell by ablation", key="iv_ablate", on_click=_ask_for_ablation, args=(key,))
-        right.caption(f"Zeroes each cell in turn over the first {ABLATION_CHARS:,} characters (all cells of all layers "
-                      "as one batch, bfloat16 matmuls) and ranks them by the drop in mean log p of the characters "
-                      "that close a quote or a bracket. Takes from seconds to a few minutes.")
+        right.caption(
+            f"Zeroes each cell in turn over the first {ABLATION_CHARS:,} characters (all cells of all layers "
+            "as one batch, bfloat16 matmuls) and ranks them by the drop in mean log p of the characters "
+            "that close a quote or a bracket. Takes from seconds to a few minutes."
+        )
         return
     try:
         table = ablation()
     except ValueError as e:
         right.warning(str(e))
         return
-    right.dataframe(table.assign(layer=table["layer"] + 1)[["rank", "layer", "cell", "delta"]].head(20),
-                    hide_index=True, key="iv_ablation")
-    right.caption("delta: change of mean log p (nats) of the closing characters when the cell is zeroed; most "
-                  "harmful first.")
+    right.dataframe(
+        table.assign(layer=table["layer"] + 1)[["rank", "layer", "cell", "delta"]].head(20),
+        hide_index=True,
+        key="iv_ablation",
+    )
+    right.caption(
+        "delta: change of mean log p (nats) of the closing characters when the cell is zeroed; most harmful first."
+    )
 
 
 def section(shown: Shown) -> None:
@@ -194,7 +219,9 @@ def section(shown: Shown) -> None:
     except ValueError as e:
         st.error(f"Cannot make this edit: {e}.")
     else:
-        st.caption("; ".join(describe(iv) for iv in edits[:5]) + (f"; and {len(edits) - 5} more" if len(edits) > 5 else ""))
+        st.caption(
+            "; ".join(describe(iv) for iv in edits[:5]) + (f"; and {len(edits) - 5} more" if len(edits) > 5 else "")
+        )
         seed = int(st.number_input("Seed of the continuations", 0, 2**31 - 1, key="iv_seed"))
         plain, changed = cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE)
         effect_view(cache.effect(name, trace.text, edits), pos, plain, changed)

@@ -1,4 +1,5 @@
 """Orders of the cells in the heatmap."""
+
 from __future__ import annotations
 
 import numpy as np

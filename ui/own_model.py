@@ -4,6 +4,7 @@ The zip is read by `lstm_viz.archive.load_zip` (size-limited, never unpickled) a
 in this session only (session key "uploads": name -> CharLSTM). Its name carries a hash of the
 zip, so caches keyed by model name can never mix two different uploads.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,9 @@ def add(session: MutableMapping, filename: str, data: bytes) -> str:
     name = f"{Path(filename).stem[:40]} (uploaded {hashlib.sha256(data).hexdigest()[:16]})"
     if name not in uploads:
         if len(uploads) >= MAX_UPLOADS:
-            raise CheckpointError(f"a session holds at most {MAX_UPLOADS} uploaded models; reload the page to start over")
+            raise CheckpointError(
+                f"a session holds at most {MAX_UPLOADS} uploaded models; reload the page to start over"
+            )
         uploads[name] = archive.load_zip(data, filename, max_cells=MAX_CELLS)  # sizes checked from the card first
     session["uploads"] = uploads  # a new dict: the default is never shared between sessions
     session["model"] = name
@@ -56,8 +59,13 @@ def _on_upload() -> None:
 
 def uploader(session: MutableMapping) -> None:
     """The upload box; a failed upload's reason below it."""
-    st.file_uploader(f"Your own model (a zip of card.json + model.safetensors, up to {MAX_MB} MB)", type=["zip"],
-                     key=KEY, max_upload_size=MAX_MB, on_change=_on_upload,
-                     help="Kept for this session only; make one with python -m lstm_viz import or train.")
+    st.file_uploader(
+        f"Your own model (a zip of card.json + model.safetensors, up to {MAX_MB} MB)",
+        type=["zip"],
+        key=KEY,
+        max_upload_size=MAX_MB,
+        on_change=_on_upload,
+        help="Kept for this session only; make one with python -m lstm_viz import or train.",
+    )
     if session.get("upload_error"):
         st.error(session["upload_error"])

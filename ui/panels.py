@@ -4,6 +4,7 @@ A section is a function of `ui.shown.Shown` that draws the tab, in its own ui/ v
 Tabs are lazy (`st.tabs(on_change="rerun")`): only the open one runs and is sent, so none holds
 up the coloured text. Adding a tab is its view module, one line here, and its test.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

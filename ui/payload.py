@@ -8,6 +8,7 @@ JSON that changes with the choices: which cell to show (and whether the server m
 selected position, and the exact five signals of the cell the server last knew, for the hover
 card.
 """
+
 from __future__ import annotations
 
 import base64
@@ -59,16 +60,16 @@ def _blob(header: dict, sections: dict[str, np.ndarray]) -> bytes:
     out = bytearray(base + size)
     out[:base] = len(head).to_bytes(4, "little") + head
     for name, data in raw.items():
-        out[base + index[name][0]: base + index[name][0] + len(data)] = data
+        out[base + index[name][0] : base + index[name][0] + len(data)] = data
     return bytes(out)
 
 
 def unblob(blob: bytes) -> tuple[dict, dict[str, bytes]]:
     """The inverse of `_blob`: (header, name -> bytes); sections' offsets are from the blob's start."""
     n = int.from_bytes(blob[:4], "little")
-    header = json.loads(blob[4:4 + n])
+    header = json.loads(blob[4 : 4 + n])
     base = 4 + n
-    return header, {name: blob[base + o: base + o + size] for name, (o, size) in header["sections"].items()}
+    return header, {name: blob[base + o : base + o + size] for name, (o, size) in header["sections"].items()}
 
 
 def quantise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,12 +102,16 @@ def layer_part(trace: Trace, model_name: str, layer: int, signal: str) -> bytes:
         "alphabet": [vocab.symbol(i) for i in range(len(vocab))],
         "unknown": np.flatnonzero(trace.unknown).tolist(),
     }
-    return _blob(header, {
-        "codes": codes,  # (H, T) uint8, one cell's values together
-        "lo": lo.astype("<f4"), "step": step.astype("<f4"),  # (H,)
-        "top_ids": ids.astype("<u2"),  # (T, TOP)
-        "top_probs": np.rint(probs * 65535).astype("<u2"),  # (T, TOP), probability x 65535
-    })
+    return _blob(
+        header,
+        {
+            "codes": codes,  # (H, T) uint8, one cell's values together
+            "lo": lo.astype("<f4"),
+            "step": step.astype("<f4"),  # (H,)
+            "top_ids": ids.astype("<u2"),  # (T, TOP)
+            "top_probs": np.rint(probs * 65535).astype("<u2"),  # (T, TOP), probability x 65535
+        },
+    )
 
 
 def layer_values(blob: bytes) -> np.ndarray:
@@ -116,8 +121,9 @@ def layer_values(blob: bytes) -> np.ndarray:
     return dequantise(codes, np.frombuffer(sections["lo"], "<f4"), np.frombuffer(sections["step"], "<f4"))
 
 
-def view_part(key: str, values: dict[str, np.ndarray], layer: int, cell: int, jump: int, signal: str,
-              selected: int) -> dict:
+def view_part(
+    key: str, values: dict[str, np.ndarray], layer: int, cell: int, jump: int, signal: str, selected: int
+) -> dict:
     """The small, changing half: the layer part to show (`key`), the cell the server knows and
     `jump` (the view moves to `cell` only when `jump` changes: when the server moved it, not when
     it is catching up with the view), the selected position, and `values`, that cell's five
@@ -145,15 +151,23 @@ def next_char_part(trace: Trace, pos: int) -> dict:
     if actual is not None and actual not in [c for c, _ in top]:
         p = 0.0 if trace.unknown[pos + 1] else float(np.exp(-trace.loss_per_char[pos]))
         rows.append({"label": f"{label(actual)} (actual)", "p": p, "actual": True})
-    return {"kind": "next", "title": f"Next character after position {pos} ({label(trace.text[pos])})",
-            "rows": rows, "note": "" if actual is not None else "This is the last character: nothing came after it."}
+    return {
+        "kind": "next",
+        "title": f"Next character after position {pos} ({label(trace.text[pos])})",
+        "rows": rows,
+        "note": "" if actual is not None else "This is the last character: nothing came after it.",
+    }
 
 
 def cells_part(values: np.ndarray, pos: int, signal_label: str) -> dict:
     """Every cell of the layer at `pos`, (H,), as bars; it does not mark the chosen cell, so a cell
     switch leaves it unchanged."""
-    return {"kind": "cells", "title": f"Every cell's {signal_label} at position {pos}",
-            "values": pack(values, "<f4"), "note": "One bar per cell; click a bar to show that cell."}
+    return {
+        "kind": "cells",
+        "title": f"Every cell's {signal_label} at position {pos}",
+        "values": pack(values, "<f4"),
+        "note": "One bar per cell; click a bar to show that cell.",
+    }
 
 
 def strip_part(trace: Trace, selected: int, before: int = 24, after: int = 48) -> dict:
@@ -165,18 +179,28 @@ def strip_part(trace: Trace, selected: int, before: int = 24, after: int = 48) -
     for t in range(start, stop):
         nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
         guesses = ids[t - start].tolist()
-        cols.append({
-            "t": t,
-            "label": label(trace.text[t]),
-            "top": [[label(trace.vocab.symbol(i)), float(p)] for i, p in zip(guesses, probs[t - start])],
-            "hit": guesses.index(nxt) if nxt > 0 and nxt in guesses else -1,
-        })
+        cols.append(
+            {
+                "t": t,
+                "label": label(trace.text[t]),
+                "top": [[label(trace.vocab.symbol(i)), float(p)] for i, p in zip(guesses, probs[t - start])],
+                "hit": guesses.index(nxt) if nxt > 0 and nxt in guesses else -1,
+            }
+        )
     return {"cols": cols, "selected": selected}
 
 
-def heatmap_part(values: np.ndarray, cells: list[int], start: int, chars: str, chosen: int, selected: int,
-                 title: str) -> dict:
+def heatmap_part(
+    values: np.ndarray, cells: list[int], start: int, chars: str, chosen: int, selected: int, title: str
+) -> dict:
     """The heatmap's rows (`cells`, in order) over the characters `chars` starting at `start`;
     values is (len(chars), len(cells)) and travels row by row."""
-    return {"cells": list(cells), "start": start, "labels": [label(c) for c in chars],
-            "values": pack(values.T, "<f4"), "chosen": chosen, "selected": selected, "title": title}
+    return {
+        "cells": list(cells),
+        "start": start,
+        "labels": [label(c) for c in chars],
+        "values": pack(values.T, "<f4"),
+        "chosen": chosen,
+        "selected": selected,
+        "title": title,
+    }

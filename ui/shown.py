@@ -1,4 +1,5 @@
 """What the page's sections pass each other: plain values, never widget keys."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -8,6 +9,7 @@ import lstm_viz
 
 class Picked(NamedTuple):
     """The sidebar's choices: the model (None if it failed to load, with the reason) and the cell."""
+
     name: str
     model: lstm_viz.CharLSTM | None
     load_error: str | None
@@ -22,6 +24,7 @@ class Shown(NamedTuple):
     """What the page shows, as every panel gets it: the model, its trace of the text, the chosen
     layer, cell, signal and position, and the hypothesis the finder tests (a name in
     lstm_viz.features)."""
+
     name: str
     trace: lstm_viz.Trace
     layer: int

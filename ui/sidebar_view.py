@@ -1,4 +1,5 @@
 """The sidebar: the model and cell pickers, the downloads, the figure for a paper and the upload box."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -38,11 +39,22 @@ def download_buttons(shown: Shown) -> None:
     tr, name, layer, cell = shown.trace, shown.name, shown.layer, shown.cell
     with st.sidebar:
         st.divider()
-        st.download_button(f"Cell {cell} as CSV", partial(downloads.cell_csv, tr, layer, cell),
-                           file_name=f"{name}-layer{layer + 1}-cell{cell}.csv", mime="text/csv", on_click="ignore",
-                           width="stretch")
-        st.download_button("All cells as NPZ", partial(downloads.trace_npz, tr), file_name=f"{name}-trace.npz",
-                           mime="application/octet-stream", on_click="ignore", width="stretch")
+        st.download_button(
+            f"Cell {cell} as CSV",
+            partial(downloads.cell_csv, tr, layer, cell),
+            file_name=f"{name}-layer{layer + 1}-cell{cell}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            width="stretch",
+        )
+        st.download_button(
+            "All cells as NPZ",
+            partial(downloads.trace_npz, tr),
+            file_name=f"{name}-trace.npz",
+            mime="application/octet-stream",
+            on_click="ignore",
+            width="stretch",
+        )
         st.caption("The link in the address bar reopens this model, layer, cell and example.")
 
 
@@ -55,11 +67,27 @@ def figure_downloads(shown: Shown) -> None:
             st.warning(problem)
         stem = f"{shown.name}-layer{shown.layer + 1}-cell{shown.cell}-{kind}"
         for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
-            st.download_button(f"{figure_menu.KINDS[kind]} as {fmt.upper()}",
-                               partial(downloads.figure, shown.trace, kind, shown.layer, shown.cell, shown.signal,
-                                       shown.pos, scale, fmt, shown.name, rows),
-                               file_name=f"{stem}.{fmt}", mime=mime, on_click="ignore", width="stretch",
-                               disabled=rows == [])
+            st.download_button(
+                f"{figure_menu.KINDS[kind]} as {fmt.upper()}",
+                partial(
+                    downloads.figure,
+                    shown.trace,
+                    kind,
+                    shown.layer,
+                    shown.cell,
+                    shown.signal,
+                    shown.pos,
+                    scale,
+                    fmt,
+                    shown.name,
+                    rows,
+                ),
+                file_name=f"{stem}.{fmt}",
+                mime=mime,
+                on_click="ignore",
+                width="stretch",
+                disabled=rows == [],
+            )
 
 
 def upload() -> None:

@@ -3,6 +3,7 @@
 Values come from `Trace.signal` and `Trace.gates`, only for the cells and positions asked
 for, so one cell's gates over 10,000 characters cost a (T, in) x (in, 1) product per gate.
 """
+
 from __future__ import annotations
 
 import numpy as np

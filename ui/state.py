@@ -4,6 +4,7 @@ checked, and written back to it.
 Plain functions over mappings (st.session_state, st.query_params or dicts in tests).
 Layers are numbered from 1 in the URL and the page, from 0 in the session and the library.
 """
+
 from __future__ import annotations
 
 import re
@@ -95,8 +96,10 @@ def text_problem(text: str) -> str | None:
     """One line saying why a text cannot be traced, or None if it can."""
     n = len(normalise(text))
     if n > LIMIT:
-        return (f"This text has {n:,} characters; the limit is {LIMIT:,}. "
-                f"Shorten it to see it coloured (the box keeps what you typed).")
+        return (
+            f"This text has {n:,} characters; the limit is {LIMIT:,}. "
+            f"Shorten it to see it coloured (the box keeps what you typed)."
+        )
     return None
 
 
@@ -218,8 +221,13 @@ def fit_position(pos: int, length: int) -> int:
 
 def to_query(state: Mapping) -> dict[str, str]:
     """The URL's query parameters for the current choices (own text is not put in links)."""
-    query = {"model": state["model"], "layer": str(state["layer"] + 1), "cell": str(state["cell"]),
-             "signal": state["signal"], "pos": str(state["pos"])}
+    query = {
+        "model": state["model"],
+        "layer": str(state["layer"] + 1),
+        "cell": str(state["cell"]),
+        "signal": state["signal"],
+        "pos": str(state["pos"]),
+    }
     if state["example"] != CUSTOM:
         query["example"] = state["example"]
     return query

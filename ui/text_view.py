@@ -1,4 +1,5 @@
 """The top of the page: the text box, the coloured text and the predictions at the selected position."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -13,10 +14,12 @@ from .shown import Picked, Shown
 
 def header() -> None:
     st.title("lstm-viz")
-    st.caption("What one cell of a character-level LSTM does as it reads: every character is coloured by the "
-               "chosen cell (red at -1, white at 0, blue at +1). Pick the model and layer on the left; step through "
-               "cells with the buttons above the text (or j and k in it), pin the ones to compare; hover a "
-               "character for its values and the model's guesses, click it to select it for the charts below.")
+    st.caption(
+        "What one cell of a character-level LSTM does as it reads: every character is coloured by the "
+        "chosen cell (red at -1, white at 0, blue at +1). Pick the model and layer on the left; step through "
+        "cells with the buttons above the text (or j and k in it), pin the ones to compare; hover a "
+        "character for its values and the model's guesses, click it to select it for the charts below."
+    )
 
 
 def text_box(picked: Picked) -> str | None:
@@ -48,8 +51,15 @@ def text_box(picked: Picked) -> str | None:
 def view_part(shown: Shown) -> dict:
     """The coloured text's small, changing data (`payload.view_part`) for what is shown."""
     key = payload.layer_key(shown.name, shown.trace.text, shown.layer, shown.signal)
-    return payload.view_part(key, signals.cell_signals(shown.trace, shown.layer, shown.cell), shown.layer, shown.cell,
-                             st.session_state["jump"], shown.signal, shown.pos)
+    return payload.view_part(
+        key,
+        signals.cell_signals(shown.trace, shown.layer, shown.cell),
+        shown.layer,
+        shown.cell,
+        st.session_state["jump"],
+        shown.signal,
+        shown.pos,
+    )
 
 
 def coloured_text(picked: Picked, text: str) -> Shown | None:
@@ -60,11 +70,17 @@ def coloured_text(picked: Picked, text: str) -> Shown | None:
     session = st.session_state
     tr = cache.trace(picked.name, text)
     shown = Shown(picked.name, tr, picked.layer, picked.cell, picked.signal, session["pos"], session["hypothesis"])
-    component.text_view(cache.layer_part(picked.name, text, shown.layer, shown.signal), view_part(shown),
-                        on_select=partial(controls.select_from, component.TEXT_KEY), on_cell=controls.cell_from_view)
+    component.text_view(
+        cache.layer_part(picked.name, text, shown.layer, shown.signal),
+        view_part(shown),
+        on_select=partial(controls.select_from, component.TEXT_KEY),
+        on_cell=controls.cell_from_view,
+    )
     if tr.unknown.any():
-        st.caption(f"{int(tr.unknown.sum())} characters are outside the model's alphabet (dotted boxes); "
-                   "the model reads them all as one unknown symbol.")
+        st.caption(
+            f"{int(tr.unknown.sum())} characters are outside the model's alphabet (dotted boxes); "
+            "the model reads them all as one unknown symbol."
+        )
     return shown
 
 

@@ -1,4 +1,5 @@
 """One app server and one Chromium for the whole browser suite; a fresh page per test."""
+
 from __future__ import annotations
 
 import os

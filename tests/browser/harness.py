@@ -2,6 +2,7 @@
 
 Shared by the browser tests, the screenshot and benchmarks/browser_bench.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 READY = "[data-test-script-state=notRunning]"
 TEXT_VIEW = ".lv[data-chars]"  # the coloured text, once it has drawn its characters
 TEXT_LABEL = "Text (up to 10,000 characters; Ctrl+Enter applies)"
@@ -39,7 +45,8 @@ START_SWITCH = """(how) => {
   });
   observer.observe(root, { attributes: true, attributeFilter: ["data-cell"] });
   const start = performance.now();
-  if (how === "key") root.querySelector(".text").dispatchEvent(new KeyboardEvent("keydown", { key: "j", bubbles: true }));
+  if (how === "key") root.querySelector(".text").dispatchEvent(
+    new KeyboardEvent("keydown", { key: "j", bubbles: true }));
   else root.querySelector("button.next").click();
 }"""
 SWITCHED = "() => window.__switch.ms !== null"
@@ -72,11 +79,26 @@ def wait_until_up(proc: subprocess.Popen, health_url: str, name: str, timeout: f
 def app_server(timeout: float = 60.0, env: dict | None = None):
     """Run the app in a subprocess; yield its URL once its health check answers."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(proc, url + "/_stcore/health", "streamlit", timeout)
@@ -115,6 +137,7 @@ def rss_mb(pid: int) -> float:
 def chromium():
     """A headless Debian Chromium driven by Playwright (Playwright's own browsers are not used)."""
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

@@ -1,7 +1,8 @@
 """Take docs/screenshot.png: the app as a first-time visitor sees it, with a hover card open.
 
-    .venv/bin/python tests/browser/screenshot.py [--out docs/screenshot.png]
+.venv/bin/python tests/browser/screenshot.py [--out docs/screenshot.png]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.harness import ROOT, TEXT_VIEW, app_server, chromium, wait_idle, wait_view  # noqa: E402
-from ui.examples import EXAMPLES  # noqa: E402
+from tests.browser.harness import ROOT, TEXT_VIEW, app_server, chromium, wait_idle, wait_view
+from ui.examples import EXAMPLES
 
 
 def main() -> None:

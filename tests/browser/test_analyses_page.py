@@ -1,4 +1,5 @@
 """The Analyses page in a real Chromium: opened from its own URL, and reached from the main page."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The app in a real Chromium: what a visitor sees, hovers and clicks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -134,7 +135,7 @@ def test_clicking_a_bar_of_the_all_cells_chart_picks_that_cell(page, app_url, mo
     open_app(page, app_url, FIRST_CELL)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     cell = int(np.argmax(tr.cell[0, 0]))  # the tallest bar at position 0
-    canvas = page.locator(".bars[data-title=\"Every cell's cell state tanh(c) at position 0\"] canvas")
+    canvas = page.locator('.bars[data-title="Every cell\'s cell state tanh(c) at position 0"] canvas')
     box = canvas.bounding_box()
     canvas.click(position={"x": (cell + 0.5) * box["width"] / tr.shape[2], "y": box["height"] / 2})
     wait_view(page, cell=str(cell))

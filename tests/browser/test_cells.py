@@ -1,5 +1,6 @@
 """Switching cells inside the coloured text: at once, with no message to the server; the page
 follows afterwards; pinned cells; links that reopen the cell."""
+
 from __future__ import annotations
 
 import numpy as np

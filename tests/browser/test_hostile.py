@@ -4,17 +4,17 @@ links and broken model folders. Nothing runs, nothing crashes, and the visitor i
 One server for the module, its model list (LSTM_VIZ_PRETRAINED) holding the shipped models
 beside broken ones.
 """
+
 from __future__ import annotations
 
 import pytest
 
 import lstm_viz
-from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
 from lstm_viz import glyphs
+from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
 from ui import payload, state
 
-from .harness import (TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle,
-                      wait_view)
+from .harness import TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -94,8 +94,12 @@ def test_injected_markup_and_script_are_shown_character_by_character_and_never_r
 
 def test_a_link_with_markup_in_it_is_corrected_with_notices_shown_as_plain_text(watched, hostile_url):
     page = watched
-    open_app(page, hostile_url, "?model=[log in](https://evil.example/login)&layer=99&cell=abc"
-                                "&example=<img src=x onerror=alert(1)>&signal=**bold**")
+    open_app(
+        page,
+        hostile_url,
+        "?model=[log in](https://evil.example/login)&layer=99&cell=abc"
+        "&example=<img src=x onerror=alert(1)>&signal=**bold**",
+    )
     warnings = alerts(page, "Warning")
     assert warnings[:3] == [
         "Ignored model='[log in](https://evil.example/login)' from the link: no such model (have card-mismatch, "
@@ -103,8 +107,10 @@ def test_a_link_with_markup_in_it_is_corrected_with_notices_shown_as_plain_text(
         "Ignored example='<img src=x onerror=alert(1)>' from the link: choose one of dialogue, c, long.",
         "Ignored signal='**bold**' from the link: choose one of cell, hidden, input, forget, output.",
     ]
-    assert warnings[3:] == ["Ignored cell='abc' from the link: not a whole number.",
-                            "Layer 99 does not exist in this model (1 to 2); showing layer 1."]
+    assert warnings[3:] == [
+        "Ignored cell='abc' from the link: not a whole number.",
+        "Layer 99 does not exist in this model (1 to 2); showing layer 1.",
+    ]
     assert page.locator("[data-testid=stAlertContentWarning]").locator("a, img, strong").count() == 0
     wait_view(page, layer="0", cell="0", signal="cell")
     assert "model=warpeace" in page.url and "layer=1" in page.url and "cell=0" in page.url
@@ -114,7 +120,7 @@ def test_a_link_with_markup_in_it_is_corrected_with_notices_shown_as_plain_text(
 def test_exactly_the_limit_is_coloured_in_full(watched, hostile_url):
     page = watched
     open_app(page, hostile_url)
-    text = ("The quick brown fox jumps over the lazy dog.\n" * 300)[:state.LIMIT]
+    text = ("The quick brown fox jumps over the lazy dog.\n" * 300)[: state.LIMIT]
     show(page, text)
     assert page.locator(TEXT_VIEW).get_attribute("data-chars") == str(state.LIMIT)
     assert spans(page).count() == state.LIMIT and alerts(page, "Error") == []
@@ -177,12 +183,15 @@ def test_a_lone_surrogate_put_in_the_box_by_script_never_breaks_the_server(page,
     assert spans(page).all_text_contents() == shown_as("Still working.")
 
 
-@pytest.mark.parametrize("name, why", [
-    ("truncated", "truncated or corrupt"),
-    ("wrong-shape", "the card's config needs"),
-    ("card-mismatch", "tensors do not match the card's config"),
-    ("pickled", "pickle checkpoints are never loaded"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("truncated", "truncated or corrupt"),
+        ("wrong-shape", "the card's config needs"),
+        ("card-mismatch", "tensors do not match the card's config"),
+        ("pickled", "pickle checkpoints are never loaded"),
+    ],
+)
 def test_a_broken_model_in_the_list_gives_a_clear_message_not_a_traceback(watched, hostile_url, name, why):
     page = watched
     open_app(page, hostile_url)

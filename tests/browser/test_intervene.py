@@ -1,4 +1,5 @@
 """The Intervene tab in a real Chromium: an edit changes what the model writes next."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ page's cell, and the server's memory stays bounded.
 
 Prints the cell-switch latency under that load (benchmarks/load_test.py runs it longer).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -101,8 +102,10 @@ def drive(browser, url: str, sessions: int, switches: int, chars: int) -> LoadRu
         for s in group:
             set_text(s.page, s.text)
         traces = [model.trace(lstm_viz.normalise(s.text)) for s in group]
-        shown = [payload.layer_values(payload.layer_part(tr, "warpeace", s.layer, "cell"))  # (H, T) as the pages get them
-                 for s, tr in zip(group, traces)]
+        shown = [
+            payload.layer_values(payload.layer_part(tr, "warpeace", s.layer, "cell"))  # (H, T) as the pages get them
+            for s, tr in zip(group, traces)
+        ]
         for s in group:
             wait_view(s.page, key=s.key)
         latencies = []
@@ -118,18 +121,21 @@ def drive(browser, url: str, sessions: int, switches: int, chars: int) -> LoadRu
             texts = s.page.locator(f"{TEXT_VIEW} .line.main .ch").all_text_contents()
             if "".join(texts).replace("\u21b5", "\n") != lstm_viz.normalise(s.text):
                 s.problems.append("the characters shown are not this session's text")
-        return LoadRun(latencies, [f"session {i}: {p}" for i, s in enumerate(group) for p in s.problems],
-                       before, rss_mb(pid))
+        return LoadRun(
+            latencies, [f"session {i}: {p}" for i, s in enumerate(group) for p in s.problems], before, rss_mb(pid)
+        )
     finally:
         for context in contexts:
             context.close()
 
 
 def report(run: LoadRun, sessions: int) -> str:
-    return (f"cell switch under {sessions}-session load, {len(run.latencies_ms)} switches: "
-            f"p50 {run.percentile(50):.0f} ms, p95 {run.percentile(95):.0f} ms, "
-            f"max {max(run.latencies_ms):.0f} ms; server RSS {run.rss_before_mb:.0f} MB before, "
-            f"{run.rss_after_mb:.0f} MB after")
+    return (
+        f"cell switch under {sessions}-session load, {len(run.latencies_ms)} switches: "
+        f"p50 {run.percentile(50):.0f} ms, p95 {run.percentile(95):.0f} ms, "
+        f"max {max(run.latencies_ms):.0f} ms; server RSS {run.rss_before_mb:.0f} MB before, "
+        f"{run.rss_after_mb:.0f} MB after"
+    )
 
 
 def test_eight_sessions_switching_cells_at_once_each_see_their_own_text_and_colours(browser, app_url, capsys):

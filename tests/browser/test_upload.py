@@ -1,5 +1,6 @@
 """Your own model uploaded through the real page: a zip whose card lies is refused in one line, from
 its card, and the visitor keeps the model they had; a good zip is then taken and chosen."""
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,9 @@ def upload(page, name: str, data: bytes) -> None:
     page.locator(UPLOAD).set_input_files({"name": name, "mimeType": "application/zip", "buffer": data})
 
 
-def test_an_uploaded_zip_whose_card_lies_is_refused_in_one_line_and_a_good_one_is_taken(page, app_url, tiny_model,
-                                                                                          tmp_path):
+def test_an_uploaded_zip_whose_card_lies_is_refused_in_one_line_and_a_good_one_is_taken(
+    page, app_url, tiny_model, tmp_path
+):
     page.goto(app_url)
     wait_view(page)
     wait_idle(page)
@@ -45,8 +47,9 @@ def test_an_uploaded_zip_whose_card_lies_is_refused_in_one_line_and_a_good_one_i
     error = page.locator(ERRORS)
     error.wait_for(timeout=60_000)
     wait_idle(page)
-    assert error.all_inner_texts() == ["liar.zip: card.json: 3 layers x 2048 cells is more than the 2,048 cells "
-                                       "in all allowed here"]
+    assert error.all_inner_texts() == [
+        "liar.zip: card.json: 3 layers x 2048 cells is more than the 2,048 cells in all allowed here"
+    ]
     picker = page.get_by_role("combobox", name="Model")
     assert picker.input_value() == "warpeace"  # the model the visitor had is still chosen
 
