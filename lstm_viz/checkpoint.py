@@ -20,6 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import load_file, save_file
 
+from .checks import check_choice
 from .model import CharLSTM, Config
 from .vocab import Vocab
 
@@ -54,8 +55,7 @@ def save(model: CharLSTM, folder, card: dict, storage: str = "float32") -> Path:
     float16 halves the file; `load` widens it to float32 exactly, so a trace is exact to the
     weights it loads.
     """
-    if storage not in STORAGE:
-        raise ValueError(f"storage must be one of {', '.join(STORAGE)}, not {storage!r}")
+    check_choice("storage", storage, STORAGE)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().to(STORAGE[storage]).contiguous() for k, v in model.state_dict().items()}

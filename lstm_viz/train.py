@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoint
+from .checks import check_choice
 from .data import read_corpus, sample, sha256, split_bounds, streams, windows
 from .evaluate import bits, evaluate
 from .model import CharLSTM, Config
@@ -111,8 +112,7 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if args.storage not in checkpoint.STORAGE:
-        raise ValueError(f"--storage must be one of {', '.join(checkpoint.STORAGE)}, not {args.storage!r}")
+    check_choice("--storage", args.storage, checkpoint.STORAGE)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

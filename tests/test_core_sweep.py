@@ -52,7 +52,7 @@ def test_float16_storage_halves_the_file_and_the_trace_is_exact_to_the_loaded_we
 
 
 def test_unknown_storage_is_refused(tiny_model, tmp_path):
-    with pytest.raises(ValueError, match="storage must be one of float32, float16"):
+    with pytest.raises(ValueError, match="unknown storage 'int8'; choose one of float32, float16"):
         checkpoint.save(tiny_model, tmp_path / "m", {}, storage="int8")
 
 

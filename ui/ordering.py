@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_viz.checks import check_choice
+
 ORDERS = {
     "variation": "most variable over the text first",
     "strength": "strongest at the selected position first",
@@ -14,12 +16,11 @@ ORDERS = {
 
 def order_cells(order: str, variation: np.ndarray, at_position: np.ndarray, custom: list[int]) -> list[int]:
     """All cells of a layer in the chosen order (a custom list: just its cells)."""
+    check_choice("order", order, ORDERS)
     if order == "variation":
         return np.argsort(-variation, kind="stable").tolist()
     if order == "strength":
         return np.argsort(-np.abs(at_position), kind="stable").tolist()
     if order == "index":
         return list(range(len(variation)))
-    if order == "custom":
-        return list(custom)
-    raise ValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
+    return list(custom)
