@@ -28,6 +28,7 @@ from lstm_viz import features as F
 from lstm_viz import load
 from lstm_viz.atlas import held_out
 from lstm_viz.finder import Activations, find_cells, score_all, trace_activations
+from lstm_viz.train import cpu_model
 
 CODE = 'static int f(struct s *p)\n{\n\tif (p->n > (m + 1)) {\n\t\tg(p, "x");\n\t}\n\treturn 0; /* done */\n}\n'
 PROSE = '"Well, Prince," said she, "so Genoa and Lucca are now\njust family estates." He smiled.\n\n'
@@ -45,19 +46,6 @@ def synthetic_activations(text: str, layers: int = 2, hidden: int = 512, seed: i
         walk[:, : hidden // 5] *= 20  # saturated cells: many values exactly +-1
         values[layer] = np.clip(np.tanh(walk), -1, 1)
     return Activations(text, values)
-
-
-def cpu_model() -> str:
-    """The CPU's model name as lscpu gives it (from /proc/cpuinfo)."""
-    try:
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ]
-    except OSError:
-        names = []
-    return names[0] if names else "unknown CPU"
 
 
 def load_average() -> str:

@@ -31,23 +31,11 @@ import lstm_viz
 from lstm_viz import reference
 from lstm_viz.ablation import closing_positions
 from lstm_viz.atlas import held_out
+from lstm_viz.train import cpu_model
 
 
 def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def cpu_model() -> str:
-    """The CPU's model name as lscpu gives it (from /proc/cpuinfo), and the number of cores."""
-    try:
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ]
-    except OSError:
-        names = []
-    return f"{names[0] if names else 'unknown CPU'}, {os.cpu_count()} cores"
 
 
 def timed(job):
@@ -94,7 +82,7 @@ def main() -> None:
     text = text[warm : warm + args.chars]
     print(
         f"{args.model}, {len(text):,} held-out characters, {torch.get_num_threads()} torch threads, "
-        f"{cpu_model()}; load average before: {load_average()}"
+        f"{cpu_model()}, {os.cpu_count()} cores; load average before: {load_average()}"
     )
     plain = model.trace(text)
     if not args.only_ablation:
