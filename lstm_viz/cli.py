@@ -137,12 +137,14 @@ def cmd_analyse(a) -> None:
 
     if a.max_chars is not None and a.max_chars < 1:
         raise UsageError("--max-chars must be at least 1")
+    if a.ngram_chars is not None and a.ngram_chars < 1:
+        raise UsageError("--ngram-chars must be at least 1")
     if a.train_ngram:
-        built = ngram.build_for_model(a.model, a.corpus)
+        built = ngram.build_for_model(a.model, a.corpus, train_chars=a.ngram_chars)
         print(
             f"{built['file']}: order {built['order']}, min count {built['min_count']}, {built['entries']:,} n-grams, "
-            f"{built['bytes'] / 1e6:.1f} MB, test {built['test']['nats']:.4f} nats/char, "
-            f"trained in {built['train_seconds']} s"
+            f"{built['bytes'] / 1e6:.1f} MB from {built['train_chars']:,} training chars, "
+            f"test {built['test']['nats']:.4f} nats/char, trained in {built['train_seconds']} s"
         )
     result = analysis_report.analyse(a.model, a.corpus, a.max_chars, a.split)
     note_other_corpus(a.corpus, result["corpus"]["trained_on"])
@@ -165,6 +167,12 @@ def add_analyse(sub) -> None:
         "--train-ngram",
         action="store_true",
         help="first train the 20-gram on the training split and save it beside the model (ngram.npz)",
+    )
+    an.add_argument(
+        "--ngram-chars",
+        type=int,
+        default=None,
+        help="train the 20-gram on only the first N characters of the training split (a split too big to count)",
     )
     an.set_defaults(run=cmd_analyse)
 

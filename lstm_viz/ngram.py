@@ -382,9 +382,15 @@ def load_ngram(name_or_path) -> NGram:
 
 
 def build_for_model(
-    name_or_path, corpus, max_bytes: int = 20_000_000, min_counts=(1, 2, 3, 4, 5, 6, 8, 10), order: int = ORDER
+    name_or_path,
+    corpus,
+    max_bytes: int = 20_000_000,
+    min_counts=(1, 2, 3, 4, 5, 6, 8, 10),
+    order: int = ORDER,
+    train_chars: int | None = None,
 ) -> dict:
-    """Train n-grams on the training split of the corpus a model was trained on, one per pruning
+    """Train n-grams on the training split of the corpus a model was trained on (its first
+    `train_chars` characters if given: a sample, for a split too big to count), one per pruning
     threshold in `min_counts`, and save the least pruned one that fits in `max_bytes` beside the
     model (ngram.npz), with its test loss and every threshold's test loss on the model's card."""
     import time
@@ -401,8 +407,9 @@ def build_for_model(
     text = read_corpus(corpus)
     bounds = split_bounds(len(text))
     test = text[slice(*bounds["test"])]
+    train = text[slice(*bounds["train"])][:train_chars]
     start = time.perf_counter()
-    variants = train_pruned(text[slice(*bounds["train"])], vocab, order, min_counts)
+    variants = train_pruned(train, vocab, order, min_counts)
     seconds = time.perf_counter() - start
     trials, chosen = [], None
     for m, model in sorted(variants.items()):
@@ -425,6 +432,7 @@ def build_for_model(
         "min_count": m,
         "prune_from": model.info["prune_from"],
         "entries": model.entries(),
+        "train_chars": len(train),
         "bytes": size,
         "test": {"nats": round(nats, 5), "bits": round(bits(nats), 5)},
         "train_seconds": round(seconds, 1),

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from lstm_viz import CharLSTM, Config, Vocab, checkpoint, cli
+from lstm_viz import CharLSTM, Config, Vocab, checkpoint, cli, ngram
 from tests.conftest import make_corpus
 
 
@@ -47,6 +47,15 @@ def test_the_ngram_is_saved_beside_the_model_with_its_test_loss_on_the_card(anal
     assert card["ngram"]["order"] == 20 and card["ngram"]["test"]["nats"] > 0
     assert card["ngram"]["min_count"] == 1  # a small corpus needs no pruning to fit
     assert [t["min_count"] for t in card["ngram"]["pruning_trials"]] == [1, 2, 3, 4, 5, 6, 8, 10]
+
+
+def test_an_ngram_from_a_sample_counts_only_the_first_characters_of_the_training_split(analysed, tmp_path):
+    text = (analysed / "corpus.txt").read_text()
+    checkpoint.save(checkpoint.load(analysed / "model"), tmp_path / "model", {})
+    built = ngram.build_for_model(tmp_path / "model", analysed / "corpus.txt", train_chars=5000)
+    alone = ngram.train(text[:5000], Vocab(list(checkpoint.read_card(tmp_path / "model")["alphabet"])))
+    assert built["train_chars"] == 5000 and checkpoint.read_card(tmp_path / "model")["ngram"]["train_chars"] == 5000
+    assert built["entries"] == alone.entries()
 
 
 def test_the_json_report_holds_losses_and_every_analysis(analysed):
