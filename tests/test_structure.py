@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = [  # lowest first
     ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "resume", "reference"}),
     ("kernels", {"edits", "kernel"}),
-    ("trace", {"trace"}),
+    ("trace", {"trace", "batch"}),
     ("model", {"model"}),
     ("views", {"render", "figures", "notebook"}),
     (
