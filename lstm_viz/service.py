@@ -19,6 +19,7 @@ threads, and each trace is a separate pass over the weights. Here instead:
 
 `shared()` is the process-wide service the app uses.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,10 @@ from .vocab import normalise
 
 
 def cores() -> int:
-    """The cores this process may run on."""
+    """The cores this process may use: LSTM_VIZ_CORES if set (replicas sharing a machine split it),
+    else those it may run on."""
+    if os.environ.get("LSTM_VIZ_CORES", "").isdigit() and int(os.environ["LSTM_VIZ_CORES"]) > 0:
+        return int(os.environ["LSTM_VIZ_CORES"])
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -104,6 +108,7 @@ class _Request:
 @dataclass
 class Stats:
     """What the service did since it started (for benchmarks and the server's log)."""
+
     requests: int = 0  # calls to trace
     shared: int = 0  # calls answered by another call's trace of the same (model, text)
     batches: int = 0
@@ -115,8 +120,9 @@ class Stats:
 class TraceService:
     """Traces from many threads, batched (see the module's docstring)."""
 
-    def __init__(self, budget: Budget | None = None, window_ms: float = 5.0, max_batch: int = 16,
-                 max_chars: int = 60_000):
+    def __init__(
+        self, budget: Budget | None = None, window_ms: float = 5.0, max_batch: int = 16, max_chars: int = 60_000
+    ):
         self.budget = budget or Budget()
         self.window = window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
@@ -158,8 +164,9 @@ class TraceService:
             while not self._waiting:
                 self._cond.wait()
             first = next(iter(self._waiting.values()))
-            while (left := first.arrived + self.window - time.monotonic()) > 0 \
-                    and sum(r.model is first.model for r in self._waiting.values()) < self.max_batch:
+            while (left := first.arrived + self.window - time.monotonic()) > 0 and sum(
+                r.model is first.model for r in self._waiting.values()
+            ) < self.max_batch:
                 self._cond.wait(left)
             batch, chars = [], 0
             for key, request in list(self._waiting.items()):
@@ -202,8 +209,7 @@ class Busy(RuntimeError):
 class HeavyJobs:
     """At most `slots` heavy jobs at once, each on `threads` cores of the budget; the rest wait in order."""
 
-    def __init__(self, budget: Budget | None = None, slots: int | None = None, threads: int = 1,
-                 max_waiting: int = 32):
+    def __init__(self, budget: Budget | None = None, slots: int | None = None, threads: int = 1, max_waiting: int = 32):
         self.budget = budget or Budget()
         self.slots = slots or max(1, self.budget.total // 2)
         self.threads, self.max_waiting = threads, max_waiting

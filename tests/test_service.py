@@ -1,5 +1,6 @@
 """The trace service batches requests from many threads, computes each (model, text) once, keeps
 torch within the machine's cores, and queues heavy jobs in order, saying how many are ahead."""
+
 import threading
 
 import numpy as np
@@ -66,8 +67,9 @@ def test_a_later_request_is_served_alone_after_the_window(tiny_model):
 def test_each_batch_holds_one_model(tiny_model):
     other = type(tiny_model)(tiny_model.config, tiny_model.vocab).eval()
     service = TraceService(Budget(2), window_ms=WAIT * 1000, max_batch=2)  # a batch closes when its model has two
-    traces = in_threads(service.trace, [(tiny_model, TEXTS[0]), (other, TEXTS[0]), (tiny_model, TEXTS[1]),
-                                        (other, TEXTS[1])])
+    traces = in_threads(
+        service.trace, [(tiny_model, TEXTS[0]), (other, TEXTS[0]), (tiny_model, TEXTS[1]), (other, TEXTS[1])]
+    )
     assert service.stats.batches == 2 and service.stats.traced == 4
     np.testing.assert_allclose(traces[1].cell, other.trace(TEXTS[0]).cell, atol=1e-5)
     np.testing.assert_allclose(traces[0].cell, tiny_model.trace(TEXTS[0]).cell, atol=1e-5)
@@ -75,6 +77,7 @@ def test_each_batch_holds_one_model(tiny_model):
 
 class Broken:
     """A model whose trace fails."""
+
     vocab = property(lambda self: (_ for _ in ()).throw(RuntimeError("broken model")))
 
 
@@ -133,6 +136,7 @@ def test_heavy_jobs_wait_in_order_and_are_told_how_many_are_ahead():
             told[name].append(ahead)
             if len(told[name]) == 1:
                 queued.wait(WAIT)
+
         jobs.run(lambda: (order.append(name), name == "b" and release_b.wait(WAIT)), waiting=on_wait)
 
     b = threading.Thread(target=queue, args=("b",))
