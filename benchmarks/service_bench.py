@@ -96,7 +96,7 @@ def main() -> None:
     for n in a.people:
         texts = [person_text(a.chars, i) for i in range(n)]
         traced = {}
-        at_once(lambda t: traced.__setitem__(t, service.trace(model, t)), texts)
+        at_once(lambda t, into=traced: into.__setitem__(t, service.trace(model, t)), texts)
         for text in texts:  # as exact as a single trace (and everything is warm); see TOLERANCE
             np.testing.assert_allclose(traced[text].cell, model.trace(text).cell, atol=TOLERANCE)
         ways = {
