@@ -9,7 +9,6 @@ above it waits on the panels below. To add a tab, see the README's "Adding a pan
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -18,14 +17,6 @@ import lstm_viz
 from ui import own_model, panels, sidebar_view, state, text_view
 
 ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
-
-
-@st.fragment(run_every=timedelta(hours=1))
-def rerun_on_reconnect() -> None:
-    """Draws nothing. A page with a timed fragment reruns whenever its websocket reconnects, so a
-    visitor whose replica went away (deploy/) has the page run at once on the replica the balancer
-    moved them to, from their link, rather than on their next click, which that replica's fresh
-    session would not know."""
 
 
 def main() -> None:
@@ -48,7 +39,6 @@ def main() -> None:
             sidebar_view.download_buttons(shown)
             sidebar_view.figure_downloads(shown)
     sidebar_view.upload()
-    rerun_on_reconnect()
 
 
 main()

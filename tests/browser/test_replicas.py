@@ -3,8 +3,8 @@
 Two visitors land on different replicas and stay there (the balancer's cookie), their
 websockets go through the balancer, and each sees its own text and cell. Stopping one
 visitor's replica costs that visitor a reconnect and nothing else: the page reconnects to the
-other replica, which rebuilds the session from the link (example, layer, cell), and the other
-visitor's websocket is never dropped.
+other replica, sees the balancer's cookie name it, and asks it for a run, which rebuilds the
+session from the link (example, layer, cell); the other visitor's websocket is never dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 
 import lstm_viz
 from deploy.replicas import balancer_config, cluster, haproxy
+from lstm_viz.launch import REPLICA_COOKIE
 from ui import payload
 from ui.examples import EXAMPLES
 
@@ -44,7 +45,7 @@ def key(example: str) -> str:
 
 
 def replica(context) -> str:
-    return {c["name"]: c["value"] for c in context.cookies()}["LSTMVIZ"]
+    return {c["name"]: c["value"] for c in context.cookies()}[REPLICA_COOKIE]
 
 
 def shown_text(page) -> str:
@@ -70,9 +71,12 @@ def test_the_balancer_config_for_three_replicas_is_valid_haproxy(tmp_path):
         env={**os.environ, "LSTM_VIZ_BIND": "127.0.0.1:8501"},
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert [line.split()[1:] for line in cfg.read_text().splitlines() if line.strip().startswith("server ")] == [
+    lines = [line.split() for line in cfg.read_text().splitlines()]
+    assert [line[1:] for line in lines if line[:1] == ["server"]] == [
         [f"r{i}", f"127.0.0.1:{8501 + i}", "cookie", f"r{i}"] for i in (1, 2, 3)
     ]
+    # the page reads the cookie to see that it was moved to another replica
+    assert [line[1:] for line in lines if line[:1] == ["cookie"]] == [[REPLICA_COOKIE, "insert", "indirect", "nocache"]]
 
 
 def test_two_visitors_on_two_replicas_and_a_stopped_replica_costs_its_visitor_a_reconnect(browser):
