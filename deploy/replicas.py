@@ -6,8 +6,11 @@ Each replica is `lstm-viz app` (streamlit run app.py) on 127.0.0.1 at its own po
 balancer's port + 1, + 2, ...); HAProxy (deploy/haproxy.cfg) listens on --address:--port and
 keeps each visitor on one replica with a cookie. The replicas share one cookie secret, so
 Streamlit's XSRF cookie from one is good on another after a failover. Replicas on one machine
-split its cores (LSTM_VIZ_CORES, OMP_NUM_THREADS); on several machines, run one replica per
-machine with `lstm-viz app` and list them in the backend by hand. Ctrl+C stops everything.
+split its cores (LSTM_VIZ_CORES, OMP_NUM_THREADS) and the folder where pasted texts are kept
+for links (ui/texts.py: LSTM_VIZ_TEXTS, by default one per machine), so a visitor moved to another
+replica gets their own text back. On several machines, run one replica per machine with
+`lstm-viz app`, give them LSTM_VIZ_TEXTS on a shared disk and one STREAMLIT_SERVER_COOKIE_SECRET,
+and list them in the backend by hand. Ctrl+C stops everything.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ threads, and each trace is a separate pass over the weights. Here instead:
   that goes through the service never runs more threads than there are cores.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
-  them, so a page can say "busy, queued (n ahead)" instead of stalling silently. Past
-  `max_waiting` waiting jobs, `Busy` is raised (one line, for the page).
+  them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
+  ahead)" instead of stalling silently, and a page that went away (its callback raises) leaves
+  the queue. Past `max_waiting` waiting jobs, `Busy` is raised (one line, for the page).
 
 `shared()` is the process-wide service the app uses.
 """
@@ -209,10 +210,17 @@ class Busy(RuntimeError):
 class HeavyJobs:
     """At most `slots` heavy jobs at once, each on `threads` cores of the budget; the rest wait in order."""
 
-    def __init__(self, budget: Budget | None = None, slots: int | None = None, threads: int = 1, max_waiting: int = 32):
+    def __init__(
+        self,
+        budget: Budget | None = None,
+        slots: int | None = None,
+        threads: int = 1,
+        max_waiting: int = 32,
+        retell_s: float = 1.0,
+    ):
         self.budget = budget or Budget()
         self.slots = slots or max(1, self.budget.total // 2)
-        self.threads, self.max_waiting = threads, max_waiting
+        self.threads, self.max_waiting, self.retell_s = threads, max_waiting, retell_s
         self.running = 0
         self._queue: deque = deque()
         self._cond = threading.Condition()
@@ -223,15 +231,16 @@ class HeavyJobs:
 
     def run(self, fn, *args, waiting=None, **kwargs):
         """fn(*args, **kwargs) in this thread once a slot is free; `waiting(n)` is called (in this
-        thread) each time the number of jobs ahead of it changes while it waits, never if it starts
-        at once. Raises `Busy` when `max_waiting` jobs are waiting already."""
+        thread) while it waits, with the number of jobs ahead of it, each time that changes and
+        every `retell_s` seconds; never if it starts at once. An exception from `waiting` leaves
+        the queue. Raises `Busy` when `max_waiting` jobs are waiting already."""
         ticket = object()
         with self._cond:
             if self.running < self.slots and not self._queue:
                 self.running += 1
                 ticket = None
             elif len(self._queue) >= self.max_waiting:
-                raise Busy(f"The server is busy: {len(self._queue)} long jobs are waiting. Try again in a minute.")
+                raise Busy(f"The server is busy (long jobs waiting: {len(self._queue)}). Try again in a minute.")
             else:
                 self._queue.append(ticket)
         told = None
@@ -244,8 +253,9 @@ class HeavyJobs:
                         self._cond.notify_all()
                         break
                     ahead = self.ahead(ticket)
+                    if ahead == told and not self._cond.wait(self.retell_s):
+                        told = None  # nothing moved for retell_s: tell it again
                     if ahead == told:
-                        self._cond.wait()
                         continue
                 told = ahead
                 if waiting is not None:

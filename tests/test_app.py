@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import cells_view, component, downloads, own_model, payload, state
+from ui import cells_view, component, downloads, own_model, payload, state, texts
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,15 +229,8 @@ def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
     assert at.query_params["cell"] == "42" and at.query_params["layer"] == "1"
 
 
-def test_switching_cell_layer_or_signal_never_runs_the_model_again(monkeypatch):
-    calls = []
-    original = lstm_viz.CharLSTM.trace
-
-    def counting(self, text, state=None):
-        calls.append(text)
-        return original(self, text, state)
-
-    monkeypatch.setattr(lstm_viz.CharLSTM, "trace", counting)
+def test_switching_cell_layer_or_signal_never_runs_the_model_again(model_runs):
+    calls = model_runs
     text = "A text no other test traces: 'switching cells is free.'"
     at = run(text=text)
     assert calls.count(text) == 1
@@ -291,13 +284,36 @@ def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_t
     assert at.query_params["example"] == "long"
 
 
-def test_editing_the_text_makes_it_your_own_and_drops_the_example_from_the_url():
+def test_editing_the_text_makes_it_your_own_named_in_the_url_by_its_id():
     at = run()
     text_area(at).set_value("My own words.")
     rerun(at)
     assert at.selectbox(key="example").value == CUSTOM
-    assert "example" not in at.query_params
+    assert "example" not in at.query_params and at.query_params["text"] == texts.key("My own words.")
     assert view(at)["text"]["text"] == "My own words."
+
+
+def test_a_link_to_your_own_text_reopens_it_with_its_cell_in_a_new_session():
+    text = 'Her own text, pasted:\n"Is it kept?" (she asked).' * 20
+    at = run(FIRST_CELL)
+    text_area(at).set_value(text)
+    rerun(at)
+    at.number_input(key="cell").set_value(42)
+    rerun(at)
+    link = dict(at.query_params)
+    again = run(link)  # another replica, or another person with the link
+    assert text_area(again).value == text and view(again)["text"]["text"] == text
+    assert again.selectbox(key="example").value == CUSTOM
+    assert (view(again)["cell"]["layer"], view(again)["cell"]["cell"]) == (0, 42)
+    assert dict(again.query_params) == link and not again.warning
+
+
+def test_a_link_to_a_text_this_server_does_not_keep_opens_the_example_with_a_note():
+    at = run({**FIRST_CELL, "text": "0" * 24})
+    assert [w.value for w in at.warning] == [
+        "Ignored `text='000000000000000000000000'` from the link: this server keeps no such text (any more)."
+    ]
+    assert text_area(at).value == EXAMPLES["dialogue"].text and "text" not in at.query_params
 
 
 def test_a_shared_url_reopens_model_layer_cell_signal_example_and_position(models):

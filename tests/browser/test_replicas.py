@@ -1,10 +1,11 @@
 """Beyond one process: two replicas behind HAProxy (deploy/), as `make replicas` runs them.
 
 Two visitors land on different replicas and stay there (the balancer's cookie), their
-websockets go through the balancer, and each sees its own text and cell. Stopping one
+websockets go through the balancer, and each sees its own text (one pasted, one an example) and cell. Stopping one
 visitor's replica costs that visitor a reconnect and nothing else: the page reconnects to the
 other replica, sees the balancer's cookie name it, and asks it for a run, which rebuilds the
-session from the link (example, layer, cell); the other visitor's websocket is never dropped.
+session from the link (the pasted text, kept by its id in a folder the replicas share, and the
+layer and cell); the other visitor's websocket is never dropped.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import pytest
 import lstm_viz
 from deploy.replicas import balancer_config, cluster, haproxy
 from lstm_viz.launch import REPLICA_COOKIE
-from ui import payload
+from ui import payload, texts
 from ui.examples import EXAMPLES
 
-from .harness import START_SWITCH, SWITCHED, TEXT_VIEW, free_port, wait_idle, wait_view
+from .harness import START_SWITCH, SWITCHED, TEXT_LABEL, TEXT_VIEW, free_port, set_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
-VISITORS = {"a": ("dialogue", 2, 11), "b": ("c", 1, 7)}  # example, layer (from 1, as in the link), cell
+OWN = 'Her own text, pasted in the page:\n"Will it come back?" she asked (twice).\n' * 12
+VISITORS = {"a": (None, 2, 11), "b": ("c", 1, 7)}  # example (None: a pastes OWN), layer (from 1, as in links), cell
 WAIT = 180_000  # ms: replicas share a busy machine
 
 
@@ -40,8 +42,12 @@ RAN_AGAIN = """() => window.__runs !== undefined && window.__runs.includes("runn
   && document.querySelector("[data-test-script-state]")?.dataset.testScriptState === 'notRunning'"""
 
 
-def key(example: str) -> str:
-    return payload.text_key("warpeace", lstm_viz.normalise(EXAMPLES[example].text))
+def text(example: str | None) -> str:
+    return lstm_viz.normalise(OWN if example is None else EXAMPLES[example].text)
+
+
+def key(example: str | None) -> str:
+    return payload.text_key("warpeace", text(example))
 
 
 def replica(context) -> str:
@@ -88,14 +94,18 @@ def test_two_visitors_on_two_replicas_and_a_stopped_replica_costs_its_visitor_a_
             page = pages[who] = contexts[who].new_page()
             sockets[who] = []
             page.on("websocket", lambda ws, found=sockets[who]: found.append(ws))
-            page.goto(f"{c.url}/?example={example}&layer={layer}&cell={cell}")
+            page.goto(f"{c.url}/?example={example or 'dialogue'}&layer={layer}&cell={cell}")
+            wait_view(page, timeout=WAIT, layer=str(layer - 1), cell=str(cell))
+            wait_idle(page, timeout=WAIT)
+            if example is None:
+                set_text(page, OWN)
             wait_view(page, timeout=WAIT, key=key(example), layer=str(layer - 1), cell=str(cell))
             wait_idle(page, timeout=WAIT)
         try:
             served = {who: replica(contexts[who]) for who in VISITORS}
             assert served["a"] != served["b"] and set(served.values()) == set(c.ports)
             for who, (example, _, _) in VISITORS.items():
-                assert shown_text(pages[who]) == lstm_viz.normalise(EXAMPLES[example].text)
+                assert shown_text(pages[who]) == text(example)
                 [ws] = sockets[who]
                 assert ws.url.startswith(f"ws://127.0.0.1:{port}/") and not ws.is_closed()
 
@@ -112,13 +122,13 @@ def test_two_visitors_on_two_replicas_and_a_stopped_replica_costs_its_visitor_a_
             wait_idle(a, timeout=WAIT)
             wait_view(a, timeout=WAIT, key=key(example), layer=str(layer - 1), cell=str(cell))
             assert replica(contexts["a"]) == served["b"]  # the balancer moved a to the live replica
-            assert f"cell={cell}" in a.url and f"example={example}" in a.url
-            assert shown_text(a) == lstm_viz.normalise(EXAMPLES[example].text)
+            assert f"cell={cell}" in a.url and f"text={texts.key(text(example))}" in a.url
+            assert shown_text(a) == text(example) and a.get_by_label(TEXT_LABEL).input_value() == OWN
             assert next_cell_synced(a) == cell + 1  # the new replica serves a's session
 
             assert len(sockets["b"]) == 1 and not sockets["b"][0].is_closed()  # b never noticed
             assert next_cell_synced(b) == VISITORS["b"][2] + 1
-            assert shown_text(b) == lstm_viz.normalise(EXAMPLES["c"].text)
+            assert shown_text(b) == text("c")
         finally:
             for context in contexts.values():
                 context.close()
