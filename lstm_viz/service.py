@@ -9,16 +9,22 @@ threads, and each trace is a separate pass over the weights. Here instead:
   while a batch runs) are traced together by one worker thread (`lstm_viz.batch.trace_batch`),
   grouped by model. A (model, text) already waiting or being traced is not traced again: its
   callers share the one result. Finished traces are not kept here (callers cache them).
-- `Budget` holds the machine's cores as permits. A trace batch takes what is free (all of them
-  when nothing else runs) and uses that many torch threads; a heavy job takes one. Torch work
-  that goes through the service never runs more threads than there are cores.
+- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take one and
+  run torch on that many threads, so torch work that goes through the service never runs more
+  threads than there are cores. One thread each, because the LSTM's steps are sequential: each
+  step's small matmul split over 2 OpenMP threads ends in a barrier, and on a machine whose
+  other core is busy (browsers, other jobs) that barrier waits for a descheduled thread while
+  its partner spins. Measured on the 2-core machine under load 3-5: a 2,000-character trace took
+  0.9 s of CPU on one thread and 4.7-12 s (5-12x the wall time) on two; a batch of 8, 2.0-2.4 s
+  against 6-7.5 s. Batching, not threads, is where the speed is.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
   ahead)" instead of stalling silently, and a page that went away (its callback raises) leaves
   the queue. Past `max_waiting` waiting jobs, `Busy` is raised (one line, for the page).
 
-`shared()` is the process-wide service the app uses.
+`shared()` is the process-wide service the app uses; it also sets torch's default for the
+threads the process starts from then on (Streamlit starts one per script run) to one thread.
 """
 
 from __future__ import annotations
@@ -122,9 +128,15 @@ class TraceService:
     """Traces from many threads, batched (see the module's docstring)."""
 
     def __init__(
-        self, budget: Budget | None = None, window_ms: float = 5.0, max_batch: int = 16, max_chars: int = 60_000
+        self,
+        budget: Budget | None = None,
+        window_ms: float = 5.0,
+        max_batch: int = 16,
+        max_chars: int = 60_000,
+        threads: int = 1,
     ):
         self.budget = budget or Budget()
+        self.threads = threads  # torch threads (cores of the budget) per batch
         self.window = window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
@@ -185,7 +197,7 @@ class TraceService:
             batch = self._take()
             start = time.perf_counter()
             try:
-                with self.budget.hold(self.budget.total):
+                with self.budget.hold(self.threads):
                     traces = trace_batch(batch[0].model, [r.text for r in batch])
                 for request, tr in zip(batch, traces):
                     request.result = tr
@@ -285,10 +297,12 @@ _shared_lock = threading.Lock()
 
 
 def shared() -> tuple[TraceService, HeavyJobs]:
-    """The process-wide trace service and heavy-job queue, on one budget of this machine's cores."""
+    """The process-wide trace service and heavy-job queue, on one budget of this machine's cores;
+    threads started from now on run torch on one thread unless they hold more of the budget."""
     global _shared
     with _shared_lock:
         if _shared is None:
+            torch.set_num_threads(1)  # torch keeps this as the default of threads started later
             budget = Budget()
             _shared = TraceService(budget), HeavyJobs(budget)
         return _shared

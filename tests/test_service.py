@@ -1,5 +1,6 @@
 """The trace service batches requests from many threads, computes each (model, text) once, keeps
-torch within the machine's cores, and queues heavy jobs in order, saying how many are ahead."""
+torch within the machine's cores (one thread per batch or job), and queues heavy jobs in order,
+saying how many are ahead."""
 
 import threading
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_viz import service as service_module
 from lstm_viz.service import Budget, Busy, HeavyJobs, TraceService
 
 TEXTS = [f'text {i}: the cat said "hello (there)"\n' * (i + 1) for i in range(8)]
@@ -204,3 +206,21 @@ def test_a_job_that_starts_at_once_is_not_told_to_wait_and_one_that_gives_up_lea
     release.set()
     a.join(WAIT)
     assert jobs.status() == (0, 0)
+
+
+def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, monkeypatch):
+    threads = []
+    batch = service_module.trace_batch
+    monkeypatch.setattr(
+        service_module,
+        "trace_batch",
+        lambda model, texts: threads.append(torch.get_num_threads()) or batch(model, texts),
+    )
+    service = TraceService(Budget(2), window_ms=1)
+    service.trace(tiny_model, TEXTS[0])
+    assert threads == [1] and service.budget.free == 2
+
+
+def test_threads_started_after_the_shared_service_run_torch_on_one_thread():
+    service_module.shared()
+    assert in_threads(torch.get_num_threads, [()]) == [1]
