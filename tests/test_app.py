@@ -7,11 +7,13 @@ and tests/browser/ clicks for real.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import math
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import cells_view, component, downloads, own_model, payload, state, texts
+from ui import cache, cells_view, component, downloads, own_model, payload, state, texts
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -489,6 +491,21 @@ def test_downloads_are_offered_for_the_chosen_cell_and_the_whole_trace():
     at = run({"cell": "3"})
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Cell 3 as CSV", "All cells as NPZ", "Coloured text as SVG", "Coloured text as PNG"]
+
+
+def test_a_download_built_when_clicked_holds_no_trace_and_traces_again_one_the_cache_dropped(models):
+    text = "A text whose trace a download must not keep alive."
+    tr = models["warpeace"].trace(text)
+    source = cache.trace_source("warpeace", tr)
+    csv = downloads.later(downloads.cell_csv, source, 1, 5)
+    assert source() is tr
+    held = weakref.ref(tr)
+    del tr
+    gc.collect()
+    assert held() is None  # nothing but the page run held it
+    again = source()
+    np.testing.assert_allclose(again.cell, models["warpeace"].trace(text).cell, atol=1e-5)
+    assert csv().decode().splitlines()[0].startswith("position,char,unknown,tanh_c")
 
 
 # --- the helpers behind it ---------------------------------------------------------------
