@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint bench install install-dev browser
+.PHONY: run replicas test test-fast lint bench install install-dev browser balancer
 
 .venv/installed: requirements.txt
 	python3 -m venv .venv
@@ -17,13 +17,22 @@ PORT ?= 8501
 install: .venv/installed
 install-dev: .venv/installed-dev
 
-browser:  # Debian's Chromium for the Playwright tests (Playwright's own browser download is not used)
+browser: balancer  # Debian's Chromium for the Playwright tests (Playwright's own browser download is not used)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
+balancer:  # Debian's HAProxy, in front of replicas (deploy/haproxy.cfg; tests/browser/test_replicas.py)
+	@PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq haproxy; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq haproxy; fi; }
+
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+N ?= 2
+replicas: install balancer  # N replicas behind HAProxy at PORT (deploy/replicas.py)
+	$(PY) deploy/replicas.py --replicas $(N) --port $(PORT)
 
 lint: install-dev  # ruff's lint rules and format check, configured in pyproject.toml
 	$(PY) -m ruff check .

@@ -93,15 +93,22 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
     """One layer over x (T, in) from h0, c0 (H,) through the fused LSTM kernel.
 
     Returns h (T, H), tanh(c) (T, H) (written into `tanh_c` when given), and the final h, c (H,).
+    """
+    out, h_n, c_n = torch.lstm(
+        x[None], (h0[None, None], c0[None, None]), list(params), True, 1, 0.0, False, False, True
+    )
+    return out[0], cells_from_hidden(x, out[0], h0, c0, params, tanh_c), h_n[0, 0], c_n[0, 0]
+
+
+def cells_from_hidden(x, out, h0, c0, params, tanh_c=None) -> torch.Tensor:
+    """tanh(c) (T, H) of a layer run over x (T, in) from h0, c0 (H,), given its output h (T, H).
+
     tanh(c_t) is h_t / o_t, with the output gate o recovered by one batched matmul; cells whose
-    output gate ever nears underflow (pre-activation below -60) are scanned exactly.
+    output gate ever nears underflow (pre-activation below -60) are scanned exactly. Written
+    into `tanh_c` when given.
     """
     w_ih, w_hh, b_ih, b_hh = params
     H = w_hh.shape[1]
-    out, h_n, c_n = torch.lstm(
-        x[None], (h0[None, None], c0[None, None]), [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True
-    )
-    out = out[0]  # (T, H)
     b = b_ih + b_hh
     pre_o = torch.addmm(b[3 * H :], x, w_ih[3 * H :].T)  # (T, H): output gate, before sigmoid
     pre_o[1:].addmm_(out[:-1], w_hh[3 * H :].T)  # h_{t-1} @ W_ho for t >= 1 ...
@@ -112,7 +119,7 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
     if len(cols):
         h_prev = torch.cat([h0[None], out[:-1]])  # (T, H)
         tanh_c[:, cols] = exact_cells(x, h_prev, (w_ih, w_hh, b), cols, c0[cols])
-    return out, tanh_c, h_n[0, 0], c_n[0, 0]
+    return tanh_c
 
 
 def doubled_candidate(w: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 APP_PACKAGE = "lstm_viz_app"  # where `pip install .` puts app.py, ui/, pages/, .streamlit/ and pretrained/
+REPLICA_COOKIE = "LSTMVIZ"  # the balancer's cookie naming the replica a visitor is kept on (deploy/haproxy.cfg)
 
 
 class LaunchError(Exception):

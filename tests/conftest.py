@@ -50,3 +50,26 @@ def tiny_model():
     torch.manual_seed(0)
     vocab = Vocab(sorted(set('abcdefghijklmnopqrstuvwxyz .,\n"()[]{}')))
     return CharLSTM(Config(len(vocab), layers=2, hidden=24, embed=8), vocab).eval()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kept_texts(tmp_path_factory):
+    """Own texts the app keeps for its links (ui/texts.py) go to a folder of this test session, for
+    the app in this process and the servers the tests start."""
+    with pytest.MonkeyPatch.context() as mp:
+        folder = tmp_path_factory.mktemp("texts")
+        mp.setenv("LSTM_VIZ_TEXTS", str(folder))
+        yield folder
+
+
+@pytest.fixture
+def model_runs(monkeypatch):
+    """Every text the model is run over from now on, whether by `model.trace` or in a batch of the
+    trace service (lstm_viz.service), which the app's traces go through."""
+    from lstm_viz import service
+
+    runs = []
+    trace, batch = CharLSTM.trace, service.trace_batch
+    monkeypatch.setattr(CharLSTM, "trace", lambda self, text, state=None: runs.append(text) or trace(self, text, state))
+    monkeypatch.setattr(service, "trace_batch", lambda model, texts: runs.extend(texts) or batch(model, texts))
+    return runs

@@ -7,11 +7,13 @@ and tests/browser/ clicks for real.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import math
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import cells_view, component, downloads, own_model, payload, state
+from ui import cache, cells_view, component, downloads, own_model, payload, state, texts
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,15 +231,8 @@ def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
     assert at.query_params["cell"] == "42" and at.query_params["layer"] == "1"
 
 
-def test_switching_cell_layer_or_signal_never_runs_the_model_again(monkeypatch):
-    calls = []
-    original = lstm_viz.CharLSTM.trace
-
-    def counting(self, text, state=None):
-        calls.append(text)
-        return original(self, text, state)
-
-    monkeypatch.setattr(lstm_viz.CharLSTM, "trace", counting)
+def test_switching_cell_layer_or_signal_never_runs_the_model_again(model_runs):
+    calls = model_runs
     text = "A text no other test traces: 'switching cells is free.'"
     at = run(text=text)
     assert calls.count(text) == 1
@@ -291,13 +286,36 @@ def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_t
     assert at.query_params["example"] == "long"
 
 
-def test_editing_the_text_makes_it_your_own_and_drops_the_example_from_the_url():
+def test_editing_the_text_makes_it_your_own_named_in_the_url_by_its_id():
     at = run()
     text_area(at).set_value("My own words.")
     rerun(at)
     assert at.selectbox(key="example").value == CUSTOM
-    assert "example" not in at.query_params
+    assert "example" not in at.query_params and at.query_params["text"] == texts.key("My own words.")
     assert view(at)["text"]["text"] == "My own words."
+
+
+def test_a_link_to_your_own_text_reopens_it_with_its_cell_in_a_new_session():
+    text = 'Her own text, pasted:\n"Is it kept?" (she asked).' * 20
+    at = run(FIRST_CELL)
+    text_area(at).set_value(text)
+    rerun(at)
+    at.number_input(key="cell").set_value(42)
+    rerun(at)
+    link = dict(at.query_params)
+    again = run(link)  # another replica, or another person with the link
+    assert text_area(again).value == text and view(again)["text"]["text"] == text
+    assert again.selectbox(key="example").value == CUSTOM
+    assert (view(again)["cell"]["layer"], view(again)["cell"]["cell"]) == (0, 42)
+    assert dict(again.query_params) == link and not again.warning
+
+
+def test_a_link_to_a_text_this_server_does_not_keep_opens_the_example_with_a_note():
+    at = run({**FIRST_CELL, "text": "0" * 24})
+    assert [w.value for w in at.warning] == [
+        "Ignored `text='000000000000000000000000'` from the link: this server keeps no such text (any more)."
+    ]
+    assert text_area(at).value == EXAMPLES["dialogue"].text and "text" not in at.query_params
 
 
 def test_a_shared_url_reopens_model_layer_cell_signal_example_and_position(models):
@@ -473,6 +491,21 @@ def test_downloads_are_offered_for_the_chosen_cell_and_the_whole_trace():
     at = run({"cell": "3"})
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Cell 3 as CSV", "All cells as NPZ", "Coloured text as SVG", "Coloured text as PNG"]
+
+
+def test_a_download_built_when_clicked_holds_no_trace_and_traces_again_one_the_cache_dropped(models):
+    text = "A text whose trace a download must not keep alive."
+    tr = models["warpeace"].trace(text)
+    source = cache.trace_source("warpeace", tr)
+    csv = downloads.later(downloads.cell_csv, source, 1, 5)
+    assert source() is tr
+    held = weakref.ref(tr)
+    del tr
+    gc.collect()
+    assert held() is None  # nothing but the page run held it
+    again = source()
+    np.testing.assert_allclose(again.cell, models["warpeace"].trace(text).cell, atol=1e-5)
+    assert csv().decode().splitlines()[0].startswith("position,char,unknown,tanh_c")
 
 
 # --- the helpers behind it ---------------------------------------------------------------

@@ -102,12 +102,13 @@ def test_garbage_in_every_field_of_a_link_gives_a_working_page_and_one_notice_pe
         "signal": "",
         "example": "../../etc/passwd",
         "pos": "NaN",
+        "text": "../../../etc/passwd",
         "unknown": "ignored",
     }
     at = run(garbage)
     warnings = [w.value for w in at.warning]
-    assert len(warnings) == 6
-    for key in ("model", "layer", "cell", "signal", "example", "pos"):
+    assert len(warnings) == 7
+    for key in ("model", "layer", "cell", "signal", "example", "pos", "text"):
         assert sum(w.startswith(f"Ignored `{key}=") for w in warnings) == 1
     assert view(at)["text"]["text"] == EXAMPLES["dialogue"].text
     assert set(at.query_params) == {"model", "layer", "cell", "signal", "pos", "example"}
@@ -136,12 +137,7 @@ def test_one_character_is_traced_and_shown():
     assert data["cell"]["selected"] == 0
 
 
-def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(monkeypatch):
-    traced = []
-    real = lstm_viz.CharLSTM.trace
-    monkeypatch.setattr(
-        lstm_viz.CharLSTM, "trace", lambda self, text, state=None: traced.append(len(text)) or real(self, text, state)
-    )
+def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(model_runs):
     at = run({"layer": "1", "cell": "0"})
     before = rss_mb()
     huge = ("All happy families are alike. " * 40_000)[:1_000_000]
@@ -150,7 +146,7 @@ def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(monkey
     assert "1,000,000 characters" in error.value and "10,000" in error.value
     assert at.text_area(key="text").value == huge
     assert view(at)["text"]["text"] == EXAMPLES["dialogue"].text  # the last text within the limit
-    assert all(n <= state.LIMIT for n in traced)
+    assert all(len(text) <= state.LIMIT for text in model_runs)
     assert rss_mb() - before < 200  # a few copies of 1 MB of text, not a trace of it
 
 
@@ -173,12 +169,8 @@ def test_injected_markup_reaches_the_page_only_as_data_never_as_html():
             assert "<script>" not in element.value and "onerror=" not in element.value
 
 
-def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory(monkeypatch):
-    traced = []
-    real = lstm_viz.CharLSTM.trace
-    monkeypatch.setattr(
-        lstm_viz.CharLSTM, "trace", lambda self, text, state=None: traced.append(text) or real(self, text, state)
-    )
+def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory(model_runs):
+    traced = model_runs
     at = run({"layer": "1", "cell": "0"})
     first = "The first of many visitors."
     for text in (first, "Another.", first):

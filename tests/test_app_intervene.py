@@ -1,12 +1,17 @@
 """The "Intervene" tab: clamp or scale cells, explain a position, ablation beside correlation."""
 
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
+from lstm_viz import service
+from ui import jobs as ui_jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHORT = '"Yes," said he. "No," she said. "Well (then)," he said.\n'
@@ -68,3 +73,49 @@ def test_the_ablation_ranking_stands_beside_the_correlation_ranking():
     assert ablation.columns.tolist() == ["rank", "layer", "cell", "delta"]
     assert ablation["rank"].tolist() == list(range(1, 21)) and np.all(np.diff(ablation["delta"]) >= 0)
     assert (ablation.iloc[0]["layer"], ablation.iloc[0]["cell"]) == (2, 429)  # the quote cell, layers from 1
+
+
+@pytest.fixture
+def one_slot(monkeypatch):
+    """The process's queue of long jobs with one slot, taken by a job that runs until `release` is set."""
+    budget = service.Budget(2)
+    jobs = service.HeavyJobs(budget, slots=1, max_waiting=1)
+    monkeypatch.setattr(service, "_shared", (service.TraceService(budget), jobs))
+    release, started = threading.Event(), threading.Event()
+    ahead = threading.Thread(target=jobs.run, args=(lambda: (started.set(), release.wait(300)),))
+    ahead.start()
+    started.wait(300)
+    yield jobs, release
+    release.set()
+    ahead.join(300)
+
+
+def test_an_ablation_waiting_for_a_slot_says_how_many_jobs_are_ahead_then_runs(one_slot, monkeypatch):
+    jobs, release = one_slot
+    line, told = ui_jobs.queued, []
+
+    def queued(n):  # the line the page shows while the job waits; the job ahead ends once it is shown
+        told.append(line(n))
+        release.set()
+        return told[-1]
+
+    monkeypatch.setattr(ui_jobs, "queued", queued)
+    at = page(text=SHORT + "(queued)", example="custom", hypothesis="quotes")
+    at.button(key="iv_ablate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert told[0] == "Busy, queued (1 ahead): other visitors' long jobs run first; yours starts after them."
+    assert at.dataframe[-1].value.columns.tolist() == ["rank", "layer", "cell", "delta"]
+    assert jobs.status() == (0, 0)
+
+
+def test_with_too_many_long_jobs_waiting_the_ablation_says_so_in_one_line_and_the_page_goes_on(one_slot):
+    jobs, _ = one_slot
+    waiting = threading.Thread(target=jobs.run, args=(lambda: None,))
+    waiting.start()  # fills the queue (max_waiting=1)
+    while jobs.status() != (1, 1):
+        time.sleep(0.01)
+    at = page(text=SHORT + "(busy)", example="custom", hypothesis="quotes")
+    at.button(key="iv_ablate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning] == ["The server is busy (long jobs waiting: 1). Try again in a minute."]
+    assert any("Mean change of log p" in m.value for m in at.markdown)  # the rest of the tab is there

@@ -17,7 +17,7 @@ from lstm_viz.colour import BASELINE, LSTM
 from lstm_viz.glyphs import label
 from lstm_viz.render import span
 
-from . import cache, examples, state
+from . import cache, examples, jobs, state
 
 REPORTS = Path(__file__).resolve().parent.parent / "docs" / "analyses"
 DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
@@ -191,7 +191,11 @@ def closing_figure(table: pd.DataFrame) -> go.Figure:
 
 def live(name: str, text: str) -> None:
     """The analyses of the current text, computed now (cached per model and text)."""
-    result = cache.analyses(name, text)
+    try:
+        result = cache.analyses(name, text)
+    except jobs.Busy as e:
+        st.warning(str(e))
+        return
     if result["problem"]:
         st.info(result["problem"])
         return

@@ -2,10 +2,15 @@
 
 A Trace is read-only, so it is shared through st.cache_resource: st.cache_data would copy
 its ~90 MB of arrays (2 x 512 cells, 10,000 characters) on every rerun, and a cell switch
-would pay for it.
+would pay for it. Traces come from the process's trace service (`lstm_viz.service`), so the
+texts of several sessions asked for at once are traced as one batch on the cores it budgets;
+the long jobs (ablation, attribution, analyses) wait in its queue (`ui.jobs.heavy`).
 """
 
 from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,9 +18,10 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz import atlas as atlas_file
-from lstm_viz import features, finder
+from lstm_viz import features, finder, service
 
 from . import payload
+from .jobs import heavy
 
 
 def model(name: str) -> lstm_viz.CharLSTM:
@@ -31,7 +37,16 @@ def stored_model(name: str) -> lstm_viz.CharLSTM:
 
 @st.cache_resource(max_entries=16, show_spinner="Running the model over the text...")
 def trace(name: str, text: str) -> lstm_viz.Trace:
-    return model(name).trace(text)
+    return service.shared()[0].trace(model(name), text)
+
+
+def trace_source(name: str, tr: lstm_viz.Trace) -> Callable[[], lstm_viz.Trace]:
+    """The trace `tr` of model `name` for a file built when its download is clicked (in a thread of
+    the server, maybe after the cache dropped it): `tr` while anything else holds it, else traced
+    again. It holds the model and text, not the trace, so an open session never keeps alive a
+    trace the cache has dropped (~17 MB for 2,000 characters, ~85 MB for 10,000)."""
+    held, m, text = weakref.ref(tr), model(name), tr.text
+    return lambda: held() or service.shared()[0].trace(m, text)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -99,7 +114,7 @@ def analyses(name: str, text: str) -> dict:
         ng.check_length(text)
     except ValueError as e:
         return {"problem": str(e)}
-    return analysis.of_text(trace(name, text), ng)
+    return heavy(analysis.of_text, trace(name, text), ng)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Running the model with the edit...")
@@ -117,10 +132,10 @@ def continuations(name: str, text: str, edits: tuple, seed: int, n: int, tempera
 
 @st.cache_data(max_entries=32, show_spinner="Attributing the guess...")
 def attribution(name: str, text: str, pos: int, method: str) -> np.ndarray:
-    return lstm_viz.attribution(model(name), text, pos, method)
+    return heavy(lstm_viz.attribution, model(name), text, pos, method)
 
 
 @st.cache_data(max_entries=8, show_spinner="Ablating every cell...")
 def ablation(name: str, text: str) -> pd.DataFrame:
     """Every cell ranked by how much zeroing it lowers log p of the closing quotes and brackets."""
-    return lstm_viz.ablation_ranking(model(name), text)
+    return heavy(lstm_viz.ablation_ranking, model(name), text)

@@ -17,13 +17,19 @@ from pathlib import Path
 import streamlit as st
 
 from lstm_viz import colour, glyphs
+from lstm_viz.launch import REPLICA_COOKIE
 
 from .payload import TOP
 
 ASSETS = Path(__file__).parent / "assets"
 TEXT_KEY, LAYER_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "layer_data", "strip_view", "heatmap_view"
 NEXT_KEY, CELLS_KEY = "next_char", "cells_bars"
-SHARED = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}  # constants every view's script gets
+SHARED = {  # constants every view's script gets
+    "scale": colour.scale(),
+    "glyphs": glyphs.NAMES,
+    "top": TOP,
+    "replica_cookie": REPLICA_COOKIE,
+}
 
 
 def _register(name: str, stem: str):

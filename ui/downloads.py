@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,12 @@ from lstm_viz import Trace
 from lstm_viz.vocab import codepoints
 
 from .signals import cell_signals
+
+
+def later(make: Callable[..., bytes], source: Callable[[], Trace], *args) -> Callable[[], bytes]:
+    """make(source(), *args) when called: a download's file, built when it is clicked from the
+    trace `source` gives then (ui/cache.trace_source)."""
+    return lambda: make(source(), *args)
 
 
 def cell_csv(trace: Trace, layer: int, cell: int) -> bytes:

@@ -15,7 +15,7 @@ from lstm_viz.attribute import METHODS
 from lstm_viz.edits import check
 from lstm_viz.glyphs import label
 
-from . import cache, payload
+from . import cache, jobs, payload
 from .shown import Shown
 
 CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
@@ -149,7 +149,11 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
         method = st.radio(
             "Method", METHODS, horizontal=True, key="explain_method", format_func=lambda m: m.replace("_", " ")
         )
-        values = attribute(method)
+        try:
+            values = attribute(method)
+        except jobs.Busy as e:
+            st.warning(str(e))
+            return
         st.caption(
             f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
             f"after position {pos}); blue made it likelier, red less likely."
@@ -190,7 +194,7 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
         return
     try:
         table = ablation()
-    except ValueError as e:
+    except (ValueError, jobs.Busy) as e:
         right.warning(str(e))
         return
     right.dataframe(

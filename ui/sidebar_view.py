@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 import lstm_viz
@@ -36,12 +34,13 @@ def pickers(models: list[str]) -> Picked:
 
 def download_buttons(shown: Shown) -> None:
     """The chosen cell as CSV and the whole trace as NPZ; built only when clicked."""
-    tr, name, layer, cell = shown.trace, shown.name, shown.layer, shown.cell
+    name, layer, cell = shown.name, shown.layer, shown.cell
+    source = cache.trace_source(name, shown.trace)
     with st.sidebar:
         st.divider()
         st.download_button(
             f"Cell {cell} as CSV",
-            partial(downloads.cell_csv, tr, layer, cell),
+            downloads.later(downloads.cell_csv, source, layer, cell),
             file_name=f"{name}-layer{layer + 1}-cell{cell}.csv",
             mime="text/csv",
             on_click="ignore",
@@ -49,7 +48,7 @@ def download_buttons(shown: Shown) -> None:
         )
         st.download_button(
             "All cells as NPZ",
-            partial(downloads.trace_npz, tr),
+            downloads.later(downloads.trace_npz, source),
             file_name=f"{name}-trace.npz",
             mime="application/octet-stream",
             on_click="ignore",
@@ -61,6 +60,7 @@ def download_buttons(shown: Shown) -> None:
 def figure_downloads(shown: Shown) -> None:
     """A paper figure around the selected position (lstm_viz.figures) as SVG or PNG; built only when clicked."""
     L, _, H = shown.trace.shape
+    source = cache.trace_source(shown.name, shown.trace)
     with st.sidebar, st.expander("Figure for a paper"):
         kind, scale, rows, problem = figure_menu.options(L, H, shown.layer, shown.cell)
         if problem:
@@ -69,9 +69,9 @@ def figure_downloads(shown: Shown) -> None:
         for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
             st.download_button(
                 f"{figure_menu.KINDS[kind]} as {fmt.upper()}",
-                partial(
+                downloads.later(
                     downloads.figure,
-                    shown.trace,
+                    source,
                     kind,
                     shown.layer,
                     shown.cell,

@@ -12,12 +12,13 @@ from collections.abc import Mapping, MutableMapping
 
 from lstm_viz import normalise
 
+from . import texts
 from .examples import CUSTOM, EXAMPLES, default_example, suggestion_note
 from .signals import SIGNALS
 
 LIMIT = 10_000  # characters of text the app traces
 DEFAULT_MODEL = "warpeace"
-URL_KEYS = ("model", "layer", "cell", "signal", "example", "pos")
+URL_KEYS = ("model", "layer", "cell", "signal", "example", "text", "pos")
 
 # Every key the app keeps in st.session_state, with its default. Widget keys hold the widget's
 # value (no widget is given a value of its own); Streamlit drops a widget's key on a run that
@@ -142,6 +143,10 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     layer = _integer(query, "layer", notes)
     cell = _integer(query, "cell", notes)
     pos = _integer(query, "pos", notes)
+    own = query.get("text")
+    text = texts.get(own) if own is not None else None
+    if own is not None and text is None:
+        notes.append(f"Ignored {quoted('text', own)} from the link: this server keeps no such text (any more).")
     return {
         "suggest": layer is None and cell is None,  # no cell in the link: show the example's best one
         "model": model,
@@ -149,8 +154,8 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
         "layer": layer - 1 if layer is not None else 0,
         "cell": cell if cell is not None else 0,
         "signal": signal if signal in SIGNALS else "cell",
-        "example": example,
-        "text": EXAMPLES[example].text,
+        "example": example if text is None else CUSTOM,
+        "text": EXAMPLES[example].text if text is None else text,
         "hypothesis": EXAMPLES[example].feature,
         "pos": pos if pos is not None else 0,
     }, notes
@@ -220,7 +225,8 @@ def fit_position(pos: int, length: int) -> int:
 
 
 def to_query(state: Mapping) -> dict[str, str]:
-    """The URL's query parameters for the current choices (own text is not put in links)."""
+    """The URL's query parameters for the current choices: an example by its name, your own text
+    (the one shown) by its id in `ui.texts`."""
     query = {
         "model": state["model"],
         "layer": str(state["layer"] + 1),
@@ -230,11 +236,16 @@ def to_query(state: Mapping) -> dict[str, str]:
     }
     if state["example"] != CUSTOM:
         query["example"] = state["example"]
+    elif state["shown_text"]:
+        query["text"] = texts.key(normalise(state["shown_text"]))
     return query
 
 
 def sync_link(state: Mapping, params) -> None:
-    """Write the current choices into the link (st.query_params) if they are not there already."""
+    """Write the current choices into the link (st.query_params) if they are not there already,
+    keeping your own text in `ui.texts` for it (left out of the link if it cannot be kept)."""
     query = to_query(state)
     if params.to_dict() != query:
+        if "text" in query and texts.put(normalise(state["shown_text"])) is None:
+            del query["text"]
         params.from_dict(query)

@@ -76,15 +76,16 @@ def wait_until_up(proc: subprocess.Popen, health_url: str, name: str, timeout: f
 
 
 @contextmanager
-def app_server(timeout: float = 60.0, env: dict | None = None):
-    """Run the app in a subprocess; yield its URL once its health check answers."""
+def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "app.py"):
+    """Run the app (or another page script, relative to the repository) in a subprocess; yield its
+    URL once its health check answers."""
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(ROOT / script),
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",

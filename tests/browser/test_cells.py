@@ -3,6 +3,8 @@ follows afterwards; pinned cells; links that reopen the cell."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,7 +89,10 @@ def test_the_sidebar_url_charts_and_downloads_follow_after_the_switching_stops(p
     assert page.get_by_label("Cell (0 to 511)").input_value() == "23"
     assert "cell=23" in page.url
     page.locator(".hm[data-chosen='23']").wait_for(state="attached")  # the heatmap outlines it
-    page.get_by_role("button", name="Cell 23 as CSV").wait_for()
+    with page.expect_download() as download:  # built when clicked, in a server thread of its own
+        page.get_by_role("button", name="Cell 23 as CSV").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("position,char,unknown,tanh_c") and len(rows) > 100
     card_cell = page.locator(TEXT_VIEW).evaluate("r => r.__view.data.card.cell")
     assert card_cell == 23  # the hover card has this cell's exact gates now
 

@@ -332,12 +332,40 @@ function update(view) {
   });
 }
 
+// Behind the balancer (deploy/), a cookie names the replica each visitor is kept on. When that
+// replica goes away, the page reconnects through the balancer to another one, which sets the
+// cookie anew and has no session for this page; so once the page is connected again, the view
+// asks for one run (the "moved" trigger) and the new replica rebuilds the session from the link.
+// A connection that drops and comes back to the same replica, whose session is still there (a
+// network blip, or a message the server refused), asks for nothing: the page never sends the
+// same refused message again and again.
+function replica() {
+  const name = SHARED.replica_cookie + "=";
+  const found = document.cookie.split("; ").find((c) => c.startsWith(name));
+  return found ? found.slice(name.length) : null;
+}
+
+function watchReplica(view) {
+  const w = window.__lstmVizReplica || (window.__lstmVizReplica = { view: null, served: replica() });
+  w.view = view;
+  const app = document.querySelector("[data-testid=stApp]");
+  if (w.observer || !app) return;
+  w.observer = new MutationObserver(() => {
+    if (app.dataset.testConnectionState !== "CONNECTED") return;
+    const now = replica();
+    if (now && w.served && now !== w.served && w.view.root.isConnected) w.view.send("moved", now);
+    w.served = now || w.served;
+  });
+  w.observer.observe(app, { attributes: true, attributeFilter: ["data-test-connection-state"] });
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector(".lv");
   if (!root || !data) return;
   const view = root.__view || (root.__view = init(root));
   view.send = setTriggerValue;
+  watchReplica(view);
   view.data = data;
   const reg = registry();
   if (reg.parts.has(data.key)) update(view);

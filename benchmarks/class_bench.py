@@ -1,0 +1,152 @@
+"""A class at once (issue 20): N people, one Chromium context each, paste a different 2,000-character
+text at the same moment; how long until each sees their own text coloured.
+
+    .venv/bin/python benchmarks/class_bench.py [--people 1 4 8 16] [--chars 2000] [--threads N]
+
+Starts the app (benchmarks/timed_app.py: app.py, with each script run's start and end logged)
+on a free loopback port, and warms it up with one paste. For each N: N pages open the app and
+wait until it is idle; each text box gets its own text (benchmarks/service_bench.py's
+person_text); then every page presses Ctrl+Enter at one moment, set on the machine's clock.
+Per person, timed inside the page: key press to the frame that shows their text coloured (p50,
+p95). Server side, on the server's clock, independent of the browsers: from the key press to
+the end of the run that showed that person's text (its last frame is queued then), p50 and p95,
+and the server process's CPU seconds for the round. Every page is checked for its own text. The
+load average is printed with every row: the 2 cores are shared with the browsers and other jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lstm_viz
+from benchmarks.browser_bench import SHOWN_AT
+from benchmarks.service_bench import person_text
+from tests.browser.harness import TEXT_LABEL, TEXT_VIEW, app_server, chromium, server_pid, wait_idle
+from ui.payload import text_key
+
+# Presses Ctrl+Enter in the text box at the wall-clock time `at` (ms), as the key would (Streamlit
+# applies the text on that keydown), and stamps window.__pressed (performance.now()) then.
+PRESS_AT = """(box, at) => setTimeout(() => {
+  window.__pressed = performance.now();
+  box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", code: "Enter", keyCode: 13, ctrlKey: true,
+                                                   bubbles: true }));
+}, at - Date.now())"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def shown_text(page) -> str:
+    return "".join(page.locator(f"{TEXT_VIEW} .line.main .ch").all_text_contents()).replace("\u21b5", "\n")
+
+
+def runs(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def round_of(browser, url: str, pid: int, log: Path, n: int, chars: int, offset: int) -> dict:
+    """One class of n people pasting at once; the figures of one table row."""
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(n)]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for page in pages:
+            page.goto(url + "/?layer=1&cell=0")
+        for page in pages:
+            page.wait_for_selector(TEXT_VIEW, state="attached", timeout=300_000)
+            wait_idle(page, timeout=300_000)
+        texts = [person_text(chars, offset + i) for i in range(n)]
+        keys = [text_key("warpeace", lstm_viz.normalise(t)) for t in texts]
+        for page, text in zip(pages, texts):
+            page.get_by_label(TEXT_LABEL).fill(text)
+        load, cpu = os.getloadavg(), cpu_seconds(pid)
+        at = time.time() + 2 + 0.2 * n  # every page presses Ctrl+Enter at this moment (one clock)
+        for page in pages:
+            page.get_by_label(TEXT_LABEL).evaluate(PRESS_AT, at * 1000)
+        pressed = [at] * n
+        seconds, problems = [], []
+        for page, key in zip(pages, keys):
+            page.wait_for_selector(f'{TEXT_VIEW}[data-shown^="{key}:"]', state="attached", timeout=600_000)
+            seconds.append((page.evaluate(SHOWN_AT) - page.evaluate("() => window.__pressed")) / 1000)
+        for page, text in zip(pages, texts):
+            wait_idle(page, timeout=300_000)
+            if shown_text(page) != lstm_viz.normalise(text):
+                problems.append("a page does not show its own text")
+        cpu = cpu_seconds(pid) - cpu
+        done = {}
+        for run in runs(log):  # the first finished run that showed each person's text
+            if run["finished"] and run["key"] in keys and run["end"] > pressed[0]:
+                done.setdefault(run["key"], run["end"])
+        server = [done[k] - p for k, p in zip(keys, pressed) if k in done]
+        if len(server) < n:
+            problems.append(f"{n - len(server)} pastes have no finished run in the server's log")
+        return {
+            "n": n,
+            "p50": statistics.median(seconds),
+            "p95": float(np.percentile(seconds, 95)),
+            "server p50": statistics.median(server) if server else float("nan"),
+            "server p95": float(np.percentile(server, 95)) if server else float("nan"),
+            "cpu": cpu,
+            "load": load,
+            "after": os.getloadavg(),
+            "problems": problems,
+        }
+    finally:
+        for c in contexts:
+            c.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, nargs="+", default=[1, 4, 8, 16])
+    ap.add_argument("--chars", type=int, default=2000)
+    ap.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for the app (default: torch's)")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "runs.jsonl"
+        env = {"LSTM_VIZ_RUN_LOG": str(log), **({"OMP_NUM_THREADS": str(a.threads)} if a.threads else {})}
+        rows = []
+        with app_server(timeout=180, env=env, script="benchmarks/timed_app.py") as url, chromium() as browser:
+            pid = server_pid(url)
+            round_of(browser, url, pid, log, 1, a.chars, 1000)  # warm-up, not shown: the first paste is cold
+            offset = 0
+            for n in a.people:
+                rows.append(round_of(browser, url, pid, log, n, a.chars, offset))
+                offset += n  # new texts every round: nothing comes from the cache
+                r = rows[-1]
+                print(
+                    f"{n} people: p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s; server p50 {r['server p50']:.2f} s, "
+                    f"p95 {r['server p95']:.2f} s; server CPU {r['cpu']:.1f} s; "
+                    f"load {r['load'][0]:.1f} -> {r['after'][0]:.1f}; "
+                    f"problems: {r['problems'] or 'none'}",
+                    flush=True,
+                )
+    print(f"\n{os.cpu_count()} CPUs; {a.chars:,} characters each; OMP_NUM_THREADS={a.threads or 'default'}")
+    print(
+        "| people | p50 | p95 | server: key press -> run done, p50 / p95 | server CPU | CPU per paste | "
+        "load average (1 min) before -> after |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['n']} | {r['p50']:.2f} s | {r['p95']:.2f} s | {r['server p50']:.2f} / {r['server p95']:.2f} s | "
+            f"{r['cpu']:.1f} s | {r['cpu'] / r['n']:.2f} s | {r['load'][0]:.1f} -> {r['after'][0]:.1f} |"
+        )
+    sys.exit(1 if any(r["problems"] for r in rows) else 0)
+
+
+if __name__ == "__main__":
+    main()

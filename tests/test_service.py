@@ -1,0 +1,226 @@
+"""The trace service batches requests from many threads, computes each (model, text) once, keeps
+torch within the machine's cores (one thread per batch or job), and queues heavy jobs in order,
+saying how many are ahead."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz import service as service_module
+from lstm_viz.service import Budget, Busy, HeavyJobs, TraceService
+
+TEXTS = [f'text {i}: the cat said "hello (there)"\n' * (i + 1) for i in range(8)]
+WAIT = 120  # seconds a test waits for a thread at most: the machine may be very busy
+
+
+def in_threads(fn, args_list):
+    """fn(*args) in one thread each, started together; their results in order (re-raising errors)."""
+    results, errors = [None] * len(args_list), []
+    start = threading.Barrier(len(args_list))
+
+    def one(i, args):
+        start.wait()
+        try:
+            results[i] = fn(*args)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i, args)) for i, args in enumerate(args_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+        assert not t.is_alive(), "a thread never finished"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_requests_arriving_together_are_traced_as_one_batch_each_getting_its_own_trace(tiny_model):
+    service = TraceService(Budget(2), window_ms=WAIT * 1000, max_batch=len(TEXTS))  # the batch closes when all are in
+    traces = in_threads(service.trace, [(tiny_model, t) for t in TEXTS])
+    assert (service.stats.batches, service.stats.largest, service.stats.traced) == (1, len(TEXTS), len(TEXTS))
+    for tr, text in zip(traces, TEXTS):
+        single = tiny_model.trace(text)
+        assert tr.text == single.text
+        np.testing.assert_allclose(tr.cell, single.cell, atol=1e-5)
+        np.testing.assert_allclose(tr.log_probs, single.log_probs, atol=1e-5)
+
+
+def test_the_same_model_and_text_asked_for_at_once_is_traced_once(tiny_model):
+    service = TraceService(Budget(2), window_ms=WAIT * 1000, max_batch=3)
+    asks = [TEXTS[0]] * 6 + [TEXTS[1], TEXTS[2]]
+    traces = in_threads(service.trace, [(tiny_model, t) for t in asks])
+    assert service.stats.traced == 3 and service.stats.shared == 5 and service.stats.requests == 8
+    assert all(tr is traces[0] for tr in traces[:6])
+    assert [tr.text for tr in traces] == asks
+
+
+def test_a_later_request_is_served_alone_after_the_window(tiny_model):
+    service = TraceService(Budget(2), window_ms=1)
+    first = service.trace(tiny_model, TEXTS[0])
+    again = service.trace(tiny_model, TEXTS[0])
+    assert service.stats.batches == 2 and first is not again  # finished traces are the caller's to cache
+    np.testing.assert_array_equal(first.cell, again.cell)
+
+
+def test_each_batch_holds_one_model(tiny_model):
+    other = type(tiny_model)(tiny_model.config, tiny_model.vocab).eval()
+    service = TraceService(Budget(2), window_ms=WAIT * 1000, max_batch=2)  # a batch closes when its model has two
+    traces = in_threads(
+        service.trace, [(tiny_model, TEXTS[0]), (other, TEXTS[0]), (tiny_model, TEXTS[1]), (other, TEXTS[1])]
+    )
+    assert service.stats.batches == 2 and service.stats.traced == 4
+    np.testing.assert_allclose(traces[1].cell, other.trace(TEXTS[0]).cell, atol=1e-5)
+    np.testing.assert_allclose(traces[0].cell, tiny_model.trace(TEXTS[0]).cell, atol=1e-5)
+
+
+class Broken:
+    """A model whose trace fails."""
+
+    vocab = property(lambda self: (_ for _ in ()).throw(RuntimeError("broken model")))
+
+
+def test_an_error_reaches_the_callers_of_its_batch_and_the_service_goes_on(tiny_model):
+    service = TraceService(Budget(2), window_ms=1)
+    with pytest.raises(RuntimeError, match="broken model"):
+        service.trace(Broken(), "abc")
+    np.testing.assert_allclose(service.trace(tiny_model, TEXTS[0]).cell, tiny_model.trace(TEXTS[0]).cell, atol=1e-5)
+
+
+def test_the_budget_never_hands_out_more_threads_than_cores():
+    budget = Budget(2)
+    lock, out, peak, seen = threading.Lock(), [0], [0], []
+
+    def work(want):
+        with budget.hold(want) as n:
+            with lock:
+                out[0] += n
+                peak[0] = max(peak[0], out[0])
+                seen.append((n, torch.get_num_threads()))
+            torch.ones(200_000).cumsum(0)
+            with lock:
+                out[0] -= n
+
+    before = torch.get_num_threads()
+    in_threads(work, [(2,), (1,), (2,), (1,), (2,), (1,)])
+    assert peak[0] <= 2 and budget.free == 2
+    assert all(1 <= n <= 2 and threads == n for n, threads in seen)
+    assert torch.get_num_threads() == before
+
+
+def test_a_trace_asked_for_inside_a_heavy_job_runs_there_even_when_it_holds_every_core(tiny_model):
+    budget = Budget(1)
+    service, jobs = TraceService(budget, window_ms=1), HeavyJobs(budget, slots=1)
+    [tr] = in_threads(lambda: jobs.run(service.trace, tiny_model, TEXTS[0]), [()])
+    np.testing.assert_allclose(tr.cell, tiny_model.trace(TEXTS[0]).cell, atol=1e-5)
+
+
+def test_heavy_jobs_wait_in_order_and_are_told_how_many_are_ahead():
+    jobs = HeavyJobs(Budget(2), slots=1, max_waiting=2)
+    release, started, order, told = threading.Event(), threading.Event(), [], {"b": [], "c": []}
+    release_b = threading.Event()
+
+    def first():
+        started.set()
+        release.wait(WAIT)
+        order.append("a")
+
+    a = threading.Thread(target=jobs.run, args=(first,))
+    a.start()
+    started.wait(WAIT)
+    queued = threading.Barrier(3)
+
+    def queue(name):
+        def on_wait(ahead):
+            told[name].append(ahead)
+            if len(told[name]) == 1:
+                queued.wait(WAIT)
+
+        jobs.run(lambda: (order.append(name), name == "b" and release_b.wait(WAIT)), waiting=on_wait)
+
+    b = threading.Thread(target=queue, args=("b",))
+    b.start()
+    while jobs.status() != (1, 1):
+        threading.Event().wait(0.01)
+    c = threading.Thread(target=queue, args=("c",))
+    c.start()
+    queued.wait(WAIT)  # both have said where they stand
+    assert jobs.status() == (1, 2)
+    with pytest.raises(Busy, match="busy"):
+        jobs.run(order.append, "d")
+    release.set()
+    while told["c"][-1] != 1 or order != ["a", "b"]:  # a is done and b runs: c is next
+        threading.Event().wait(0.01)
+    assert jobs.status() == (1, 1)
+    release_b.set()
+    for t in (a, b, c):
+        t.join(WAIT)
+    assert order == ["a", "b", "c"]
+    assert changes(told["b"]) == [1] and changes(told["c"]) == [2, 1]
+    assert jobs.status() == (0, 0)
+
+
+def changes(told: list[int]) -> list[int]:
+    """What a waiting job was told, repeats (retold every retell_s) left out."""
+    return [n for i, n in enumerate(told) if i == 0 or told[i - 1] != n]
+
+
+def test_a_waiting_job_is_retold_where_it_stands_so_a_page_that_went_away_leaves_the_queue():
+    jobs = HeavyJobs(Budget(2), slots=1, retell_s=0.05)
+    release, started = threading.Event(), threading.Event()
+    a = threading.Thread(target=jobs.run, args=(lambda: (started.set(), release.wait(WAIT)),))
+    a.start()
+    started.wait(WAIT)
+    told = []
+
+    def gone_after_three(ahead):
+        told.append(ahead)
+        if len(told) == 3:
+            raise KeyboardInterrupt  # the page went away while nothing moved in the queue
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run(lambda: 1, waiting=gone_after_three)
+    assert told == [1, 1, 1] and jobs.status() == (1, 0)
+    release.set()
+    a.join(WAIT)
+
+
+def test_a_job_that_starts_at_once_is_not_told_to_wait_and_one_that_gives_up_leaves_the_queue():
+    jobs = HeavyJobs(Budget(2), slots=1)
+    told = []
+    assert jobs.run(lambda: 7, waiting=told.append) == 7 and told == []
+    release, started = threading.Event(), threading.Event()
+    a = threading.Thread(target=jobs.run, args=(lambda: (started.set(), release.wait(WAIT)),))
+    a.start()
+    started.wait(WAIT)
+
+    def give_up(ahead):
+        raise KeyboardInterrupt  # what a page that went away does to its script thread
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run(lambda: 1, waiting=give_up)
+    assert jobs.status() == (1, 0)
+    release.set()
+    a.join(WAIT)
+    assert jobs.status() == (0, 0)
+
+
+def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, monkeypatch):
+    threads = []
+    batch = service_module.trace_batch
+    monkeypatch.setattr(
+        service_module,
+        "trace_batch",
+        lambda model, texts: threads.append(torch.get_num_threads()) or batch(model, texts),
+    )
+    service = TraceService(Budget(2), window_ms=1)
+    service.trace(tiny_model, TEXTS[0])
+    assert threads == [1] and service.budget.free == 2
+
+
+def test_threads_started_after_the_shared_service_run_torch_on_one_thread():
+    service_module.shared()
+    assert in_threads(torch.get_num_threads, [()]) == [1]
