@@ -160,7 +160,7 @@ def build(model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int
                  "histogram": np.rint(hist[r] * 1000 / max(n_all, 1)).astype(int).tolist(),
                  "top": snippets(text, *(a[r] for a in page.peaks["top"]), E.SNIPPETS, page.width),
                  "bottom": snippets(text, *(a[r] for a in page.peaks["bottom"]), E.SNIPPETS, page.width),
-                 "quantiles": [[int(page.samples[j] - warm), int(page.samples[j] - sample_starts[j]),
+                 "quantiles": [[int(sample_starts[j] - warm), int(page.samples[j] - sample_starts[j]),
                                 round(float(samples[r, j]), 3), text[sample_starts[j]:sample_starts[j] + page.width],
                                 sample_windows[r, j].tolist()] for j in nearest[:, r]],
                  "related": [[int(j // H), int(j % H), rounded(v)] for j, v in related[r]],
