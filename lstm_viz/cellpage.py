@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from . import checkpoint
-from . import explain as E
+from . import explainer as E
 from . import hypotheses as Hy
 from .ablation import raw_cells
 from .atlas import held_out, weights_sha256

@@ -10,7 +10,7 @@ frequent words; in code, the parentheses and the body after each keyword found i
 the statement after each statement keyword; and the 9 hand-written hypotheses of
 `lstm_viz.features`. Each hypothesis has a plain-words `label` and `about`, the characters whose
 prediction it is about (the closer of a pair, the character counted from...; "" for all), which
-the causal check in `lstm_viz.explain` scores.
+the causal check in `lstm_viz.cellpage` scores.
 
 Values describe the state after reading character t, like the cell values of a trace.
 """

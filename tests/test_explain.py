@@ -11,7 +11,7 @@ import torch
 
 import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab, cellpage
-from lstm_viz import explain as E
+from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
 
 TOLERANCE = 1e-4  # the products are float32 (summed in float64); numpy works in float64 throughout
@@ -220,3 +220,12 @@ def test_page_functions_write_drive_and_steer(model_and_corpus, tmp_path):
     assert all(len(v) == 60 for v in runs.values())
     strong = cellpage.steer(model, 1, 3, -50.0, 50.0, "the cat ", n=60, seed=3)
     assert strong["low"] != strong["high"]
+
+
+def test_the_package_data_ships_explain_json_beside_the_weights():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lstm_viz_app"]
+    assert any(fnmatch.fnmatch(f"pretrained/warpeace/{cellpage.FILE}", p) for p in patterns)
