@@ -148,7 +148,8 @@ def cmd_explain(a) -> None:
         print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
     print(f"{path}: {record['layers']} x {record['cells_per_layer']} cells, {len(record['family'])} hypotheses, "
           f"{record['chars']:,} chars of the {c['split']} split ({path.stat().st_size / 1e6:.2f} MB); "
-          f"{record['processes']} process(es): statistics {record['seconds']['statistics']} s, "
+          f"{record['processes']} process(es): statistics {record['seconds']['statistics']} s "
+          f"({record['seconds']['statistics_cpu']} CPU s in this process), "
           f"all {record['seconds']['total']} s; load average {os.getloadavg()[0]:.1f}")
     for row in record["coverage"]:
         print(f"  layer {row['layer']}: score >= 0.5 {row['>=0.5']:.1%}, >= 0.7 {row['>=0.7']:.1%}, "

@@ -327,13 +327,14 @@ def all_reduce(tensors) -> None:
 
 def gather_peaks(pages: Pages) -> None:
     """Every process ends with the best candidates of all processes (all_gather, then keep)."""
+    device = pages.hist.device  # nccl gathers GPU tensors
     for kind, lowest in (("top", False), ("bottom", True)):
-        parts = [torch.as_tensor(a) for a in pages.peaks[kind]]
+        parts = [torch.as_tensor(a, device=device) for a in pages.peaks[kind]]
         gathered = []
         for t in parts:
             out = [torch.empty_like(t) for _ in range(torch.distributed.get_world_size())]
             torch.distributed.all_gather(out, t)
-            gathered.append([o.numpy() for o in out])
+            gathered.append([o.cpu().numpy() for o in out])
         del pages.peaks[kind]
         for values, positions, starts, windows in zip(*gathered):
             pages.keep(kind, values, positions, starts, windows, lowest)
