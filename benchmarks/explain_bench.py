@@ -64,17 +64,18 @@ def targets(name: str) -> None:
         print(f"    {r.layer + 1}:{r.cell} {r.score:.3f} {r.label!r}: low {r.change_low:+.3f}, high {r.change_high:+.3f}")
 
 
-def timed(corpus: Path, processes: int) -> None:
+def timed(corpus: Path, processes: int, threads: int) -> None:
     with tempfile.TemporaryDirectory() as out:
         cmd = ["-m", "lstm_viz", "explain", "--model", "warpeace", "--corpus", str(corpus), "--max-chars", "200000",
                "--out", out, "--quiet"]
         if processes > 1:
             cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)] + cmd
         load = os.getloadavg()[0]
-        subprocess.run([sys.executable] + cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": str(2 // processes)})
+        subprocess.run([sys.executable] + cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
         record = json.loads((Path(out) / cellpage.FILE).read_text())
     print(f"all {record['layers'] * record['cells_per_layer']} cells over {record['chars']:,} chars, {processes} "
-          f"process(es): {record['seconds']['statistics']} s statistics pass ({record['seconds']['total']} s with "
+          f"process(es) of {threads} thread(s): {record['seconds']['statistics']} s statistics pass "
+          f"({record['seconds']['statistics_cpu']} CPU s in process 0; {record['seconds']['total']} s with "
           f"the causal check); load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
@@ -82,12 +83,14 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--corpora", type=Path, required=True, help="folder with warpeace_input.txt")
     p.add_argument("--time", action="store_true")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per process (on a loaded machine more "
+                                                          "than one thread per process spins waiting for the other)")
     a = p.parse_args()
     for name in ("warpeace", "linux"):
         targets(name)
     if a.time:
         for processes in (1, 2):
-            timed(a.corpora / "warpeace_input.txt", processes)
+            timed(a.corpora / "warpeace_input.txt", processes, a.threads)
 
 
 if __name__ == "__main__":
