@@ -139,6 +139,11 @@ def cmd_explain(a) -> None:
         raise UsageError("--max-chars must be at least 100")
     if a.segment < 1_000:
         raise UsageError("--segment must be at least 1000")
+    if a.threads is not None:
+        if a.threads < 1:
+            raise UsageError("--threads must be at least 1")
+        import torch
+        torch.set_num_threads(a.threads)
     folder, record = cellpage.build_for_corpus(a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet)
     if int(os.environ.get("RANK", "0")) != 0:
         return
@@ -294,6 +299,7 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--segment", type=int, default=40_000, help="characters traced from a fresh state (after 1,000 "
                                                                  "characters of warm-up): the unit of sharding")
     ex.add_argument("--out", default=None, help="folder for explain.json (default: the model's folder)")
+    ex.add_argument("--threads", type=int, default=None, help="torch threads per process (1 on a busy machine)")
     ex.add_argument("--quiet", action="store_true", help="no progress bar")
     ex.set_defaults(run=cmd_explain)
     add_analyse(sub)
