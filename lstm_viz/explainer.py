@@ -43,6 +43,8 @@ CHUNK = 8_192  # characters per matrix product
 PAIR_POOL = 8  # best singles of each cell tried in pairs with every hypothesis
 PAIR_GAIN = 0.05  # a pair must beat the best single by this much on the first half to label a cell
 COLLINEAR = 1e-6  # pairs whose correlation squared exceeds 1 - COLLINEAR are skipped
+VARIES = 1e-6  # a hypothesis (standardised over the whole text) whose variance on a half is below this is
+# taken as constant there: the float32 sums of a constant leave a rounding-sized variance, not zero
 BINS = 20  # histogram bins of tanh(c) over [-1, 1]
 SNIPPETS = 3  # top and bottom snippets per cell
 WIDTH, BEFORE = 40, 30  # snippet width and characters before the activating one
@@ -136,9 +138,9 @@ class Moments:
     def correlations(self, half: int) -> np.ndarray:
         """(C, F) Pearson r of every cell with every hypothesis on one half (NaN if either is constant)."""
         var_z = np.diagonal(self.cov_zz[half])
-        den = np.sqrt(self.var_y[half][:, None] * var_z[None, :])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 1e-12, self.cov_yz[half] / den, np.nan)
+        ok = (var_z[None, :] > VARIES) & (self.var_y[half][:, None] > 1e-12)
+        den = np.sqrt(np.where(ok, self.var_y[half][:, None] * var_z[None, :], 1.0))
+        return np.where(ok, self.cov_yz[half] / den, np.nan)
 
 
 def single_scores(m: Moments) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +169,7 @@ def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:
     cb = m.cov_yz[0][:, None, :]  # (C, 1, F)
     det = va * vb - g ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok = det > COLLINEAR * va * vb
+        ok = (det > COLLINEAR * va * vb) & (va > VARIES) & (vb > VARIES)
         wa = np.where(ok, (vb * ca - g * cb) / det, np.nan)
         wb = np.where(ok, (va * cb - g * ca) / det, np.nan)
         r2 = (wa * ca + wb * cb) / m.var_y[0][:, None, None]  # explained share of the first half's variance

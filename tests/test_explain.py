@@ -88,6 +88,15 @@ def test_scoring_on_synthetic_activations_finds_the_planted_hypothesis_and_pair(
     assert abs(table.loc[3, "score"]) < 0.1
 
 
+def test_a_hypothesis_constant_on_the_first_half_fits_nothing_there():
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(2, 2000))
+    z[1, :1000] = 0.3  # constant on the first half: its float32 sums leave only rounding
+    y = rng.normal(size=(3, 2000))
+    fit, score = E.single_scores(E.Moments.of(synthetic_sums(y, z)))
+    assert np.isnan(fit[:, 1]).all() and np.isnan(score[:, 1]).all() and np.isfinite(fit[:, 0]).all()
+
+
 def direct_score(y: np.ndarray, columns: list) -> float:
     """Least squares of y on the columns over the first half, Pearson r of the fit on the second."""
     half = len(y) // 2
