@@ -7,7 +7,7 @@ as in `lstm_viz.atlas` and automated neuron-explanation work. For one hypothesis
 sign(cov_1(z, y)) * corr_2(z, y). For a pair (z_a, z_b) combined linearly, w = S_1^-1 c_1 (S the
 2 x 2 covariance of the pair, c their covariances with y, on the first half), and the score is
 w.c_2 / sqrt(w' S_2 w var_2(y)) on the second. All of it follows from per-half sums (n, sum z,
-sum z z', sum y, sum y^2, sum y z'), which are accumulated chunk by chunk as matrix products
+sum z z', sum y, sum y^2, sum y z'), which are accumulated chunk by chunk as float64 matrix products
 for every cell and hypothesis at once, so a million characters fit in memory and shards add up.
 
 What the label is. The hypothesis that fits best on the first half (largest |r_1|) labels the
@@ -22,7 +22,7 @@ traced from a zero state after the `warmup` characters before it (which are not 
 segment's activations do not depend on which process traces it. `torchrun --nproc_per_node N
 -m lstm_viz explain` gives each process every N-th segment and all-reduces the sums (gloo on
 CPU, nccl on GPU): the merged statistics are those of a one-process run, up to the order of
-float64 additions and float32 matrix products.
+float64 additions.
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ CHUNK = 8_192  # characters per matrix product
 PAIR_POOL = 8  # best singles of each cell tried in pairs with every hypothesis
 PAIR_GAIN = 0.05  # a pair must beat the best single by this much on the first half to label a cell
 COLLINEAR = 1e-6  # pairs whose correlation squared exceeds 1 - COLLINEAR are skipped
-VARIES = 1e-6  # a hypothesis (standardised over the whole text) whose variance on a half is below this is
-# taken as constant there: the float32 sums of a constant leave a rounding-sized variance, not zero
+VARIES = 1e-9  # a hypothesis (standardised over the whole text) with less variance on a half is constant there
+CELL_VARIES = 1e-6  # a cell whose tanh(c) varies less on a half (sd 0.001) is constant: it gets no label
 BINS = 20  # histogram bins of tanh(c) over [-1, 1]
 SNIPPETS = 3  # top and bottom snippets per cell
 WIDTH, BEFORE = 40, 30  # snippet width and characters before the activating one
@@ -102,13 +102,13 @@ class Sums:
         return cls(z(2), z(2, C), z(2, C), z(2, F), z(2, F, F), z(2, C, F))
 
     def add(self, half: int, y: torch.Tensor, z: torch.Tensor) -> None:
-        """Add characters with cell values y (C, n) and standardised hypotheses z (F, n), float32."""
+        """Add characters with cell values y (C, n) and standardised hypotheses z (F, n), float64."""
         self.n[half] += y.shape[1]
-        self.y[half] += y.sum(1, dtype=torch.float64)
-        self.yy[half] += (y.double() ** 2).sum(1)
-        self.z[half] += z.sum(1, dtype=torch.float64)
-        self.zz[half] += (z @ z.T).double()
-        self.yz[half] += (y @ z.T).double()
+        self.y[half] += y.sum(1)
+        self.yy[half] += (y * y).sum(1)
+        self.z[half] += z.sum(1)
+        self.zz[half] += z @ z.T
+        self.yz[half] += y @ z.T
 
     def tensors(self) -> list:
         return [self.n, self.y, self.yy, self.z, self.zz, self.yz]
@@ -138,7 +138,7 @@ class Moments:
     def correlations(self, half: int) -> np.ndarray:
         """(C, F) Pearson r of every cell with every hypothesis on one half (NaN if either is constant)."""
         var_z = np.diagonal(self.cov_zz[half])
-        ok = (var_z[None, :] > VARIES) & (self.var_y[half][:, None] > 1e-12)
+        ok = (var_z[None, :] > VARIES) & (self.var_y[half][:, None] > CELL_VARIES)
         den = np.sqrt(np.where(ok, self.var_y[half][:, None] * var_z[None, :], 1.0))
         return np.where(ok, self.cov_yz[half] / den, np.nan)
 
@@ -173,6 +173,7 @@ def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:
         wa = np.where(ok, (vb * ca - g * cb) / det, np.nan)
         wb = np.where(ok, (va * cb - g * ca) / det, np.nan)
         r2 = (wa * ca + wb * cb) / m.var_y[0][:, None, None]  # explained share of the first half's variance
+    r2[m.var_y[0] <= CELL_VARIES] = np.nan
     r2 = np.where(np.isfinite(r2), r2, -1.0)
     best = r2.reshape(C, -1).argmax(axis=1)
     k, b = np.divmod(best, F)
@@ -183,7 +184,7 @@ def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:
     num = wa * m.cov_yz[1][np.arange(C), a_best] + wb * m.cov_yz[1][np.arange(C), b]
     var_sim = wa ** 2 * var_z[1][a_best] + 2 * wa * wb * m.cov_zz[1][a_best, b] + wb ** 2 * var_z[1][b]
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(var_sim * m.var_y[1] > 1e-24, num / np.sqrt(var_sim * m.var_y[1]), np.nan)
+        score = np.where((var_sim > VARIES) & (m.var_y[1] > CELL_VARIES), num / np.sqrt(var_sim * m.var_y[1]), np.nan)
     return {"a": a_best, "b": b, "wa": wa, "wb": wb, "fit": R1, "score": score}
 
 
@@ -267,13 +268,13 @@ class Pages:
         return [self.hist, self.h, self.hh, self.cross, self.sample_values, self.sample_windows, self.sample_starts]
 
     def add_chunk(self, y: torch.Tensor, h: torch.Tensor) -> None:
-        """y, h (C, n) float32: tanh(c) and h of a chunk."""
+        """y, h (C, n): tanh(c) and h of a chunk."""
         C = y.shape[0]
         bins = ((y + 1) * (BINS / 2)).long().clamp_(0, BINS - 1) + torch.arange(C, device=y.device)[:, None] * BINS
         self.hist += torch.bincount(bins.ravel(), minlength=C * BINS).reshape(C, BINS).double()
         self.h += h.sum(1, dtype=torch.float64)
         self.hh += (h.double() ** 2).sum(1)
-        self.cross += (y @ y.T).double()
+        self.cross += (y @ y.T).double()  # float64 already when called from `collect`
 
     def add_segment(self, y: np.ndarray, start: int) -> None:
         """y (C, n): a whole segment's tanh(c), starting at text position `start`."""
@@ -372,8 +373,8 @@ def collect(model, text: str, values: Hy.Values, rows: np.ndarray, warm: int = 0
             for lo, hi in ((a, min(stop, a + CHUNK, max(a, half))), (max(a, half), min(stop, a + CHUNK))):
                 if hi <= lo:
                     continue
-                y = torch.from_numpy(y_all[:, lo - start:hi - start]).to(device)
-                z = torch.from_numpy(values.block(lo, hi)).to(device)
+                y = torch.from_numpy(y_all[:, lo - start:hi - start]).to(device, torch.float64)
+                z = torch.from_numpy(values.block(lo, hi)).to(device, torch.float64)
                 sums.add(int(lo >= half), y, z)
                 if page is not None:
                     page.add_chunk(y, torch.from_numpy(h_all[:, lo - start:hi - start]).to(device))

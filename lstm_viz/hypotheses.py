@@ -357,11 +357,11 @@ class Values:
         return len(self.family)
 
     def block(self, start: int, stop: int) -> np.ndarray:
-        """(F, stop - start) float32 values of characters [start, stop), each hypothesis centred
+        """(F, stop - start) float64 values of characters [start, stop), each hypothesis centred
         and scaled by its mean and standard deviation over the whole text."""
-        out = np.empty((len(self.columns), stop - start), dtype=np.float32)
+        out = np.empty((len(self.columns), stop - start), dtype=np.float64)
         for j, column in enumerate(self.columns):
             out[j] = column[start:stop]
-        out -= self.mean[:, None].astype(np.float32)
-        out /= self.scale[:, None].astype(np.float32)
+        out -= self.mean[:, None]
+        out /= self.scale[:, None]
         return out

@@ -91,6 +91,6 @@ def test_values_standardise_each_hypothesis_and_drop_constant_and_repeated_ones(
     assert "paren_depth" not in kept and "depth:(|)|None" not in kept
     block = values.block(0, 240)
     assert block.shape == (len(values), 240)
-    assert np.allclose(block.mean(axis=1), 0, atol=1e-5) and np.allclose(block.std(axis=1), 1, atol=1e-4)
+    assert np.allclose(block.mean(axis=1), 0, atol=1e-12) and np.allclose(block.std(axis=1), 1, atol=1e-12)
     constant = Hy.Hypothesis("zero", "always zero", "", lambda text: np.zeros(len(text)))
     assert not Hy.Values.of([constant], "a (b) c\n").family
