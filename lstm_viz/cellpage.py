@@ -185,12 +185,13 @@ def rounded(v, digits: int = 4):
 
 
 def coverage(table: pd.DataFrame) -> list[dict]:
-    """Per layer: cells, share with score >= 0.5, 0.7, 0.9, and the median score."""
+    """Per layer: cells, constant cells (no score), the share of all cells with score >= 0.5, 0.7
+    and 0.9 (constant ones count as below), and the median score of the cells that vary."""
     out = []
     for layer, part in table.groupby("layer"):
         s = part.score.fillna(-1)
-        out.append({"layer": int(layer), "cells": len(part), **{f">={t}": round(float((s >= t).mean()), 4)
-                                                               for t in (0.5, 0.7, 0.9)},
+        out.append({"layer": int(layer), "cells": len(part), "constant": int(part.score.isna().sum()),
+                    **{f">={t}": round(float((s >= t).mean()), 4) for t in (0.5, 0.7, 0.9)},
                     "median": round(float(part.score.median()), 4)})
     return out
 

@@ -45,6 +45,7 @@ PAIR_GAIN = 0.05  # a pair must beat the best single by this much on the first h
 COLLINEAR = 1e-6  # pairs whose correlation squared exceeds 1 - COLLINEAR are skipped
 VARIES = 1e-9  # a hypothesis (standardised over the whole text) with less variance on a half is constant there
 CELL_VARIES = 1e-6  # a cell whose tanh(c) varies less on a half (sd 0.001) is constant: it gets no label
+CONSTANT = "(constant: no label)"  # the label of such a cell
 BINS = 20  # histogram bins of tanh(c) over [-1, 1]
 SNIPPETS = 3  # top and bottom snippets per cell
 WIDTH, BEFORE = 40, 30  # snippet width and characters before the activating one
@@ -198,10 +199,16 @@ def score_table(m: Moments, family: list, rows: np.ndarray, H: int) -> pd.DataFr
     first, second = order[:, 0], order[:, min(1, order.shape[1] - 1)]
     pairs = best_pairs(m, fit)
     use_pair = np.nan_to_num(pairs["fit"], nan=-1) >= strength[idx, first] + PAIR_GAIN
+    single_ok = strength[idx, first] >= 0
     label, key, about, sign = [], [], [], []
     for c in range(C):
         h = family[first[c]]
-        if use_pair[c]:
+        if not single_ok[c]:
+            label.append(CONSTANT)
+            key.append("")
+            about.append("")
+            sign.append(0)
+        elif use_pair[c]:
             g = family[pairs["b"][c]]
             h = family[pairs["a"][c]]
             label.append(f"{h.label} + {g.label}")
@@ -213,13 +220,13 @@ def score_table(m: Moments, family: list, rows: np.ndarray, H: int) -> pd.DataFr
             key.append(h.key)
             about.append(h.about)
             sign.append(int(np.sign(fit[c, first[c]]) or 1))
-    single_ok = strength[idx, first] >= 0
+    runner = np.where(use_pair, first, np.where((order.shape[1] > 1) & (strength[idx, second] >= 0), second, -1))
     table = pd.DataFrame({
         "layer": rows // H, "cell": rows % H, "label": label,
         "score": np.where(use_pair, pairs["score"], np.where(single_ok, score[idx, first], np.nan)),
-        "runner_up": [family[second[c]].label if not use_pair[c] else family[first[c]].label for c in range(C)],
-        "runner_up_score": np.where(use_pair, score[idx, first], score[idx, second]),
-        "key": key, "runner_up_key": [family[(first if use_pair[c] else second)[c]].key for c in range(C)],
+        "runner_up": [family[runner[c]].label if runner[c] >= 0 else "" for c in range(C)],
+        "runner_up_score": np.where(runner >= 0, score[idx, np.maximum(runner, 0)], np.nan),
+        "key": key, "runner_up_key": [family[runner[c]].key if runner[c] >= 0 else "" for c in range(C)],
         "about": about, "sign": sign,
         "fit": np.where(use_pair, pairs["fit"], np.abs(fit[idx, first])), "pair": use_pair,
     })

@@ -88,6 +88,16 @@ def test_scoring_on_synthetic_activations_finds_the_planted_hypothesis_and_pair(
     assert abs(table.loc[3, "score"]) < 0.1
 
 
+def test_a_constant_cell_gets_no_label_and_comes_last():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(3, 2000))
+    y = np.stack([z[1] + 0.1 * rng.normal(size=2000), np.full(2000, 0.7)])
+    family = [Hy.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(3)]
+    table = E.score_table(E.Moments.of(synthetic_sums(y, z)), family, np.arange(2), 2)
+    assert table.cell.tolist() == [0, 1] and table.label[1] == E.CONSTANT and np.isnan(table.score[1])
+    assert table.runner_up[1] == "" and table.key[0] == "h1"
+
+
 def test_a_hypothesis_constant_on_the_first_half_fits_nothing_there():
     rng = np.random.default_rng(2)
     z = rng.normal(size=(2, 2000))
