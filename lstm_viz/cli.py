@@ -157,7 +157,7 @@ def cmd_explain(a) -> None:
           f"({record['seconds']['statistics_cpu']} CPU s in this process), "
           f"all {record['seconds']['total']} s; load average {os.getloadavg()[0]:.1f}")
     for row in record["coverage"]:
-        print(f"  layer {row['layer']}: {row['constant']} constant cells; score >= 0.5 {row['>=0.5']:.1%}, "
+        print(f"  layer {row['layer'] + 1}: {row['constant']} constant cells; score >= 0.5 {row['>=0.5']:.1%}, "
               f">= 0.7 {row['>=0.7']:.1%}, "
               f">= 0.9 {row['>=0.9']:.1%}, median {row['median']:.3f}")
     best = cellpage.table(record).head(10)

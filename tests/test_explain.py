@@ -202,7 +202,7 @@ def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path):
 
 def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_path):
     record, printed = run_cli(model_and_corpus, tmp_path / "out", 1)
-    assert "layer 0: score >= 0.5" in printed
+    assert "layer 1: " in printed and "constant cells; score >= 0.5" in printed
     text = (model_and_corpus / "prose.txt").read_text()
     c = cellpage.entry(record, 1, 7)
     assert len(c["histogram"]) == E.BINS and abs(sum(c["histogram"]) - 1000) <= E.BINS
