@@ -40,8 +40,10 @@ def targets(name: str) -> None:
     for row in record["coverage"]:
         layer = row["layer"]
         old = [e["explanation"]["score"] for e in held["cells"] if e["layer"] == layer and e["explanation"]] if held else []
-        print(f"  layer {layer + 1}: >= 0.5 {row['>=0.5']:.1%}  >= 0.7 {row['>=0.7']:.1%}  >= 0.9 {row['>=0.9']:.1%}  "
-              f"median {row['median']:.3f}  (atlas, 9 hypotheses: median {np.median(old) if old else float('nan'):.3f})")
+        every = table[table.layer == layer].score.fillna(0).median()
+        print(f"  layer {layer + 1}: {row['constant']} constant cells; >= 0.5 {row['>=0.5']:.1%}  >= 0.7 "
+              f"{row['>=0.7']:.1%}  >= 0.9 {row['>=0.9']:.1%}  median {row['median']:.3f} of the cells that vary, "
+              f"{every:.3f} of all (constant as 0)  (atlas, 9 hypotheses: median {np.median(old) if old else float('nan'):.3f})")
     if name == "warpeace":
         e = cellpage.entry(record, 1, 429)
         print(f"  target 2:429 labelled inside double quotes, score >= 0.95: {e['label']!r} {e['score']:.3f} "
