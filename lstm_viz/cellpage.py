@@ -7,6 +7,7 @@ correlated cells, a 2-D cell map position, and for the best-explained cells a ca
 page reads it with `load` and `entry`, and computes the rest from the weights: `writes`,
 `drivers`, `steer`.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,10 +22,10 @@ import torch
 from . import checkpoint
 from . import explainer as E
 from . import hypotheses as Hy
-from .ablation import raw_cells
 from .atlas import held_out, weights_sha256
 from .data import sha256
-from .intervene import Clamp, effect
+from .edits import Clamp
+from .intervene import effect
 from .vocab import normalise
 
 FORMAT = "lstm-viz-explain/1"
@@ -35,25 +36,25 @@ PASSAGE = 10_000  # characters of held-out text the causal check and the low / h
 LOW_HIGH = (1, 99)  # percentiles of raw c taken as a cell's low and high value
 DEFINITIONS = {
     "score": "the label as a simulation: tanh(c) ~ w . hypotheses + b fitted by least squares on the first half "
-             "of the text; score = Pearson r of the simulation with tanh(c) on the second half",
+    "of the text; score = Pearson r of the simulation with tanh(c) on the second half",
     "label": "the hypothesis (or pair, joined by +) that fits best on the first half; a pair only when its "
-             f"multiple correlation there beats the best single one by {E.PAIR_GAIN}",
+    f"multiple correlation there beats the best single one by {E.PAIR_GAIN}",
     "runner_up": "the next best single hypothesis on the first half, scored the same way",
     "fit": "|r| (or the pair's multiple R) on the first half",
     "sign": "+1: the cell rises with the (first) hypothesis; -1: it falls",
     "about": "the characters whose prediction the label is about (closer, counted character...); '' = all",
     "histogram": f"characters in each of {E.BINS} equal bins of tanh(c) from -1 to 1, per mille",
     "snippet": "[start in the scored text, index of the activating character in the snippet, tanh(c) there, "
-               "text, tanh(c) of every character x 100]",
+    "text, tanh(c) of every character x 100]",
     "quantiles": f"snippets at the quantiles {list(E.QUANTILES)} of tanh(c) over {E.SAMPLES} positions "
-                 "sampled from the text (the nearest sample)",
+    "sampled from the text (the nearest sample)",
     "h_rms": "root mean square of h_t over the text: the cell's typical output",
     "c_low/c_high": f"percentiles {LOW_HIGH[0]} and {LOW_HIGH[1]} of the raw cell state c_t on the causal passage",
     "related": f"the {RELATED} cells of largest |Pearson r| with this one over the whole text: [layer, cell, r]",
     "map": "the cell's loadings on the first two principal components of the cells' correlation matrix",
     "causal": "mean log p of the next character where it is one the label is about ('' = every position) on "
-              "the causal passage: plain, with the cell clamped to c_low and to c_high over the whole passage, "
-              "and the changes (nats)",
+    "the causal passage: plain, with the cell clamped to c_low and to c_high over the whole passage, "
+    "and the changes (nats)",
 }
 
 
@@ -76,8 +77,7 @@ def related_and_map(cross, y, yy, n) -> tuple[np.ndarray, np.ndarray]:
 def low_high(model, passage: str) -> np.ndarray:
     """(L, H, 2) percentiles LOW_HIGH of each cell's raw state c_t over `passage`."""
     tr = model.trace(passage)
-    return np.stack([np.percentile(raw_cells(tr, layer).numpy(), LOW_HIGH, axis=0).T
-                     for layer in range(model.config.layers)])
+    return np.stack([np.percentile(tr.raw_cells(layer), LOW_HIGH, axis=0).T for layer in range(model.config.layers)])
 
 
 def causal_check(model, passage: str, warm: int, cells: pd.DataFrame, limits: np.ndarray) -> list[dict]:
@@ -91,8 +91,13 @@ def causal_check(model, passage: str, warm: int, cells: pd.DataFrame, limits: np
         targets = scored & (np.isin(nxt, list(row.about)) if row.about else np.ones(len(passage), bool))
         targets &= np.isfinite(base.loss_per_char)
         plain = float(-base.loss_per_char[targets].mean()) if targets.any() else float("nan")
-        result = {"layer": int(row.layer), "cell": int(row.cell), "about": row.about, "targets": int(targets.sum()),
-                  "plain": round(plain, 4)}
+        result = {
+            "layer": int(row.layer),
+            "cell": int(row.cell),
+            "about": row.about,
+            "targets": int(targets.sum()),
+            "plain": round(plain, 4),
+        }
         for name, value in zip(("low", "high"), limits[row.layer, row.cell]):
             eff = effect(model, passage, [Clamp(int(row.layer), int(row.cell), float(value))], base=base)
             after = float(-eff.after.loss_per_char[targets].mean()) if targets.any() else float("nan")
@@ -108,14 +113,15 @@ def snippets(text: str, values, positions, starts, windows, count: int, gap: int
     for v, p, s, w in zip(values, positions, starts, windows):
         if all(abs(p - q) >= gap for q in picked):
             picked.append(p)
-            out.append([int(s), int(p - s), round(float(v), 3), text[s:s + len(w)], [int(x) for x in w]])
+            out.append([int(s), int(p - s), round(float(v), 3), text[s : s + len(w)], [int(x) for x in w]])
             if len(out) == count:
                 break
     return out
 
 
-def build(model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int = E.WARMUP,
-          progress: bool = True) -> dict:
+def build(
+    model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int = E.WARMUP, progress: bool = True
+) -> dict:
     """The explanation record of every cell of `model` on `text` (the first `warm` characters only
     warm the state). Under torchrun every process returns it (rank 0 writes it)."""
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -134,7 +140,7 @@ def build(model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int
     half = warm + (len(text) - warm) // 2
     first = max(warm, half - E.WARMUP)
     passage_warm = half - first
-    passage = text[first:half + PASSAGE]
+    passage = text[first : half + PASSAGE]
     limits = low_high(model, passage[passage_warm:])
     best = table.dropna(subset=["score"]).head(CAUSAL_CELLS)
     causal = {(c["layer"], c["cell"]): c for c in causal_check(model, passage, passage_warm, best, limits)}
@@ -151,32 +157,64 @@ def build(model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int
     for r in rows:
         layer, cell = int(r // H), int(r % H)
         row = by_row.loc[r]
-        entry = {"layer": layer, "cell": cell, "label": row.label, "key": row.key, "score": rounded(row.score),
-                 "runner_up": row.runner_up, "runner_up_key": row.runner_up_key,
-                 "runner_up_score": rounded(row.runner_up_score), "about": row.about, "sign": int(row.sign),
-                 "fit": rounded(row.fit), "pair": bool(row.pair), "mean": rounded(mean[r]),
-                 "sd": rounded(np.sqrt(var[r])), "h_rms": rounded(h_rms[r]),
-                 "c_low": rounded(limits[layer, cell, 0]), "c_high": rounded(limits[layer, cell, 1]),
-                 "histogram": np.rint(hist[r] * 1000 / max(n_all, 1)).astype(int).tolist(),
-                 "top": snippets(text, *(a[r] for a in page.peaks["top"]), E.SNIPPETS, page.width),
-                 "bottom": snippets(text, *(a[r] for a in page.peaks["bottom"]), E.SNIPPETS, page.width),
-                 "quantiles": [[int(sample_starts[j] - warm), int(page.samples[j] - sample_starts[j]),
-                                round(float(samples[r, j]), 3), text[sample_starts[j]:sample_starts[j] + page.width],
-                                sample_windows[r, j].tolist()] for j in nearest[:, r]],
-                 "related": [[int(j // H), int(j % H), rounded(v)] for j, v in related[r]],
-                 "map": [rounded(v) for v in layout[r]], "causal": causal.get((layer, cell))}
+        entry = {
+            "layer": layer,
+            "cell": cell,
+            "label": row.label,
+            "key": row.key,
+            "score": rounded(row.score),
+            "runner_up": row.runner_up,
+            "runner_up_key": row.runner_up_key,
+            "runner_up_score": rounded(row.runner_up_score),
+            "about": row.about,
+            "sign": int(row.sign),
+            "fit": rounded(row.fit),
+            "pair": bool(row.pair),
+            "mean": rounded(mean[r]),
+            "sd": rounded(np.sqrt(var[r])),
+            "h_rms": rounded(h_rms[r]),
+            "c_low": rounded(limits[layer, cell, 0]),
+            "c_high": rounded(limits[layer, cell, 1]),
+            "histogram": np.rint(hist[r] * 1000 / max(n_all, 1)).astype(int).tolist(),
+            "top": snippets(text, *(a[r] for a in page.peaks["top"]), E.SNIPPETS, page.width),
+            "bottom": snippets(text, *(a[r] for a in page.peaks["bottom"]), E.SNIPPETS, page.width),
+            "quantiles": [
+                [
+                    int(sample_starts[j] - warm),
+                    int(page.samples[j] - sample_starts[j]),
+                    round(float(samples[r, j]), 3),
+                    text[sample_starts[j] : sample_starts[j] + page.width],
+                    sample_windows[r, j].tolist(),
+                ]
+                for j in nearest[:, r]
+            ],
+            "related": [[int(j // H), int(j % H), rounded(v)] for j, v in related[r]],
+            "map": [rounded(v) for v in layout[r]],
+            "causal": causal.get((layer, cell)),
+        }
         for kind in ("top", "bottom"):
             for s in entry[kind]:
                 s[0] -= warm
         cells.append(entry)
-    return {"format": FORMAT, "layers": L, "cells_per_layer": H, "chars": len(text) - warm,
-            "segment": segment, "warmup": warmup, "definitions": DEFINITIONS, "quantiles": list(E.QUANTILES),
-            "family": [[h.key, h.label, h.about] for h in values.family],
-            "causal_passage": {"start": half - warm, "chars": len(passage) - passage_warm},
-            "coverage": coverage(table), "seconds": {"statistics": round(stats_s, 1),
-                                                     "statistics_cpu": round(stats_cpu, 1),
-                                                     "total": round(time.perf_counter() - t0, 1)},
-            "cells": cells}
+    return {
+        "format": FORMAT,
+        "layers": L,
+        "cells_per_layer": H,
+        "chars": len(text) - warm,
+        "segment": segment,
+        "warmup": warmup,
+        "definitions": DEFINITIONS,
+        "quantiles": list(E.QUANTILES),
+        "family": [[h.key, h.label, h.about] for h in values.family],
+        "causal_passage": {"start": half - warm, "chars": len(passage) - passage_warm},
+        "coverage": coverage(table),
+        "seconds": {
+            "statistics": round(stats_s, 1),
+            "statistics_cpu": round(stats_cpu, 1),
+            "total": round(time.perf_counter() - t0, 1),
+        },
+        "cells": cells,
+    }
 
 
 def rounded(v, digits: int = 4):
@@ -190,26 +228,44 @@ def coverage(table: pd.DataFrame) -> list[dict]:
     out = []
     for layer, part in table.groupby("layer"):
         s = part.score.fillna(-1)
-        out.append({"layer": int(layer), "cells": len(part), "constant": int(part.score.isna().sum()),
-                    **{f">={t}": round(float((s >= t).mean()), 4) for t in (0.5, 0.7, 0.9)},
-                    "median": round(float(part.score.median()), 4)})
+        out.append(
+            {
+                "layer": int(layer),
+                "cells": len(part),
+                "constant": int(part.score.isna().sum()),
+                **{f">={t}": round(float((s >= t).mean()), 4) for t in (0.5, 0.7, 0.9)},
+                "median": round(float(part.score.median()), 4),
+            }
+        )
     return out
 
 
-def build_for_corpus(name_or_path, corpus, max_chars: int | None = None, split: str = "test",
-                     segment: int = E.SEGMENT, progress: bool = True) -> tuple[Path, dict]:
+def build_for_corpus(
+    name_or_path,
+    corpus,
+    max_chars: int | None = None,
+    split: str = "test",
+    segment: int = E.SEGMENT,
+    progress: bool = True,
+) -> tuple[Path, dict]:
     """(model folder, record) on up to `max_chars` (all if None) of a held-out split of `corpus`."""
     folder = checkpoint.resolve(name_or_path)
     model = checkpoint.load(folder)
     if torch.cuda.is_available():
         model = model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
-    text, start, warm = held_out(corpus, max_chars or 10 ** 12, split)
+    text, start, warm = held_out(corpus, max_chars or 10**12, split)
     record = build(model, text, warm, segment, progress=progress)
     digest = sha256(corpus)
     record["model"] = {"name": folder.name, "weights_sha256": weights_sha256(folder)}
-    record["corpus"] = {"name": Path(corpus).name, "sha256": digest, "split": split, "start": start,
-                        "end": start + len(text) - warm, "warmup": warm,
-                        "trained_on": model.card.get("corpus", {}).get("sha256") == digest}
+    record["corpus"] = {
+        "name": Path(corpus).name,
+        "sha256": digest,
+        "split": split,
+        "start": start,
+        "end": start + len(text) - warm,
+        "warmup": warm,
+        "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
+    }
     record["processes"] = int(os.environ.get("WORLD_SIZE", "1"))
     return folder, record
 
@@ -243,12 +299,30 @@ def load(model_folder) -> dict | None:
 
 def table(record: dict) -> pd.DataFrame:
     """The record as `lstm_viz.explain`'s DataFrame (best score first), with the causal changes."""
-    rows = [{k: c[k] for k in ("layer", "cell", "label", "score", "runner_up", "runner_up_score", "key",
-                               "runner_up_key", "about", "sign", "fit", "pair")}
-            | {"change_low": (c["causal"] or {}).get("change_low"), "change_high": (c["causal"] or {}).get("change_high")}
-            for c in record["cells"]]
-    frame = pd.DataFrame(rows).astype({"score": float, "runner_up_score": float, "change_low": float,
-                                       "change_high": float})
+    rows = [
+        {
+            k: c[k]
+            for k in (
+                "layer",
+                "cell",
+                "label",
+                "score",
+                "runner_up",
+                "runner_up_score",
+                "key",
+                "runner_up_key",
+                "about",
+                "sign",
+                "fit",
+                "pair",
+            )
+        }
+        | {"change_low": (c["causal"] or {}).get("change_low"), "change_high": (c["causal"] or {}).get("change_high")}
+        for c in record["cells"]
+    ]
+    frame = pd.DataFrame(rows).astype(
+        {"score": float, "runner_up_score": float, "change_low": float, "change_high": float}
+    )
     return frame.sort_values("score", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
@@ -288,12 +362,18 @@ def writes(model, record: dict, layer: int, cell: int, k: int = 8) -> dict:
         push = model.head.weight[:, cell].cpu().numpy() * typical  # (V,)
         order = np.argsort(push)
         name = model.vocab.symbol
-        return {"raises": [(name(int(i)), float(push[i])) for i in order[::-1][:k]],
-                "lowers": [(name(int(i)), float(push[i])) for i in order[:k]]}
+        return {
+            "raises": [(name(int(i)), float(push[i])) for i in order[::-1][:k]],
+            "lowers": [(name(int(i)), float(push[i])) for i in order[:k]],
+        }
     w = model.layer_weights(layer + 1)[0][:, cell].cpu().numpy().reshape(4, H) * typical  # (gate, next cell)
     amount = np.abs(w).sum(axis=0)
-    return {"feeds": [(int(j), float(amount[j]), dict(zip(("input", "forget", "candidate", "output"),
-                                                          map(float, w[:, j])))) for j in np.argsort(-amount)[:k]]}
+    return {
+        "feeds": [
+            (int(j), float(amount[j]), dict(zip(("input", "forget", "candidate", "output"), map(float, w[:, j]))))
+            for j in np.argsort(-amount)[:k]
+        ]
+    }
 
 
 @torch.no_grad()
@@ -313,15 +393,30 @@ def drivers(model, record: dict, layer: int, cell: int, k: int = 8) -> list[tupl
         push = model.embedding.weight.cpu().numpy() @ w_ih[gates].T  # (V, 4)
         found += [("character", model.vocab.symbol(v), push[v]) for v in range(1, len(push))]
     found.sort(key=lambda f: -np.abs(f[2]).sum())
-    return [(s, j, float(np.abs(g).sum()), dict(zip(("input", "forget", "candidate", "output"), map(float, g))))
-            for s, j, g in found[:k]]
+    return [
+        (s, j, float(np.abs(g).sum()), dict(zip(("input", "forget", "candidate", "output"), map(float, g))))
+        for s, j, g in found[:k]
+    ]
 
 
-def steer(model, layer: int, cell: int, low: float, high: float, prime: str, n: int = 200,
-          temperature: float = 0.8, seed: int = 0) -> dict:
+def steer(
+    model,
+    layer: int,
+    cell: int,
+    low: float,
+    high: float,
+    prime: str,
+    n: int = 200,
+    temperature: float = 0.8,
+    seed: int = 0,
+) -> dict:
     """{"plain", "low", "high"}: `n` characters after `prime` with the cell's raw c held at `low`
     and at `high` over the prime and the whole generation, and with no edit, all from one seed."""
     prime = normalise(prime) or "\n"
-    return {"plain": model.sample(prime, n, temperature, seed),
-            **{name: model.sample(prime, n, temperature, seed, interventions=[Clamp(layer, cell, value)])
-               for name, value in (("low", low), ("high", high))}}
+    return {
+        "plain": model.sample(prime, n, temperature, seed),
+        **{
+            name: model.sample(prime, n, temperature, seed, interventions=[Clamp(layer, cell, value)])
+            for name, value in (("low", low), ("high", high))
+        },
+    }

@@ -24,6 +24,7 @@ segment's activations do not depend on which process traces it. `torchrun --npro
 CPU, nccl on GPU): the merged statistics are those of a one-process run, up to the order of
 float64 additions.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,6 @@ import pandas as pd
 import torch
 
 from . import hypotheses as Hy
-from .trace import trace_chunks
 from .vocab import normalise
 
 SEGMENT = 40_000  # characters traced from a fresh state (after WARMUP characters before them)
@@ -75,10 +75,10 @@ def trace_segment(model, text: str, start: int, stop: int, warmup: int = WARMUP)
     L, H = model.config.layers, model.config.hidden
     cell = np.empty((L, stop - first, H), dtype=np.float32)
     hidden = np.empty_like(cell)
-    for at, piece in trace_chunks(model, text[first:stop], 10_000):
-        cell[:, at:at + len(piece.text)] = piece.cell
-        hidden[:, at:at + len(piece.text)] = piece.hidden
-    return cell[:, start - first:], hidden[:, start - first:]
+    for at, piece in model.trace_chunks(text[first:stop], 10_000):
+        cell[:, at : at + len(piece.text)] = piece.cell
+        hidden[:, at : at + len(piece.text)] = piece.hidden
+    return cell[:, start - first :], hidden[:, start - first :]
 
 
 def flat(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -90,6 +90,7 @@ def flat(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 @dataclass
 class Sums:
     """Per-half sufficient statistics of C cells and F hypotheses (index 0: first half)."""
+
     n: torch.Tensor  # (2,)
     y: torch.Tensor  # (2, C) sum of tanh(c)
     yy: torch.Tensor  # (2, C)
@@ -98,7 +99,7 @@ class Sums:
     yz: torch.Tensor  # (2, C, F)
 
     @classmethod
-    def zeros(cls, C: int, F: int, device="cpu") -> "Sums":
+    def zeros(cls, C: int, F: int, device="cpu") -> Sums:
         z = partial_zeros(device)
         return cls(z(2), z(2, C), z(2, C), z(2, F), z(2, F, F), z(2, C, F))
 
@@ -122,16 +123,17 @@ def partial_zeros(device):
 @dataclass
 class Moments:
     """Half covariances from `Sums`, float64 numpy: the inputs of every fit and score."""
+
     var_y: np.ndarray  # (2, C)
     cov_zz: np.ndarray  # (2, F, F)
     cov_yz: np.ndarray  # (2, C, F)
 
     @classmethod
-    def of(cls, s: Sums) -> "Moments":
+    def of(cls, s: Sums) -> Moments:
         n, y, yy, z, zz, yz = (t.cpu().numpy() for t in s.tensors())
         n = np.maximum(n, 1)
         my, mz = y / n[:, None], z / n[:, None]
-        var_y = np.maximum(yy / n[:, None] - my ** 2, 0)
+        var_y = np.maximum(yy / n[:, None] - my**2, 0)
         cov_zz = zz / n[:, None, None] - mz[:, :, None] * mz[:, None, :]
         cov_yz = yz / n[:, None, None] - my[:, :, None] * mz[:, None, :]
         return cls(var_y, cov_zz, cov_yz)
@@ -168,7 +170,7 @@ def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:
     g = m.cov_zz[0][a]  # (C, K, F)
     ca = m.cov_yz[0][cells, a][:, :, None]  # (C, K, 1)
     cb = m.cov_yz[0][:, None, :]  # (C, 1, F)
-    det = va * vb - g ** 2
+    det = va * vb - g**2
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = (det > COLLINEAR * va * vb) & (va > VARIES) & (vb > VARIES)
         wa = np.where(ok, (vb * ca - g * cb) / det, np.nan)
@@ -183,7 +185,7 @@ def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:
     wa, wb, R1 = wa[pick], wb[pick], np.sqrt(np.maximum(r2[pick], 0))
     R1 = np.where(r2[pick] >= 0, R1, np.nan)
     num = wa * m.cov_yz[1][np.arange(C), a_best] + wb * m.cov_yz[1][np.arange(C), b]
-    var_sim = wa ** 2 * var_z[1][a_best] + 2 * wa * wb * m.cov_zz[1][a_best, b] + wb ** 2 * var_z[1][b]
+    var_sim = wa**2 * var_z[1][a_best] + 2 * wa * wb * m.cov_zz[1][a_best, b] + wb**2 * var_z[1][b]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where((var_sim > VARIES) & (m.var_y[1] > CELL_VARIES), num / np.sqrt(var_sim * m.var_y[1]), np.nan)
     return {"a": a_best, "b": b, "wa": wa, "wb": wb, "fit": R1, "score": score}
@@ -221,15 +223,22 @@ def score_table(m: Moments, family: list, rows: np.ndarray, H: int) -> pd.DataFr
             about.append(h.about)
             sign.append(int(np.sign(fit[c, first[c]]) or 1))
     runner = np.where(use_pair, first, np.where((order.shape[1] > 1) & (strength[idx, second] >= 0), second, -1))
-    table = pd.DataFrame({
-        "layer": rows // H, "cell": rows % H, "label": label,
-        "score": np.where(use_pair, pairs["score"], np.where(single_ok, score[idx, first], np.nan)),
-        "runner_up": [family[runner[c]].label if runner[c] >= 0 else "" for c in range(C)],
-        "runner_up_score": np.where(runner >= 0, score[idx, np.maximum(runner, 0)], np.nan),
-        "key": key, "runner_up_key": [family[runner[c]].key if runner[c] >= 0 else "" for c in range(C)],
-        "about": about, "sign": sign,
-        "fit": np.where(use_pair, pairs["fit"], np.abs(fit[idx, first])), "pair": use_pair,
-    })
+    table = pd.DataFrame(
+        {
+            "layer": rows // H,
+            "cell": rows % H,
+            "label": label,
+            "score": np.where(use_pair, pairs["score"], np.where(single_ok, score[idx, first], np.nan)),
+            "runner_up": [family[runner[c]].label if runner[c] >= 0 else "" for c in range(C)],
+            "runner_up_score": np.where(runner >= 0, score[idx, np.maximum(runner, 0)], np.nan),
+            "key": key,
+            "runner_up_key": [family[runner[c]].key if runner[c] >= 0 else "" for c in range(C)],
+            "about": about,
+            "sign": sign,
+            "fit": np.where(use_pair, pairs["fit"], np.abs(fit[idx, first])),
+            "pair": use_pair,
+        }
+    )
     return table.sort_values("score", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
@@ -252,6 +261,7 @@ def cell_rows(model, cells) -> np.ndarray:
 @dataclass
 class Pages:
     """What the cell pages need besides the scores, gathered in the same pass (C cells)."""
+
     width: int
     samples: np.ndarray  # (P,) positions in the text sampled for quantile snippets
     hist: torch.Tensor  # (C, BINS) counts
@@ -264,12 +274,20 @@ class Pages:
     peaks: dict = field(default_factory=dict)  # "top"/"bottom" -> (values (C, M), positions, starts, windows)
 
     @classmethod
-    def zeros(cls, C: int, width: int, samples: np.ndarray, device="cpu") -> "Pages":
+    def zeros(cls, C: int, width: int, samples: np.ndarray, device="cpu") -> Pages:
         z = partial_zeros(device)
         P = len(samples)
-        return cls(width, samples, z(C, BINS), z(C), z(C), z(C, C), z(C, P),
-                   torch.zeros(C, P, width, dtype=torch.int32, device=device),
-                   torch.zeros(P, dtype=torch.int64, device=device))
+        return cls(
+            width,
+            samples,
+            z(C, BINS),
+            z(C),
+            z(C),
+            z(C, C),
+            z(C, P),
+            torch.zeros(C, P, width, dtype=torch.int32, device=device),
+            torch.zeros(P, dtype=torch.int64, device=device),
+        )
 
     def tensors(self) -> list:
         return [self.hist, self.h, self.hh, self.cross, self.sample_values, self.sample_windows, self.sample_starts]
@@ -307,12 +325,14 @@ class Pages:
         """Merge candidates (C, m) into the best 3 * SNIPPETS of each cell so far."""
         if kind in self.peaks:
             old = self.peaks[kind]
-            values, positions, starts, windows = (np.concatenate([a, b], axis=1) for a, b in
-                                                  zip(old, (values, positions, starts, windows)))
-        order = np.lexsort((positions, values if lowest else -values), axis=-1)[:, :3 * SNIPPETS]  # (C, M)
+            values, positions, starts, windows = (
+                np.concatenate([a, b], axis=1) for a, b in zip(old, (values, positions, starts, windows))
+            )
+        order = np.lexsort((positions, values if lowest else -values), axis=-1)[:, : 3 * SNIPPETS]  # (C, M)
 
         def take(a):
             return np.take_along_axis(a, order if a.ndim == 2 else order[:, :, None], axis=1)
+
         self.peaks[kind] = tuple(take(a) for a in (values, positions, starts, windows))
 
 
@@ -350,8 +370,18 @@ def gather_peaks(pages: Pages) -> None:
             pages.keep(kind, values, positions, starts, windows, lowest)
 
 
-def collect(model, text: str, values: Hy.Values, rows: np.ndarray, warm: int = 0, segment: int = SEGMENT,
-            warmup: int = WARMUP, pages: bool = False, progress: bool = False, seed: int = 0):
+def collect(
+    model,
+    text: str,
+    values: Hy.Values,
+    rows: np.ndarray,
+    warm: int = 0,
+    segment: int = SEGMENT,
+    warmup: int = WARMUP,
+    pages: bool = False,
+    progress: bool = False,
+    seed: int = 0,
+):
     """One pass over `text` (the first `warm` characters only warm the state): the `Sums` of the
     cells `rows` against `values`, and with `pages` the `Pages` data, merged over processes."""
     rank, size = world()
@@ -370,8 +400,13 @@ def collect(model, text: str, values: Hy.Values, rows: np.ndarray, warm: int = 0
     bar = None
     if progress and rank == 0:
         from tqdm import tqdm
-        bar = tqdm(total=sum(b - a for a, b in mine), unit="char", unit_scale=True,
-                   desc=f"explain ({size} process{'es' if size > 1 else ''})")
+
+        bar = tqdm(
+            total=sum(b - a for a, b in mine),
+            unit="char",
+            unit_scale=True,
+            desc=f"explain ({size} process{'es' if size > 1 else ''})",
+        )
     for start, stop in mine:
         cell, hidden = trace_segment(model, text, start, stop, warmup)
         y_all = flat(cell, rows)  # (C, n)
@@ -380,11 +415,11 @@ def collect(model, text: str, values: Hy.Values, rows: np.ndarray, warm: int = 0
             for lo, hi in ((a, min(stop, a + CHUNK, max(a, half))), (max(a, half), min(stop, a + CHUNK))):
                 if hi <= lo:
                     continue
-                y = torch.from_numpy(y_all[:, lo - start:hi - start]).to(device, torch.float64)
+                y = torch.from_numpy(y_all[:, lo - start : hi - start]).to(device, torch.float64)
                 z = torch.from_numpy(values.block(lo, hi)).to(device, torch.float64)
                 sums.add(int(lo >= half), y, z)
                 if page is not None:
-                    page.add_chunk(y, torch.from_numpy(h_all[:, lo - start:hi - start]).to(device))
+                    page.add_chunk(y, torch.from_numpy(h_all[:, lo - start : hi - start]).to(device))
             if bar is not None:
                 bar.update(min(stop, a + CHUNK) - a)
         if page is not None:
@@ -399,8 +434,16 @@ def collect(model, text: str, values: Hy.Values, rows: np.ndarray, warm: int = 0
     return sums, page
 
 
-def explain(model, text: str, cells=None, family=None, warm: int = 0, segment: int = SEGMENT,
-            warmup: int = WARMUP, progress: bool = False) -> pd.DataFrame:
+def explain(
+    model,
+    text: str,
+    cells=None,
+    family=None,
+    warm: int = 0,
+    segment: int = SEGMENT,
+    warmup: int = WARMUP,
+    progress: bool = False,
+) -> pd.DataFrame:
     """One row per cell, best explained first: layer (from 0), cell, label, score (held-out
     correlation of the fitted hypothesis with tanh(c)), runner_up, runner_up_score, and key,
     runner_up_key, about, sign, fit (r or R on the first half), pair (the label is a pair).

@@ -3,8 +3,9 @@
 `generate(text, alphabet)` writes the family from what the text and the model's alphabet hold,
 not from a hand-made list: every delimiter pair seen (quotes of each kind, brackets, comment
 markers, `//` to the end of the line), each with no end, a blank line or a newline ending it,
-and the depth of each bracket kind (each with those three ends too); characters since the last occurrence of each frequent
-character and character class (line and word position among them), raw and as a logarithm;
+and the depth of each bracket kind (each with those three ends too); characters since the last
+occurrence of each frequent character and character class (line and word position among them),
+raw and as a logarithm;
 the current, previous and next character in a class or equal to each frequent character; the
 frequent words; in code, the parentheses and the body after each keyword found in the text and
 the statement after each statement keyword; and the 9 hand-written hypotheses of
@@ -14,13 +15,14 @@ the causal check in `lstm_viz.cellpage` scores.
 
 Values describe the state after reading character t, like the cell values of a trace.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -47,6 +49,7 @@ LINE_COMMENTS = ("//", "#", "--")  # to the end of the line, tried where they st
 @dataclass(frozen=True)
 class Hypothesis:
     """One program over a text: `program(text)` gives a (T,) array, one number per character."""
+
     key: str  # unique in its family
     label: str  # plain words
     about: str  # the characters whose prediction it is about ("" = every character)
@@ -62,6 +65,7 @@ class Hypothesis:
 @dataclass(frozen=True)
 class Program:
     """function(text, *args): a program of the family with its arguments bound."""
+
     function: Callable
     args: tuple = ()
 
@@ -81,12 +85,13 @@ def name(c: str) -> str:
 
 # Programs ------------------------------------------------------------------------------------
 
+
 def is_char(text: str, chars: str, shift: int = 0) -> np.ndarray:
     """(T,) bool: the character at t + shift is one of `chars` (False past either end)."""
     hit = F.is_in(codepoints(text), chars)
     out = np.zeros(len(text), dtype=bool)
     if shift >= 0:
-        out[:len(text) - shift] = hit[shift:]
+        out[: len(text) - shift] = hit[shift:]
     else:
         out[-shift:] = hit[:shift]
     return out
@@ -123,8 +128,13 @@ def nesting(text: str, opener: str, closer: str, end: str | None = None) -> np.n
     """
     n = len(text)
     opens, closes = markers(text, opener), markers(text, closer)
-    resets = blank_lines(text) if end == "blank" else (codepoints(text) == ord("\n")) if end == "newline" \
+    resets = (
+        blank_lines(text)
+        if end == "blank"
+        else (codepoints(text) == ord("\n"))
+        if end == "newline"
         else np.zeros(n, dtype=bool)
+    )
     events = np.flatnonzero(opens | closes | resets)
     state = np.zeros(n, dtype=np.int64)
     level = 0
@@ -170,8 +180,9 @@ def statement_after(text: str, word: str) -> np.ndarray:
     n = len(text)
     comments, strings = F.c_tokens(text)
     code = ~(comments | strings)
-    starts = np.array([m.start() for m in re.finditer(rf"(?<![#\w]){re.escape(word)}\b", text) if code[m.start()]],
-                      dtype=np.int64)
+    starts = np.array(
+        [m.start() for m in re.finditer(rf"(?<![#\w]){re.escape(word)}\b", text) if code[m.start()]], dtype=np.int64
+    )
     if not len(starts):
         return np.zeros(n, dtype=bool)
     cp = np.where(code, codepoints(text), ord(" "))
@@ -191,6 +202,7 @@ def registered(text: str, feature: str) -> np.ndarray:
 
 
 # What the text holds -------------------------------------------------------------------------
+
 
 def frequent_chars(text: str, alphabet=None) -> list[str]:
     """Characters of the alphabet (all seen ones if None) making up at least FREQUENT_SHARE of the
@@ -218,8 +230,7 @@ def bracket_pairs(chars) -> list[tuple[str, str]]:
 
 def quote_marks(chars) -> list[str]:
     """Characters among `chars` that open and close alike: straight quotes, apostrophe, backtick."""
-    return [c for c in sorted(chars) if unicodedata.name(c, "") in
-            ("QUOTATION MARK", "APOSTROPHE", "GRAVE ACCENT")]
+    return [c for c in sorted(chars) if unicodedata.name(c, "") in ("QUOTATION MARK", "APOSTROPHE", "GRAVE ACCENT")]
 
 
 def looks_like_code(text: str) -> bool:
@@ -243,8 +254,11 @@ def keywords(text: str) -> tuple[list[str], list[str]]:
     cond = [w for w, k in spaced.most_common() if k >= MIN_DELIMITERS and k >= tight[w]][:MAX_KEYWORDS]
     starts = Counter(re.findall(r"\n[ \t]+([a-z_]+)\b", text))
     total = Counter(re.findall(r"(?<![#\w])([a-z_]+)\b", text))
-    stmt = [w for w, k in starts.most_common() if k >= MIN_DELIMITERS and w not in cond
-            and spaced[w] + tight[w] < 0.1 * total[w]][:MAX_KEYWORDS]
+    stmt = [
+        w
+        for w, k in starts.most_common()
+        if k >= MIN_DELIMITERS and w not in cond and spaced[w] + tight[w] < 0.1 * total[w]
+    ][:MAX_KEYWORDS]
     return cond, stmt
 
 
@@ -256,8 +270,17 @@ def frequent_words(text: str) -> list[str]:
 
 # The family ----------------------------------------------------------------------------------
 
-ABOUT = {"quotes": '"', "line_position": "\n", "bracket_depth": ")]}", "paren_depth": ")", "if_condition": ")",
-         "if_body": "};", "comment": "/\n", "in_word": " ", "sentence_end": ""}
+ABOUT = {
+    "quotes": '"',
+    "line_position": "\n",
+    "bracket_depth": ")]}",
+    "paren_depth": ")",
+    "if_condition": ")",
+    "if_body": "};",
+    "comment": "/\n",
+    "in_word": " ",
+    "sentence_end": "",
+}
 
 
 def generate(text: str, alphabet=None) -> list[Hypothesis]:
@@ -299,8 +322,15 @@ def generate(text: str, alphabet=None) -> list[Hypothesis]:
         for end, words in ENDS.items():
             add(f"inside:{opener}|{closer}|{end}", f"inside {shown}{words}", closer[-1], inside, opener, closer, end)
             if opener != closer and len(opener) == 1:
-                add(f"depth:{opener}|{closer}|{end}", f"depth of {opener} {closer}{words}", closer[-1],
-                    nesting, opener, closer, end)
+                add(
+                    f"depth:{opener}|{closer}|{end}",
+                    f"depth of {opener} {closer}{words}",
+                    closer[-1],
+                    nesting,
+                    opener,
+                    closer,
+                    end,
+                )
     for marker in LINE_COMMENTS:
         if len(re.findall(rf"(?:^|[ \t;)]){re.escape(marker)}", text, re.M)) >= MIN_DELIMITERS:
             add(f"line:{marker}", f"from {marker} to the end of the line", "\n", to_line_end, marker)
@@ -324,13 +354,14 @@ def since_blank(text: str) -> np.ndarray:
 @dataclass
 class Values:
     """A family evaluated on one text: the hypotheses that vary on it, standardised by block."""
+
     family: list  # the Hypothesis objects kept (constant ones dropped)
     columns: list  # (T,) arrays in their own compact dtype, one per hypothesis
     mean: np.ndarray  # (F,) float64 over the whole text
     scale: np.ndarray  # (F,) float64 standard deviation over the whole text
 
     @classmethod
-    def of(cls, family, text: str) -> "Values":
+    def of(cls, family, text: str) -> Values:
         """Evaluate every hypothesis of `family` on `text`. Those constant on it are left out, and
         so is one that gives exactly the values of an earlier one (the earlier label is kept)."""
         text = normalise(text)

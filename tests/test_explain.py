@@ -1,5 +1,6 @@
 """Every cell explained: planted cells get their label, the batched scores equal a direct per-cell
 computation, two processes give a one-process result, and the shipped file holds the cell pages."""
+
 import json
 import os
 import subprocess
@@ -16,10 +17,12 @@ from lstm_viz import hypotheses as Hy
 
 TOLERANCE = 1e-9  # float64 sums against numpy's least squares
 
+WORDS = "the cat sat on a mat while dogs ran over hills (quickly) to see it"
+
 
 def prose(n_lines=400, seed=0):
     rng = np.random.default_rng(seed)
-    words = "the cat sat on a mat while dogs ran over hills (quickly) to see it".split()
+    words = WORDS.split()
     lines = []
     for i in range(n_lines):
         line = " ".join(rng.choice(words, rng.integers(3, 9)))
@@ -32,7 +35,7 @@ def depth_model():
     its candidate is +0.1 on ( and -0.1 on ), its forget gate stays shut to forgetting. The other
     cells are random."""
     torch.manual_seed(0)
-    vocab = Vocab(sorted(set("abcdefghijklmnopqrstuvwxyz .,\n\"()")))
+    vocab = Vocab(sorted(set('abcdefghijklmnopqrstuvwxyz .,\n"()')))
     V, H = len(vocab), 8
     model = CharLSTM(Config(V, layers=1, hidden=H, embed=V), vocab).eval()
     with torch.no_grad():
@@ -76,10 +79,14 @@ def test_scoring_on_synthetic_activations_finds_the_planted_hypothesis_and_pair(
     T = 4000
     z = rng.normal(size=(6, T))
     family = [Hy.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(6)]
-    y = np.stack([np.tanh(0.5 * z[2]) + 0.05 * rng.normal(size=T),  # follows h2
-                  -0.3 * z[4] + 0.01 * rng.normal(size=T),  # falls with h4
-                  0.3 * z[0] + 0.3 * z[5] + 0.01 * rng.normal(size=T),  # a pair
-                  rng.normal(size=T)])  # nothing
+    y = np.stack(
+        [
+            np.tanh(0.5 * z[2]) + 0.05 * rng.normal(size=T),  # follows h2
+            -0.3 * z[4] + 0.01 * rng.normal(size=T),  # falls with h4
+            0.3 * z[0] + 0.3 * z[5] + 0.01 * rng.normal(size=T),  # a pair
+            rng.normal(size=T),
+        ]
+    )  # nothing
     table = E.score_table(E.Moments.of(synthetic_sums(y, z)), family, np.arange(4), 4).set_index("cell")
     assert table.loc[0, "key"] == "h2" and table.loc[0, "score"] > 0.95
     assert table.loc[1, "key"] == "h4" and table.loc[1, "sign"] == -1 and table.loc[1, "score"] > 0.99
@@ -131,7 +138,7 @@ def test_batched_scores_equal_a_direct_per_cell_computation(tiny_model):
         y = cells[r // 24, :, r % 24].astype(np.float64)
         for j in rng.choice(len(values), 12, replace=False):
             column = values.columns[j]
-            if np.ptp(np.asarray(column[:len(y) // 2], dtype=float)) == 0:
+            if np.ptp(np.asarray(column[: len(y) // 2], dtype=float)) == 0:
                 continue
             assert score[r, j] == pytest.approx(direct_score(y, [column]), abs=TOLERANCE)
     table = E.score_table(m, values.family, rows, 24)
@@ -176,8 +183,20 @@ def model_and_corpus(tmp_path_factory):
 
 def run_cli(folder, out, processes):
     out.mkdir()
-    cmd = ["-m", "lstm_viz", "explain", "--model", str(folder / "model"), "--corpus", str(folder / "prose.txt"),
-           "--segment", "2000", "--out", str(out), "--quiet"]
+    cmd = [
+        "-m",
+        "lstm_viz",
+        "explain",
+        "--model",
+        str(folder / "model"),
+        "--corpus",
+        str(folder / "prose.txt"),
+        "--segment",
+        "2000",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     if processes > 1:
         cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)] + cmd
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -210,7 +229,7 @@ def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_pat
     for kind in ("top", "quantiles", "bottom"):
         assert c[kind]
         for offset, at, value, snippet, values in c[kind]:
-            assert snippet == text[start + offset:start + offset + len(snippet)] and len(values) == len(snippet)
+            assert snippet == text[start + offset : start + offset + len(snippet)] and len(values) == len(snippet)
             assert values[at] == round(value * 100)
     assert c["top"][0][2] >= c["quantiles"][-1][2] >= c["quantiles"][0][2] >= c["bottom"][0][2]
     assert len(c["related"]) == cellpage.RELATED and all(abs(r[2]) <= 1 for r in c["related"])
@@ -247,6 +266,9 @@ def test_the_package_data_ships_explain_json_beside_the_weights():
     import fnmatch
     import tomllib
     from pathlib import Path
+
     root = Path(__file__).resolve().parent.parent
-    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lstm_viz_app"]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "lstm_viz_app"
+    ]
     assert any(fnmatch.fnmatch(f"pretrained/warpeace/{cellpage.FILE}", p) for p in patterns)

@@ -1,11 +1,13 @@
 """The generated family of hypotheses: what the text yields, and exact values on hand-made texts."""
+
 import numpy as np
 import pytest
 
 from lstm_viz import hypotheses as Hy
 
-C_CODE = "".join(f"\tif (x{i} > 0) {{\n\t\ty = f(x{i});\n\t}}\n\twhile (k < {i}) k++;\n\treturn y;\n"
-                 for i in range(12))
+C_CODE = "".join(
+    f"\tif (x{i} > 0) {{\n\t\ty = f(x{i});\n\t}}\n\twhile (k < {i}) k++;\n\treturn y;\n" for i in range(12)
+)
 
 
 def keys(text, alphabet=None):

@@ -32,9 +32,20 @@ FLOORS = [  # lowest first
     ("views", {"render", "figures", "notebook"}),
     (
         "tools",
-        {"checkpoint", "importers", "archive", "evaluate", "intervene", "ablation", "attribute", "features", "finder"},
+        {
+            "checkpoint",
+            "importers",
+            "archive",
+            "evaluate",
+            "intervene",
+            "ablation",
+            "attribute",
+            "features",
+            "finder",
+            "hypotheses",
+        },
     ),
-    ("analyses", {"ngram", "analysis", "atlas", "train"}),
+    ("analyses", {"ngram", "analysis", "atlas", "train", "explainer", "cellpage"}),
     ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
 ]
 FACADES = {  # (module, function, imported module): views a Trace offers as methods
