@@ -10,7 +10,7 @@ from torch import nn
 
 from .edits import check, edits_at
 from .reference import step
-from .trace import Trace, trace, trace_chunks
+from .trace import Trace, trace, trace_batch, trace_chunks
 from .vocab import UNKNOWN, Vocab, normalise
 
 
@@ -76,6 +76,10 @@ class CharLSTM(nn.Module):
         With `interventions` (`lstm_viz.Clamp`, `lstm_viz.Scale`), the trace of the changed run.
         """
         return trace(self, text, state, interventions, base)
+
+    def trace_batch(self, texts) -> list[Trace]:
+        """The plain traces of equally long texts, run side by side: see `lstm_viz.trace.trace_batch`."""
+        return trace_batch(self, texts)
 
     def trace_chunks(self, text: str, chunk: int = 10_000):
         """Trace a long text piece by piece in bounded memory, carrying the state across."""
