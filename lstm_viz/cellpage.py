@@ -108,10 +108,11 @@ def causal_check(model, passage: str, warm: int, cells: pd.DataFrame, limits: np
 
 
 def snippets(text: str, values, positions, starts, windows, count: int, gap: int) -> list:
-    """Up to `count` snippets of one cell from candidates (best first), at least `gap` apart."""
+    """Up to `count` snippets of one cell from candidates (best first), at least `gap` apart; the
+    padding of merged candidates (value +-inf) is skipped."""
     out, picked = [], []
     for v, p, s, w in zip(values, positions, starts, windows):
-        if all(abs(p - q) >= gap for q in picked):
+        if np.isfinite(v) and all(abs(p - q) >= gap for q in picked):
             picked.append(p)
             out.append([int(s), int(p - s), round(float(v), 3), text[s : s + len(w)], [int(x) for x in w]])
             if len(out) == count:
@@ -120,17 +121,24 @@ def snippets(text: str, values, positions, starts, windows, count: int, gap: int
 
 
 def build(
-    model, text: str, warm: int = 0, segment: int = E.SEGMENT, warmup: int = E.WARMUP, progress: bool = True
+    model,
+    text: str,
+    warm: int = 0,
+    segment: int = E.SEGMENT,
+    warmup: int = E.WARMUP,
+    progress: bool = True,
+    batch: int = E.BATCH,
 ) -> dict:
     """The explanation record of every cell of `model` on `text` (the first `warm` characters only
-    warm the state). Under torchrun every process returns it (rank 0 writes it)."""
+    warm the state). Under torchrun the processes share the statistics pass and the causal check,
+    and process 0 returns the record (the others None)."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     text = normalise(text)
     L, H = model.config.layers, model.config.hidden
     rows = np.arange(L * H)
     family = Hy.generate(text[warm:], model.vocab.chars)
     values = Hy.Values.of(family, text)
-    sums, page = E.collect(model, text, values, rows, warm, segment, warmup, pages=True, progress=progress)
+    sums, page = E.collect(model, text, values, rows, warm, segment, warmup, pages=True, progress=progress, batch=batch)
     table = E.score_table(E.Moments.of(sums), values.family, rows, H)
     stats_s, stats_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     n_all = float(sums.n.sum())
@@ -138,12 +146,20 @@ def build(
     yy_all = sums.yy.sum(0).cpu().numpy()
     related, layout = related_and_map(page.cross.cpu().numpy(), y_all, yy_all, n_all)
     half = warm + (len(text) - warm) // 2
-    first = max(warm, half - E.WARMUP)
+    first = max(warm, half - warmup)
     passage_warm = half - first
     passage = text[first : half + PASSAGE]
     limits = low_high(model, passage[passage_warm:])
     best = table.dropna(subset=["score"]).head(CAUSAL_CELLS)
-    causal = {(c["layer"], c["cell"]): c for c in causal_check(model, passage, passage_warm, best, limits)}
+    rank, size = E.world()
+    found = causal_check(model, passage, passage_warm, best.iloc[rank::size], limits)
+    if size > 1:
+        shares = [None] * size
+        torch.distributed.all_gather_object(shares, found)
+        found = [c for share in shares for c in share]
+    if rank != 0:
+        return None
+    causal = {(c["layer"], c["cell"]): c for c in found}
     samples = page.sample_values.cpu().numpy()  # (C, P)
     levels = np.quantile(samples, E.QUANTILES, axis=1)  # (Q, C)
     nearest = np.abs(samples[None] - levels[:, :, None]).argmin(axis=2)  # (Q, C)
@@ -202,6 +218,7 @@ def build(
         "cells_per_layer": H,
         "chars": len(text) - warm,
         "segment": segment,
+        "batch": batch,
         "warmup": warmup,
         "definitions": DEFINITIONS,
         "quantiles": list(E.QUANTILES),
@@ -247,14 +264,18 @@ def build_for_corpus(
     split: str = "test",
     segment: int = E.SEGMENT,
     progress: bool = True,
+    batch: int = E.BATCH,
 ) -> tuple[Path, dict]:
-    """(model folder, record) on up to `max_chars` (all if None) of a held-out split of `corpus`."""
+    """(model folder, record) on up to `max_chars` (all if None) of a held-out split of `corpus`;
+    under torchrun the record is None but in process 0."""
     folder = checkpoint.resolve(name_or_path)
     model = checkpoint.load(folder)
     if torch.cuda.is_available():
         model = model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     text, start, warm = held_out(corpus, max_chars or 10**12, split)
-    record = build(model, text, warm, segment, progress=progress)
+    record = build(model, text, warm, segment, progress=progress, batch=batch)
+    if record is None:
+        return folder, None
     digest = sha256(corpus)
     record["model"] = {"name": folder.name, "weights_sha256": weights_sha256(folder)}
     record["corpus"] = {

@@ -141,19 +141,20 @@ def cmd_explain(a) -> None:
         raise UsageError("--max-chars must be at least 100")
     if a.segment < 1_000:
         raise UsageError("--segment must be at least 1000")
+    if a.batch < 1:
+        raise UsageError("--batch must be at least 1")
     if a.threads is not None:
         if a.threads < 1:
             raise UsageError("--threads must be at least 1")
         import torch
 
         torch.set_num_threads(a.threads)
-    folder, record = cellpage.build_for_corpus(a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet)
-    if int(os.environ.get("RANK", "0")) != 0:
+    folder, record = cellpage.build_for_corpus(a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet, a.batch)
+    if record is None:  # a process other than the first under torchrun
         return
     path = cellpage.write(a.out or folder, record)
     c = record["corpus"]
-    if not c["trained_on"]:
-        print(f"note: {a.corpus} is not the corpus this model was trained on (sha256 differs)", file=sys.stderr)
+    note_other_corpus(a.corpus, c["trained_on"])
     print(
         f"{path}: {record['layers']} x {record['cells_per_layer']} cells, {len(record['family'])} hypotheses, "
         f"{record['chars']:,} chars of the {c['split']} split ({path.stat().st_size / 1e6:.2f} MB); "
@@ -313,8 +314,14 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--segment",
         type=int,
-        default=40_000,
-        help="characters traced from a fresh state (after 1,000 characters of warm-up): the unit of sharding",
+        default=5_000,
+        help="characters traced from a fresh state (after 1,000 characters of warm-up)",
+    )
+    ex.add_argument(
+        "--batch",
+        type=int,
+        default=4,
+        help="segments traced side by side (faster on CPU; memory grows with it): the unit of sharding",
     )
     ex.add_argument("--out", default=None, help="folder for explain.json (default: the model's folder)")
     ex.add_argument("--threads", type=int, default=None, help="torch threads per process (1 on a busy machine)")

@@ -17,12 +17,14 @@ correlation on the first half beats the best single one by PAIR_GAIN. Choosing o
 half and scoring on the second keeps the choice among hundreds of hypotheses from flattering
 the score.
 
-Segments and shards. The scored text is cut into segments of about `segment` characters, each
-traced from a zero state after the `warmup` characters before it (which are not scored), so a
-segment's activations do not depend on which process traces it. `torchrun --nproc_per_node N
--m lstm_viz explain` gives each process every N-th segment and all-reduces the sums (gloo on
-CPU, nccl on GPU): the merged statistics are those of a one-process run, up to the order of
-float64 additions.
+Segments, blocks and shards. The scored text is cut into segments of about `segment`
+characters, each traced from a zero state after the `warmup` (or one more) characters before it,
+which are not scored. Consecutive segments form blocks of `batch`, and the segments of a block
+run side by side through the fused kernel (`model.trace_batch`, several times faster on CPU than
+one after another). A segment's activations depend only on its block, never on which process
+traces it: `torchrun --nproc_per_node N -m lstm_viz explain` gives each process every N-th
+block and all-reduces the sums (gloo on CPU, nccl on GPU), so the merged statistics are those
+of a one-process run, up to the order of float64 additions.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ import torch
 from . import hypotheses as Hy
 from .vocab import normalise
 
-SEGMENT = 40_000  # characters traced from a fresh state (after WARMUP characters before them)
+SEGMENT = 5_000  # characters traced from a fresh state (after WARMUP characters before them)
 WARMUP = 1_000
+BATCH = 4  # segments traced side by side: a block, the unit of sharding
 CHUNK = 8_192  # characters per matrix product
 PAIR_POOL = 8  # best singles of each cell tried in pairs with every hypothesis
 PAIR_GAIN = 0.05  # a pair must beat the best single by this much on the first half to label a cell
@@ -54,9 +57,11 @@ QUANTILES = (0.25, 0.5, 0.75)
 
 
 def segments(T: int, warm: int, segment: int = SEGMENT) -> list[tuple[int, int]]:
-    """[start, stop) of the segments of the scored characters [warm, T), of near-equal length."""
+    """[start, stop) of the segments of the scored characters [warm, T): about `segment` long, the
+    first ones one longer than the rest where the length does not divide evenly."""
     n = max(1, round((T - warm) / segment))
-    edges = np.linspace(warm, T, n + 1).round().astype(int)
+    q, r = divmod(T - warm, n)
+    edges = warm + np.arange(n + 1) * q + np.minimum(np.arange(n + 1), r)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
@@ -64,21 +69,34 @@ def world() -> tuple[int, int]:
     """(rank, processes) under torchrun, initialising the process group once; (0, 1) otherwise."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if size > 1 and not torch.distributed.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # where nccl's collectives run
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return int(os.environ.get("RANK", "0")), size
 
 
-def trace_segment(model, text: str, start: int, stop: int, warmup: int = WARMUP) -> tuple[np.ndarray, np.ndarray]:
-    """(cell, hidden), each (L, stop - start, H) float32, of text[start:stop] traced from a zero
-    state after the `warmup` characters before `start`."""
-    first = max(0, start - warmup)
-    L, H = model.config.layers, model.config.hidden
-    cell = np.empty((L, stop - first, H), dtype=np.float32)
-    hidden = np.empty_like(cell)
-    for at, piece in model.trace_chunks(text[first:stop], 10_000):
-        cell[:, at : at + len(piece.text)] = piece.cell
-        hidden[:, at : at + len(piece.text)] = piece.hidden
-    return cell[:, start - first :], hidden[:, start - first :]
+def windows(parts: list[tuple[int, int]], warmup: int = WARMUP) -> list[tuple[int, int]]:
+    """[first, stop) read for each segment [start, stop) of `parts`: the segment after `warmup`
+    characters, or one more where segments are one shorter, so that every window is equally long
+    (but where the text begins)."""
+    longest = max(b - a for a, b in parts)
+    return [(max(0, b - longest - warmup), b) for a, b in parts]
+
+
+def trace_block(model, text: str, block: list, spans: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(cell, hidden), each (L, stop - start, H) float32, of each segment [start, stop) of `block`,
+    traced from a zero state over its window [first, stop) of `spans`; windows of one length run
+    side by side (`model.trace_batch`)."""
+    groups: dict[int, list[int]] = {}
+    for i, (first, stop) in enumerate(spans):
+        groups.setdefault(stop - first, []).append(i)
+    out: list = [None] * len(block)
+    for members in groups.values():
+        traces = model.trace_batch([text[spans[i][0] : spans[i][1]] for i in members])
+        for i, tr in zip(members, traces):
+            skip = block[i][0] - spans[i][0]
+            out[i] = (tr.cell[:, skip:], tr.hidden[:, skip:])
+    return out
 
 
 def flat(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -355,19 +373,34 @@ def all_reduce(tensors) -> None:
         torch.distributed.all_reduce(t)
 
 
-def gather_peaks(pages: Pages) -> None:
-    """Every process ends with the best candidates of all processes (all_gather, then keep)."""
+def gather_peaks(pages: Pages, C: int) -> None:
+    """Every process ends with the best candidates of all processes (all_gather, then keep).
+    Each process sends exactly 3 * SNIPPETS candidates per cell, padded with ones that sort last
+    (value -inf for top, +inf for bottom, position -1), which `snippets` never shows."""
     device = pages.hist.device  # nccl gathers GPU tensors
+    K = 3 * SNIPPETS
     for kind, lowest in (("top", False), ("bottom", True)):
-        parts = [torch.as_tensor(a, device=device) for a in pages.peaks[kind]]
+        empty = (
+            np.zeros((C, 0)),
+            np.zeros((C, 0), np.int64),
+            np.zeros((C, 0), np.int64),
+            np.zeros((C, 0, pages.width), np.int32),
+        )
+        values, positions, starts, wins = pages.peaks.pop(kind, empty)
+        pad = K - values.shape[1]
+        values = np.pad(values.astype(np.float64), ((0, 0), (0, pad)), constant_values=np.inf if lowest else -np.inf)
+        positions, starts = (
+            np.pad(a.astype(np.int64), ((0, 0), (0, pad)), constant_values=-1) for a in (positions, starts)
+        )
+        wins = np.pad(wins.astype(np.int32), ((0, 0), (0, pad), (0, 0)))
         gathered = []
-        for t in parts:
+        for a in (values, positions, starts, wins):
+            t = torch.as_tensor(a, device=device)
             out = [torch.empty_like(t) for _ in range(torch.distributed.get_world_size())]
             torch.distributed.all_gather(out, t)
             gathered.append([o.cpu().numpy() for o in out])
-        del pages.peaks[kind]
-        for values, positions, starts, windows in zip(*gathered):
-            pages.keep(kind, values, positions, starts, windows, lowest)
+        for parts in zip(*gathered):
+            pages.keep(kind, *parts, lowest)
 
 
 def collect(
@@ -381,6 +414,7 @@ def collect(
     pages: bool = False,
     progress: bool = False,
     seed: int = 0,
+    batch: int = BATCH,
 ):
     """One pass over `text` (the first `warm` characters only warm the state): the `Sums` of the
     cells `rows` against `values`, and with `pages` the `Pages` data, merged over processes."""
@@ -396,41 +430,44 @@ def collect(
         rng = np.random.default_rng(seed)
         samples = np.sort(rng.choice(np.arange(warm, T), min(SAMPLES, T - warm), replace=False))
         page = Pages.zeros(len(rows), width, samples, device)
-    mine = parts[rank::size]
+    spans = windows(parts, warmup)
+    blocks = [range(i, min(i + batch, len(parts))) for i in range(0, len(parts), batch)]
+    mine = blocks[rank::size]
     bar = None
     if progress and rank == 0:
         from tqdm import tqdm
 
         bar = tqdm(
-            total=sum(b - a for a, b in mine),
+            total=sum(parts[i][1] - parts[i][0] for block in mine for i in block),
             unit="char",
             unit_scale=True,
             desc=f"explain ({size} process{'es' if size > 1 else ''})",
         )
-    for start, stop in mine:
-        cell, hidden = trace_segment(model, text, start, stop, warmup)
-        y_all = flat(cell, rows)  # (C, n)
-        h_all = flat(hidden, rows) if pages else None
-        for a in range(start, stop, CHUNK):
-            for lo, hi in ((a, min(stop, a + CHUNK, max(a, half))), (max(a, half), min(stop, a + CHUNK))):
-                if hi <= lo:
-                    continue
-                y = torch.from_numpy(y_all[:, lo - start : hi - start]).to(device, torch.float64)
-                z = torch.from_numpy(values.block(lo, hi)).to(device, torch.float64)
-                sums.add(int(lo >= half), y, z)
-                if page is not None:
-                    page.add_chunk(y, torch.from_numpy(h_all[:, lo - start : hi - start]).to(device))
-            if bar is not None:
-                bar.update(min(stop, a + CHUNK) - a)
-        if page is not None:
-            page.add_segment(y_all, start)
+    for block in mine:
+        segs = [parts[i] for i in block]
+        for (start, stop), (cell, hidden) in zip(segs, trace_block(model, text, segs, [spans[i] for i in block])):
+            y_all = flat(cell, rows)  # (C, n)
+            h_all = flat(hidden, rows) if pages else None
+            for a in range(start, stop, CHUNK):
+                for lo, hi in ((a, min(stop, a + CHUNK, max(a, half))), (max(a, half), min(stop, a + CHUNK))):
+                    if hi <= lo:
+                        continue
+                    y = torch.from_numpy(y_all[:, lo - start : hi - start]).to(device, torch.float64)
+                    z = torch.from_numpy(values.block(lo, hi)).to(device, torch.float64)
+                    sums.add(int(lo >= half), y, z)
+                    if page is not None:
+                        page.add_chunk(y, torch.from_numpy(h_all[:, lo - start : hi - start]).to(device))
+                if bar is not None:
+                    bar.update(min(stop, a + CHUNK) - a)
+            if page is not None:
+                page.add_segment(y_all, start)
     if bar is not None:
         bar.close()
     if size > 1:
         all_reduce(sums.tensors())
         if page is not None:
             all_reduce(page.tensors())
-            gather_peaks(page)
+            gather_peaks(page, len(rows))
     return sums, page
 
 
@@ -443,6 +480,7 @@ def explain(
     segment: int = SEGMENT,
     warmup: int = WARMUP,
     progress: bool = False,
+    batch: int = BATCH,
 ) -> pd.DataFrame:
     """One row per cell, best explained first: layer (from 0), cell, label, score (held-out
     correlation of the fitted hypothesis with tanh(c)), runner_up, runner_up_score, and key,
@@ -460,5 +498,5 @@ def explain(
     values = Hy.Values.of(family, text)
     if not len(values):
         raise ValueError("every hypothesis is constant on this text: nothing to explain the cells with")
-    sums, _ = collect(model, text, values, rows, warm, segment, warmup, progress=progress)
+    sums, _ = collect(model, text, values, rows, warm, segment, warmup, progress=progress, batch=batch)
     return score_table(Moments.of(sums), values.family, rows, model.config.hidden)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import lstm_viz
-from lstm_viz import CharLSTM, Config, Vocab, cellpage
+from lstm_viz import CharLSTM, Config, Vocab, cellpage, checkpoint
 from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
 
@@ -162,11 +162,29 @@ def test_cells_picks_the_cells_and_bad_ones_are_refused(tiny_model):
         E.explain(tiny_model, "ab")
 
 
-def test_segments_cover_the_scored_text_and_are_shared_round_robin():
+def test_segments_cover_the_scored_text_and_their_windows_are_equally_long():
     parts = E.segments(100_000, 1_000, 40_000)
     assert parts[0][0] == 1_000 and parts[-1][1] == 100_000
     assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
     assert len(parts) == 2 and E.segments(500, 0, 40_000) == [(0, 500)]
+    parts = E.segments(10_001, 1_000, 3_000)
+    assert [b - a for a, b in parts] == [3_001, 3_000, 3_000]  # the longer ones first
+    spans = E.windows(parts, 1_000)
+    assert spans[0] == (0, 4_001) and {b - a for a, b in spans} == {4_001}
+    assert all(s[1] == p[1] for s, p in zip(spans, parts))
+    assert E.windows([(0, 300), (300, 600)], 1_000) == [(0, 300), (0, 600)]  # the text's start cuts the first
+
+
+def test_segments_traced_side_by_side_equal_segments_traced_alone(tiny_model):
+    text = prose(40)
+    parts = E.segments(len(text), 100, 300)
+    spans = E.windows(parts, 100)
+    together = E.trace_block(tiny_model, text, parts, spans)
+    for (start, stop), (first, _), (cell, hidden) in zip(parts, spans, together):
+        alone = tiny_model.trace(text[first:stop])
+        assert cell.shape == (2, stop - start, 24)
+        np.testing.assert_allclose(cell, alone.cell[:, start - first :], atol=1e-5)
+        np.testing.assert_allclose(hidden, alone.hidden[:, start - first :], atol=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +199,7 @@ def model_and_corpus(tmp_path_factory):
     return folder
 
 
-def run_cli(folder, out, processes):
+def run_cli(folder, out, processes, batch=4):
     out.mkdir()
     cmd = [
         "-m",
@@ -193,6 +211,8 @@ def run_cli(folder, out, processes):
         str(folder / "prose.txt"),
         "--segment",
         "2000",
+        "--batch",
+        str(batch),
         "--out",
         str(out),
         "--quiet",
@@ -205,17 +225,18 @@ def run_cli(folder, out, processes):
     return json.loads((out / "explain.json").read_text()), done.stdout
 
 
-def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path):
-    one, printed = run_cli(model_and_corpus, tmp_path / "one", 1)
-    two, _ = run_cli(model_and_corpus, tmp_path / "two", 2)
-    assert "1 process(es)" in printed and two["processes"] == 2
+@pytest.mark.parametrize("batch", [2, 8])  # 6 segments: 3 blocks, 2 for one process; 1 block, none for the other
+def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path, batch):
+    one, printed = run_cli(model_and_corpus, tmp_path / "one", 1, batch)
+    two, _ = run_cli(model_and_corpus, tmp_path / "two", 2, batch)
+    assert "1 process(es)" in printed and two["processes"] == 2 and two["batch"] == batch
     assert one["chars"] == two["chars"] and len(one["cells"]) == 32
     for a, b in zip(one["cells"], two["cells"]):
         assert a["key"] == b["key"] and a["runner_up_key"] == b["runner_up_key"]
         for k in ("score", "runner_up_score", "fit", "mean", "sd", "h_rms"):
             assert a[k] == pytest.approx(b[k], abs=2e-4)  # both rounded to 4 places
         assert a["histogram"] == b["histogram"] and a["top"] == b["top"] and a["bottom"] == b["bottom"]
-        assert a["quantiles"] == b["quantiles"]
+        assert a["quantiles"] == b["quantiles"] and a["causal"] == b["causal"]  # the causal check shared out
         assert [r[:2] for r in a["related"]] == [r[:2] for r in b["related"]]
 
 
@@ -247,13 +268,27 @@ def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_pat
 def test_page_functions_write_drive_and_steer(model_and_corpus, tmp_path):
     record, _ = run_cli(model_and_corpus, tmp_path / "out", 1)
     model = lstm_viz.load(model_and_corpus / "model")
+    typical = {(c["layer"], c["cell"]): c["h_rms"] for c in record["cells"]}
+    push = model.head.weight[:, 3].detach().numpy() * typical[1, 3]  # its column of the output weights x typical h
     last = cellpage.writes(model, record, 1, 3)
-    assert len(last["raises"]) == 8 and last["raises"][0][1] >= last["lowers"][0][1]
+    assert len(last["raises"]) == 8 and len(last["lowers"]) == 8
+    assert last["raises"][0] == (model.vocab.symbol(int(push.argmax())), pytest.approx(push.max(), abs=1e-6))
+    assert last["lowers"][0] == (model.vocab.symbol(int(push.argmin())), pytest.approx(push.min(), abs=1e-6))
     first = cellpage.writes(model, record, 0, 3)
-    assert len(first["feeds"]) == 8 and set(first["feeds"][0][2]) == {"input", "forget", "candidate", "output"}
+    w_next = model.layer_weights(1)[0].detach().numpy()[:, 3].reshape(4, 16) * typical[0, 3]  # (gate, next cell)
+    assert [f[0] for f in first["feeds"]] == list(np.argsort(-np.abs(w_next).sum(0))[:8])
+    assert first["feeds"][0][2] == pytest.approx(
+        dict(zip(("input", "forget", "candidate", "output"), w_next[:, first["feeds"][0][0]]))
+    )
+    found = cellpage.drivers(model, record, 1, 3, k=40)
+    assert {d[0] for d in found} == {"layer 0", "layer 1"} and [d[2] for d in found] == sorted(
+        (d[2] for d in found), reverse=True
+    )
+    w_hh = model.layer_weights(1)[1].detach().numpy()[np.arange(4) * 16 + 3]  # (4, H): the gates of cell 3 from h_{t-1}
+    same = next(d for d in found if d[0] == "layer 1")
+    assert same[2] == pytest.approx(np.abs(w_hh[:, same[1]]).sum() * typical[1, same[1]], abs=1e-6)
     sources = {d[0] for d in cellpage.drivers(model, record, 0, 3, k=40)}
     assert sources <= {"layer 0", "character"} and "character" in sources
-    assert {d[0] for d in cellpage.drivers(model, record, 1, 3, k=40)} <= {"layer 0", "layer 1"}
     c = cellpage.entry(record, 1, 3)
     runs = cellpage.steer(model, 1, 3, c["c_low"], c["c_high"], "the cat ", n=60, seed=3)
     assert runs["plain"] == model.sample("the cat ", 60, 0.8, 3)
@@ -272,3 +307,35 @@ def test_the_package_data_ships_explain_json_beside_the_weights():
         "lstm_viz_app"
     ]
     assert any(fnmatch.fnmatch(f"pretrained/warpeace/{cellpage.FILE}", p) for p in patterns)
+
+
+SHIPPED = ("warpeace", "linux")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_model_has_its_cells_explained_on_held_out_text(name):
+    record = cellpage.load(name)
+    assert record is not None and not record["stale"]  # built from the shipped weights
+    assert (checkpoint.resolve(name) / cellpage.FILE).stat().st_size <= 5_000_000
+    L, H = record["layers"], record["cells_per_layer"]
+    assert [(c["layer"], c["cell"]) for c in record["cells"]] == [(a, b) for a in range(L) for b in range(H)]
+    corpus = record["corpus"]
+    assert corpus["split"] == "test" and corpus["trained_on"] and corpus["end"] - corpus["start"] == record["chars"]
+    assert 100 <= len(record["family"]) <= 5_000  # hundreds to a few thousand hypotheses
+    best = cellpage.table(record).head(cellpage.CAUSAL_CELLS)
+    checked = {(c["layer"], c["cell"]) for c in record["cells"] if c["causal"]}
+    assert checked == set(zip(best.layer, best.cell)) and best.change_low.notna().all()
+
+
+def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shipped_model():
+    model, record = lstm_viz.load("warpeace"), cellpage.load("warpeace")
+    table = cellpage.table(record)
+    line = table[table.key.str.contains("since:\n", regex=False) | table.key.str.contains("line_position")].iloc[0]
+    assert line.score >= 0.85  # strongly explained
+    e = cellpage.entry(record, line.layer, line.cell)
+    runs = cellpage.steer(model, line.layer, line.cell, e["c_low"], e["c_high"], "\n\n", n=200, seed=0)
+    assert runs["plain"] == model.sample("\n\n", 200, 0.8, 0) and all(len(v) == 200 for v in runs.values())
+    assert runs["low"] != runs["plain"] and runs["high"] != runs["plain"]
+    longer_lines = "low" if e["sign"] > 0 else "high"  # the cell rises along a line: held low, the line never ends
+    shorter_lines = "high" if longer_lines == "low" else "low"
+    assert runs[longer_lines].count("\n") < runs["plain"].count("\n") < runs[shorter_lines].count("\n")
