@@ -15,7 +15,7 @@ import lstm_viz
 from lstm_viz import atlas as atlas_file
 from lstm_viz import cellpage, features, finder
 
-from . import payload
+from . import labels, payload
 from .examples import EXAMPLES, default_example
 
 
@@ -142,6 +142,18 @@ def explanation_table(name: str) -> pd.DataFrame | None:
     """`explanation` as `lstm_viz.explain`'s table (best score first), or None."""
     record = explanation(name)
     return None if record is None else cellpage.table(record)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def label_search(name: str, words: str) -> pd.DataFrame:
+    """Cells whose label holds every word (`cellpage.search`), best score first."""
+    return cellpage.search(explanation(name), words)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def cell_map(name: str) -> pd.DataFrame:
+    """Every cell's place on the cell map, label, score and kind (`ui.labels.map_frame`)."""
+    return labels.map_frame(explanation_table(name), explanation(name))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
