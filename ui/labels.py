@@ -37,7 +37,7 @@ HOW_TO_BUILD = (
     "`python -m lstm_viz explain --model {model} --corpus CORPUS` (CORPUS: the text it was trained on; "
     "the labels are fitted on its held-out test split) and reload the page."
 )
-MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&^=])")  # the characters markdown (and Streamlit's) give a meaning
 
 
 def primary(key: str) -> str:
@@ -58,8 +58,8 @@ def how_to_build(model: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Text for a markdown label (st.page_link, st.markdown) shown as typed: every ASCII punctuation
-    character escaped, so that no `*`, `[`, `:` or `$` in a label formats, links or draws."""
+    """Text for a markdown label (st.page_link, st.markdown) shown as typed: every character that
+    means something to markdown escaped, so that no `*`, `[`, `:` or `$` in a label formats, links or draws."""
     return MARKDOWN.sub(r"\\\1", text.replace("\n", " "))
 
 
