@@ -97,7 +97,7 @@ def test_a_marked_span_finds_cells_and_other_places():
     at.number_input(key="find_end").set_value(start + 8).run()
     assert not at.exception
     cells, matches = at.dataframe[0].value, at.dataframe[1].value
-    assert list(cells.columns[:4]) == ["layer", "cell", "score", "sign"] and len(cells) == 10
+    assert list(cells.columns[:5]) == ["page", "layer", "cell", "score", "sign"] and len(cells) == 10
     assert {"start", "end", "text"} <= set(matches.columns)
 
 
