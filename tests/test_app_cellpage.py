@@ -95,6 +95,7 @@ def test_a_last_layer_page_lists_the_characters_it_raises_and_lowers(warpeace):
 def test_the_main_pages_address_form_is_read_too():
     at = open_page({"model": "linux", "layer": "2", "cell": "5"})
     assert at.title[0].value == "Layer 2, cell 5"
+    assert dict(at.query_params) == {"model": "linux", "cell": "2:5"}  # the address bar gets the page's own form
     at = open_page({"model": "linux", "cell": "7"})  # a bare cell is in layer 1
     assert at.title[0].value == "Layer 1, cell 7"
 

@@ -75,13 +75,13 @@ def test_the_cell_map_has_every_cell_coloured_by_its_kind_and_rings_the_chosen_o
     at = run({"panel": "Cell map", "layer": 1, "cell": 429})
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
-    traces, ring = figure["data"][:-1], figure["data"][-1]
+    traces, (ring,) = figure["data"], figure["layout"]["shapes"]
     assert sum(len(t["x"]) for t in traces) == 1024
     by_cell = {tuple(c): t for t in traces for c in t["customdata"]}
     assert by_cell[(1, 429)]["marker"]["color"] == labels.COLOURS["span"]  # inside double quotes
     assert by_cell[(1, 429)]["name"] == labels.KINDS["span"][0]
     entry = cellpage.entry(warpeace, 1, 429)
-    assert (ring["x"], ring["y"]) == ([entry["map"][0]], [entry["map"][1]])
+    assert (ring["xanchor"], ring["yanchor"]) == tuple(entry["map"])
     constant = [c for c in warpeace["cells"] if c["score"] is None][0]
     assert by_cell[(constant["layer"], constant["cell"])]["marker"]["color"] == labels.COLOURS["constant"]
 
@@ -102,7 +102,7 @@ def test_hover_cards_on_the_map_show_labels_as_text():
         {"layer": [0], "cell": [3], "x": [0.0], "y": [0.0], "label": ['the current character is "<"'],
          "score": [0.5], "kind": ["current"]}
     )  # fmt: skip
-    (trace, _) = cellmap_view.figure(frame, 0, 3).to_dict()["data"]
+    (trace,) = cellmap_view.figure(frame, 0, 3).to_dict()["data"]
     assert trace["text"] == ["1:3 · score 0.50<br>the current character is &quot;&lt;&quot;"]
 
 

@@ -14,6 +14,7 @@ from . import cache, cell_link, labels, state
 from .shown import Shown
 
 MAP_KEY = "cell_map"
+RING = 10  # px, the radius of the ring around the chosen cell
 SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x", "star")  # by layer
 
 
@@ -58,23 +59,30 @@ def figure(frame: pd.DataFrame, layer: int, cell: int) -> go.Figure:
             }
         )
     here = frame[(frame["layer"] == layer) & (frame["cell"] == cell)]
-    data.append(
+    ring = [  # a shape, not a trace: it takes no clicks from the point it circles
         {
-            "type": "scatter",
-            "mode": "markers",
-            "name": f"shown: {layer + 1}:{cell}",
-            "x": here["x"].tolist(),
-            "y": here["y"].tolist(),
-            "hoverinfo": "skip",
-            "marker": {"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": "#000", "width": 2}},
+            "type": "circle",
+            "xref": "x",
+            "yref": "y",
+            "xsizemode": "pixel",
+            "ysizemode": "pixel",
+            "xanchor": float(x),
+            "yanchor": float(y),
+            "x0": -RING,
+            "x1": RING,
+            "y0": -RING,
+            "y1": RING,
+            "line": {"color": "#000", "width": 2},
         }
-    )
+        for x, y in zip(here["x"], here["y"])
+    ]
     layout = {
         "height": 560,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "xaxis": {"title": "first component", "zeroline": False},
         "yaxis": {"title": "second component", "zeroline": False},
         "legend": {"title": {"text": "label about"}},
+        "shapes": ring,
         "clickmode": "event+select",
         "dragmode": "pan",
     }

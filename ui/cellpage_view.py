@@ -228,6 +228,7 @@ def page() -> None:
         goto_box()
         return
     layers, hidden = dims(name)
+    st.query_params.from_dict(cell_link.query(name, layer, cell))  # the address bar names this cell, however reached
     st.title(f"Layer {layer + 1}, cell {cell}")
     st.caption(f"Model {plain(name)}: {layers} layers x {hidden} cells. Address: `{cell_link.url(name, layer, cell)}`")
     navigation(name, layer, cell, hidden)

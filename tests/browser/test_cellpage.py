@@ -1,0 +1,97 @@
+"""Cell pages in a real Chromium: opened by their address, left by a related cell's link, reached
+by a click on the cell map, and a bad address answered in one line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from lstm_viz import cellpage
+
+from .harness import wait_idle, wait_view
+
+pytestmark = pytest.mark.browser
+
+# The viewport coordinates of one cell's point on the cell map, scrolled into view (plotly's own axes
+# convert the data).
+POINT_AT = """([layer, cell]) => {
+  const plot = [...document.querySelectorAll(".js-plotly-plot")].find((p) => p._fullLayout);
+  plot.scrollIntoView({ block: "center" });
+  const size = plot._fullLayout._size, box = plot.getBoundingClientRect();
+  for (const trace of plot._fullData) {
+    const k = (trace.customdata || []).findIndex((d) => d[0] === layer && d[1] === cell);
+    if (k < 0) continue;
+    return { x: box.left + size.l + plot._fullLayout.xaxis.d2p(trace.x[k]),
+             y: box.top + size.t + plot._fullLayout.yaxis.d2p(trace.y[k]) };
+  }
+  return null;
+}"""
+
+
+def entry(layer: int, cell: int) -> dict:
+    """The cell's top, quantile and bottom snippets in the shipped explain.json."""
+    record = cellpage.entry(cellpage.load("warpeace"), layer, cell)
+    return {kind: record[kind] for kind in ("top", "quantiles", "bottom")}
+
+
+def heading(page, text: str):
+    return page.get_by_role("heading", name=text, exact=True)
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_cell_page_opened_by_its_address_shows_its_label_and_snippets(page, app_url):
+    page.goto(app_url + "/Cell?model=warpeace&cell=2:429")
+    heading(page, "Layer 2, cell 429").wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    expect(page.get_by_text("inside double quotes (a blank line ends an unclosed quote)").first).to_be_visible()
+    snippets = page.locator("div[title^='character ']")  # top, quantile and bottom snippets, each outlined once
+    expect(snippets).to_have_count(sum(len(e) for e in entry(1, 429).values()))
+    expect(snippets.locator("span[style*='outline']")).to_have_count(snippets.count())
+    no_exception(page)
+
+
+def test_a_related_cells_link_opens_that_cells_page(page, app_url):
+    record = cellpage.load("warpeace")
+    layer, cell, r = cellpage.entry(record, 1, 429)["related"][0]
+    page.goto(app_url + "/Cell?model=warpeace&cell=2:429")
+    heading(page, "Layer 2, cell 429").wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    page.locator("[data-testid=stPageLink] a", has_text=f"{layer + 1}:{cell} \u00b7 r {r:+.2f}").click()
+    heading(page, f"Layer {layer + 1}, cell {cell}").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert re.search(rf"cell={layer + 1}(:|%3A){cell}\b", page.url)
+    no_exception(page)
+
+
+def test_a_click_on_the_cell_map_shows_that_cell_and_its_page_link(page, app_url):
+    page.goto(app_url + "/?model=warpeace&layer=1&cell=0")
+    wait_view(page, cell="0")
+    wait_idle(page)
+    page.get_by_role("tab", name="Cell map").click()
+    page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    point = page.evaluate(POINT_AT, [1, 429])
+    page.mouse.click(point["x"], point["y"])
+    wait_view(page, cell="429", layer="1")  # the coloured text shows layer 2 (from 0: 1), cell 429
+    wait_idle(page)
+    link = page.locator("[data-testid=stPageLink] a", has_text="Page of cell 2:429").last
+    link.click()
+    heading(page, "Layer 2, cell 429").wait_for(timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+
+
+def test_a_bad_address_is_answered_in_one_line(page, app_url):
+    page.goto(app_url + "/Cell?model=warpeace&cell=%3Cimg%20src=x%20onerror=alert(1)%3E")
+    heading(page, "Cell page").wait_for(timeout=60_000)
+    wait_idle(page)
+    alert = page.locator("[data-testid=stAlertContentError]")
+    expect(alert).to_have_count(1)
+    assert "write cells as 429 or layer:cell" in alert.inner_text()
+    assert page.locator("img[src=x]").count() == 0
+    no_exception(page)
