@@ -5,6 +5,7 @@ labels, steering on a press, and the way back to the main page."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -57,7 +58,9 @@ def test_a_cell_page_opened_by_its_address_shows_the_cells_record(warpeace):
     assert f"**score {entry['score']:.3f}**" in text and f"({entry['runner_up_score']:.3f})" in text
     assert f"held low it changes by **{entry['causal']['change_low']:+.3f}** nats" in text
     assert at.metric[0].value == f"{entry['score']:.3f}"
-    assert len(at.get("plotly_chart")) == 1  # the histogram
+    bars = re.findall(r'title="tanh\(c\) ([-+.\d]+) to ([-+.\d]+): ([.\d]+)% of characters"', text)  # the histogram
+    assert [float(share) for _, _, share in bars] == [v / 10 for v in entry["histogram"]]
+    assert (bars[0][0], bars[-1][1]) == ("-1.0", "+1.0")
     top = entry["top"][0]
     assert f'title="character {top[0] + top[1]:,} of the held-out text"' in text  # its place in the held-out text
     assert not at.error and not at.warning
@@ -87,9 +90,10 @@ def test_an_earlier_layers_page_links_the_next_layers_cells_it_feeds(warpeace):
 def test_a_last_layer_page_lists_the_characters_it_raises_and_lowers(warpeace):
     at = open_page({"model": "warpeace", "cell": "2:429"})
     out = cellpage.writes(lstm_viz.load("warpeace"), warpeace, 1, 429)
-    raises, lowers = (d.value for d in at.dataframe[:2])
-    assert raises["logit"].tolist() == [round(v, 3) for _, v in out["raises"]]
-    assert lowers["logit"].tolist() == [round(v, 3) for _, v in out["lowers"]]
+    raises, lowers = (m.value for m in at.markdown if m.value.startswith(("| Raises", "| Lowers")))
+    assert re.findall(r"\| ([-+.\d]+) \|", raises) == [f"{v:+.3f}" for _, v in out["raises"]]
+    assert re.findall(r"\| ([-+.\d]+) \|", lowers) == [f"{v:+.3f}" for _, v in out["lowers"]]
+    assert all(v > 0 for _, v in out["raises"]) and all(v < 0 for _, v in out["lowers"])
 
 
 def test_the_main_pages_address_form_is_read_too():

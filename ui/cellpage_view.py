@@ -17,7 +17,7 @@ import lstm_viz
 from lstm_viz import cellpage, glyphs, render
 
 from . import cache, cell_link, own_model, state
-from .finder_view import histogram_figure
+from .finder_view import histogram_html
 from .labels import how_to_build, plain
 
 LABEL_CHARS = 90  # of a related cell's label in its link
@@ -161,10 +161,9 @@ def writes(name: str, record: dict, layer: int, cell: int, layers: int) -> None:
         st.markdown("**What it writes**: the next-character logits it moves most at its typical h")
         left, right = st.columns(2)
         for column, key, heading in ((left, "raises", "Raises"), (right, "lowers", "Lowers")):
-            column.dataframe(
-                {heading: [glyphs.label(ch) for ch, _ in out[key]], "logit": [round(v, 3) for _, v in out[key]]},
-                hide_index=True,
-                width="stretch",
+            column.markdown(
+                f"| {heading} | logit |\n|:-:|--:|\n"
+                + "\n".join(f"| `{glyphs.label(ch)}` | {v:+.3f} |" for ch, v in out[key])
             )
         return
     st.markdown(f"**What it writes**: the cells of layer {layer + 2} it feeds most (|weight| x typical h, four gates)")
@@ -251,7 +250,7 @@ def page() -> None:
     left, right = st.columns([1, 2])
     with left:
         st.markdown("**Activation histogram** (tanh(c) on held-out text)")
-        st.plotly_chart(histogram_figure(entry["histogram"]), key="page_histogram", config={"displayModeBar": False})
+        st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
     with right:
         snippets(record, entry)
     writes(name, record, layer, cell, layers)

@@ -127,28 +127,24 @@ def snippet_html(text: str, at: int, colours: list[int]) -> str:
     return render.snippet(text, [c / 100 for c in colours], outlined=at)
 
 
-def histogram_figure(per_mille: list[int]) -> go.Figure:
-    """The cell's activation histogram from the atlas: bars over [-1, 1], coloured by the scale."""
-    n = len(per_mille)
-    centres = [-1 + (i + 0.5) * 2 / n for i in range(n)]
-    data = [
-        {
-            "type": "bar",
-            "x": centres,
-            "y": [v / 10 for v in per_mille],
-            "width": 2 / n,
-            "marker": {"color": [colour.css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
-            "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>",
-        }
-    ]
-    layout = {
-        "height": 150,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "xaxis": {"range": [-1, 1], "title": None},
-        "yaxis": {"title": "% of chars"},
-        "bargap": 0,
-    }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+def histogram_html(per_mille: list[int], height: int = 120) -> str:
+    """A cell's activation histogram (per mille of characters in equal bins of tanh(c) over [-1, 1])
+    as bars on the colour scale, in plain HTML of numbers only (lighter than a chart: the atlas entry
+    and the cell page draw one on every cell change)."""
+    n, top = len(per_mille), max(max(per_mille), 1)
+    bars = "".join(
+        f'<div title="tanh(c) {-1 + 2 * k / n:+.1f} to {-1 + 2 * (k + 1) / n:+.1f}: {v / 10:.1f}% of characters" '
+        f'style="flex:1;height:{100 * v / top:.1f}%;background:{colour.css(-1 + (k + 0.5) * 2 / n)};'
+        'border:1px solid #888;border-bottom:none"></div>'
+        for k, v in enumerate(per_mille)
+    )
+    return (
+        f'<div style="display:flex;align-items:flex-end;gap:1px;height:{height}px;border-bottom:1px solid #444">'
+        f"{bars}</div>"
+        '<div style="display:flex;justify-content:space-between;font-size:0.75rem;color:#555">'
+        f"<span>-1</span><span>0</span><span>+1</span></div>"
+        f'<div style="font-size:0.75rem;color:#555">highest bar: {top / 10:.1f}% of characters</div>'
+    )
 
 
 def explanation_text(explanation: dict | None) -> str:
@@ -190,7 +186,7 @@ def atlas_entry(name: str, atlas: dict | None, entry: dict | None, layer: int, c
     if "explanation" in entry:
         st.markdown(f"Explanation score: {explanation_text(entry['explanation'])}")
     if entry.get("histogram"):
-        st.plotly_chart(histogram_figure(entry["histogram"]), key="atlas_histogram", config={"displayModeBar": False})
+        st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
     quartiles = ", ".join(f"{q:.0%}" for q in atlas.get("quantiles", []))
     for kind, heading in (
         ("top", "Where it is highest"),
