@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lstm_viz import cellpage
+from ui import labels
 
 from .harness import wait_idle, wait_view
 
@@ -94,4 +95,28 @@ def test_a_bad_address_is_answered_in_one_line(page, app_url):
     expect(alert).to_have_count(1)
     assert "write cells as 429 or layer:cell" in alert.inner_text()
     assert page.locator("img[src=x]").count() == 0
+    no_exception(page)
+
+
+def test_a_row_of_the_heatmap_grouped_by_label_picks_its_cell(page, app_url):
+    page.goto(app_url + "/?model=warpeace&layer=2&cell=0")
+    wait_view(page, cell="0")
+    wait_idle(page)
+    page.get_by_text("Group by label").click()
+    heat = page.locator(".hm[data-grouped='true']")
+    heat.wait_for(state="attached", timeout=60_000)
+    wait_idle(page)
+    cells = [int(c) for c in heat.get_attribute("data-cells").split(",")]
+    canvas = heat.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    width = canvas.bounding_box()["width"]
+    columns = int(heat.get_attribute("data-columns"))
+    band = min(260, width / 3)  # heatmap.js: group titles on the right
+    row, column = 5, 10
+    canvas.click(position={"x": 62 + (column + 0.5) * (width - 62 - band) / columns, "y": row * 14 + 7})
+    wait_view(page, cell=str(cells[row]), selected=str(column), layer="1")
+    record = cellpage.load("warpeace")
+    kinds = [labels.kind(cellpage.entry(record, 1, c)["key"]) for c in cells]
+    order = list(labels.KINDS)
+    assert [order.index(k) for k in kinds] == sorted(order.index(k) for k in kinds)  # grouped by kind of label
     no_exception(page)
