@@ -91,8 +91,8 @@ def test_a_last_layer_page_lists_the_characters_it_raises_and_lowers(warpeace):
     at = open_page({"model": "warpeace", "cell": "2:429"})
     out = cellpage.writes(lstm_viz.load("warpeace"), warpeace, 1, 429)
     raises, lowers = (m.value for m in at.markdown if m.value.startswith(("| Raises", "| Lowers")))
-    assert re.findall(r"\| ([-+.\d]+) \|", raises) == [f"{v:+.3f}" for _, v in out["raises"]]
-    assert re.findall(r"\| ([-+.\d]+) \|", lowers) == [f"{v:+.3f}" for _, v in out["lowers"]]
+    assert re.findall(r"\| ([-+]\d+\.\d{3}) \|", raises) == [f"{v:+.3f}" for _, v in out["raises"]]
+    assert re.findall(r"\| ([-+]\d+\.\d{3}) \|", lowers) == [f"{v:+.3f}" for _, v in out["lowers"]]
     assert all(v > 0 for _, v in out["raises"]) and all(v < 0 for _, v in out["lowers"])
 
 

@@ -114,7 +114,7 @@ def causal(record: dict, entry: dict) -> None:
         st.caption("No causal check: it is run for the 50 best-explained cells of the model.")
         return
     about = (
-        "where it is one of " + ", ".join(f"`{glyphs.label(ch)}`" for ch in check["about"])
+        "where it is one of " + " ".join(plain(glyphs.label(ch)) for ch in check["about"])
         if check["about"]
         else "at every position"
     )
@@ -163,7 +163,7 @@ def writes(name: str, record: dict, layer: int, cell: int, layers: int) -> None:
         for column, key, heading in ((left, "raises", "Raises"), (right, "lowers", "Lowers")):
             column.markdown(
                 f"| {heading} | logit |\n|:-:|--:|\n"
-                + "\n".join(f"| `{glyphs.label(ch)}` | {v:+.3f} |" for ch, v in out[key])
+                + "\n".join(f"| {plain(glyphs.label(ch))} | {v:+.3f} |" for ch, v in out[key])
             )
         return
     st.markdown(f"**What it writes**: the cells of layer {layer + 2} it feeds most (|weight| x typical h, four gates)")
@@ -183,7 +183,7 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
         st.markdown("**Drives its gates most** (|weight| x typical activation)")
         for source, index, amount, _ in cache.cell_drivers(name, layer, cell):
             if source == "character":
-                st.markdown(f"the character `{glyphs.label(index)}` \u00b7 {amount:.2f}")
+                st.markdown(f"the character {plain(glyphs.label(index))} \u00b7 {amount:.2f}")
             else:
                 source_layer = int(source.split()[-1])
                 when = "at t - 1" if source_layer == layer else "below"
