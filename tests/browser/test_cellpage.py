@@ -15,19 +15,22 @@ from .harness import wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
-# The viewport coordinates of one cell's point on the cell map, scrolled into view (plotly's own axes
-# convert the data).
-POINT_AT = """([layer, cell]) => {
+# The cell map's point farthest from any other (so that a click there hits it alone), scrolled into
+# view: its cell and viewport coordinates (plotly's own axes convert the data).
+ISOLATED_POINT = """() => {
   const plot = [...document.querySelectorAll(".js-plotly-plot")].find((p) => p._fullLayout);
   plot.scrollIntoView({ block: "center" });
   const size = plot._fullLayout._size, box = plot.getBoundingClientRect();
-  for (const trace of plot._fullData) {
-    const k = (trace.customdata || []).findIndex((d) => d[0] === layer && d[1] === cell);
-    if (k < 0) continue;
-    return { x: box.left + size.l + plot._fullLayout.xaxis.d2p(trace.x[k]),
-             y: box.top + size.t + plot._fullLayout.yaxis.d2p(trace.y[k]) };
+  const points = plot._fullData.flatMap((trace) => (trace.customdata || []).map((d, k) => ({
+    layer: d[0], cell: d[1],
+    x: box.left + size.l + plot._fullLayout.xaxis.d2p(trace.x[k]),
+    y: box.top + size.t + plot._fullLayout.yaxis.d2p(trace.y[k]) })));
+  let best = null, room = -1;
+  for (const p of points) {
+    const near = Math.min(...points.filter((q) => q !== p).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
+    if (near > room) { best = p; room = near; }
   }
-  return null;
+  return best;
 }"""
 
 
@@ -76,13 +79,14 @@ def test_a_click_on_the_cell_map_shows_that_cell_and_its_page_link(page, app_url
     page.get_by_role("tab", name="Cell map").click()
     page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=60_000)
     wait_idle(page)
-    point = page.evaluate(POINT_AT, [1, 429])
+    point = page.evaluate(ISOLATED_POINT)
+    assert (point["layer"], point["cell"]) != (0, 0)  # the view is on layer 1, cell 0: the click must move it
     page.mouse.click(point["x"], point["y"])
-    wait_view(page, cell="429", layer="1")  # the coloured text shows layer 2 (from 0: 1), cell 429
+    wait_view(page, cell=str(point["cell"]), layer=str(point["layer"]))  # the coloured text shows that cell
     wait_idle(page)
-    link = page.locator("[data-testid=stPageLink] a", has_text="Page of cell 2:429").last
-    link.click()
-    heading(page, "Layer 2, cell 429").wait_for(timeout=60_000)
+    name = f"{point['layer'] + 1}:{point['cell']}"
+    page.locator("[data-testid=stPageLink] a", has_text=f"Page of cell {name}").last.click()
+    heading(page, f"Layer {point['layer'] + 1}, cell {point['cell']}").wait_for(timeout=60_000)
     wait_idle(page)
     no_exception(page)
 
