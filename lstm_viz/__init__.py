@@ -5,6 +5,7 @@ from .ablation import ablation_ranking
 from .attribute import attribution
 from .checkpoint import CheckpointError, available, load, save
 from .edits import Clamp, Scale
+from .explainer import explain
 from .importers import ModelImportError, from_keras, from_torch
 from .intervene import Effect, effect
 from .kernel import GATES, SIGNALS
@@ -31,6 +32,7 @@ __all__ = [
     "attribution",
     "available",
     "effect",
+    "explain",
     "from_keras",
     "from_torch",
     "load",

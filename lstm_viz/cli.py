@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,analyse,import,app} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,explain,analyse,import,app} ..."""
 
 from __future__ import annotations
 
@@ -130,6 +130,50 @@ def cmd_atlas(a) -> None:
     for name, f in data["features"].items():
         layer, cell, score, sign = f["top"][0]
         print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
+
+
+def cmd_explain(a) -> None:
+    import os
+
+    from . import cellpage
+
+    if a.max_chars is not None and a.max_chars < 100:
+        raise UsageError("--max-chars must be at least 100")
+    if a.segment < 1_000:
+        raise UsageError("--segment must be at least 1000")
+    if a.batch < 1:
+        raise UsageError("--batch must be at least 1")
+    if a.threads is not None:
+        if a.threads < 1:
+            raise UsageError("--threads must be at least 1")
+        import torch
+
+        torch.set_num_threads(a.threads)
+    folder, record = cellpage.build_for_corpus(a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet, a.batch)
+    if record is None:  # a process other than the first under torchrun
+        return
+    path = cellpage.write(a.out or folder, record)
+    c = record["corpus"]
+    note_other_corpus(a.corpus, c["trained_on"])
+    print(
+        f"{path}: {record['layers']} x {record['cells_per_layer']} cells, {len(record['family'])} hypotheses, "
+        f"{record['chars']:,} chars of the {c['split']} split ({path.stat().st_size / 1e6:.2f} MB); "
+        f"{record['processes']} process(es): statistics {record['seconds']['statistics']} s "
+        f"({record['seconds']['statistics_cpu']} CPU s in this process), "
+        f"all {record['seconds']['total']} s; load average {os.getloadavg()[0]:.1f}"
+    )
+    for row in record["coverage"]:
+        print(
+            f"  layer {row['layer'] + 1}: {row['constant']} constant cells; score >= 0.5 {row['>=0.5']:.1%}, "
+            f">= 0.7 {row['>=0.7']:.1%}, "
+            f">= 0.9 {row['>=0.9']:.1%}, median {row['median']:.3f}"
+        )
+    best = cellpage.table(record).head(10)
+    for r in best.itertuples():
+        print(
+            f"  {r.layer + 1}:{r.cell}  {r.score:.3f}  {r.label}  "
+            f"(low {r.change_low:+.3f}, high {r.change_high:+.3f} nats)"
+        )
 
 
 def cmd_analyse(a) -> None:
@@ -266,6 +310,31 @@ def parser() -> argparse.ArgumentParser:
     at.add_argument("--split", default="test", choices=["val", "test"])
     at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
     at.set_defaults(run=cmd_atlas)
+    ex = sub.add_parser(
+        "explain",
+        help="label every cell with the best of a generated family of hypotheses; "
+        "writes explain.json into the model folder (torchrun shards the text)",
+    )
+    ex.add_argument("--model", required=True)
+    ex.add_argument("--corpus", required=True, help="the corpus the model was trained on")
+    ex.add_argument("--max-chars", type=int, default=None, help="at most N characters of the split (default: all)")
+    ex.add_argument("--split", default="test", choices=["val", "test"])
+    ex.add_argument(
+        "--segment",
+        type=int,
+        default=5_000,
+        help="characters traced from a fresh state (after 1,000 characters of warm-up)",
+    )
+    ex.add_argument(
+        "--batch",
+        type=int,
+        default=4,
+        help="segments traced side by side (faster on CPU; memory grows with it): the unit of sharding",
+    )
+    ex.add_argument("--out", default=None, help="folder for explain.json (default: the model's folder)")
+    ex.add_argument("--threads", type=int, default=None, help="torch threads per process (1 on a busy machine)")
+    ex.add_argument("--quiet", action="store_true", help="no progress bar")
+    ex.set_defaults(run=cmd_explain)
     add_analyse(sub)
     im = sub.add_parser("import", help="convert your own PyTorch or Keras character LSTM into a checkpoint folder")
     im.add_argument("--from", dest="framework", required=True, choices=["torch", "keras"])

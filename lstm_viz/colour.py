@@ -16,6 +16,9 @@ DARK = 140  # backgrounds with a luma below this get white text
 GUESS = (74, 111, 208)  # the prediction strip's guesses, on this colour at their probability's opacity
 LSTM, BASELINE = "#3050c0", "#e08020"  # the LSTM's line, and what it is compared with (the n-gram, a hypothesis)
 LEGEND_STOPS = 9  # colours a legend's gradient is drawn through
+# Colours of categories (kinds of cell label on the cell map), told apart with any colour vision
+# (Okabe and Ito); grey last, for what has no category.
+CATEGORIES = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999")
 
 
 def rgb(value: float) -> tuple[int, int, int]:

@@ -136,20 +136,23 @@ def match_after(
     return np.where(ok, found % (n + 1), n)
 
 
-IF = re.compile(r"(?<![#\w])if\s*\(")
-
-
 def if_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Starts (of `if`), condition ends (past its `)`) and body ends of every `if (` in code.
+    """Starts (of `if`), condition ends (past its `)`) and body ends of every `if (` in code."""
+    return keyword_spans(text, "if")
 
-    Only code counts: `if`, brackets and `;` inside comments and literals are skipped. The body
-    is the `{ ... }` block after the condition, or else the statement through its `;`. Anything
-    left unclosed runs to the end of the text.
+
+def keyword_spans(text: str, word: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starts (of `word`), condition ends (past its `)`) and body ends of every `word (` in code.
+
+    Only code counts: the keyword, brackets and `;` inside comments and literals are skipped. The
+    body is the `{ ... }` block after the condition, or else the statement through its `;`.
+    Anything left unclosed runs to the end of the text.
     """
     n = len(text)
     comments, strings = c_tokens(text)
     code = ~(comments | strings)
-    starts = np.array([m.start() for m in IF.finditer(text) if code[m.start()]], dtype=np.int64)
+    pattern = re.compile(rf"(?<![#\w]){re.escape(word)}\s*\(")
+    starts = np.array([m.start() for m in pattern.finditer(text) if code[m.start()]], dtype=np.int64)
     if not len(starts):
         return starts, starts, starts
     opens = np.array([text.index("(", s) for s in starts], dtype=np.int64)

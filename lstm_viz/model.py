@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from .batch import trace_batch
 from .edits import check, edits_at
 from .reference import step
 from .trace import Trace, trace, trace_chunks
@@ -76,6 +77,10 @@ class CharLSTM(nn.Module):
         With `interventions` (`lstm_viz.Clamp`, `lstm_viz.Scale`), the trace of the changed run.
         """
         return trace(self, text, state, interventions, base)
+
+    def trace_batch(self, texts) -> list[Trace]:
+        """The plain traces of several texts (any lengths), run side by side as one batch: see `lstm_viz.batch`."""
+        return trace_batch(self, texts)
 
     def trace_chunks(self, text: str, chunk: int = 10_000):
         """Trace a long text piece by piece in bounded memory, carrying the state across."""

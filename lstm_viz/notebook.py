@@ -5,6 +5,8 @@ Python computes everything the browser shows (colours from `lstm_viz.colour`, la
 `lstm_viz.glyphs`, the top-5 guesses); the widget's script only lays them out. Up/Down change
 the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
 Hover cards and the strip need no kernel round trip; a cell change recolours from Python.
+Given the model's cell labels (`labels=`: `lstm_viz.explain`'s table, or the shipped one from
+`lstm_viz.cellpage`), the hover card also says what the chosen cell is about.
 """
 
 from __future__ import annotations
@@ -29,6 +31,25 @@ def _missing(*args, **kwargs):
         "trace.show() needs anywidget: pip install 'lstm-viz[notebook]' "
         "(trace.to_html() and trace.figure() work without it)"
     )
+
+
+def cell_labels(labels) -> dict[tuple[int, int], str]:
+    """{(layer, cell): "label (score 0.82)"} from a table with columns layer (from 0), cell, label
+    and score (`lstm_viz.explain`'s), or from such a mapping of plain labels; {} for None."""
+    if labels is None:
+        return {}
+    if isinstance(labels, dict):
+        return {(int(layer), int(cell)): str(text) for (layer, cell), text in labels.items()}
+    missing = {"layer", "cell", "label", "score"} - set(getattr(labels, "columns", ()))
+    if missing:
+        raise ValueError(
+            f"labels needs the columns layer, cell, label and score (as lstm_viz.explain gives): "
+            f"missing {', '.join(sorted(missing))}"
+        )
+    return {
+        (int(layer), int(cell)): f"{text} (score {score:.2f})" if score == score else str(text)
+        for layer, cell, text, score in zip(labels["layer"], labels["cell"], labels["label"], labels["score"])
+    }
 
 
 if anywidget is None:
@@ -56,6 +77,7 @@ else:
         inks = traitlets.List().tag(sync=True)  # (n,) CSS text colour of each character
         values = traitlets.List().tag(sync=True)  # (n,) the signal's value, for the hover card
         caption = traitlets.Unicode().tag(sync=True)
+        label = traitlets.Unicode().tag(sync=True)  # the chosen cell's label and score, "" without labels
         legend = traitlets.Dict().tag(sync=True)  # lo, hi and the gradient's colour stops
         palette = traitlets.Dict(colour.scale()).tag(sync=True)  # lstm_viz.colour's scale and colours
 
@@ -69,8 +91,10 @@ else:
             start: int = 0,
             stop: int | None = None,
             model: str | None = None,
+            labels=None,
         ):
             stop = check_view(trace, layer, cell, signal, start, stop)
+            self._labels = cell_labels(labels)
             colour.fit([], False, scale)  # refuses an unknown scale
             if stop - start > MAX_CHARS:
                 raise ValueError(f"the widget shows at most {MAX_CHARS:,} characters; pass start and stop")
@@ -133,6 +157,7 @@ else:
                 self.inks = [colour.ink(v) for v in values]
                 self.values = [round(float(v), 4) for v in raw]
                 self.caption = caption(self.layer, self.cell, self.signal, self._model)
+                self.label = self._labels.get((self.layer, self.cell), "")
                 self.legend = {
                     "lo": lo,
                     "hi": hi,

@@ -36,7 +36,7 @@ def ranked(at: AppTest) -> pd.DataFrame:
 
 def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     at = page()
-    assert [t.label for t in at.tabs] == ["All cells", "Find cells", "Intervene"]
+    assert [t.label for t in at.tabs] == ["All cells", "Find cells", "Intervene", "Cell labels", "Cell map"]
     assert at.selectbox(key="find_feature").value == "quotes"
     text = lstm_viz.normalise(at.session_state["text"])
     best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]
@@ -97,7 +97,7 @@ def test_a_marked_span_finds_cells_and_other_places():
     at.number_input(key="find_end").set_value(start + 8).run()
     assert not at.exception
     cells, matches = at.dataframe[0].value, at.dataframe[1].value
-    assert list(cells.columns[:4]) == ["layer", "cell", "score", "sign"] and len(cells) == 10
+    assert list(cells.columns[:5]) == ["page", "layer", "cell", "score", "sign"] and len(cells) == 10
     assert {"start", "end", "text"} <= set(matches.columns)
 
 

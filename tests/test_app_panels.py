@@ -83,7 +83,14 @@ def throwaway(shown) -> None:
 def test_a_panel_is_one_line_in_the_registry(monkeypatch):
     monkeypatch.setitem(panels.PANELS, "Throwaway", throwaway)
     at = rerun(AppTest.from_file(APP, default_timeout=120))
-    assert [t.label for t in at.tabs] == ["All cells", "Find cells", "Intervene", "Throwaway"]
+    assert [t.label for t in at.tabs] == [
+        "All cells",
+        "Find cells",
+        "Intervene",
+        "Cell labels",
+        "Cell map",
+        "Throwaway",
+    ]
     assert not any(m.value.startswith("Throwaway panel") for m in at.markdown)  # closed tabs do not run
     put(at, layer=1, cell=429)
     open_tab(at, "Throwaway")

@@ -137,6 +137,35 @@ def test_long_texts_trace_in_chunks_that_join_up_exactly(tiny_model):
     np.testing.assert_allclose(pieces[1][1].gate("forget", 1), whole.gate("forget", 1)[97:194], atol=1e-5)
 
 
+@torch.no_grad()
+def test_a_batch_of_equally_long_texts_traces_as_each_text_alone(tiny_model):
+    texts = [TEXT[k:] + TEXT[:k] for k in (0, 7, 19)]
+    for alone, together in zip([tiny_model.trace(t) for t in texts], tiny_model.trace_batch(texts)):
+        assert together.text == alone.text and np.array_equal(together.ids, alone.ids)
+        np.testing.assert_allclose(together.cell, alone.cell, atol=1e-5)
+        np.testing.assert_allclose(together.hidden, alone.hidden, atol=1e-5)
+        np.testing.assert_allclose(together.log_probs, alone.log_probs, atol=1e-4)
+        for a, b in zip(together.final + together.initial, alone.final + alone.initial):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@torch.no_grad()
+def test_a_batch_recovers_cells_whose_output_gate_underflows():
+    torch.manual_seed(1)
+    vocab = Vocab(sorted(set(TEXT)))
+    model = CharLSTM(Config(len(vocab), layers=2, hidden=8, embed=4), vocab).eval()
+    model.lstm.bias_ih_l1[3 * 8 : 3 * 8 + 3] = -200.0  # o_t = 0 for three cells of layer 1
+    texts = [TEXT, TEXT[::-1]]
+    for text, tr in zip(texts, model.trace_batch(texts)):
+        assert np.isfinite(tr.cell).all()
+        np.testing.assert_allclose(tr.cell, reference(model, text)[0], atol=1e-5)
+
+
+def test_a_batch_of_no_texts_or_of_empty_texts_is_traced_too(tiny_model):
+    assert tiny_model.trace_batch([]) == []
+    assert [tr.shape for tr in tiny_model.trace_batch(["", ""])] == [(2, 0, 24)] * 2
+
+
 def test_a_10k_trace_of_a_2x512_model_stays_under_100_mb():
     vocab = Vocab(sorted(set(TEXT)))
     model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()

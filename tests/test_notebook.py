@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import lstm_viz
 from lstm_viz import colour
 
 anywidget = pytest.importorskip("anywidget")
@@ -37,6 +38,20 @@ def test_the_chosen_cell_is_readable_and_settable_from_python(tr):
     with pytest.raises(Exception, match="cell 24 is out of range: 0 to 23"):
         view.cell = 24
     assert view.cell == 7
+
+
+def test_given_the_models_labels_the_hover_card_names_the_chosen_cells(tr, tiny_model):
+    table = lstm_viz.explain(tiny_model, TEXT * 40)  # lstm_viz.explain's DataFrame, as a notebook gets it
+    view = tr.show(layer=1, cell=4, labels=table)
+    row = table[(table.layer == 1) & (table.cell == 4)].iloc[0]
+    assert view.label == f"{row.label} (score {row.score:.2f})"
+    view.cell = 5
+    row = table[(table.layer == 1) & (table.cell == 5)].iloc[0]
+    assert view.label == f"{row.label} (score {row.score:.2f})"
+    assert tr.show(layer=1, cell=4).label == ""  # no labels, no line in the card
+    assert tr.show(cell=3, labels={(0, 3): "depth of ( )"}).label == "depth of ( )"
+    with pytest.raises(ValueError, match="missing score"):
+        tr.show(labels=table.drop(columns="score"))
 
 
 def test_the_strip_has_the_top_five_guesses_and_marks_the_one_that_came_next(tr):

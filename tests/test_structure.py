@@ -42,10 +42,11 @@ FLOORS = [  # lowest first
             "attribute",
             "features",
             "finder",
+            "hypotheses",
             "service",
         },
     ),
-    ("analyses", {"ngram", "analysis", "atlas", "train"}),
+    ("analyses", {"ngram", "analysis", "atlas", "train", "explainer", "cellpage"}),
     ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
 ]
 FACADES = {  # (module, function, imported module): views a Trace offers as methods

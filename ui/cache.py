@@ -18,9 +18,10 @@ import streamlit as st
 
 import lstm_viz
 from lstm_viz import atlas as atlas_file
-from lstm_viz import features, finder, service
+from lstm_viz import cellpage, features, finder, service
 
-from . import payload
+from . import labels, payload
+from .examples import EXAMPLES, default_example
 from .jobs import heavy
 
 
@@ -139,3 +140,71 @@ def attribution(name: str, text: str, pos: int, method: str) -> np.ndarray:
 def ablation(name: str, text: str) -> pd.DataFrame:
     """Every cell ranked by how much zeroing it lowers log p of the closing quotes and brackets."""
     return heavy(lstm_viz.ablation_ranking, model(name), text)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the cell labels...")
+def explanation(name: str) -> dict | None:
+    """The model's explanation record (pretrained/NAME/explain.json, `lstm_viz.cellpage.load`), or
+    None if it has none (an uploaded model has no folder); ValueError for a file that is not one."""
+    try:
+        return cellpage.load(name)
+    except lstm_viz.CheckpointError:
+        return None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def explanation_table(name: str) -> pd.DataFrame | None:
+    """`explanation` as `lstm_viz.explain`'s table (best score first), or None."""
+    record = explanation(name)
+    return None if record is None else cellpage.table(record)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def label_search(name: str, words: str) -> pd.DataFrame:
+    """Cells whose label holds every word (`cellpage.search`), best score first."""
+    return cellpage.search(explanation(name), words)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def cell_map(name: str) -> pd.DataFrame:
+    """Every cell's place on the cell map, label, score and kind (`ui.labels.map_frame`)."""
+    return labels.map_frame(explanation_table(name), explanation(name))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cell_writes(name: str, layer: int, cell: int) -> dict:
+    """What the cell writes at its typical h (`cellpage.writes`)."""
+    return cellpage.writes(model(name), explanation(name), layer, cell)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cell_drivers(name: str, layer: int, cell: int) -> list[tuple]:
+    """The inputs driving the cell's gates most (`cellpage.drivers`)."""
+    return cellpage.drivers(model(name), explanation(name), layer, cell)
+
+
+STEER_CHARS, STEER_TEMPERATURE = 200, 0.8
+
+
+def steer_prime(name: str) -> str:
+    """What steering starts from: the first paragraph of the model's default example."""
+    return EXAMPLES[default_example(name)].text.split("\n\n", 1)[0] + "\n\n"
+
+
+@st.cache_data(max_entries=64, show_spinner="Writing 200 characters three times: held low, untouched, held high...")
+def steer(name: str, layer: int, cell: int, seed: int) -> dict:
+    """{"plain", "low", "high"}: STEER_CHARS characters after `steer_prime` with the cell's raw c held
+    at its low and its high value (the record's c_low, c_high) and untouched, from one seed."""
+    entry = cellpage.entry(explanation(name), layer, cell)
+    return heavy(
+        cellpage.steer,
+        model(name),
+        layer,
+        cell,
+        entry["c_low"],
+        entry["c_high"],
+        steer_prime(name),
+        STEER_CHARS,
+        STEER_TEMPERATURE,
+        seed,
+    )

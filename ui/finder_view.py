@@ -14,7 +14,7 @@ import streamlit as st
 from lstm_viz import atlas as atlas_file
 from lstm_viz import colour, features, render
 
-from . import cache, state
+from . import cache, cell_link, state
 from .shown import Shown
 from .signals import SIGNALS
 
@@ -64,9 +64,11 @@ def pick_row(table: pd.DataFrame) -> None:
         state.move_cell(st.session_state, int(row["cell"]), int(row["layer"]))
 
 
-def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
-    """The ranked cells (layers shown 1-based, as in the sidebar); a click picks a cell."""
-    shown = table[columns].assign(layer=table["layer"] + 1)
+def ranked_table(name: str, table: pd.DataFrame, columns: list[str]) -> None:
+    """The ranked cells (layers shown 1-based, as in the sidebar), each with a link to its page;
+    a click on a row picks a cell."""
+    pages = [cell_link.url(name, int(layer), int(cell)) for layer, cell in zip(table["layer"], table["cell"])]
+    shown = table[columns].assign(layer=table["layer"] + 1).assign(page=pages)[["page", *columns]]
     st.dataframe(
         shown,
         hide_index=True,
@@ -75,8 +77,9 @@ def ranked_table(table: pd.DataFrame, columns: list[str]) -> None:
         key=TABLE_KEY,
         width="stretch",
         height=min(400, 38 + 35 * len(shown)),
+        column_config={"page": st.column_config.LinkColumn("page", display_text=r"cell=([^&]*)", width="small")},
     )
-    st.caption("Click a row to make that cell the chosen cell.")
+    st.caption("Click a row to make that cell the chosen cell; its number opens its page.")
 
 
 def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
@@ -124,28 +127,24 @@ def snippet_html(text: str, at: int, colours: list[int]) -> str:
     return render.snippet(text, [c / 100 for c in colours], outlined=at)
 
 
-def histogram_figure(per_mille: list[int]) -> go.Figure:
-    """The cell's activation histogram from the atlas: bars over [-1, 1], coloured by the scale."""
-    n = len(per_mille)
-    centres = [-1 + (i + 0.5) * 2 / n for i in range(n)]
-    data = [
-        {
-            "type": "bar",
-            "x": centres,
-            "y": [v / 10 for v in per_mille],
-            "width": 2 / n,
-            "marker": {"color": [colour.css(c) for c in centres], "line": {"color": "#888", "width": 0.5}},
-            "hovertemplate": "tanh(c) %{x:.2f}: %{y:.1f}% of characters<extra></extra>",
-        }
-    ]
-    layout = {
-        "height": 150,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "xaxis": {"range": [-1, 1], "title": None},
-        "yaxis": {"title": "% of chars"},
-        "bargap": 0,
-    }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+def histogram_html(per_mille: list[int], height: int = 120) -> str:
+    """A cell's activation histogram (per mille of characters in equal bins of tanh(c) over [-1, 1])
+    as bars on the colour scale, in plain HTML of numbers only (lighter than a chart: the atlas entry
+    and the cell page draw one on every cell change)."""
+    n, top = len(per_mille), max(max(per_mille), 1)
+    bars = "".join(
+        f'<div title="tanh(c) {-1 + 2 * k / n:+.1f} to {-1 + 2 * (k + 1) / n:+.1f}: {v / 10:.1f}% of characters" '
+        f'style="flex:1;height:{100 * v / top:.1f}%;background:{colour.css(-1 + (k + 0.5) * 2 / n)};'
+        'border:1px solid #888;border-bottom:none"></div>'
+        for k, v in enumerate(per_mille)
+    )
+    return (
+        f'<div style="display:flex;align-items:flex-end;gap:1px;height:{height}px;border-bottom:1px solid #444">'
+        f"{bars}</div>"
+        '<div style="display:flex;justify-content:space-between;font-size:0.75rem;color:#555">'
+        f"<span>-1</span><span>0</span><span>+1</span></div>"
+        f'<div style="font-size:0.75rem;color:#555">highest bar: {top / 10:.1f}% of characters</div>'
+    )
 
 
 def explanation_text(explanation: dict | None) -> str:
@@ -159,7 +158,7 @@ def explanation_text(explanation: dict | None) -> str:
     )
 
 
-def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
+def atlas_entry(name: str, atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
     """What the atlas says of one cell: statistics, best hypothesis and how well it simulates the
     cell, its activation histogram, and snippets at the top, bottom and quartiles."""
     if atlas is None or entry is None:
@@ -167,6 +166,11 @@ def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -
         return
     where = f"{atlas['chars']:,} characters of held-out {atlas.get('corpus', {}).get('name', 'text')}"
     st.markdown(f"**Layer {layer + 1}, cell {cell} in the atlas** ({where})")
+    st.page_link(
+        cell_link.PAGE,
+        label=f"Page of cell {layer + 1}:{cell}: its label from the generated hypotheses, related cells, steering",
+        query_params=cell_link.query(name, layer, cell),
+    )
     if atlas.get("stale"):
         st.warning("The atlas was built for other weights of this model: rebuild it with `python -m lstm_viz atlas`.")
     best = entry.get("best")
@@ -182,7 +186,7 @@ def atlas_entry(atlas: dict | None, entry: dict | None, layer: int, cell: int) -
     if "explanation" in entry:
         st.markdown(f"Explanation score: {explanation_text(entry['explanation'])}")
     if entry.get("histogram"):
-        st.plotly_chart(histogram_figure(entry["histogram"]), key="atlas_histogram", config={"displayModeBar": False})
+        st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
     quartiles = ", ".join(f"{q:.0%}" for q in atlas.get("quantiles", []))
     for kind, heading in (
         ("top", "Where it is highest"),
@@ -203,7 +207,7 @@ def section(shown: Shown) -> None:
             st.warning("The span's end must come after its start.")
         else:
             span_table, matches = cache.span_search(name, tr.text, find["start"], find["end"], signal)
-            ranked_table(span_table, ["layer", "cell", "score", "sign", "inside", "around"])
+            ranked_table(name, span_table, ["layer", "cell", "score", "sign", "inside", "around"])
             st.markdown("**Other places where the top five of these cells are on together**")
             st.dataframe(matches.head(20), hide_index=True, width="stretch")
     elif find["mode"] == "regex" and not find["regex"]:
@@ -214,7 +218,7 @@ def section(shown: Shown) -> None:
         except ValueError as e:  # a bad regex, or a hypothesis that never changes on this text
             st.warning(str(e))
         else:
-            ranked_table(ranked, ["layer", "cell", "score", "sign", "statistic"])
+            ranked_table(name, ranked, ["layer", "cell", "score", "sign", "statistic"])
             values = tr.signal(signal, shown.layer, [shown.cell])[:, 0]
             title = (
                 f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
@@ -223,6 +227,7 @@ def section(shown: Shown) -> None:
             st.plotly_chart(against(values, hypothesis, title, find["feature"]), key="find_chart")
     cell_atlas = cache.atlas(name)
     atlas_entry(
+        name,
         cell_atlas,
         atlas_file.cell_entry(cell_atlas, shown.layer, shown.cell) if cell_atlas else None,
         shown.layer,

@@ -11,13 +11,15 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from . import cells_view, finder_view, intervene_view
+from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view
 from .shown import Shown
 
 PANELS: dict[str, Callable[[Shown], None]] = {
     "All cells": cells_view.section,
     "Find cells": finder_view.section,
     "Intervene": intervene_view.section,
+    "Cell labels": labels_view.section,
+    "Cell map": cellmap_view.section,
 }
 
 

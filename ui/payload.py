@@ -191,11 +191,19 @@ def strip_part(trace: Trace, selected: int, before: int = 24, after: int = 48) -
 
 
 def heatmap_part(
-    values: np.ndarray, cells: list[int], start: int, chars: str, chosen: int, selected: int, title: str
+    values: np.ndarray,
+    cells: list[int],
+    start: int,
+    chars: str,
+    chosen: int,
+    selected: int,
+    title: str,
+    groups: list[str] | None = None,
 ) -> dict:
     """The heatmap's rows (`cells`, in order) over the characters `chars` starting at `start`;
-    values is (len(chars), len(cells)) and travels row by row."""
-    return {
+    values is (len(chars), len(cells)) and travels row by row. `groups`: each row's group title,
+    when the rows are grouped by label (drawn as text, never as HTML)."""
+    part = {
         "cells": list(cells),
         "start": start,
         "labels": [label(c) for c in chars],
@@ -204,3 +212,6 @@ def heatmap_part(
         "selected": selected,
         "title": title,
     }
+    if groups is not None:
+        part["groups"] = list(groups)
+    return part

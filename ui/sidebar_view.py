@@ -6,7 +6,7 @@ import streamlit as st
 
 import lstm_viz
 
-from . import cache, controls, downloads, figure_menu, own_model, state
+from . import cache, cell_link, controls, downloads, figure_menu, own_model, state
 from .shown import Picked, Shown
 
 
@@ -29,6 +29,13 @@ def pickers(models: list[str]) -> Picked:
         else:  # keep the pickers (and so their values) while another model is tried
             L, H = state.holding_dims(session)
         layer, cell, signal = controls.cell_picker(L, H, disabled=model is None)
+        if model is not None:
+            st.page_link(
+                cell_link.PAGE,
+                label=f"Page of cell {layer + 1}:{cell}",
+                query_params=cell_link.query(name, layer, cell),
+                help="its label, snippets of held-out text, what it writes, related cells and steering",
+            )
     return Picked(name, model, load_error, layer, cell, signal, notes, suggestion)
 
 

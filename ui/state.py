@@ -54,6 +54,8 @@ DEFAULTS = {
     "heatmap_order": "variation",
     "heatmap_rows": 32,
     "heatmap_custom": "",
+    "heatmap_group": False,  # group the heatmap's rows by cell label (ui.labels)
+    "label_search": "",  # the Cell labels tab's search words
     "find_mode": "hypothesis",
     "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the hypothesis picker: `hypothesis` when drawn
     "find_regex": "",
@@ -76,6 +78,13 @@ DEFAULTS = {
     "ablation_for": None,  # payload.text_key of the (model, text) the ablation ranking was asked for
 }
 
+# The cell page's keys (pages/2_Cell.py, ui/cellpage_view.py); its cell comes from its address.
+PAGE_DEFAULTS = {
+    "page_goto": "",  # the box that opens another cell's page
+    "steer_seed": 0,
+    "steered": None,  # (model, layer, cell, seed) the steering button was pressed for: shown until the cell changes
+}
+
 
 def start(state: MutableMapping, query: Mapping, models: list[str]) -> None:
     """Fill in the session: a new one from the link it was opened with, then any key missing."""
@@ -87,6 +96,21 @@ def start(state: MutableMapping, query: Mapping, models: list[str]) -> None:
     for key, value in DEFAULTS.items():
         if key not in state:
             state[key] = value
+
+
+def start_page(state: MutableMapping) -> None:
+    """Fill in the cell page's keys that are missing."""
+    for key, value in PAGE_DEFAULTS.items():
+        if key not in state:
+            state[key] = value
+
+
+def show_in_main(state: MutableMapping, model: str, layer: int, cell: int) -> dict[str, str]:
+    """Make the main page show a cell of a model (from another page); the main page's query
+    parameters for it, which a session that has not opened the main page yet starts from."""
+    state.update(model=model, current_model=model, layer=layer, cell=cell, suggest=False)
+    state["jump"] = state.get("jump", 0) + 1
+    return {"model": model, "layer": str(layer + 1), "cell": str(cell)}
 
 
 def default_model(models: list[str]) -> str:

@@ -82,8 +82,9 @@ function render({ model, el: root }) {
     if (t === undefined) return;
     const k = Number(t), values = model.get("values");
     const rows = [el("div", "pos", `position ${k + model.get("offset")}${unknown.has(k) ? " (unknown)" : ""}`),
-                  el("div", "char", labels[k]), el("div", "v", `${model.get("caption")}: ${values[k].toFixed(3)}`),
-                  el("div", "next", "next character:")];
+                  el("div", "char", labels[k]), el("div", "v", `${model.get("caption")}: ${values[k].toFixed(3)}`)];
+    if (model.get("label")) rows.push(el("div", "label", `about: ${model.get("label")}`));
+    rows.push(el("div", "next", "next character:"));
     for (const [sym, p] of model.get("top")[k]) rows.push(el("div", "guessrow", `${sym}  ${(100 * p).toFixed(1)}%`));
     card.replaceChildren(...rows);
     card.style.left = `${e.target.offsetLeft}px`;

@@ -1,19 +1,41 @@
 // The cell heatmap on a canvas: rows are cells, columns are characters, coloured like the text.
 // Hovering shows a tooltip without a rerun; clicking a row sends {cell, position} as "pick".
 // Characters are drawn with fillText and set with textContent, never parsed as HTML.
+// Rows grouped by label (data.groups, one title per row) are ruled off, each group's title in a
+// band on the right.
 
 const ROW = 14, LABELS = 62, FOOT = 18, FONT = "11px ui-monospace, 'DejaVu Sans Mono', monospace";
+const BAND = 260;  // px for the group titles, when the rows are grouped
 
 function geometry(view) {
   const d = view.data;
   const width = view.canvas.clientWidth || 800;
-  const col = Math.max(1, (width - LABELS) / d.labels.length);
-  return { width, col, height: d.cells.length * ROW + FOOT };
+  const band = d.groups ? Math.min(BAND, width / 3) : 0;
+  const col = Math.max(1, (width - LABELS - band) / d.labels.length);
+  return { width, col, band, height: d.cells.length * ROW + FOOT };
+}
+
+function drawGroups(g, d, x, band) {
+  g.textAlign = "left";
+  g.strokeStyle = "#333";
+  g.lineWidth = 1;
+  d.groups.forEach((title, r) => {
+    if (r > 0 && title === d.groups[r - 1]) return;
+    if (r > 0) {
+      g.beginPath();
+      g.moveTo(0, r * ROW + 0.5);
+      g.lineTo(x + band, r * ROW + 0.5);
+      g.stroke();
+    }
+    let shown = title;
+    while (shown.length > 1 && g.measureText(shown).width > band - 8) shown = shown.slice(0, -2) + "\u2026";
+    g.fillText(shown, x + 6, r * ROW + ROW / 2);
+  });
 }
 
 function draw(view) {
   const d = view.data, canvas = view.canvas;
-  const { width, col, height } = geometry(view);
+  const { width, col, band, height } = geometry(view);
   const scale = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * scale);
   canvas.height = Math.round(height * scale);
@@ -35,6 +57,7 @@ function draw(view) {
   d.cells.forEach((cell, r) => g.fillText(`cell ${cell}`, LABELS - 4, r * ROW + ROW / 2));
   g.textAlign = "center";
   if (col >= 7) d.labels.forEach((label, c) => g.fillText(label, LABELS + (c + 0.5) * col, height - FOOT / 2));
+  if (d.groups) drawGroups(g, d, LABELS + n * col, band);
   g.strokeStyle = "#000";
   g.lineWidth = 1.5;
   const row = d.cells.indexOf(d.chosen);
@@ -59,7 +82,8 @@ function init(root) {
   const view = { root, canvas: root.querySelector("canvas"), tip: root.querySelector(".tip") };
   canvasEvents(view, at, (p) => {
     const d = view.data, n = d.labels.length;
-    return `cell ${d.cells[p.r]}, position ${d.start + p.c} (${d.labels[p.c]}): ` + view.values[p.r * n + p.c].toFixed(3);
+    return `cell ${d.cells[p.r]}, position ${d.start + p.c} (${d.labels[p.c]}): ` + view.values[p.r * n + p.c].toFixed(3)
+      + (d.groups ? `\n${d.groups[p.r]}` : "");
   }, (p) => ({ cell: view.data.cells[p.r], position: view.data.start + p.c }), () => draw(view));
   return view;
 }
@@ -76,6 +100,6 @@ export default function (component) {
   draw(view);
   Object.assign(root.dataset, {
     cells: data.cells.join(","), chosen: String(data.chosen), start: String(data.start),
-    columns: String(data.labels.length),
+    columns: String(data.labels.length), grouped: String(Boolean(data.groups)),
   });
 }

@@ -1,0 +1,170 @@
+"""Issue 19's targets for `lstm_viz.explain`, printed (never asserted on time).
+
+    .venv/bin/python benchmarks/explain_bench.py                                   # tables, targets, cell page
+    .venv/bin/python benchmarks/explain_bench.py --time --corpora ../shared/corpora  # + all cells, 1 and 2 processes
+
+From the shipped `pretrained/NAME/explain.json` (built by `python -m lstm_viz explain`): coverage
+per layer beside the 9-hypothesis atlas (`pretrained/NAME/atlas.json`, median over every cell
+and over the cells that vary); War and Peace cell 2:429 (layer 1 counted from 0) and its label;
+the best line-position cell; on Linux the best bracket or parenthesis depth label; the causal
+check of the 50 best-explained cells. Then the cell page on a warm server (model and table
+loaded once): the seconds of `entry + writes + drivers` per cell, and of `steer` (3 x 200
+characters). With --time: `python -m lstm_viz explain --max-chars 200000` on War and Peace with 1
+and then 2 processes (torchrun), the seconds of its statistics pass (family, traces, sums,
+scores: every cell's label and score) and of the whole build, with the load average. Every run
+prints the CPU and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lstm_viz import atlas, cellpage, load
+from lstm_viz.train import cpu_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def targets(name: str) -> None:
+    record = cellpage.load(name)
+    if record is None:
+        print(f"{name}: no explain.json; run python -m lstm_viz explain --model {name} --corpus ...")
+        return
+    table = cellpage.table(record)
+    c = record["corpus"]
+    print(
+        f"\n{name}: {record['chars']:,} chars of {c['name']} {c['split']} split, {len(record['family'])} hypotheses, "
+        f"built with {record['processes']} process(es): statistics pass {record['seconds']['statistics']} s, "
+        f"all {record['seconds']['total']} s"
+    )
+    held = atlas.load_atlas(name)
+    for row in record["coverage"]:
+        layer = row["layer"]
+        part = table[table.layer == layer]
+        varying = set(part.dropna(subset=["score"]).cell)
+        old = [e for e in held["cells"] if e["layer"] == layer and e["explanation"]] if held else []
+        old_all = np.median([e["explanation"]["score"] for e in old]) if old else float("nan")
+        old_varying = np.median([e["explanation"]["score"] for e in old if e["cell"] in varying]) if old else np.nan
+        print(
+            f"  layer {layer + 1}: {row['cells']} cells, {row['constant']} constant; score >= 0.5 {row['>=0.5']:.1%}, "
+            f">= 0.7 {row['>=0.7']:.1%}, >= 0.9 {row['>=0.9']:.1%}; median {row['median']:.3f} of the cells that "
+            f"vary, {part.score.fillna(0).median():.3f} of all (constant as 0) | atlas (9 hypotheses): median "
+            f"{old_varying:.3f} of the same varying cells, {old_all:.3f} of all"
+        )
+    if name == "warpeace":
+        e = cellpage.entry(record, 1, 429)
+        print(
+            f"  target 2:429 labelled inside double quotes, score >= 0.95: {e['label']!r} {e['score']:.3f} "
+            f"(fit on the first half {e['fit']:.3f}; runner-up {e['runner_up']!r} {e['runner_up_score']:.3f})"
+        )
+        line = table[table.key.str.contains("since:\n", regex=False) | table.key.str.contains("line_position")]
+        if len(line):
+            r = line.iloc[0]
+            print(f"  target line position >= 0.85: {r.layer + 1}:{r.cell} {r.label!r} {r.score:.3f}")
+    depth = table[table.key.str.contains("depth") & table.label.str.contains(r"[(\[{]")]
+    if len(depth):
+        r = depth.iloc[0]
+        print(
+            f"  best bracket/parenthesis depth label (target >= 0.7 on Linux): {r.layer + 1}:{r.cell} {r.label!r} "
+            f"{r.score:.3f}"
+        )
+    checked = table.dropna(subset=["change_low"])
+    moved = (np.maximum(checked.change_low.abs(), checked.change_high.abs()) >= 0.1).mean() if len(checked) else 0
+    print(
+        f"  causal check, {len(checked)} best-explained cells: {moved:.0%} move log p of their characters by >= 0.1 "
+        f"nats when clamped low or high; median |change| low {checked.change_low.abs().median():.3f}, "
+        f"high {checked.change_high.abs().median():.3f}"
+    )
+    for r in checked.head(8).itertuples():
+        print(
+            f"    {r.layer + 1}:{r.cell} {r.score:.3f} {r.label!r}: low {r.change_low:+.3f}, high {r.change_high:+.3f}"
+        )
+
+
+def page(name: str, cells: int = 20) -> None:
+    """A cell page on a warm server: the model and the table are loaded (and cached) once."""
+    model, record = load(name), cellpage.load(name)
+    if record is None:
+        return
+    table = cellpage.table(record)
+    picked = list(zip(table.layer, table.cell))[: cells // 2] + list(zip(table.layer, table.cell))[-cells // 2 :]
+    seconds = []
+    for layer, cell in picked:
+        t0 = time.perf_counter()
+        cellpage.entry(record, layer, cell)
+        cellpage.writes(model, record, layer, cell)
+        cellpage.drivers(model, record, layer, cell)
+        seconds.append(time.perf_counter() - t0)
+    layer, cell = picked[0]
+    e = cellpage.entry(record, layer, cell)
+    t0, c0 = time.perf_counter(), time.process_time()
+    cellpage.steer(model, layer, cell, e["c_low"], e["c_high"], "\n\n", 200)
+    steer_s, steer_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"\n{name} cell page, warm ({torch.get_num_threads()} torch threads): entry + writes + drivers "
+        f"median {1000 * np.median(seconds):.1f} ms, max {1000 * max(seconds):.1f} ms over {len(picked)} cells; "
+        f"steer (plain, low, high x 200 chars) {steer_s:.2f} s ({steer_cpu:.2f} CPU s); load average {load_average()}"
+    )
+
+
+def timed(corpus: Path, processes: int, threads: int) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        cmd = ["-m", "lstm_viz", "explain", "--model", "warpeace", "--corpus", str(corpus), "--max-chars", "200000"]
+        cmd += ["--out", out, "--quiet", "--threads", str(threads)]
+        if processes > 1:
+            cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)] + cmd
+        before = load_average()
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable] + cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        record = json.loads((Path(out) / cellpage.FILE).read_text())
+    s = record["seconds"]
+    print(
+        f"all {record['layers'] * record['cells_per_layer']} cells over {record['chars']:,} chars, {processes} "
+        f"process(es) of {threads} thread(s), {record['segment']}-char segments in blocks of {record['batch']}: "
+        f"statistics pass {s['statistics']} s ({s['statistics_cpu']} CPU s in process 0); whole build with the "
+        f"causal check {s['total']} s; load average {before} before, {load_average()} after"
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora", help="with warpeace_input.txt")
+    p.add_argument("--time", action="store_true", help="time all cells over 200,000 chars, 1 and 2 processes")
+    p.add_argument("--page-threads", type=int, default=None, help="torch threads for the cell page (default: torch's)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per process in --time (1: on a loaded machine a second thread spins waiting for the other)",
+    )
+    a = p.parse_args()
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load_average()}")
+    for name in ("warpeace", "linux"):
+        targets(name)
+    if a.page_threads:
+        torch.set_num_threads(a.page_threads)
+    page("warpeace")
+    if a.time:
+        print()
+        for processes in (1, 2):
+            timed(a.corpora / "warpeace_input.txt", processes, a.threads)
+
+
+if __name__ == "__main__":
+    main()
