@@ -1,6 +1,6 @@
 """N people's traces at once in one process: one after another, each in its own thread (what
-the app does today), and through the trace service (lstm_viz.service: one batch, the cores
-budgeted).
+the app did before the service: torch's default threads, all the cores), each in its own thread
+on one torch thread, and through the trace service (lstm_viz.service: batches on one thread).
 
     .venv/bin/python benchmarks/service_bench.py [--people 1 4 8 16] [--chars 2000] [--repeats 3]
 
@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz.service import Budget, TraceService
+from lstm_viz.service import Budget, TraceService, torch_threads
 from ui.examples import EXAMPLES
 
 # A batch's matmuls round differently from one text's, and over 2,000 steps of the shipped model
@@ -61,6 +61,12 @@ def at_once(fn, texts) -> list[float]:
     for t in threads:
         t.join()
     return waits
+
+
+def on_one_thread(fn, *args):
+    """fn(*args) with torch on one thread in this thread (torch's default for new threads comes back)."""
+    with torch_threads(1):
+        return fn(*args)
 
 
 def one_after_another(fn, texts) -> list[float]:
@@ -102,6 +108,7 @@ def main() -> None:
         ways = {
             "one after another": (one_after_another, model.trace),
             "threads, model.trace": (at_once, model.trace),
+            "threads, model.trace on 1 torch thread each": (at_once, lambda t: on_one_thread(model.trace, t)),
             "threads, service": (at_once, lambda t: service.trace(model, t)),
         }
         best = {}

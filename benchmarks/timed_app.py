@@ -1,7 +1,7 @@
 """app.py, with every script run's start and end (wall clock) appended to $LSTM_VIZ_RUN_LOG as a
-JSON line: the session, the text it shows (ui.payload.text_key) and whether the run finished or
-was cut short by a newer one. benchmarks/class_bench.py serves this instead of app.py to time the
-server side of a paste."""
+JSON line: the session, the text it shows (ui.payload.text_key), whether the run finished or
+was cut short by a newer one, and the trace service's counts so far (lstm_viz.service.Stats).
+benchmarks/class_bench.py serves this instead of app.py to time the server side of a paste."""
 
 import json
 import os
@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lstm_viz import normalise  # noqa: E402
+from lstm_viz import normalise, service  # noqa: E402
 from ui.payload import text_key  # noqa: E402
 
 start, finished = time.time(), False
@@ -32,6 +32,7 @@ finally:
             "start": start,
             "end": time.time(),
             "finished": finished,
+            "service": vars(service.shared()[0].stats),  # since the server started
         }
     )
     with open(os.environ["LSTM_VIZ_RUN_LOG"], "a") as log:
