@@ -128,7 +128,8 @@ def build(
     warmup: int = E.WARMUP,
     progress: bool = True,
     batch: int = E.BATCH,
-) -> dict:
+    causal_cells: int = CAUSAL_CELLS,
+) -> dict | None:
     """The explanation record of every cell of `model` on `text` (the first `warm` characters only
     warm the state). Under torchrun the processes share the statistics pass and the causal check,
     and process 0 returns the record (the others None)."""
@@ -144,13 +145,12 @@ def build(
     n_all = float(sums.n.sum())
     y_all = sums.y.sum(0).cpu().numpy()
     yy_all = sums.yy.sum(0).cpu().numpy()
-    related, layout = related_and_map(page.cross.cpu().numpy(), y_all, yy_all, n_all)
     half = warm + (len(text) - warm) // 2
     first = max(warm, half - warmup)
     passage_warm = half - first
     passage = text[first : half + PASSAGE]
     limits = low_high(model, passage[passage_warm:])
-    best = table.dropna(subset=["score"]).head(CAUSAL_CELLS)
+    best = table.dropna(subset=["score"]).head(causal_cells)
     rank, size = E.world()
     found = causal_check(model, passage, passage_warm, best.iloc[rank::size], limits)
     if size > 1:
@@ -160,6 +160,7 @@ def build(
     if rank != 0:
         return None
     causal = {(c["layer"], c["cell"]): c for c in found}
+    related, layout = related_and_map(page.cross.cpu().numpy(), y_all, yy_all, n_all)
     samples = page.sample_values.cpu().numpy()  # (C, P)
     levels = np.quantile(samples, E.QUANTILES, axis=1)  # (Q, C)
     nearest = np.abs(samples[None] - levels[:, :, None]).argmin(axis=2)  # (Q, C)
@@ -265,7 +266,8 @@ def build_for_corpus(
     segment: int = E.SEGMENT,
     progress: bool = True,
     batch: int = E.BATCH,
-) -> tuple[Path, dict]:
+    causal_cells: int = CAUSAL_CELLS,
+) -> tuple[Path, dict | None]:
     """(model folder, record) on up to `max_chars` (all if None) of a held-out split of `corpus`;
     under torchrun the record is None but in process 0."""
     folder = checkpoint.resolve(name_or_path)
@@ -273,7 +275,7 @@ def build_for_corpus(
     if torch.cuda.is_available():
         model = model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     text, start, warm = held_out(corpus, max_chars or 10**12, split)
-    record = build(model, text, warm, segment, progress=progress, batch=batch)
+    record = build(model, text, warm, segment, progress=progress, batch=batch, causal_cells=causal_cells)
     if record is None:
         return folder, None
     digest = sha256(corpus)

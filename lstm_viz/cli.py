@@ -143,13 +143,17 @@ def cmd_explain(a) -> None:
         raise UsageError("--segment must be at least 1000")
     if a.batch < 1:
         raise UsageError("--batch must be at least 1")
+    if a.causal_cells < 0:
+        raise UsageError("--causal-cells must be 0 or more")
     if a.threads is not None:
         if a.threads < 1:
             raise UsageError("--threads must be at least 1")
         import torch
 
         torch.set_num_threads(a.threads)
-    folder, record = cellpage.build_for_corpus(a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet, a.batch)
+    folder, record = cellpage.build_for_corpus(
+        a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet, a.batch, a.causal_cells
+    )
     if record is None:  # a process other than the first under torchrun
         return
     path = cellpage.write(a.out or folder, record)
@@ -328,8 +332,11 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--batch",
         type=int,
-        default=4,
+        default=8,
         help="segments traced side by side (faster on CPU; memory grows with it): the unit of sharding",
+    )
+    ex.add_argument(
+        "--causal-cells", type=int, default=50, help="the best-explained cells given the causal check (0: none)"
     )
     ex.add_argument("--out", default=None, help="folder for explain.json (default: the model's folder)")
     ex.add_argument("--threads", type=int, default=None, help="torch threads per process (1 on a busy machine)")

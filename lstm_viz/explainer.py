@@ -41,7 +41,7 @@ from .vocab import normalise
 
 SEGMENT = 5_000  # characters traced from a fresh state (after WARMUP characters before them)
 WARMUP = 1_000
-BATCH = 4  # segments traced side by side: a block, the unit of sharding
+BATCH = 8  # segments traced side by side: a block, the unit of sharding
 CHUNK = 8_192  # characters per matrix product
 PAIR_POOL = 8  # best singles of each cell tried in pairs with every hypothesis
 PAIR_GAIN = 0.05  # a pair must beat the best single by this much on the first half to label a cell
@@ -311,13 +311,14 @@ class Pages:
         return [self.hist, self.h, self.hh, self.cross, self.sample_values, self.sample_windows, self.sample_starts]
 
     def add_chunk(self, y: torch.Tensor, h: torch.Tensor) -> None:
-        """y, h (C, n): tanh(c) and h of a chunk."""
+        """y, h (C, n) float32: tanh(c) and h of a chunk. Each chunk's products are float32 (the
+        related cells and the map need no more), summed over chunks in float64."""
         C = y.shape[0]
         bins = ((y + 1) * (BINS / 2)).long().clamp_(0, BINS - 1) + torch.arange(C, device=y.device)[:, None] * BINS
         self.hist += torch.bincount(bins.ravel(), minlength=C * BINS).reshape(C, BINS).double()
         self.h += h.sum(1, dtype=torch.float64)
-        self.hh += (h.double() ** 2).sum(1)
-        self.cross += (y @ y.T).double()  # float64 already when called from `collect`
+        self.hh += (h * h).sum(1, dtype=torch.float64)
+        self.cross += (y @ y.T).double()
 
     def add_segment(self, y: np.ndarray, start: int) -> None:
         """y (C, n): a whole segment's tanh(c), starting at text position `start`."""
@@ -452,9 +453,9 @@ def collect(
                 for lo, hi in ((a, min(stop, a + CHUNK, max(a, half))), (max(a, half), min(stop, a + CHUNK))):
                     if hi <= lo:
                         continue
-                    y = torch.from_numpy(y_all[:, lo - start : hi - start]).to(device, torch.float64)
+                    y = torch.from_numpy(y_all[:, lo - start : hi - start]).to(device)  # (C, n) float32
                     z = torch.from_numpy(values.block(lo, hi)).to(device, torch.float64)
-                    sums.add(int(lo >= half), y, z)
+                    sums.add(int(lo >= half), y.double(), z)
                     if page is not None:
                         page.add_chunk(y, torch.from_numpy(h_all[:, lo - start : hi - start]).to(device))
                 if bar is not None:

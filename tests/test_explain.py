@@ -334,7 +334,7 @@ def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shi
     assert line.score >= 0.85  # strongly explained
     e = cellpage.entry(record, line.layer, line.cell)
     runs = cellpage.steer(model, line.layer, line.cell, e["c_low"], e["c_high"], "\n\n", n=200, seed=0)
-    assert runs["plain"] == model.sample("\n\n", 200, 0.8, 0) and all(len(v) == 200 for v in runs.values())
+    assert all(len(v) == 200 for v in runs.values())  # plain is model.sample's: see the test above
     assert runs["low"] != runs["plain"] and runs["high"] != runs["plain"]
     longer_lines = "low" if e["sign"] > 0 else "high"  # the cell rises along a line: held low, the line never ends
     shorter_lines = "high" if longer_lines == "low" else "low"
