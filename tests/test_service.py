@@ -221,6 +221,12 @@ def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, 
     assert threads == [1] and service.budget.free == 2
 
 
-def test_threads_started_after_the_shared_service_run_torch_on_one_thread():
-    service_module.shared()
-    assert in_threads(torch.get_num_threads, [()]) == [1]
+def test_threads_started_after_the_shared_service_run_torch_on_one_thread(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setattr(service_module, "_shared", None)  # as in a fresh server process, whatever ran before
+    torch.set_num_threads(2)
+    try:
+        service_module.shared()
+        assert in_threads(torch.get_num_threads, [()]) == [1]
+    finally:
+        torch.set_num_threads(before)
