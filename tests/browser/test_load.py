@@ -7,6 +7,7 @@ Prints the cell-switch latency under that load (benchmarks/load_test.py runs it 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,11 @@ pytestmark = pytest.mark.browser
 SESSIONS, SWITCHES, CHARS = 8, 10, 400
 
 COLOURS = "els => els.map(e => getComputedStyle(e).backgroundColor)"
+RGB = re.compile(r"\d+")
+# The server traces through the batching service, this test one text alone: float rounding can move
+# a value across one of the payload's 256 codes, which moves its colour by a level or two of 255.
+# Another session's text would be off by far more on most characters.
+COLOUR_TOLERANCE = 4
 
 
 def session_text(i: int, chars: int) -> str:
@@ -77,8 +83,9 @@ def check(session: Session, layer_values: np.ndarray) -> None:
     if shown != (session.key, str(session.layer), str(session.cell)):
         session.problems.append(f"shows {shown}, expected {(session.key, session.layer, session.cell)}")
         return
-    want = [colour.css(v) for v in layer_values[session.cell]]
-    if page.locator(f"{TEXT_VIEW} .line.main .ch").evaluate_all(COLOURS) != want:
+    want = np.array([colour.rgb(v) for v in layer_values[session.cell]])  # (T, 3)
+    got = np.array([RGB.findall(c) for c in page.locator(f"{TEXT_VIEW} .line.main .ch").evaluate_all(COLOURS)], int)
+    if got.shape != want.shape or np.abs(got - want).max() > COLOUR_TOLERANCE:
         session.problems.append(f"colours of layer {session.layer} cell {session.cell} do not match its text")
 
 
