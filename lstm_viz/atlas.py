@@ -262,18 +262,26 @@ def build_for_corpus(name_or_path, corpus, max_chars: int = 200_000, split: str 
     text, start, warm = held_out(corpus, max_chars, split)
     acts = trace_activations(model, text)
     atlas = build(Activations(acts.text[warm:], acts.values[:, warm:], acts.signal))
-    digest = sha256(corpus)
-    atlas["model"] = {"name": folder.name, "weights_sha256": weights_sha256(folder)}
-    atlas["corpus"] = {
-        "name": Path(corpus).name,
-        "sha256": digest,
-        "split": split,
-        "start": start,
-        "end": start + len(text) - warm,
-        "warmup": warm,
-        "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
-    }
+    atlas.update(provenance(folder, model, corpus, split, start, len(text) - warm, warm))
     return folder, atlas
+
+
+def provenance(folder, model, corpus, split: str, start: int, chars: int, warm: int) -> dict:
+    """{"model", "corpus"}: the weights and the held-out characters [start, start + chars) of a
+    corpus split (after `warm` characters of warm-up) that a file built from them records."""
+    digest = sha256(corpus)
+    return {
+        "model": {"name": Path(folder).name, "weights_sha256": weights_sha256(folder)},
+        "corpus": {
+            "name": Path(corpus).name,
+            "sha256": digest,
+            "split": split,
+            "start": start,
+            "end": start + chars,
+            "warmup": warm,
+            "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
+        },
+    }
 
 
 def write(folder, atlas: dict) -> Path:

@@ -22,8 +22,7 @@ import torch
 from . import checkpoint
 from . import explainer as E
 from . import hypotheses as Hy
-from .atlas import held_out, weights_sha256
-from .data import sha256
+from .atlas import held_out, provenance, weights_sha256
 from .edits import Clamp
 from .intervene import effect
 from .vocab import normalise
@@ -278,17 +277,7 @@ def build_for_corpus(
     record = build(model, text, warm, segment, progress=progress, batch=batch, causal_cells=causal_cells)
     if record is None:
         return folder, None
-    digest = sha256(corpus)
-    record["model"] = {"name": folder.name, "weights_sha256": weights_sha256(folder)}
-    record["corpus"] = {
-        "name": Path(corpus).name,
-        "sha256": digest,
-        "split": split,
-        "start": start,
-        "end": start + len(text) - warm,
-        "warmup": warm,
-        "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
-    }
+    record.update(provenance(folder, model, corpus, split, start, len(text) - warm, warm))
     record["processes"] = int(os.environ.get("WORLD_SIZE", "1"))
     return folder, record
 
