@@ -23,22 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lstm_viz
 from benchmarks.class_bench import shown_text
 from benchmarks.service_bench import person_text
-from tests.browser.harness import TEXT_LABEL, app_server, chromium, server_pid, wait_idle, wait_view
-from ui.payload import text_key
+from tests.browser.harness import app_server, chromium, paste, server_pid, wait_idle, wait_view
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) of a process, MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def paste(page, text: str) -> None:
-    box = page.get_by_label(TEXT_LABEL)
-    box.fill(text)
-    box.press("Control+Enter")
-    wait_view(page, timeout=300_000, key=text_key("warpeace", lstm_viz.normalise(text)))
-    wait_idle(page, timeout=300_000)
 
 
 def main() -> None:

@@ -32,22 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lstm_viz
 from benchmarks.class_bench import cpu_seconds, runs
 from benchmarks.service_bench import person_text
 from lstm_viz.train import cpu_model
-from tests.browser.harness import TEXT_LABEL, app_server, chromium, server_pid, wait_idle, wait_view
-from ui.payload import text_key
+from tests.browser.harness import app_server, chromium, paste, server_pid, wait_idle, wait_view
 
 HOUSE = ("lstm_viz/", "ui/", "app.py")
-
-
-def paste(page, text: str) -> None:
-    box = page.get_by_label(TEXT_LABEL)
-    box.fill(text)
-    box.press("Control+Enter")
-    wait_view(page, timeout=300_000, key=text_key("warpeace", lstm_viz.normalise(text)))
-    wait_idle(page, timeout=300_000)
 
 
 def open_panel(page, panel: str) -> None:

@@ -23,14 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz.launch import app_command
+from lstm_viz.launch import app_command, stop, wait_until_up
 from lstm_viz.service import cores
 
 CONFIG = Path(__file__).with_name("haproxy.cfg")
@@ -48,33 +47,6 @@ def balancer_config(ports: dict[str, int]) -> str:
     """deploy/haproxy.cfg with one server line per replica (name -> port on 127.0.0.1)."""
     lines = [f"    server {name} 127.0.0.1:{port} cookie {name}" for name, port in ports.items()]
     return CONFIG.read_text().rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Poll url + /_stcore/health until it answers 200; fail with the log's end if proc exits first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.25)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
@@ -123,7 +95,8 @@ def cluster(
             stack.callback(log.close)
             procs[name] = subprocess.Popen(argv, env=app_env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
         for name, p in ports.items():
-            wait_healthy(f"http://127.0.0.1:{p}", procs[name], logs / f"{name}.log", timeout)
+            health = f"http://127.0.0.1:{p}/_stcore/health"
+            wait_until_up(health, procs[name], (logs / f"{name}.log").read_text, timeout)
         cfg = logs / "haproxy.cfg"
         cfg.write_text(balancer_config(ports))
         log = (logs / "haproxy.log").open("w")
@@ -136,7 +109,7 @@ def cluster(
         )
         host = "127.0.0.1" if address in ("0.0.0.0", "::") else address
         url = f"http://{host}:{port}"
-        wait_healthy(url, procs["haproxy"], logs / "haproxy.log", 30)
+        wait_until_up(url + "/_stcore/health", procs["haproxy"], (logs / "haproxy.log").read_text, 30)
         yield Cluster(url, ports, procs, logs)
 
 

@@ -284,36 +284,46 @@ def provenance(folder, model, corpus, split: str, start: int, chars: int, warm: 
     }
 
 
-def write(folder, atlas: dict) -> Path:
-    """Save `atlas` as compact JSON into a model folder (atomically); returns the file."""
-    path = Path(folder) / FILE
+def save_record(folder, file: str, record: dict) -> Path:
+    """Save `record` as compact JSON under `file` in a model folder (atomically); returns the file."""
+    path = Path(folder) / file
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(atlas, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(record, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
-def load_atlas(model_folder) -> dict | None:
-    """The atlas of a model folder (or shipped model name); None if it has none.
+def load_record(model_folder, file: str, fmt: str) -> dict | None:
+    """The record `file` of a model folder (or shipped model name); None if it has none.
 
-    The dict gains "stale": True when the weights changed since the atlas was built. A file
-    that is not an atlas raises ValueError.
+    The dict gains "stale": True when the weights changed since it was built. A file that is
+    not a `fmt` record raises ValueError.
     """
     folder = checkpoint.resolve(model_folder)
-    path = folder / FILE
+    path = folder / file
     if not path.is_file():
         return None
     try:
-        atlas = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(atlas, dict) or atlas.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a {FORMAT} file")
+    if not isinstance(record, dict) or record.get("format") != fmt:
+        raise ValueError(f"{path}: not a {fmt} file")
+    recorded = record.get("model", {}).get("weights_sha256")
     weights = folder / checkpoint.WEIGHTS
-    recorded = atlas.get("model", {}).get("weights_sha256")
-    atlas["stale"] = bool(recorded) and weights.is_file() and recorded != weights_sha256(folder)
-    return atlas
+    record["stale"] = bool(recorded) and weights.is_file() and recorded != weights_sha256(folder)
+    return record
+
+
+def write(folder, atlas: dict) -> Path:
+    """Save `atlas` into a model folder; returns the file."""
+    return save_record(folder, FILE, atlas)
+
+
+def load_atlas(model_folder) -> dict | None:
+    """The atlas of a model folder (or shipped model name); None if it has none (see load_record)."""
+    return load_record(model_folder, FILE, FORMAT)
 
 
 def cell_entry(atlas: dict, layer: int, cell: int) -> dict:

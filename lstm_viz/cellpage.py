@@ -10,7 +10,6 @@ page reads it with `load` and `entry`, and computes the rest from the weights: `
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ import torch
 from . import checkpoint
 from . import explainer as E
 from . import hypotheses as Hy
-from .atlas import held_out, provenance, weights_sha256
+from .atlas import held_out, load_record, provenance, save_record
 from .edits import Clamp
 from .intervene import effect
 from .vocab import normalise
@@ -283,30 +282,14 @@ def build_for_corpus(
 
 
 def write(folder, record: dict) -> Path:
-    """Save `record` as compact JSON into a model folder (atomically); returns the file."""
-    path = Path(folder) / FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Save `record` into a model folder; returns the file."""
+    return save_record(folder, FILE, record)
 
 
 def load(model_folder) -> dict | None:
-    """The explanation record of a model folder (or shipped name); None if it has none. Gains
-    "stale": True when the weights changed since it was built; a file that is not one raises ValueError."""
-    folder = checkpoint.resolve(model_folder)
-    path = folder / FILE
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a {FORMAT} file")
-    recorded = record.get("model", {}).get("weights_sha256")
-    record["stale"] = bool(recorded) and (folder / checkpoint.WEIGHTS).is_file() and recorded != weights_sha256(folder)
-    return record
+    """The explanation record of a model folder (or shipped name); None if it has none (see
+    atlas.load_record)."""
+    return load_record(model_folder, FILE, FORMAT)
 
 
 def table(record: dict) -> pd.DataFrame:

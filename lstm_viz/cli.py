@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from .checkpoint import CheckpointError
 from .data import CorpusError
@@ -116,15 +117,21 @@ def cmd_find(a) -> None:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
+def wrote(path: Path, record: dict, corpus) -> str:
+    """The start of the line reporting an atlas or explain file just written; first a note if the
+    model was not trained on `corpus`."""
+    note_other_corpus(corpus, record["corpus"]["trained_on"])
+    return f"{path}: {record['layers']} x {record['cells_per_layer']} cells"
+
+
 def cmd_atlas(a) -> None:
     from . import atlas
 
     folder, data = atlas.build_for_corpus(a.model, a.corpus, a.max_chars, a.split)
     path = atlas.write(a.out or folder, data)
     c = data["corpus"]
-    note_other_corpus(a.corpus, c["trained_on"])
     print(
-        f"{path}: {data['layers']} x {data['cells_per_layer']} cells on {c['name']} {c['split']} split, "
+        wrote(path, data, a.corpus) + f" on {c['name']} {c['split']} split, "
         f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)"
     )
     for name, f in data["features"].items():
@@ -158,9 +165,8 @@ def cmd_explain(a) -> None:
         return
     path = cellpage.write(a.out or folder, record)
     c = record["corpus"]
-    note_other_corpus(a.corpus, c["trained_on"])
     print(
-        f"{path}: {record['layers']} x {record['cells_per_layer']} cells, {len(record['family'])} hypotheses, "
+        wrote(path, record, a.corpus) + f", {len(record['family'])} hypotheses, "
         f"{record['chars']:,} chars of the {c['split']} split ({path.stat().st_size / 1e6:.2f} MB); "
         f"{record['processes']} process(es): statistics {record['seconds']['statistics']} s "
         f"({record['seconds']['statistics_cpu']} CPU s in this process), "

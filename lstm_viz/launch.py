@@ -6,6 +6,9 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 APP_PACKAGE = "lstm_viz_app"  # where `pip install .` puts app.py, ui/, pages/, .streamlit/ and pretrained/
@@ -68,3 +71,32 @@ def run_app(models: list[str], port: int, address: str) -> int:
         return subprocess.call(argv, env=env, cwd=folder)
     except KeyboardInterrupt:
         return 0
+
+
+def wait_until_up(health_url: str, proc: subprocess.Popen, output: Callable[[], str], timeout: float) -> None:
+    """Poll `health_url` (Streamlit's and the balancer's is /_stcore/health) until it answers 200;
+    fail with output() (the server's log) if proc exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{output()}")
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{health_url} did not answer within {timeout:.0f} s:\n{output()}")
+        time.sleep(0.25)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a server started here; kill it if it has not exited within `timeout` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,11 +1,14 @@
 """Shared fixtures: small texts and small models that the tests make themselves."""
 
 import random
+from pathlib import Path
 
 import pytest
 import torch
 
-from lstm_viz import CharLSTM, Config, Vocab
+from lstm_viz import CharLSTM, Config, Vocab, cellpage
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")  # the script AppTest runs
 
 
 def make_corpus(n_lines: int = 1500, seed: int = 0) -> str:
@@ -73,3 +76,9 @@ def model_runs(monkeypatch):
     monkeypatch.setattr(CharLSTM, "trace", lambda self, text, state=None: runs.append(text) or trace(self, text, state))
     monkeypatch.setattr(service, "trace_batch", lambda model, texts: runs.extend(texts) or batch(model, texts))
     return runs
+
+
+@pytest.fixture(scope="session")
+def warpeace():
+    """The shipped War and Peace model's explain.json (cell labels), as lstm_viz.cellpage.load reads it."""
+    return cellpage.load("warpeace")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -15,14 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import cellpage
+from tests.conftest import APP
 from ui import cache, cell_link, own_model
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(scope="module")
-def warpeace():
-    return cellpage.load("warpeace")
 
 
 def open_page(query: dict | None = None, session: dict | None = None) -> AppTest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -12,10 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder
-from ui import finder_view
+from tests.conftest import APP
+from ui import cell_table, finder_view
 from ui.examples import EXAMPLES
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def page(query: dict | None = None, **session) -> AppTest:
@@ -109,11 +107,11 @@ def test_a_span_that_ends_before_it_starts_is_refused():
     assert any("end must come after its start" in w.value for w in at.warning)
 
 
-def test_clicking_a_ranked_row_makes_it_the_chosen_cell(monkeypatch):
+def test_clicking_a_row_of_a_cell_table_makes_it_the_chosen_cell(monkeypatch):
     table = pd.DataFrame({"layer": [1, 0], "cell": [429, 7]})
     state = {finder_view.TABLE_KEY: SimpleNamespace(selection=SimpleNamespace(rows=[1])), "jump": 3}
-    monkeypatch.setattr(finder_view, "st", SimpleNamespace(session_state=state))
-    finder_view.pick_row(table)
+    monkeypatch.setattr(cell_table, "st", SimpleNamespace(session_state=state))
+    cell_table.pick_row(finder_view.TABLE_KEY, table)
     assert (state["layer"], state["cell"]) == (0, 7)
     assert state["jump"] == 4  # the coloured text is told to jump to it
 

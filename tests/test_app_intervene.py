@@ -3,7 +3,6 @@
 import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import service
+from tests.conftest import APP
 from ui import jobs as ui_jobs
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHORT = '"Yes," said he. "No," she said. "Well (then)," he said.\n'
 
 

@@ -8,7 +8,6 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -19,14 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import cellpage, colour
-from ui import cell_link, cellmap_view, labels, labels_view, own_model
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(scope="module")
-def warpeace():
-    return cellpage.load("warpeace")
+from tests.conftest import APP
+from ui import cell_link, cellmap_view, labels, own_model
 
 
 def run(session: dict | None = None, query: dict | None = None) -> AppTest:
@@ -61,14 +54,6 @@ def test_searching_labels_lists_the_matching_cells_best_first_with_links_to_thei
 def test_a_search_that_matches_nothing_says_so():
     at = run({"panel": "Cell labels", "label_search": "zebra quote"})
     assert not at.dataframe and any("No cell's label holds all of these words" in i.value for i in at.info)
-
-
-def test_a_clicked_label_row_becomes_the_chosen_cell(monkeypatch):
-    found = pd.DataFrame({"layer": [1, 0], "cell": [429, 7]})
-    session = {labels_view.TABLE_KEY: SimpleNamespace(selection=SimpleNamespace(rows=[1])), "jump": 3}
-    monkeypatch.setattr(labels_view, "st", SimpleNamespace(session_state=session))
-    labels_view.pick_row(found)
-    assert (session["layer"], session["cell"], session["jump"]) == (0, 7, 4)
 
 
 def test_the_cell_map_has_every_cell_coloured_by_its_kind_and_rings_the_chosen_one(warpeace):

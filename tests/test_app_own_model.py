@@ -6,7 +6,6 @@ import io
 import json
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
 
 import pytest
 from streamlit.proto.Common_pb2 import FileURLs
@@ -16,9 +15,8 @@ from streamlit.testing.v1 import AppTest
 import lstm_viz
 from lstm_viz import checkpoint
 from lstm_viz.checkpoint import CheckpointError
+from tests.conftest import APP
 from ui import downloads, own_model
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")

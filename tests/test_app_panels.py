@@ -1,15 +1,13 @@
 """The tabs below the text as a registry (ui/panels.PANELS), and what they share: the finder's
 hypothesis as a plain value, and an ablation ranking run only when asked for."""
 
-from pathlib import Path
-
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
+from tests.conftest import APP
 from ui import panels
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TEXT = '"Yes," she said (twice). "No," he said. "Then (perhaps) later," said she.\n'
 
 

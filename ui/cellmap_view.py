@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import cache, cell_link, labels, state
+from . import cache, cell_link, labels, labels_view, state
 from .shown import Shown
 
 MAP_KEY = "cell_map"
@@ -91,13 +91,8 @@ def figure(frame: pd.DataFrame, layer: int, cell: int) -> go.Figure:
 
 def section(shown: Shown) -> None:
     """The map of every cell; a click on a point shows that cell."""
-    try:
-        record = cache.explanation(shown.name)
-    except ValueError as e:
-        st.warning(f"Cannot read the cell labels: {labels.plain(str(e))}")
-        return
+    record = labels_view.labelled(cache.explanation, shown.name)
     if record is None:
-        st.info(labels.how_to_build(shown.name))
         return
     frame = cache.cell_map(shown.name)
     layers = record["layers"]

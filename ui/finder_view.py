@@ -14,7 +14,7 @@ import streamlit as st
 from lstm_viz import atlas as atlas_file
 from lstm_viz import colour, features, render
 
-from . import cache, cell_link, state
+from . import cache, cell_link, cell_table
 from .shown import Shown
 from .signals import SIGNALS
 
@@ -56,29 +56,9 @@ def query(length: int, pos: int) -> dict:
     return {"mode": mode, "start": int(start), "end": int(end)}
 
 
-def pick_row(table: pd.DataFrame) -> None:
-    """Callback of the ranked table: the clicked row becomes the chosen layer and cell."""
-    rows = st.session_state[TABLE_KEY].selection.rows
-    if rows:
-        row = table.iloc[rows[0]]
-        state.move_cell(st.session_state, int(row["cell"]), int(row["layer"]))
-
-
 def ranked_table(name: str, table: pd.DataFrame, columns: list[str]) -> None:
-    """The ranked cells (layers shown 1-based, as in the sidebar), each with a link to its page;
-    a click on a row picks a cell."""
-    pages = [cell_link.url(name, int(layer), int(cell)) for layer, cell in zip(table["layer"], table["cell"])]
-    shown = table[columns].assign(layer=table["layer"] + 1).assign(page=pages)[["page", *columns]]
-    st.dataframe(
-        shown,
-        hide_index=True,
-        on_select=lambda: pick_row(table),
-        selection_mode="single-row",
-        key=TABLE_KEY,
-        width="stretch",
-        height=min(400, 38 + 35 * len(shown)),
-        column_config={"page": st.column_config.LinkColumn("page", display_text=r"cell=([^&]*)", width="small")},
-    )
+    """The ranked cells, each with a link to its page; a click on a row picks a cell."""
+    cell_table.show(name, table, columns, TABLE_KEY, max_height=400)
     st.caption("Click a row to make that cell the chosen cell; its number opens its page.")
 
 

@@ -9,10 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from lstm_viz import normalise
+from lstm_viz.launch import stop, wait_until_up
+from ui.payload import text_key
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -58,23 +60,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(proc: subprocess.Popen, health_url: str, name: str, timeout: float) -> None:
-    """Poll `health_url` until it answers 200; fail with the server's output if it exits first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(health_url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{name} did not answer on {health_url} within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
 @contextmanager
 def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "app.py"):
     """Run the app (or another page script, relative to the repository) in a subprocess; yield its
@@ -102,15 +87,10 @@ def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "ap
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(proc, url + "/_stcore/health", "streamlit", timeout)
+        wait_until_up(url + "/_stcore/health", proc, proc.stdout.read, timeout)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def server_pid(url: str) -> int:
@@ -166,3 +146,10 @@ def set_text(page, text: str) -> None:
     box = page.get_by_label(TEXT_LABEL)
     box.fill(text)
     box.press("Control+Enter")
+
+
+def paste(page, text: str, model: str = "warpeace", timeout: float = 300_000) -> None:
+    """set_text, then wait until that text is shown coloured and the run has finished."""
+    set_text(page, text)
+    wait_view(page, timeout=timeout, key=text_key(model, normalise(text)))
+    wait_idle(page, timeout=timeout)

@@ -15,7 +15,9 @@ import sys
 import nbformat
 import pytest
 
-from .harness import ROOT, free_port, wait_until_up
+from lstm_viz.launch import wait_until_up
+
+from .harness import ROOT, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +84,7 @@ def lab(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(proc, url + "/api/status", "jupyter lab", 90)
+        wait_until_up(url + "/api/status", proc, proc.stdout.read, 90)
         yield url
     finally:
         if proc.poll() is None:
