@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 import lstm_viz
-from ui import own_model, panels, sidebar_view, state, text_view
+from ui import own_model, panels, runlog, sidebar_view, state, text_view
 
 ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
 
@@ -41,4 +41,5 @@ def main() -> None:
     sidebar_view.upload()
 
 
-main()
+with runlog.timed(st.session_state):  # a line per run when $LSTM_VIZ_RUN_LOG is set (benchmarks)
+    main()

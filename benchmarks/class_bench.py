@@ -3,7 +3,7 @@ text at the same moment; how long until each sees their own text coloured.
 
     .venv/bin/python benchmarks/class_bench.py [--people 1 4 8 16] [--chars 2000] [--threads N]
 
-Starts the app (benchmarks/timed_app.py: app.py, with each script run's start and end logged)
+Starts the app (with its run log, ui/runlog.py: each script run's start and end)
 on a free loopback port, and warms it up with one paste. For each N: N pages open the app and
 wait until it is idle; each text box gets its own text (benchmarks/service_bench.py's
 person_text); then every page presses Ctrl+Enter at one moment, set on the machine's clock.
@@ -161,7 +161,7 @@ def main() -> None:
         log = Path(tmp) / "runs.jsonl"
         env = {"LSTM_VIZ_RUN_LOG": str(log), **({"OMP_NUM_THREADS": str(a.threads)} if a.threads else {})}
         rows = []
-        with app_server(timeout=180, env=env, script="benchmarks/timed_app.py") as url, chromium() as browser:
+        with app_server(timeout=180, env=env) as url, chromium() as browser:
             pid = server_pid(url)
             round_of(browser, url, pid, log, 1, a.chars, 1000)  # warm-up, not shown: the first paste is cold
             offset = 0

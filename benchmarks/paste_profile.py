@@ -13,8 +13,8 @@ samples in each of the house's functions (inclusive: it or anything it calls), i
 own work (the script thread's elements, the event loop's sending) and the top functions by self
 time, leaving out samples of threads waiting on a lock, queue, socket or timer (py-spy counts a
 thread as running while the OS has it runnable, so on a loaded machine these are shares of
-time, not of CPU). Runs per paste come from the run log of benchmarks/timed_app.py, which the
-server runs. --env NAME=VALUE (repeatable) sets the server's environment, e.g.
+time, not of CPU). Runs per paste come from the server's run log (ui/runlog.py,
+$LSTM_VIZ_RUN_LOG). --env NAME=VALUE (repeatable) sets the server's environment, e.g.
 STREAMLIT_RUNNER_POST_SCRIPT_GC=false. The load average is printed: the machine is shared.
 """
 
@@ -119,7 +119,7 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     log = Path(tmp.name) / "runs.jsonl"
     env = {"LSTM_VIZ_RUN_LOG": str(log), **dict(e.split("=", 1) for e in a.env)}
-    server = app_server(timeout=180, env=env, script="benchmarks/timed_app.py")
+    server = app_server(timeout=180, env=env)
     with tmp, server as url, chromium() as browser:
         pid = server_pid(url)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import colour, finder, glyphs
-from ui import cache, cells_view, component, downloads, own_model, payload, state, texts
+from ui import cache, cells_view, component, downloads, own_model, payload, runlog, state, texts
 from ui.examples import CUSTOM, EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +97,26 @@ def text_area(at: AppTest):
 
 
 # --- the page -----------------------------------------------------------------------------
+
+
+
+def test_the_run_log_has_a_line_per_run_with_the_text_shown_when_asked_for(tmp_path, monkeypatch):
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(runlog.ENV, str(log))
+    at = run()
+    at.text_area(key="text").set_value("Hello there.").run()
+    first, second = (json.loads(line) for line in log.read_text().splitlines())
+    assert first["finished"] and second["finished"] and first["session"] == second["session"]
+    assert second["key"] == payload.text_key("warpeace", "Hello there.") != first["key"]
+    assert first["start"] <= first["end"] <= second["start"] <= second["end"]
+    assert {"requests", "batches"} <= set(second["service"])
+
+
+def test_no_run_log_is_written_unless_asked_for(tmp_path, monkeypatch):
+    monkeypatch.delenv(runlog.ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    run()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote_cell(models):
