@@ -99,7 +99,6 @@ def text_area(at: AppTest):
 # --- the page -----------------------------------------------------------------------------
 
 
-
 def test_the_run_log_has_a_line_per_run_with_the_text_shown_when_asked_for(tmp_path, monkeypatch):
     log = tmp_path / "runs.jsonl"
     monkeypatch.setenv(runlog.ENV, str(log))
