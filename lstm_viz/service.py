@@ -9,14 +9,20 @@ threads, and each trace is a separate pass over the weights. Here instead:
   while a batch runs) are traced together by one worker thread (`lstm_viz.batch.trace_batch`),
   grouped by model. A (model, text) already waiting or being traced is not traced again: its
   callers share the one result. Finished traces are not kept here (callers cache them).
-- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take one and
-  run torch on that many threads, so torch work that goes through the service never runs more
-  threads than there are cores. One thread each, because the LSTM's steps are sequential: each
-  step's small matmul split over 2 OpenMP threads ends in a barrier, and on a machine whose
-  other core is busy (browsers, other jobs) that barrier waits for a descheduled thread while
-  its partner spins. Measured on the 2-core machine under load 3-5: a 2,000-character trace took
-  0.9 s of CPU on one thread and 4.7-12 s (5-12x the wall time) on two; a batch of 8, 2.0-2.4 s
-  against 6-7.5 s. Batching, not threads, is where the speed is.
+- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some
+  and run torch on that many threads, so torch work that goes through the service never runs
+  more threads than there are cores. A trace batch runs on one thread unless told otherwise
+  (LSTM_VIZ_TRACE_THREADS): each LSTM step's small matrix product split over 2 OpenMP threads
+  ends in a barrier, and on a machine whose other core is busy (browsers, other jobs) that
+  barrier waits for a descheduled thread while its partner spins. Measured on this 2-core
+  machine: under load 3-5 a 2,000-character trace took 0.9 s of CPU on one thread and 4.7-12 s
+  on two; with 1-16 browsers on the same cores (`benchmarks/class_bench.py`) 16 people waited
+  14.5 s on one thread and 100 s on two. On a quiet machine two threads win by more than
+  their number, as each core then keeps half of the weights in its cache: 0.25 s (0.50 s of CPU)
+  against 0.87 s for one trace. So a server whose cores do nothing else may set
+  LSTM_VIZ_TRACE_THREADS to its cores (and OMP_WAIT_POLICY=PASSIVE, so that a thread waiting at
+  a barrier sleeps instead of spinning; with browsers on the same cores that gave 16 people
+  14.3 s and 8 people 7.3 s against 8.7 s on one thread). A heavy job takes one core.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
@@ -136,7 +142,7 @@ class TraceService:
         threads: int = 1,
     ):
         self.budget = budget or Budget()
-        self.threads = threads  # torch threads (cores of the budget) per batch
+        self.threads = threads  # torch threads (cores of the budget) per batch, at most
         self.window = window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
@@ -292,6 +298,12 @@ class HeavyJobs:
             return self.running, len(self._queue)
 
 
+def trace_threads() -> int:
+    """LSTM_VIZ_TRACE_THREADS if set (a server whose cores do nothing else), else 1."""
+    value = os.environ.get("LSTM_VIZ_TRACE_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
 _shared: tuple[TraceService, HeavyJobs] | None = None
 _shared_lock = threading.Lock()
 
@@ -304,5 +316,5 @@ def shared() -> tuple[TraceService, HeavyJobs]:
         if _shared is None:
             torch.set_num_threads(1)  # torch keeps this as the default of threads started later
             budget = Budget()
-            _shared = TraceService(budget), HeavyJobs(budget)
+            _shared = TraceService(budget, threads=trace_threads()), HeavyJobs(budget)
         return _shared

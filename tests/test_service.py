@@ -208,7 +208,8 @@ def test_a_job_that_starts_at_once_is_not_told_to_wait_and_one_that_gives_up_lea
     assert jobs.status() == (0, 0)
 
 
-def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, monkeypatch):
+def threads_per_batch(monkeypatch) -> list[int]:
+    """The torch threads each batch the service traces runs on, as they are appended."""
     threads = []
     batch = service_module.trace_batch
     monkeypatch.setattr(
@@ -216,9 +217,43 @@ def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, 
         "trace_batch",
         lambda model, texts: threads.append(torch.get_num_threads()) or batch(model, texts),
     )
+    return threads
+
+
+def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, monkeypatch):
+    threads = threads_per_batch(monkeypatch)
     service = TraceService(Budget(2), window_ms=1)
     service.trace(tiny_model, TEXTS[0])
     assert threads == [1] and service.budget.free == 2
+
+
+def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
+    threads = threads_per_batch(monkeypatch)
+    budget, started, release = Budget(2), threading.Event(), threading.Event()
+
+    def job():  # a heavy job on another page: one core until released
+        with budget.hold(1):
+            started.set()
+            release.wait(WAIT)
+
+    service = TraceService(budget, window_ms=1, threads=2)
+    service.trace(tiny_model, TEXTS[0])
+    worker = threading.Thread(target=job)
+    worker.start()
+    started.wait(WAIT)
+    service.trace(tiny_model, TEXTS[1])
+    release.set()
+    worker.join(WAIT)
+    assert threads == [2, 1] and budget.free == 2
+
+
+def test_the_shared_service_traces_on_as_many_threads_as_the_environment_says(monkeypatch):
+    monkeypatch.setattr(service_module, "_shared", None)
+    monkeypatch.setenv("LSTM_VIZ_TRACE_THREADS", "2")
+    assert service_module.shared()[0].threads == 2
+    monkeypatch.setattr(service_module, "_shared", None)
+    monkeypatch.delenv("LSTM_VIZ_TRACE_THREADS")
+    assert service_module.shared()[0].threads == 1
 
 
 def test_threads_started_after_the_shared_service_run_torch_on_one_thread(monkeypatch):
