@@ -11,18 +11,18 @@ threads, and each trace is a separate pass over the weights. Here instead:
   callers share the one result. Finished traces are not kept here (callers cache them).
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some
   and run torch on that many threads, so torch work that goes through the service never runs
-  more threads than there are cores. A trace batch runs on one thread unless told otherwise
-  (LSTM_VIZ_TRACE_THREADS): each LSTM step's small matrix product split over 2 OpenMP threads
-  ends in a barrier, and on a machine whose other core is busy (browsers, other jobs) that
-  barrier waits for a descheduled thread while its partner spins. Measured on this 2-core
-  machine: under load 3-5 a 2,000-character trace took 0.9 s of CPU on one thread and 4.7-12 s
-  on two; with 1-16 browsers on the same cores (`benchmarks/class_bench.py`) 16 people waited
-  14.5 s on one thread and 100 s on two. On a quiet machine two threads win by more than
-  their number, as each core then keeps half of the weights in its cache: 0.25 s (0.50 s of CPU)
-  against 0.87 s for one trace. So a server whose cores do nothing else may set
-  LSTM_VIZ_TRACE_THREADS to its cores (and OMP_WAIT_POLICY=PASSIVE, so that a thread waiting at
-  a barrier sleeps instead of spinning; with browsers on the same cores that gave 16 people
-  14.3 s and 8 people 7.3 s against 8.7 s on one thread). A heavy job takes one core.
+  more threads than there are cores. How many threads a trace batch asks for: LSTM_VIZ_TRACE_THREADS
+  if set, else as many cores as nothing else on the machine wants at that moment (`idle_cores`,
+  from the kernel's count of runnable threads). Why not always all: each LSTM step's small
+  matrix product split over 2 OpenMP threads ends in a barrier, and on a machine whose other
+  core is busy (browsers, other jobs) that barrier waits for a descheduled thread while its
+  partner spins. Measured on this 2-core machine: under load 3-5 a 2,000-character trace took
+  0.9 s of CPU on one thread and 4.7-12 s on two; with 1-16 browsers on the same cores
+  (`benchmarks/class_bench.py`) two threads always made 16 people wait 100 s against 14.5 s on
+  one. Why not always one: on an idle machine two threads win by more than their number, as
+  each core then keeps half of the weights in its cache: 0.25 s (0.50 s of CPU) against 0.87 s
+  for one trace, so one person pasting alone waits the least on every core. A heavy job takes
+  one core.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
@@ -139,10 +139,10 @@ class TraceService:
         window_ms: float = 5.0,
         max_batch: int = 16,
         max_chars: int = 60_000,
-        threads: int = 1,
+        threads: int | None = None,
     ):
         self.budget = budget or Budget()
-        self.threads = threads  # torch threads (cores of the budget) per batch, at most
+        self.threads = threads  # torch threads (cores of the budget) per batch at most; None: the idle cores
         self.window = window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
@@ -203,7 +203,7 @@ class TraceService:
             batch = self._take()
             start = time.perf_counter()
             try:
-                with self.budget.hold(self.threads):
+                with self.budget.hold(self.threads or idle_cores(self.budget.total)):
                     traces = trace_batch(batch[0].model, [r.text for r in batch])
                 for request, tr in zip(batch, traces):
                     request.result = tr
@@ -298,10 +298,21 @@ class HeavyJobs:
             return self.running, len(self._queue)
 
 
-def trace_threads() -> int:
-    """LSTM_VIZ_TRACE_THREADS if set (a server whose cores do nothing else), else 1."""
+def idle_cores(total: int, stat: str = "/proc/stat") -> int:
+    """How many of `total` cores no other thread on the machine wants now: `total` less the runnable
+    threads the kernel counts besides the caller, at least 1; 1 where that count cannot be read."""
+    try:
+        with open(stat) as f:
+            running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 1
+    return max(1, min(total, total + 1 - running))
+
+
+def trace_threads() -> int | None:
+    """LSTM_VIZ_TRACE_THREADS if set, else None (each batch takes the cores idle when it starts)."""
     value = os.environ.get("LSTM_VIZ_TRACE_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 _shared: tuple[TraceService, HeavyJobs] | None = None

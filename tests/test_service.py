@@ -1,6 +1,6 @@
 """The trace service batches requests from many threads, computes each (model, text) once, keeps
-torch within the machine's cores (one thread per batch or job), and queues heavy jobs in order,
-saying how many are ahead."""
+torch within the machine's cores (a batch on the cores idle when it starts, a job on one), and
+queues heavy jobs in order, saying how many are ahead."""
 
 import threading
 
@@ -220,11 +220,14 @@ def threads_per_batch(monkeypatch) -> list[int]:
     return threads
 
 
-def test_a_batch_runs_on_one_torch_thread_even_with_every_core_free(tiny_model, monkeypatch):
+def test_a_batch_takes_the_cores_nothing_else_on_the_machine_wants(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
+    idle = iter([2, 1, 2])  # what the machine leaves idle as each batch starts
+    monkeypatch.setattr(service_module, "idle_cores", lambda total: next(idle))
     service = TraceService(Budget(2), window_ms=1)
-    service.trace(tiny_model, TEXTS[0])
-    assert threads == [1] and service.budget.free == 2
+    for text in TEXTS[:3]:
+        service.trace(tiny_model, text)
+    assert threads == [2, 1, 2] and service.budget.free == 2
 
 
 def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
@@ -247,13 +250,21 @@ def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model,
     assert threads == [2, 1] and budget.free == 2
 
 
+def test_idle_cores_are_the_cores_less_the_other_runnable_threads(tmp_path):
+    stat = tmp_path / "stat"
+    for running, idle in [(1, 2), (2, 1), (3, 1), (40, 1)]:
+        stat.write_text(f"cpu  1 2 3 4\nprocs_running {running}\nprocs_blocked 0\n")
+        assert service_module.idle_cores(2, str(stat)) == idle
+    assert service_module.idle_cores(4, str(stat.with_name("missing"))) == 1
+
+
 def test_the_shared_service_traces_on_as_many_threads_as_the_environment_says(monkeypatch):
     monkeypatch.setattr(service_module, "_shared", None)
     monkeypatch.setenv("LSTM_VIZ_TRACE_THREADS", "2")
     assert service_module.shared()[0].threads == 2
     monkeypatch.setattr(service_module, "_shared", None)
     monkeypatch.delenv("LSTM_VIZ_TRACE_THREADS")
-    assert service_module.shared()[0].threads == 1
+    assert service_module.shared()[0].threads is None  # the idle cores, batch by batch
 
 
 def test_threads_started_after_the_shared_service_run_torch_on_one_thread(monkeypatch):
