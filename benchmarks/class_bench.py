@@ -129,7 +129,7 @@ def round_of(browser, url: str, pid: int, log: Path, n: int, chars: int, offset:
                 done.setdefault(run["key"], run["end"])
         server = [done[k] - p for k, p in zip(keys, pressed) if k in done]
         stats = [r["service"] for r in runs(log) if r["end"] > pressed[0]]
-        batches = stats[-1]["batches"] - before["batches"] if stats else 0
+        batches, wide, tracing = (stats[-1][k] - before[k] if stats else 0 for k in ("batches", "wide", "busy_s"))
         largest = max((s["largest"] for s in stats), default=0)
         if len(server) < n:
             problems.append(f"{n - len(server)} pastes have no finished run in the server's log")
@@ -144,6 +144,8 @@ def round_of(browser, url: str, pid: int, log: Path, n: int, chars: int, offset:
             "after": os.getloadavg(),
             "problems": problems,
             "batches": batches,
+            "wide": wide,
+            "tracing": tracing,
             "largest": largest,
         }
     finally:
@@ -173,7 +175,8 @@ def main() -> None:
                     f"{n} people: p50 {r['p50']:.2f} s, p95 {r['p95']:.2f} s; server p50 {r['server p50']:.2f} s, "
                     f"p95 {r['server p95']:.2f} s; server CPU {r['cpu']:.1f} s; "
                     f"load {r['load'][0]:.1f} -> {r['after'][0]:.1f}; "
-                    f"traced in {r['batches']} batches (largest so far {r['largest']}); "
+                    f"traced in {r['batches']} batches ({r['wide']} on more than one thread; largest so far "
+                    f"{r['largest']}) in {r['tracing']:.1f} s; "
                     f"problems: {r['problems'] or 'none'}",
                     flush=True,
                 )

@@ -128,6 +128,7 @@ class Stats:
     traced: int = 0  # texts traced
     largest: int = 0  # texts in the largest batch
     busy_s: float = 0.0  # seconds spent tracing
+    wide: int = 0  # batches traced on more than one thread
 
 
 class TraceService:
@@ -201,9 +202,9 @@ class TraceService:
     def _serve(self) -> None:
         while True:
             batch = self._take()
-            start = time.perf_counter()
+            start, threads = time.perf_counter(), 0
             try:
-                with self.budget.hold(self.threads or idle_cores(self.budget.total)):
+                with self.budget.hold(self.threads or idle_cores(self.budget.total)) as threads:
                     traces = trace_batch(batch[0].model, [r.text for r in batch])
                 for request, tr in zip(batch, traces):
                     request.result = tr
@@ -212,6 +213,7 @@ class TraceService:
                     request.error = e
             with self._cond:
                 self.stats.batches += 1
+                self.stats.wide += threads > 1
                 self.stats.traced += len(batch)
                 self.stats.largest = max(self.stats.largest, len(batch))
                 self.stats.busy_s += time.perf_counter() - start

@@ -228,6 +228,7 @@ def test_a_batch_takes_the_cores_nothing_else_on_the_machine_wants(tiny_model, m
     for text in TEXTS[:3]:
         service.trace(tiny_model, text)
     assert threads == [2, 1, 2] and service.budget.free == 2
+    assert service.stats.wide == 2
 
 
 def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
