@@ -104,6 +104,15 @@ def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)  # same code path: equal up to 1e-6
 
 
+def test_a_validation_on_the_last_step_of_an_epoch_is_that_epochs_only_entry(corpus_file, tmp_path):
+    """No second entry for the same weights (it had no training characters: a train loss of 0)."""
+    once = train(TrainArgs(str(corpus_file), str(tmp_path / "a"), epochs=1, **SMALL), quiet=True)
+    epoch_chars = once["history"][-1]["chars"]
+    run = train(TrainArgs(str(corpus_file), str(tmp_path / "b"), epochs=1, val_every=epoch_chars, **SMALL), quiet=True)
+    assert [(h["epoch"], h["chars"]) for h in run["history"]] == [(1, epoch_chars)]
+    assert run["history"][0]["train"] > 0 and run["epochs"] == run["best_epoch"] == 1
+
+
 def test_the_learning_rate_falls_linearly_over_the_last_characters_of_the_budget():
     from lstm_viz.train import learning_rate
 
