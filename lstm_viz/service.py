@@ -21,8 +21,11 @@ threads, and each trace is a separate pass over the weights. Here instead:
   (`benchmarks/class_bench.py`) two threads always made 16 people wait 100 s against 14.5 s on
   one. Why not always one: on an idle machine two threads win by more than their number, as
   each core then keeps half of the weights in its cache: 0.25 s (0.50 s of CPU) against 0.87 s
-  for one trace, so one person pasting alone waits the least on every core. A heavy job takes
-  one core.
+  for one trace, so one person pasting alone waits the least on every core (through the
+  service, without browsers on the machine: a median 0.372 s against 0.970 s on one thread).
+  With the browsers on the same cores the count left no core free even for one person (6
+  runnable threads as the batch started), so `class_bench.py` runs every batch on one thread.
+  A heavy job takes one core.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n

@@ -229,10 +229,11 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
                 validate(epoch_end=False)
             save(state)
             break
-        if count or counters["history"][-1:] and counters["history"][-1]["chars"] != counters["chars"]:
+        last = counters["history"][-1] if counters["history"] else None
+        if count or last is None or last["chars"] != counters["chars"]:
             validate(epoch_end=True)
         else:  # validated at this very character already (nothing trained since): that entry ends the epoch
-            counters["history"][-1]["epoch"] = epoch + 1
+            last["epoch"] = epoch + 1
         counters.update(epoch=epoch + 1, step=0)
         save(None)
         if args.max_minutes and counters["wall_s"] + (time.time() - t0) > args.max_minutes * 60:
