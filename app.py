@@ -9,18 +9,14 @@ above it waits on the panels below. To add a tab, see the README's "Adding a pan
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 import lstm_viz
-from ui import own_model, panels, runlog, sidebar_view, state, text_view
-
-ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")  # served locally: no request leaves the server
+from ui import own_model, page, panels, runlog, sidebar_view, state, text_view
 
 
 def main() -> None:
-    st.set_page_config(page_title="lstm-viz", page_icon=ICON, layout="wide")
+    page.start("lstm-viz")
     session = st.session_state
     models = lstm_viz.available() + own_model.names(session)
     if not models:

@@ -1,6 +1,7 @@
 """N people's traces at once in one process: one after another, each in its own thread (what
 the app did before the service: torch's default threads, all the cores), each in its own thread
-on one torch thread, and through the trace service (lstm_viz.service: batches on one thread).
+on one torch thread, and through the trace service (lstm_viz.service: batches on the cores as the
+machine allows, see benchmarks/trace_workers.py).
 
     .venv/bin/python benchmarks/service_bench.py [--people 1 4 8 16] [--chars 2000] [--repeats 3]
 
@@ -26,7 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz.service import Budget, TraceService, torch_threads
+from lstm_viz.service import Budget, TraceService
+from lstm_viz.threads import torch_threads
 from ui.examples import EXAMPLES
 
 # A batch's matmuls round differently from one text's, and over 2,000 steps of the shipped model

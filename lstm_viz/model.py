@@ -78,9 +78,10 @@ class CharLSTM(nn.Module):
         """
         return trace(self, text, state, interventions, base)
 
-    def trace_batch(self, texts) -> list[Trace]:
-        """The plain traces of several texts (any lengths), run side by side as one batch: see `lstm_viz.batch`."""
-        return trace_batch(self, texts)
+    def trace_batch(self, texts, workers: int = 1) -> list[Trace]:
+        """The plain traces of several texts (any lengths), run side by side as one batch, on `workers`
+        threads that never wait for one another when > 1: see `lstm_viz.batch`."""
+        return trace_batch(self, texts, workers)
 
     def trace_chunks(self, text: str, chunk: int = 10_000):
         """Trace a long text piece by piece in bounded memory, carrying the state across."""

@@ -9,23 +9,22 @@ threads, and each trace is a separate pass over the weights. Here instead:
   while a batch runs) are traced together by one worker thread (`lstm_viz.batch.trace_batch`),
   grouped by model. A (model, text) already waiting or being traced is not traced again: its
   callers share the one result. Finished traces are not kept here (callers cache them).
-- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some
-  and run torch on that many threads, so torch work that goes through the service never runs
-  more threads than there are cores. How many threads a trace batch asks for: LSTM_VIZ_TRACE_THREADS
-  if set, else as many cores as nothing else on the machine wants at that moment (`idle_cores`,
-  from the kernel's count of runnable threads). Why not always all: each LSTM step's small
-  matrix product split over 2 OpenMP threads ends in a barrier, and on a machine whose other
-  core is busy (browsers, other jobs) that barrier waits for a descheduled thread while its
-  partner spins. Measured on this 2-core machine: under load 3-5 a 2,000-character trace took
-  0.9 s of CPU on one thread and 4.7-12 s on two; with 1-16 browsers on the same cores
-  (`benchmarks/class_bench.py`) two threads always made 16 people wait 100 s against 14.5 s on
-  one. Why not always one: on an idle machine two threads win by more than their number, as
-  each core then keeps half of the weights in its cache: 0.25 s (0.50 s of CPU) against 0.87 s
-  for one trace, so one person pasting alone waits the least on every core (through the
-  service, without browsers on the machine: a median 0.372 s against 0.970 s on one thread).
-  With the browsers on the same cores the count left no core free even for one person (6
-  runnable threads as the batch started), so `class_bench.py` runs every batch on one thread.
-  A heavy job takes one core.
+- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
+  so torch work that goes through the service never runs more threads than there are cores. A
+  trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
+  depends on what else the machine is doing as it starts (`idle_cores`, from the kernel's count
+  of runnable threads). When nothing else wants them, torch runs it on that many OpenMP threads,
+  which share each step's small matrix product: on this 2-core machine a 2,000-character trace
+  took 0.27 s against 0.84 s on one thread (each core then keeps half of the weights in its
+  cache; `benchmarks/trace_workers.py`). But those threads meet at a barrier after every step,
+  and when another program holds a core the barrier waits for a thread that is not running:
+  with one core kept busy the trace took 0.94 s and 16 of them 6.6 s (3.0 s on one thread), and
+  with 1-16 browsers on the same cores (`benchmarks/class_bench.py`) 16 people waited 100 s
+  against 14.5 s on one thread. So when a core is busy the batch is run by
+  `trace_batch(..., workers=cores)` instead, threads of one torch thread each that never wait
+  for one another within a step (layers pipelined, or groups of texts): 0.70 s for the trace
+  with a core kept busy, 1.17 s for 4 (1.39 s on one thread), 3.1 s for 16. A heavy job takes
+  one core.
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
@@ -48,6 +47,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .batch import trace_batch
+from .threads import torch_threads
 from .vocab import normalise
 
 
@@ -60,17 +60,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-@contextmanager
-def torch_threads(n: int):
-    """Torch runs this thread's work on `n` threads inside; the thread's previous count comes back after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class Budget:
@@ -131,7 +120,8 @@ class Stats:
     traced: int = 0  # texts traced
     largest: int = 0  # texts in the largest batch
     busy_s: float = 0.0  # seconds spent tracing
-    wide: int = 0  # batches traced on more than one thread
+    wide: int = 0  # batches traced on more than one core
+    split: int = 0  # of those, batches split over threads that never wait for one another (`trace_batch` workers)
 
 
 class TraceService:
@@ -146,7 +136,7 @@ class TraceService:
         threads: int | None = None,
     ):
         self.budget = budget or Budget()
-        self.threads = threads  # torch threads (cores of the budget) per batch at most; None: the idle cores
+        self.threads = threads  # cores of the budget per batch at most; None: all
         self.window = window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
@@ -205,10 +195,11 @@ class TraceService:
     def _serve(self) -> None:
         while True:
             batch = self._take()
-            start, threads = time.perf_counter(), 0
+            start, threads, workers = time.perf_counter(), 0, 1
             try:
-                with self.budget.hold(self.threads or idle_cores(self.budget.total)) as threads:
-                    traces = trace_batch(batch[0].model, [r.text for r in batch])
+                with self.budget.hold(self.threads or self.budget.total) as threads:
+                    workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
+                    traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
                 for request, tr in zip(batch, traces):
                     request.result = tr
             except Exception as e:  # every caller of the batch gets the error, and the worker goes on
@@ -217,6 +208,7 @@ class TraceService:
             with self._cond:
                 self.stats.batches += 1
                 self.stats.wide += threads > 1
+                self.stats.split += workers > 1
                 self.stats.traced += len(batch)
                 self.stats.largest = max(self.stats.largest, len(batch))
                 self.stats.busy_s += time.perf_counter() - start
@@ -303,19 +295,28 @@ class HeavyJobs:
             return self.running, len(self._queue)
 
 
-def idle_cores(total: int, stat: str = "/proc/stat") -> int:
-    """How many of `total` cores no other thread on the machine wants now: `total` less the runnable
-    threads the kernel counts besides the caller, at least 1; 1 where that count cannot be read."""
-    try:
-        with open(stat) as f:
-            running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        return 1
-    return max(1, min(total, total + 1 - running))
+def idle_cores(total: int, stat: str = "/proc/stat", looks: int = 10, gap_s: float = 0.002) -> int:
+    """How many of `total` cores no other thread on the machine wants: `total` less the runnable
+    threads the kernel counts besides the caller, at least 1; the most of `looks` counts `gap_s`
+    apart (a thread that ran for a moment, a browser taking a message, does not make a core
+    busy); 1 where the count cannot be read."""
+    idle = 1
+    for k in range(looks):
+        try:
+            with open(stat) as f:
+                running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            return 1
+        idle = max(idle, min(total, total + 1 - running))
+        if idle == total:
+            break
+        if k < looks - 1:
+            time.sleep(gap_s)
+    return idle
 
 
 def trace_threads() -> int | None:
-    """LSTM_VIZ_TRACE_THREADS if set, else None (each batch takes the cores idle when it starts)."""
+    """LSTM_VIZ_TRACE_THREADS if set, else None (each batch takes every core, used as `idle_cores` allows)."""
     value = os.environ.get("LSTM_VIZ_TRACE_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else None
 

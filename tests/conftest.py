@@ -74,7 +74,9 @@ def model_runs(monkeypatch):
     runs = []
     trace, batch = CharLSTM.trace, service.trace_batch
     monkeypatch.setattr(CharLSTM, "trace", lambda self, text, state=None: runs.append(text) or trace(self, text, state))
-    monkeypatch.setattr(service, "trace_batch", lambda model, texts: runs.extend(texts) or batch(model, texts))
+    monkeypatch.setattr(
+        service, "trace_batch", lambda model, texts, workers=1: runs.extend(texts) or batch(model, texts, workers)
+    )
     return runs
 
 

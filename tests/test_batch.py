@@ -1,13 +1,16 @@
 """trace_batch: several texts traced as one batch give each text exactly its own trace."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_viz import CharLSTM, Config, Vocab
-from lstm_viz.batch import trace_batch
+from lstm_viz import CharLSTM, Config, Vocab, batch
+from lstm_viz.batch import groups, spans, trace_batch
+from lstm_viz.threads import torch_threads
 
 TEXTS = [
     'the cat said "hello (there)"\nand ran.\n',
@@ -69,3 +72,52 @@ def test_cells_whose_output_gate_underflows_are_exact_in_a_batch_too():
 def test_any_batch_equals_its_single_traces(tiny_model, texts):
     for batched, text in zip(trace_batch(tiny_model, texts), texts):
         assert_same_trace(batched, tiny_model.trace(text))
+
+
+def test_spans_cut_the_steps_where_a_text_ends_and_every_chunk():
+    assert spans([7, 7, 3]) == [(0, 3, 3), (3, 7, 2)]
+    assert spans([7, 3], chunk=2) == [(0, 2, 2), (2, 3, 2), (3, 4, 1), (4, 6, 1), (6, 7, 1)]
+
+
+def test_groups_share_out_the_characters_about_evenly():
+    lengths = [100, 90, 50, 40, 30, 5]
+    parts = groups(lengths, 2)
+    assert sorted(b for part in parts for b in part) == list(range(6))
+    loads = [sum(lengths[b] for b in part) for part in parts]
+    assert abs(loads[0] - loads[1]) <= 30  # within the smallest text but one of even
+    assert groups([4], 3) == [[0]]  # no empty groups
+
+
+@pytest.fixture
+def three_layers():
+    torch.manual_seed(2)
+    vocab = Vocab(sorted(set("".join(TEXTS[:2]) + "dogs ran ovehil")))
+    return CharLSTM(Config(len(vocab), layers=3, hidden=16, embed=4), vocab).eval()
+
+
+@pytest.mark.parametrize("texts", [TEXTS[3:4], TEXTS[:4], TEXTS * 3], ids=["one text", "four", "eighteen"])
+def test_workers_give_the_traces_of_one_thread(three_layers, texts, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 16)  # so that the pipeline hands on several chunks
+    monkeypatch.setattr(batch, "GROUP", 3)  # and eighteen texts are cut into groups
+    long = [t * 3 for t in texts]  # more steps than a chunk
+    with torch_threads(1):
+        alone = trace_batch(three_layers, long)
+    for workers in (2, 3, 5):
+        for got, want, text in zip(trace_batch(three_layers, long, workers), alone, long):
+            assert_same_trace(got, want)
+            assert_same_trace(got, three_layers.trace(text))
+
+
+def test_a_failing_layer_in_a_pipeline_raises_in_the_caller_and_leaves_no_thread_waiting(tiny_model, monkeypatch):
+    run = batch.Layers.run
+
+    def fails_above(self, layer, *span):
+        if layer == 1:
+            raise RuntimeError("out of memory")
+        return run(self, layer, *span)
+
+    monkeypatch.setattr(batch.Layers, "run", fails_above)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        trace_batch(tiny_model, [TEXTS[3]], workers=2)
+    assert threading.active_count() == before

@@ -208,31 +208,34 @@ def test_a_job_that_starts_at_once_is_not_told_to_wait_and_one_that_gives_up_lea
     assert jobs.status() == (0, 0)
 
 
-def threads_per_batch(monkeypatch) -> list[int]:
-    """The torch threads each batch the service traces runs on, as they are appended."""
+def threads_per_batch(monkeypatch) -> list[tuple[int, int]]:
+    """(torch threads, workers) of each batch the service traces, as they are appended."""
     threads = []
     batch = service_module.trace_batch
     monkeypatch.setattr(
         service_module,
         "trace_batch",
-        lambda model, texts: threads.append(torch.get_num_threads()) or batch(model, texts),
+        lambda model, texts, workers=1: (
+            threads.append((torch.get_num_threads(), workers)) or batch(model, texts, workers)
+        ),
     )
     return threads
 
 
-def test_a_batch_takes_the_cores_nothing_else_on_the_machine_wants(tiny_model, monkeypatch):
+def test_a_batch_runs_on_openmp_threads_only_when_no_core_is_busy_and_else_on_workers(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
     idle = iter([2, 1, 2])  # what the machine leaves idle as each batch starts
     monkeypatch.setattr(service_module, "idle_cores", lambda total: next(idle))
     service = TraceService(Budget(2), window_ms=1)
     for text in TEXTS[:3]:
         service.trace(tiny_model, text)
-    assert threads == [2, 1, 2] and service.budget.free == 2
-    assert service.stats.wide == 2
+    assert threads == [(2, 1), (2, 2), (2, 1)] and service.budget.free == 2
+    assert service.stats.wide == 3 and service.stats.split == 1
 
 
 def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
+    monkeypatch.setattr(service_module, "idle_cores", lambda total: total)  # nothing else on the machine
     budget, started, release = Budget(2), threading.Event(), threading.Event()
 
     def job():  # a heavy job on another page: one core until released
@@ -248,7 +251,7 @@ def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model,
     service.trace(tiny_model, TEXTS[1])
     release.set()
     worker.join(WAIT)
-    assert threads == [2, 1] and budget.free == 2
+    assert threads == [(2, 1), (1, 1)] and budget.free == 2
 
 
 def test_idle_cores_are_the_cores_less_the_other_runnable_threads(tmp_path):
@@ -259,13 +262,27 @@ def test_idle_cores_are_the_cores_less_the_other_runnable_threads(tmp_path):
     assert service_module.idle_cores(4, str(stat.with_name("missing"))) == 1
 
 
+def test_a_thread_that_runs_for_a_moment_does_not_make_a_core_busy(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+
+    def looks(counts):  # the runnable threads at each look, the file rewritten between looks
+        counts = iter(counts)
+        stat.write_text(f"procs_running {next(counts)}\n")
+        monkeypatch.setattr(service_module.time, "sleep", lambda s: stat.write_text(f"procs_running {next(counts)}\n"))
+
+    looks([3, 3, 1])  # at the third look the caller alone wants a core
+    assert service_module.idle_cores(2, str(stat), looks=3) == 2
+    looks([3, 3, 3, 3, 3])
+    assert service_module.idle_cores(2, str(stat), looks=5) == 1
+
+
 def test_the_shared_service_traces_on_as_many_threads_as_the_environment_says(monkeypatch):
     monkeypatch.setattr(service_module, "_shared", None)
     monkeypatch.setenv("LSTM_VIZ_TRACE_THREADS", "2")
     assert service_module.shared()[0].threads == 2
     monkeypatch.setattr(service_module, "_shared", None)
     monkeypatch.delenv("LSTM_VIZ_TRACE_THREADS")
-    assert service_module.shared()[0].threads is None  # the idle cores, batch by batch
+    assert service_module.shared()[0].threads is None  # every core, used as the machine allows batch by batch
 
 
 def test_threads_started_after_the_shared_service_run_torch_on_one_thread(monkeypatch):

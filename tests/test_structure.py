@@ -25,7 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FLOORS = [  # lowest first
-    ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "resume", "reference"}),
+    ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "resume", "reference", "threads"}),
     ("kernels", {"edits", "kernel"}),
     ("trace", {"trace", "batch"}),
     ("model", {"model"}),

@@ -177,3 +177,17 @@ def test_clicking_a_heatmap_row_shows_that_cell_at_that_character(page, app_url,
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     assert colours(page) == expected_colours(tr, "cell", 0, cells[row])
     page.locator(f".hm[data-chosen='{cells[row]}']").wait_for(state="attached")
+
+
+RUNNING_ANIMATIONS = "() => document.getAnimations().filter(a => a.playState === 'running').length"
+
+
+def test_a_page_waiting_for_its_trace_is_still_and_says_so(page, app_url):
+    """Nothing is animated while the server traces (every animated frame is CPU the browser takes,
+    which in a class on one machine the server shares: ui/assets/still.css); the spinner's words show."""
+    open_app(page, app_url, FIRST_CELL)
+    set_text(page, " ".join(f"word {i}," for i in range(1300))[:9_000])  # a new text: traced now, for a while
+    page.get_by_text("Running the model over the text").wait_for(timeout=60_000)
+    assert page.evaluate(RUNNING_ANIMATIONS) == 0
+    wait_idle(page, timeout=120_000)
+    assert page.evaluate(RUNNING_ANIMATIONS) == 0
