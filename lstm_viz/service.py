@@ -7,8 +7,11 @@ threads, and each trace is a separate pass over the weights. Here instead:
 - `TraceService.trace(model, text)` blocks until the trace is done, like `model.trace(text)`.
   Requests from all threads that arrive within `window_ms` of the first (and any that arrive
   while a batch runs) are traced together by one worker thread (`lstm_viz.batch.trace_batch`),
-  grouped by model. A (model, text) already waiting or being traced is not traced again: its
-  callers share the one result. Finished traces are not kept here (callers cache them).
+  grouped by model. While no core is free a batch waits for more, up to `busy_window_ms` after
+  its first: on a busy machine a trace runs slowly anyway, every text that joins saves a pass
+  over the weights, and a class's texts reach the server over tens of milliseconds. A (model,
+  text) already waiting or being traced is not traced again: its callers share the one result.
+  Finished traces are not kept here (callers cache them).
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
   so torch work that goes through the service never runs more threads than there are cores. A
   trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
@@ -131,13 +134,14 @@ class TraceService:
         self,
         budget: Budget | None = None,
         window_ms: float = 5.0,
+        busy_window_ms: float = 100.0,
         max_batch: int = 16,
         max_chars: int = 60_000,
         threads: int | None = None,
     ):
         self.budget = budget or Budget()
         self.threads = threads  # cores of the budget per batch at most; None: all
-        self.window = window_ms / 1000
+        self.window, self.busy_window = window_ms / 1000, busy_window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
         self._waiting: dict[tuple, _Request] = {}  # (id(model), text) -> request, in arrival order
@@ -177,10 +181,18 @@ class TraceService:
             while not self._waiting:
                 self._cond.wait()
             first = next(iter(self._waiting.values()))
-            while (left := first.arrived + self.window - time.monotonic()) > 0 and sum(
-                r.model is first.model for r in self._waiting.values()
-            ) < self.max_batch:
+
+            def room() -> bool:
+                return sum(r.model is first.model for r in self._waiting.values()) < self.max_batch
+
+            while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
                 self._cond.wait(left)
+            while (
+                (left := first.arrived + self.busy_window - time.monotonic()) > 0
+                and room()
+                and idle_cores(self.budget.total, looks=1) < self.budget.total
+            ):
+                self._cond.wait(min(left, 0.005))
             batch, chars = [], 0
             for key, request in list(self._waiting.items()):
                 if request.model is not first.model or len(batch) == self.max_batch:

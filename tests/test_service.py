@@ -3,6 +3,7 @@ torch within the machine's cores (a batch on the cores idle when it starts, a jo
 queues heavy jobs in order, saying how many are ahead."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -64,6 +65,21 @@ def test_a_later_request_is_served_alone_after_the_window(tiny_model):
     again = service.trace(tiny_model, TEXTS[0])
     assert service.stats.batches == 2 and first is not again  # finished traces are the caller's to cache
     np.testing.assert_array_equal(first.cell, again.cell)
+
+
+def test_while_no_core_is_free_a_batch_waits_a_little_longer_for_company(tiny_model, monkeypatch):
+    def two_apart(service):  # two requests 30 ms apart; the batches they made
+        first = threading.Thread(target=service.trace, args=(tiny_model, TEXTS[0]))
+        first.start()
+        time.sleep(0.03)
+        service.trace(tiny_model, TEXTS[1])
+        first.join(WAIT)
+        return service.stats.batches
+
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # the other core is busy
+    assert two_apart(TraceService(Budget(2), window_ms=1, busy_window_ms=1000)) == 1
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: total)  # an idle machine
+    assert two_apart(TraceService(Budget(2), window_ms=1, busy_window_ms=1000)) == 2
 
 
 def test_each_batch_holds_one_model(tiny_model):
@@ -225,7 +241,8 @@ def threads_per_batch(monkeypatch) -> list[tuple[int, int]]:
 def test_a_batch_runs_on_openmp_threads_only_when_no_core_is_busy_and_else_on_workers(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
     idle = iter([2, 1, 2])  # what the machine leaves idle as each batch starts
-    monkeypatch.setattr(service_module, "idle_cores", lambda total: next(idle))
+    # as each batch starts (a batch's wait for company takes one look; here it finds the machine idle)
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: next(idle) if looks > 1 else total)
     service = TraceService(Budget(2), window_ms=1)
     for text in TEXTS[:3]:
         service.trace(tiny_model, text)
@@ -235,7 +252,7 @@ def test_a_batch_runs_on_openmp_threads_only_when_no_core_is_busy_and_else_on_wo
 
 def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
-    monkeypatch.setattr(service_module, "idle_cores", lambda total: total)  # nothing else on the machine
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: total)  # nothing else on the machine
     budget, started, release = Budget(2), threading.Event(), threading.Event()
 
     def job():  # a heavy job on another page: one core until released
