@@ -7,9 +7,11 @@ threads, and each trace is a separate pass over the weights. Here instead:
 - `TraceService.trace(model, text)` blocks until the trace is done, like `model.trace(text)`.
   Requests from all threads that arrive within `window_ms` of the first (and any that arrive
   while a batch runs) are traced together by one worker thread (`lstm_viz.batch.trace_batch`),
-  grouped by model. While no core is free a batch waits for more, up to `busy_window_ms` after
-  its first: on a busy machine a trace runs slowly anyway, every text that joins saves a pass
-  over the weights, and a class's texts reach the server over tens of milliseconds. A (model,
+  grouped by model. While no core is free a batch waits for more as long as they keep coming
+  (until `busy_gap_ms` pass without one, at most `busy_window_ms` after its first): on a busy
+  machine a trace runs slowly anyway, every text that joins saves a pass over the weights, and a
+  class's texts reach the server over a few hundred milliseconds. (A fixed 100 ms wait cut a
+  class of 16 into batches of 9 and 7, the second waiting for the first.) A (model,
   text) already waiting or being traced is not traced again: its callers share the one result.
   Finished traces are not kept here (callers cache them).
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
@@ -134,14 +136,15 @@ class TraceService:
         self,
         budget: Budget | None = None,
         window_ms: float = 5.0,
-        busy_window_ms: float = 100.0,
+        busy_gap_ms: float = 30.0,
+        busy_window_ms: float = 500.0,
         max_batch: int = 16,
         max_chars: int = 60_000,
         threads: int | None = None,
     ):
         self.budget = budget or Budget()
         self.threads = threads  # cores of the budget per batch at most; None: all
-        self.window, self.busy_window = window_ms / 1000, busy_window_ms / 1000
+        self.window, self.busy_gap, self.busy_window = window_ms / 1000, busy_gap_ms / 1000, busy_window_ms / 1000
         self.max_batch, self.max_chars = max_batch, max_chars
         self.stats = Stats()
         self._waiting: dict[tuple, _Request] = {}  # (id(model), text) -> request, in arrival order
@@ -187,11 +190,11 @@ class TraceService:
 
             while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
                 self._cond.wait(left)
-            while (
-                (left := first.arrived + self.busy_window - time.monotonic()) > 0
-                and room()
-                and idle_cores(self.budget.total, looks=1) < self.budget.total
-            ):
+            while room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
+                last = max(r.arrived for r in self._waiting.values() if r.model is first.model)
+                left = min(first.arrived + self.busy_window, last + self.busy_gap) - time.monotonic()
+                if left <= 0:
+                    break
                 self._cond.wait(min(left, 0.005))
             batch, chars = [], 0
             for key, request in list(self._waiting.items()):

@@ -67,19 +67,25 @@ def test_a_later_request_is_served_alone_after_the_window(tiny_model):
     np.testing.assert_array_equal(first.cell, again.cell)
 
 
-def test_while_no_core_is_free_a_batch_waits_a_little_longer_for_company(tiny_model, monkeypatch):
-    def two_apart(service):  # two requests 30 ms apart; the batches they made
-        first = threading.Thread(target=service.trace, args=(tiny_model, TEXTS[0]))
-        first.start()
-        time.sleep(0.03)
-        service.trace(tiny_model, TEXTS[1])
-        first.join(WAIT)
+def test_while_no_core_is_free_a_batch_waits_for_company_as_long_as_it_keeps_coming(tiny_model, monkeypatch):
+    def batches(service, pauses):  # requests with these pauses between them; the batches they made
+        threads = []
+        for pause in [0, *pauses]:
+            time.sleep(pause)
+            threads.append(threading.Thread(target=service.trace, args=(tiny_model, TEXTS[len(threads)])))
+            threads[-1].start()
+        for t in threads:
+            t.join(WAIT)
         return service.stats.batches
 
+    def service():
+        return TraceService(Budget(2), window_ms=1, busy_gap_ms=150, busy_window_ms=2000)
+
     monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # the other core is busy
-    assert two_apart(TraceService(Budget(2), window_ms=1, busy_window_ms=1000)) == 1
+    assert batches(service(), [0.05, 0.05, 0.05]) == 1  # they kept coming: one batch
+    assert batches(service(), [0.05, 0.6]) == 2  # the third came after the gap
     monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: total)  # an idle machine
-    assert two_apart(TraceService(Budget(2), window_ms=1, busy_window_ms=1000)) == 2
+    assert batches(service(), [0.05]) == 2
 
 
 def test_each_batch_holds_one_model(tiny_model):
