@@ -47,11 +47,10 @@ TARGETS = {  # figure -> target in the issue, seconds (or MB)
     "layer MB": 6.0,
 }
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
-SHOWN_AT = """() => {
-  const host = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
-    .find((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv"));
-  return Number(host.shadowRoot.querySelector(".lv").dataset.shownAt);
-}"""
+# The coloured text's root element (inside its component's shadow root), or undefined before it is drawn.
+VIEW_ROOT = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+  .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).find(Boolean)"""
+SHOWN_AT = f"() => Number(({VIEW_ROOT}).dataset.shownAt)"
 KEY_AT = """() => {
   window.__pressed = null;
   const listener = (e) => {
