@@ -65,9 +65,9 @@ def at_once(fn, texts) -> list[float]:
     return waits
 
 
-def on_one_thread(fn, *args):
-    """fn(*args) with torch on one thread in this thread (torch's default for new threads comes back)."""
-    with torch_threads(1):
+def on_threads(n: int, fn, *args):
+    """fn(*args) with torch on n threads in this thread (the thread's count comes back after)."""
+    with torch_threads(n):
         return fn(*args)
 
 
@@ -110,7 +110,7 @@ def main() -> None:
         ways = {
             "one after another": (one_after_another, model.trace),
             "threads, model.trace": (at_once, model.trace),
-            "threads, model.trace on 1 torch thread each": (at_once, lambda t: on_one_thread(model.trace, t)),
+            "threads, model.trace on 1 torch thread each": (at_once, lambda t: on_threads(1, model.trace, t)),
             "threads, service": (at_once, lambda t: service.trace(model, t)),
         }
         best = {}

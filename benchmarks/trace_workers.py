@@ -25,9 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from benchmarks.service_bench import TOLERANCE, person_text
+from benchmarks.service_bench import TOLERANCE, on_threads, person_text
 from lstm_viz.batch import trace_batch
-from lstm_viz.threads import torch_threads
 
 
 def best(fn, texts: list[str], repeats: int) -> tuple[float, list]:
@@ -72,11 +71,6 @@ def main() -> None:
         finally:
             if busy is not None:
                 busy.kill()
-
-
-def on_threads(n: int, fn, *args):
-    with torch_threads(n):
-        return fn(*args)
 
 
 if __name__ == "__main__":
