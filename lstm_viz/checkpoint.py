@@ -12,6 +12,7 @@ implies: a card cannot make the loader build a model its weights do not hold.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -20,11 +21,12 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import load_file, save_file
 
-from .checks import check_choice
-from .model import CharLSTM, Config
+from .checks import check_choice, quoted
+from .model import GATE_ROWS, KINDS, CharLSTM, Config
 from .vocab import Vocab
 
 WEIGHTS, CARD = "model.safetensors", "card.json"
+SNAPSHOTS = "snapshots"  # OUT/snapshots/NN/: checkpoints saved during training (`train --snapshots`)
 FORMAT = "lstm-viz/1"
 PICKLES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 
@@ -66,6 +68,7 @@ def save(model: CharLSTM, folder, card: dict, storage: str = "float32") -> Path:
         **card,
         "format": FORMAT,
         "config": model.config.to_dict(),
+        "kind": model.config.kind,
         "alphabet": model.vocab.chars,
         "storage": storage,
     }
@@ -82,19 +85,88 @@ def read_card(folder) -> dict:
     return parse_card(path.read_bytes(), str(path))
 
 
-def parse_card(raw: bytes, where: str = CARD) -> dict:
-    """A card from the bytes of a card.json; `where` names it in errors."""
+NUMBER, WHOLE, TEXT = "number", "whole number", "text"
+LOSS = {"nats": NUMBER, "bits": NUMBER, "chars": WHOLE}
+SCHEMA = {  # every card field the library, app or CLI reads, with its type; other fields are kept unread
+    "format": TEXT,
+    "config": {},
+    "alphabet": ["text"],
+    "corpus": {"name": TEXT, "sha256": TEXT},
+    "loss": {"train": LOSS, "val": LOSS, "test": LOSS},
+    "epochs": WHOLE,
+    "best_epoch": WHOLE,
+    "chars_seen": WHOLE,
+    "wall_time_s": NUMBER,
+    "hardware": TEXT,
+    "processes": WHOLE,
+    "training": {},
+    "history": [{"epoch": WHOLE, "chars": WHOLE, "train": NUMBER, "val": NUMBER, "lr": NUMBER, "chars_s": NUMBER}],
+    "storage": TEXT,
+    "ngram": {"file": TEXT, "order": WHOLE, "pruning_trials": [{}]},
+}
+REQUIRED = ("format", "config", "alphabet")
+MAX_DEPTH = 32  # JSON nesting a card or a safetensors header may have (a card needs 4)
+
+
+def parse_json(raw: bytes, where: str, form: str = "{}") -> object:
+    """The JSON value in `raw`, refused in one line (`where: ` and the problem put in `form`) if it is not UTF-8 JSON or
+    is nested deeper than MAX_DEPTH (counted on the bytes first, so a hostile file never reaches
+    the parser's recursion)."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for byte in raw:
+        if quoted:
+            quoted, escaped = (escaped or byte != 0x22), (not escaped and byte == 0x5C)
+        elif byte == 0x22:
+            quoted = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise CheckpointError(f"{where}: " + form.format(f"nested more than {MAX_DEPTH} levels deep"))
     try:
-        card = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{where}: not valid JSON ({e})") from None
-    missing = (
-        [k for k in ("format", "config", "alphabet") if k not in card] if isinstance(card, dict) else ["everything"]
-    )
+        raise CheckpointError(f"{where}: " + form.format(f"not valid JSON ({e})")) from None
+
+
+def check_fields(value, spec, path: str, where: str) -> None:
+    """Refuse `value` in one line naming the field if it does not have the type `spec` gives:
+    a dict spec is an object whose listed fields (when present) follow their specs, a one-item
+    list a list of such items, else NUMBER (finite), WHOLE or TEXT."""
+    if isinstance(spec, dict):
+        ok, kind = isinstance(value, dict), "an object"
+    elif isinstance(spec, list):
+        ok, kind = isinstance(value, list), "a list"
+    elif spec == TEXT:
+        ok, kind = isinstance(value, str), "text"
+    elif spec == WHOLE:
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        kind = "a finite number"
+    if not ok:
+        raise CheckpointError(f"{where}: {path} must be {kind}, not {quoted(value)}")
+    if isinstance(spec, dict):
+        for key, inner in spec.items():
+            if key in value:
+                check_fields(value[key], inner, f"{path}.{key}" if path else key, where)
+    elif isinstance(spec, list):
+        for i, item in enumerate(value):
+            check_fields(item, spec[0], f"{path}[{i}]", where)
+
+
+def parse_card(raw: bytes, where: str = CARD) -> dict:
+    """A card from the bytes of a card.json, its fields checked against SCHEMA; `where` names it in errors."""
+    card = parse_json(raw, where)
+    missing = [k for k in REQUIRED if k not in card] if isinstance(card, dict) else ["everything"]
     if missing:
         raise CheckpointError(f"{where}: lacks {', '.join(missing)}")
     if card["format"] != FORMAT:
-        raise CheckpointError(f"{where}: format {card['format']!r} is not {FORMAT!r}")
+        raise CheckpointError(f"{where}: format {quoted(card['format'])} is not {FORMAT!r}")
+    check_fields(card, SCHEMA, "", where)
     return card
 
 
@@ -107,8 +179,11 @@ def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tup
 
     if not isinstance(card["config"], dict):
         raise refuse("it is not a JSON object")
+    kind = card["config"].get("kind", card.get("kind", "lstm"))  # a card from before GRUs and RNNs: an LSTM
+    if card.get("kind", kind) != kind or kind not in KINDS:
+        raise refuse(f"kind {card.get('kind', kind)!r} / {kind!r}; it must be one of {', '.join(KINDS)}")
     try:
-        config = Config(**card["config"])
+        config = Config(**{**card["config"], "kind": kind})
     except TypeError as e:
         raise refuse(e) from None
     for key, most in LIMITS.items():
@@ -137,15 +212,18 @@ def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tup
 
 
 def shapes(config: Config) -> dict[str, tuple[int, ...]]:
-    """Every tensor of a CharLSTM with `config`, named as in its state_dict, and its shape (nothing allocated)."""
-    V, H, E = config.vocab_size, config.hidden, config.embed
+    """Every tensor of a CharLSTM with `config`, named as in its state_dict, and its shape (nothing
+    allocated): the recurrent weights are named after the kind (lstm., gru., rnn.), with 4, 3 or 1
+    blocks of H rows."""
+    V, H, E, k = config.vocab_size, config.hidden, config.embed, config.kind
+    G = GATE_ROWS[k] * H
     out = {"embedding.weight": (V, E)}
     for i in range(config.layers):
         out |= {
-            f"lstm.weight_ih_l{i}": (4 * H, E if i == 0 else H),
-            f"lstm.weight_hh_l{i}": (4 * H, H),
-            f"lstm.bias_ih_l{i}": (4 * H,),
-            f"lstm.bias_hh_l{i}": (4 * H,),
+            f"{k}.weight_ih_l{i}": (G, E if i == 0 else H),
+            f"{k}.weight_hh_l{i}": (G, H),
+            f"{k}.bias_ih_l{i}": (G,),
+            f"{k}.bias_hh_l{i}": (G,),
         }
     return out | {"head.weight": (V, H), "head.bias": (V,)}
 
@@ -156,10 +234,7 @@ def header(data: bytes, where: str = WEIGHTS) -> dict[str, tuple[str, tuple[int,
     size = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
     if not 0 < size <= min(MAX_HEADER, len(data) - 8):
         raise CheckpointError(f"{where}: truncated or corrupt (no safetensors header of at most {MAX_HEADER:,} bytes)")
-    try:
-        entries = json.loads(data[8 : 8 + size].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{where}: truncated or corrupt (its header is not JSON: {e})") from None
+    entries = parse_json(data[8 : 8 + size], where, "truncated or corrupt (its header is {})")
     if not isinstance(entries, dict):
         raise CheckpointError(f"{where}: truncated or corrupt (its header is not a JSON object)")
     found = {}
@@ -230,9 +305,40 @@ def available() -> list[str]:
     )
 
 
-def load(name_or_path, device: str = "cpu") -> CharLSTM:
-    """Load a CharLSTM from pretrained/NAME or any checkpoint folder, in eval mode."""
-    folder = resolve(name_or_path)
+def snapshots(name_or_path) -> list[dict]:
+    """The snapshots saved while a model trained (`train --snapshots`), in order: each a dict of
+    its index, path, step, chars_seen and loss ({"val": {"nats", "bits"}, "train": ...}; the
+    first, the untrained weights, has no train loss). An empty list for a model without any."""
+    root = resolve(name_or_path) / SNAPSHOTS
+    found = []
+    for folder in sorted(root.iterdir() if root.is_dir() else [], key=lambda p: p.name):
+        if folder.name.isdigit() and (folder / CARD).is_file() and (folder / WEIGHTS).is_file():
+            card = read_card(folder)
+            found.append(
+                {
+                    "index": int(folder.name),
+                    "path": folder,
+                    "step": card.get("step"),
+                    "chars_seen": card.get("chars_seen"),
+                    "loss": card.get("loss", {}),
+                    "final": bool(card.get("final", False)),
+                }
+            )
+    return sorted(found, key=lambda s: s["index"])
+
+
+def snapshot_folder(name_or_path, snapshot: int) -> Path:
+    """The folder of snapshot `snapshot` (a position in `snapshots`, -1 the last) of a model."""
+    found = snapshots(name_or_path)
+    if not isinstance(snapshot, int) or isinstance(snapshot, bool) or not -len(found) <= snapshot < len(found):
+        raise CheckpointError(f"{name_or_path}: no snapshot {snapshot!r} (it has {len(found)})")
+    return found[snapshot]["path"]
+
+
+def load(name_or_path, device: str = "cpu", snapshot: int | None = None) -> CharLSTM:
+    """Load a CharLSTM from pretrained/NAME or any checkpoint folder, in eval mode; with `snapshot`,
+    that snapshot of its training instead (a position in `snapshots(name_or_path)`, -1 the last)."""
+    folder = resolve(name_or_path) if snapshot is None else snapshot_folder(name_or_path, snapshot)
     weights = folder / WEIGHTS
     if not weights.is_file():
         pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLES)

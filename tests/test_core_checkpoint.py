@@ -92,6 +92,43 @@ def test_bad_cards(saved, content, why):
         lstm_viz.load(saved)
 
 
+@pytest.mark.parametrize(
+    "field, value, why",
+    [
+        ("corpus", "war and peace", "corpus must be an object, not 'war and peace'"),
+        ("corpus", {"name": 7}, "corpus.name must be text, not 7"),
+        ("loss", {"val": {"bits": "low"}}, "loss.val.bits must be a finite number, not 'low'"),
+        ("loss", {"val": {"bits": float("nan")}}, "loss.val.bits must be a finite number, not nan"),
+        ("epochs", True, "epochs must be a whole number, not True"),
+        ("history", [{"val": 1.2}, {"val": []}], r"history\[1\]\.val must be a finite number, not \[\]"),
+        ("alphabet", ["a", 3], r"alphabet\[1\] must be text, not 3"),
+        ("ngram", {"order": "x" * 500}, "ngram.order must be a whole number, not 'x{36}\\.\\.\\.$"),
+    ],
+)
+def test_card_fields_of_the_wrong_type_are_refused_naming_the_field(saved, field, value, why):
+    card = json.loads((saved / "card.json").read_text())
+    card[field] = value
+    (saved / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match=rf"card\.json: {why}"):
+        lstm_viz.load(saved)
+
+
+def test_cards_and_headers_nested_deep_are_refused_in_one_line(saved):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    (saved / "card.json").write_bytes(b'{"format": "lstm-viz/1", "x": ' + deep + b"}")
+    with pytest.raises(CheckpointError, match=r"card\.json: nested more than 32 levels deep"):
+        lstm_viz.load(saved)
+    with pytest.raises(CheckpointError, match="its header is nested more than 32 levels deep"):
+        checkpoint.header(len(deep).to_bytes(8, "little") + deep)
+
+
+def test_brackets_inside_strings_are_not_nesting(saved):
+    card = json.loads((saved / "card.json").read_text())
+    card["hardware"] = '[[[[{{{{\\"' * 20
+    (saved / "card.json").write_text(json.dumps(card))
+    assert lstm_viz.load(saved).card["hardware"] == card["hardware"]
+
+
 def test_missing_card(saved):
     (saved / "card.json").unlink()
     with pytest.raises(CheckpointError, match=r"card\.json: missing"):
@@ -219,7 +256,7 @@ def test_a_checkpoint_from_bytes_is_the_one_from_its_folder_and_writes_no_file(s
         (b"", "no safetensors header"),
         ((1 << 40).to_bytes(8, "little") + b"{}", "no safetensors header"),
         ((2 << 20).to_bytes(8, "little") + b" " * (3 << 20), "no safetensors header of at most 1,048,576 bytes"),
-        (b"\x05\0\0\0\0\0\0\0{nope", "its header is not JSON"),
+        (b"\x05\0\0\0\0\0\0\0{nope", "its header is not valid JSON"),
         (b"\x02\0\0\0\0\0\0\0[]", "its header is not a JSON object"),
         (b'\x11\0\0\0\0\0\0\0{"a": {"x": 1}}  ', "its header's entry for 'a' has no dtype and shape"),
     ],
