@@ -118,6 +118,7 @@ def snippets(text: str, values, positions, starts, windows, count: int, gap: int
     return out
 
 
+@E.in_process_group
 def build(
     model,
     text: str,

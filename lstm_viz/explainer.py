@@ -30,7 +30,9 @@ of a one-process run, up to the order of float64 additions.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
 
 import numpy as np
 import pandas as pd
@@ -65,14 +67,39 @@ def segments(T: int, warm: int, segment: int = SEGMENT) -> list[tuple[int, int]]
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def world() -> tuple[int, int]:
-    """(rank, processes) under torchrun, initialising the process group once; (0, 1) otherwise."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
-    if size > 1 and not torch.distributed.is_initialized():
+@contextmanager
+def process_group():
+    """Inside: the torchrun process group, started here unless it already runs, and ended on
+    leaving on every path (an exception included), so that no gloo or nccl thread outlives it
+    into the interpreter's exit. Outside torchrun it does nothing."""
+    owner = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized()
+    if owner:
         if torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # where nccl's collectives run
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return int(os.environ.get("RANK", "0")), size
+    try:
+        yield
+    finally:
+        if owner:
+            torch.distributed.destroy_process_group()
+
+
+def in_process_group(fn):
+    """`fn` run inside `process_group()`: the entry points that may run under torchrun."""
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        with process_group():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def world() -> tuple[int, int]:
+    """(rank, processes) of the running process group; (0, 1) outside one."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 def windows(parts: list[tuple[int, int]], warmup: int = WARMUP) -> list[tuple[int, int]]:
@@ -472,6 +499,7 @@ def collect(
     return sums, page
 
 
+@in_process_group
 def explain(
     model,
     text: str,

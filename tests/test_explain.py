@@ -339,3 +339,27 @@ def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shi
     longer_lines = "low" if e["sign"] > 0 else "high"  # the cell rises along a line: held low, the line never ends
     shorter_lines = "high" if longer_lines == "low" else "low"
     assert runs[longer_lines].count("\n") < runs["plain"].count("\n") < runs[shorter_lines].count("\n")
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_process_group_started_for_a_run_ends_with_it_on_every_path(monkeypatch, fails):
+    calls = []
+    dist = torch.distributed
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setattr(dist, "is_initialized", lambda: "init" in calls and "destroy" not in calls)
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: calls.append("init"))
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
+
+    @E.in_process_group
+    def run():
+        with E.process_group():  # nested: the outer one owns the group
+            calls.append("run")
+        if fails:
+            raise RuntimeError("a step failed")
+
+    if fails:
+        with pytest.raises(RuntimeError, match="a step failed"):
+            run()
+    else:
+        run()
+    assert calls == ["init", "run", "destroy"]
