@@ -8,7 +8,13 @@ import re
 
 SEPARATORS = re.compile(r"[\s,;]+")
 ITEM = re.compile(r"(?:(\d+):)?(\d+)")
+DIGITS = 6  # no model has a million cells: longer numbers are read as missing cells, never by int()
 HOW = "write cells as 429 or layer:cell, e.g. 2:429"
+
+
+def shown(item: str, most: int = 20) -> str:
+    """An item as a message repeats it: cut to `most` characters."""
+    return item if len(item) <= most else item[: most - 1] + "\u2026"
 
 
 def read(text: str, layer: int, layers: int, hidden: int) -> tuple[list[tuple[int, int]], list[str], list[str]]:
@@ -19,11 +25,14 @@ def read(text: str, layer: int, layers: int, hidden: int) -> tuple[list[tuple[in
     for item in filter(None, SEPARATORS.split(text.strip())):
         m = ITEM.fullmatch(item)
         if not m:
-            unreadable.append(item[:20])
+            unreadable.append(shown(item))
+            continue
+        if any(len(number or "") > DIGITS for number in m.groups()):
+            missing.append(shown(item))
             continue
         at, cell = (int(m[1]) - 1 if m[1] else layer), int(m[2])
         if not 0 <= at < layers or not 0 <= cell < hidden:
-            missing.append(item)
+            missing.append(shown(item))
         elif (at, cell) not in pairs:
             pairs.append((at, cell))
     return pairs, unreadable, missing

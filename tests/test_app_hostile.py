@@ -128,6 +128,14 @@ def test_a_notice_repeats_only_the_start_of_a_very_long_value():
     assert len(warning.value) < 200 and ("A" * state.QUOTED + "\u2026") in warning.value
 
 
+@pytest.mark.parametrize("key", ["layer", "cell", "pos"])
+def test_a_number_of_thousands_of_digits_in_a_link_is_refused_in_a_short_notice(key):
+    at = run({key: "9" * 4_000})
+    (warning,) = at.warning
+    assert warning.value.startswith(f"Ignored `{key}='999") and "at most 6 digits" in warning.value
+    assert len(warning.value) < 200
+
+
 # --- texts ------------------------------------------------------------------------------------
 
 

@@ -59,3 +59,21 @@ def test_any_text_gives_cells_of_the_model_or_one_line_reasons(text):
     assert all(0 <= at < LAYERS and 0 <= cell < HIDDEN for at, cell in pairs)
     found, problem = cells.of_layer(text, 1, LAYERS, HIDDEN)
     assert found == [cell for at, cell in pairs if at == 1] and (problem is None or "\n" not in problem)
+
+
+@pytest.mark.parametrize("digits", ["9" * 5_000, "1:" + "7" * 5_000, "8" * 5_000 + ":1"])
+def test_numbers_of_any_length_are_missing_cells_quoted_short(digits):
+    with pytest.raises(ValueError, match=r"^no cell \S{19}\u2026: layers are 1 to 2, cells 0 to 511$"):
+        cells.parse(digits, 0, LAYERS, HIDDEN)
+    found, problem = cells.of_layer("3, " + digits, 0, LAYERS, HIDDEN)
+    assert found == [3] and len(problem) < 100
+
+
+@given(
+    st.from_regex(r"[0-9:, ;x]{0,30}", fullmatch=True),
+    st.integers(4_000, 5_000),
+    st.text("0123456789:, ;", max_size=30),
+)
+def test_long_digit_runs_anywhere_give_reasons_not_exceptions(before, digits, after):
+    pairs, unreadable, missing = cells.read(before + "9" * digits + after, 0, LAYERS, HIDDEN)
+    assert all(len(item) <= 20 for item in unreadable + missing)

@@ -108,7 +108,7 @@ def test_a_link_with_markup_in_it_is_corrected_with_notices_shown_as_plain_text(
         "Ignored signal='**bold**' from the link: choose one of cell, hidden, input, forget, output.",
     ]
     assert warnings[3:] == [
-        "Ignored cell='abc' from the link: not a whole number.",
+        "Ignored cell='abc' from the link: not a whole number of at most 6 digits.",
         "Layer 99 does not exist in this model (1 to 2); showing layer 1.",
     ]
     assert page.locator("[data-testid=stAlertContentWarning]").locator("a, img, strong").count() == 0
