@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, MutableMapping
 
 from lstm_viz import normalise
+from lstm_viz.checks import whole_number
 
 from . import texts
 from .examples import CUSTOM, EXAMPLES, default_example, suggestion_note
@@ -139,14 +140,17 @@ def quoted(key: str, raw: str) -> str:
     return f"{fence}{shown}{fence}"
 
 
+DIGITS = 6  # the most digits of a layer, cell or position in a link: no model or text is larger
+
+
 def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
     raw = query.get(key)
     if raw is None:
         return None
     try:
-        return int(raw)
+        return whole_number(raw, key, 1 - 10**DIGITS, 10**DIGITS - 1)
     except ValueError:
-        notes.append(f"Ignored {quoted(key, raw)} from the link: not a whole number.")
+        notes.append(f"Ignored {quoted(key, raw)} from the link: not a whole number of at most {DIGITS} digits.")
         return None
 
 
