@@ -3,16 +3,115 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import fields
 from pathlib import Path
 
 from .checkpoint import CheckpointError
+from .checks import WHOLE, quoted
 from .data import CorpusError
 
 
 class UsageError(Exception):
     """A bad argument, reported as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, reporting a bad command line in one line (exit 2) instead of usage and error."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message}\n")
+
+
+BIG = 10**13  # more characters than any corpus here
+# The range of every number the command line takes, by option: (least, most, least excluded).
+NUMBERS = {
+    "layers": (1, 16, False),
+    "hidden": (1, 8_192, False),
+    "embed": (1, 8_192, False),
+    "dropout": (0, 1, False),
+    "forget_bias": (-100, 100, False),
+    "epochs": (1, 100_000, False),
+    "batch": (1, 65_536, False),
+    "seq_len": (1, 1_000_000, False),
+    "lr": (0, 10, True),
+    "lr_decay": (0, 1, True),
+    "decay_after": (0, 100_000, False),
+    "clip": (0, 1e9, True),
+    "patience": (1, 100_000, False),
+    "min_count": (1, BIG, False),
+    "seed": (0, 2**63 - 1, False),
+    "max_minutes": (0, 1e9, False),
+    "max_chars": (0, BIG, False),
+    "decay_chars": (0, BIG, False),
+    "final_lr": (0, 1, False),
+    "threads": (0, 4_096, False),
+    "save_minutes": (0, 1e9, True),
+    "val_chars": (0, BIG, False),
+    "val_every": (0, BIG, False),
+    "eval_chars": (0, BIG, False),
+    "snapshots": (0, 10_000, False),
+    "n": (0, 10_000_000, False),
+    "temperature": (0, 1_000, True),
+    "top": (1, 1_000_000, False),
+    "segment": (1_000, BIG, False),
+    "causal_cells": (0, 1_000_000, False),
+    "ngram_chars": (1, BIG, False),
+    "port": (1, 65_535, False),
+}
+# Where one command reads an option more narrowly.
+NUMBERS_OF = {
+    ("atlas", "max_chars"): (1, BIG, False),
+    ("explain", "max_chars"): (100, BIG, False),
+    ("explain", "threads"): (1, 4_096, False),
+    ("analyse", "max_chars"): (1, BIG, False),
+}
+
+
+def whole(text: str) -> int:
+    """argparse type: a whole number, its digits counted before int() reads them."""
+    if not WHOLE.fullmatch(text.strip()) or len(text.strip()) > 20:
+        raise argparse.ArgumentTypeError(f"not a whole number: {quoted(text)}")
+    return int(text)
+
+
+def real(text: str) -> float:
+    """argparse type: a finite number."""
+    try:
+        value = float(text) if len(text) <= 40 else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {quoted(text)}")
+    return value
+
+
+def check_numbers(a: argparse.Namespace) -> None:
+    """Every number given within its range (NUMBERS), else a UsageError naming the option."""
+    for dest, value in vars(a).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        least, most, excluded = NUMBERS_OF.get((a.command, dest), NUMBERS[dest])
+        flag = ("-" if len(dest) == 1 else "--") + dest.replace("_", "-")
+        if value < least or excluded and value == least:
+            raise UsageError(f"{flag} must be {'more than' if excluded else 'at least'} {least:,}, not {value:,}")
+        if value > most:
+            raise UsageError(f"{flag} must be at most {most:,}, not {value:,}")
+
+
+def numbers_checked(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`p` with every int and float option of every command read by `whole` and `real`; an option
+    with no range in NUMBERS is a programming error, caught here (and by the tests)."""
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                numbers_checked(command)
+        elif action.type in (int, float):
+            if action.dest not in NUMBERS:
+                raise LookupError(f"{action.dest}: a number option with no range in cli.NUMBERS")
+            action.type = whole if action.type is int else real
+    return p
 
 
 def note_other_corpus(corpus, trained_on: bool) -> None:
@@ -51,8 +150,6 @@ def cmd_eval(a) -> None:
 def cmd_sample(a) -> None:
     from . import checkpoint
 
-    if a.n < 0 or a.temperature <= 0:
-        raise UsageError("-n must be >= 0 and --temperature > 0")
     model = checkpoint.load(a.model)
     print(a.prime + model.sample(a.prime, a.n, a.temperature, a.seed))
 
@@ -108,8 +205,6 @@ def cmd_find(a) -> None:
     if feature == "regex":
         features.compile_regex(a.regex)
     check_signal(a.signal)
-    if a.top < 1:
-        raise UsageError("--top must be at least 1")
     text = read_text_file(a.text_file)
     model = checkpoint.load(a.model)
     table = find_cells(trace_activations(model, text, a.signal), feature, a.signal, a.top, a.regex)
@@ -144,17 +239,7 @@ def cmd_explain(a) -> None:
 
     from . import cellpage
 
-    if a.max_chars is not None and a.max_chars < 100:
-        raise UsageError("--max-chars must be at least 100")
-    if a.segment < 1_000:
-        raise UsageError("--segment must be at least 1000")
-    if a.batch < 1:
-        raise UsageError("--batch must be at least 1")
-    if a.causal_cells < 0:
-        raise UsageError("--causal-cells must be 0 or more")
     if a.threads is not None:
-        if a.threads < 1:
-            raise UsageError("--threads must be at least 1")
         import torch
 
         torch.set_num_threads(a.threads)
@@ -189,10 +274,6 @@ def cmd_explain(a) -> None:
 def cmd_analyse(a) -> None:
     from . import analysis_report, ngram
 
-    if a.max_chars is not None and a.max_chars < 1:
-        raise UsageError("--max-chars must be at least 1")
-    if a.ngram_chars is not None and a.ngram_chars < 1:
-        raise UsageError("--ngram-chars must be at least 1")
     if a.train_ngram:
         built = ngram.build_for_model(a.model, a.corpus, train_chars=a.ngram_chars)
         print(
@@ -258,7 +339,7 @@ def cmd_app(a) -> None:
 def parser() -> argparse.ArgumentParser:
     from .train import TrainArgs
 
-    p = argparse.ArgumentParser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
+    p = Parser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model on a text file")
     t.add_argument("--corpus", required=True)
@@ -375,12 +456,13 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--port", type=int, default=8501)
     ap.add_argument("--address", default="127.0.0.1")
     ap.set_defaults(run=cmd_app)
-    return p
+    return numbers_checked(p)
 
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
+        check_numbers(a)
         a.run(a)
     except (CheckpointError, CorpusError, UsageError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -75,3 +75,46 @@ def test_bench_prints_every_figure(model_dir):
     assert done.returncode == 0, done.stderr
     for figure in ("1,000 chars", "10,000 chars", "step-by-step reference loop", "MiB", "chars/s"):
         assert figure in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--corpus", "c.txt", "--out", "m", "--max-chars", "-5"], "--max-chars must be at least 0, not -5"),
+        (["train", "--corpus", "c.txt", "--out", "m", "--lr", "0"], "--lr must be more than 0, not 0"),
+        (["train", "--corpus", "c.txt", "--out", "m", "--dropout", "1.5"], "--dropout must be at most 1, not 1.5"),
+        (["train", "--corpus", "c.txt", "--out", "m", "--snapshots", "-1"], "--snapshots must be at least 0"),
+        (["sample", "--model", "m", "-n", "-1"], "-n must be at least 0, not -1"),
+        (["sample", "--model", "m", "--temperature", "inf"], "argument --temperature: not a finite number: 'inf'"),
+        (["bench", "--batch", "0"], "--batch must be at least 1, not 0"),
+        (["sweep", "--corpus", "c", "--out", "o", "--config", "a:", "--epochs", "0"], "--epochs must be at least 1"),
+        (["find", "--model", "m", "--text-file", "t", "--top", "-3"], "--top must be at least 1, not -3"),
+        (["atlas", "--model", "m", "--corpus", "c", "--max-chars", "0"], "--max-chars must be at least 1, not 0"),
+        (["explain", "--model", "m", "--corpus", "c", "--max-chars", "99"], "--max-chars must be at least 100"),
+        (["explain", "--model", "m", "--corpus", "c", "--threads", "0"], "--threads must be at least 1, not 0"),
+        (["analyse", "--model", "m", "--corpus", "c", "--out", "o", "--ngram-chars", "0"], "--ngram-chars must be"),
+        (["app", "--port", "70000"], "--port must be at most 65,535, not 70,000"),
+        (["sample", "--model", "m", "-n", "9" * 5_000], "argument -n: not a whole number: '9999"),
+        (["train", "--corpus", "c", "--out", "m", "--epochs", "1e3"], "argument --epochs: not a whole number: '1e3'"),
+    ],
+)
+def test_every_number_of_every_command_is_checked_before_any_work_in_one_line(args, message):
+    done = cli(*args, timeout=60)
+    assert_one_line_error(done, message)
+    assert len(done.stderr) < 200
+
+
+def test_every_number_option_has_a_range():
+    from lstm_viz import cli as command_line
+
+    def numbers(p):
+        for action in p._actions:
+            if hasattr(action, "choices") and isinstance(action.choices, dict):
+                for sub in action.choices.values():
+                    yield from numbers(sub)
+            elif action.type is not None and action.type not in (str,):
+                yield action
+
+    found = list(numbers(command_line.parser()))
+    assert len(found) > 30 and all(a.type in (command_line.whole, command_line.real) for a in found)
+    assert all(a.dest in command_line.NUMBERS for a in found)
