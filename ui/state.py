@@ -174,7 +174,11 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     own = query.get("text")
     text = texts.get(own) if own is not None else None
     if own is not None and text is None:
-        notes.append(f"Ignored {quoted('text', own)} from the link: this server keeps no such text (any more).")
+        why = texts.problem()
+        notes.append(
+            f"Ignored {quoted('text', own)} from the link: "
+            + (f"this server cannot keep texts ({why})." if why else "this server keeps no such text (any more).")
+        )
     return {
         "suggest": layer is None and cell is None,  # no cell in the link: show the example's best one
         "model": model,
