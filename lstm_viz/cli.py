@@ -52,6 +52,7 @@ NUMBERS = {
     "val_every": (0, BIG, False),
     "eval_chars": (0, BIG, False),
     "snapshots": (0, 10_000, False),
+    "init": (0, 1, False),
     "n": (0, 10_000_000, False),
     "temperature": (0, 1_000, True),
     "top": (1, 1_000_000, False),
@@ -337,17 +338,22 @@ def cmd_app(a) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .train import TrainArgs
+    from .checkpoint import STORAGE
+    from .model import KINDS
+    from .train import OPTIMIZERS, TrainArgs
 
     p = Parser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model on a text file")
     t.add_argument("--corpus", required=True)
     t.add_argument("--out", required=True, help="model folder, e.g. pretrained/NAME")
+    choices = {"kind": KINDS, "optimizer": OPTIMIZERS, "storage": tuple(STORAGE)}
     for f in fields(TrainArgs):
         if f.name in ("corpus", "out", "resume"):
             continue
-        t.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+        t.add_argument(
+            "--" + f.name.replace("_", "-"), type=type(f.default), default=f.default, choices=choices.get(f.name)
+        )
     t.add_argument("--resume", action="store_true", help="continue from OUT/resume/")
     t.set_defaults(run=cmd_train)
     e = sub.add_parser("eval", help="validation and test loss on the training split")

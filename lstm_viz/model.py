@@ -1,4 +1,4 @@
-"""CharLSTM: embedding -> multi-layer nn.LSTM -> linear head over the alphabet."""
+"""CharLSTM: embedding -> multi-layer nn.LSTM (or nn.GRU, or a tanh nn.RNN) -> linear head over the alphabet."""
 
 from __future__ import annotations
 
@@ -22,10 +22,23 @@ class Config:
     hidden: int = 512
     embed: int = 64
     dropout: float = 0.0
-    forget_bias: float = 1.0  # "initial bias to not forget"; 0 turns it off
+    forget_bias: float = 1.0  # "initial bias to not forget"; 0 turns it off (an LSTM's only)
+    kind: str = "lstm"  # one of KINDS: the recurrent layers are nn.LSTM, nn.GRU or nn.RNN (tanh)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+KINDS = ("lstm", "gru", "rnn")
+GATE_ROWS = {"lstm": 4, "gru": 3, "rnn": 1}  # rows of W_ih per cell: gates i, f, g, o; r, z, n; the state itself
+MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+def detach_state(state):
+    """A carried state cut from the graph: an LSTM's (h, c) tuple or a GRU's or RNN's h, each (L, B, H)."""
+    if state is None or torch.is_tensor(state):
+        return None if state is None else state.detach()
+    return tuple(s.detach() for s in state)
 
 
 @contextmanager
@@ -51,25 +64,54 @@ class CharLSTM(nn.Module):
         self.card: dict = {}  # the checkpoint's card.json when loaded from one (`lstm_viz.checkpoint.load`)
         self.matched: dict = {}  # an imported model's tensors: input, lstm, head (`lstm_viz.importers`)
         c = config
+        if c.kind not in KINDS:
+            raise ValueError(f"unknown kind {c.kind!r}; choose one of {', '.join(KINDS)}")
         self.embedding = nn.Embedding(c.vocab_size, c.embed)
-        self.lstm = nn.LSTM(c.embed, c.hidden, c.layers, batch_first=True, dropout=c.dropout if c.layers > 1 else 0.0)
+        extra = {"nonlinearity": "tanh"} if c.kind == "rnn" else {}
+        recurrent = MODULES[c.kind](
+            c.embed, c.hidden, c.layers, batch_first=True, dropout=c.dropout if c.layers > 1 else 0.0, **extra
+        )
+        setattr(self, c.kind, recurrent)  # self.lstm, self.gru or self.rnn: its weights are named after the kind
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, c.vocab_size)
-        if c.forget_bias:
-            with torch.no_grad():
-                for layer in range(c.layers):  # PyTorch gate order: input, forget, cell, output
-                    getattr(self.lstm, f"bias_ih_l{layer}")[c.hidden : 2 * c.hidden].fill_(c.forget_bias)
-                    getattr(self.lstm, f"bias_hh_l{layer}")[c.hidden : 2 * c.hidden].zero_()
+        self.set_forget_bias()
+
+    @torch.no_grad()
+    def set_forget_bias(self) -> None:
+        """An LSTM's forget gates start at config.forget_bias (when not 0); other kinds have none."""
+        c = self.config
+        if c.forget_bias and c.kind == "lstm":
+            for layer in range(c.layers):  # PyTorch gate order: input, forget, cell, output
+                getattr(self.lstm, f"bias_ih_l{layer}")[c.hidden : 2 * c.hidden].fill_(c.forget_bias)
+                getattr(self.lstm, f"bias_hh_l{layer}")[c.hidden : 2 * c.hidden].zero_()
+
+    @torch.no_grad()
+    def init_uniform(self, scale: float) -> None:
+        """Every weight drawn uniformly from [-scale, scale] (Karpathy et al.'s 0.08), then the forget bias."""
+        for p in self.parameters():
+            p.uniform_(-scale, scale)
+        self.set_forget_bias()
+
+    @property
+    def kind(self) -> str:
+        """The kind of recurrent layers: lstm, gru or rnn."""
+        return self.config.kind
+
+    @property
+    def recurrent(self) -> nn.Module:
+        """The recurrent layers, whatever the kind: nn.LSTM, nn.GRU or nn.RNN."""
+        return getattr(self, self.config.kind)
 
     def forward(self, ids: torch.Tensor, state=None):
-        """ids (B, T) -> logits (B, T, V) and the final (h, c), each (L, B, H)."""
+        """ids (B, T) -> logits (B, T, V) and the final state: an LSTM's (h, c), a GRU's or RNN's h, each (L, B, H)."""
         x = self.drop(self.embedding(ids))  # (B, T, E)
-        out, state = self.lstm(x, state)  # (B, T, H)
+        out, state = self.recurrent(x, state)  # (B, T, H)
         return self.head(self.drop(out)), state
 
     def layer_weights(self, layer: int):
-        """W_ih (4H, in), W_hh (4H, H), b_ih (4H,), b_hh (4H,) of one layer, gates i, f, g, o."""
-        return tuple(getattr(self.lstm, f"{n}_l{layer}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        """W_ih (G*H, in), W_hh (G*H, H), b_ih (G*H,), b_hh (G*H,) of one layer, G = GATE_ROWS[kind]:
+        an LSTM's gates i, f, g, o; a GRU's r, z, n; an RNN's one block."""
+        return tuple(getattr(self.recurrent, f"{n}_l{layer}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def trace(self, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
         """Every layer's cell, hidden state and gates for every character: see `lstm_viz.trace.trace`.
@@ -100,6 +142,8 @@ class CharLSTM(nn.Module):
         if temperature <= 0:
             raise ValueError("temperature must be positive")
         prime = normalise(prime) or "\n"
+        if self.kind != "lstm":
+            return self._sample_plain(prime, n, temperature, seed, interventions)
         L = self.config.layers
         check(interventions, L, self.config.hidden, len(prime) + n)
         gen = torch.Generator(device=self.head.weight.device).manual_seed(seed)
@@ -121,4 +165,24 @@ class CharLSTM(nn.Module):
                 h[layer], c[layer], _ = step(torch.addmm(b_ih + b_hh, x, w_ih.T), h[layer], c[layer], w_hh, edit)
                 x = h[layer]
             logits = self.head(x)
+        return self.vocab.decode(out)
+
+    @torch.no_grad()
+    def _sample_plain(self, prime: str, n: int, temperature: float, seed: int, interventions=()) -> str:
+        """`sample` of a GRU or an RNN through the module itself (no interventions yet)."""
+        if interventions:
+            raise ValueError(f"interventions are not available for a {self.kind.upper()} yet")
+        device = self.head.weight.device
+        gen = torch.Generator(device=device).manual_seed(seed)
+        with eval_mode(self):
+            logits, state = self(torch.as_tensor(self.vocab.encode(prime), device=device)[None])
+            logits, out = logits[0, -1], []
+            for k in range(n):
+                step_logits = logits / temperature
+                step_logits[UNKNOWN] = -float("inf")
+                nxt = torch.multinomial(torch.softmax(step_logits, -1), 1, generator=gen)
+                out.append(int(nxt))
+                if k < n - 1:
+                    logits, state = self(nxt[None], state)
+                    logits = logits[0, -1]
         return self.vocab.decode(out)

@@ -15,16 +15,18 @@ FOLDER = "resume"
 def save_state(out, model, optimizer, counters: dict, carried=None, rank: int = 0, world: int = 1) -> None:
     """Write everything `--resume` needs into OUT/resume/, replacing the previous save.
 
-    `carried` is the (h, c) state carried into the next window of this process (None at an
-    epoch's start). Every process writes its own carried state and RNG; rank 0 writes the rest,
-    the json last: it marks a complete save.
+    `carried` is the state carried into the next window of this process: an LSTM's (h, c), a
+    GRU's or RNN's h (None at an epoch's start). Every process writes its own carried state and
+    RNG; rank 0 writes the rest, the json last: it marks a complete save.
     """
     folder = Path(out) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     own = {"rng": torch.get_rng_state()}
     if torch.cuda.is_available():
         own["cuda_rng"] = torch.cuda.get_rng_state()
-    if carried is not None:
+    if torch.is_tensor(carried):
+        own.update(h=carried)
+    elif carried is not None:
         own.update(h=carried[0], c=carried[1])
     save_file({k: v.detach().cpu().contiguous() for k, v in own.items()}, str(folder / f"rank{rank}.tmp"))
     os.replace(folder / f"rank{rank}.tmp", folder / f"rank{rank}.safetensors")
@@ -49,7 +51,8 @@ def save_state(out, model, optimizer, counters: dict, carried=None, rank: int = 
 def load_state(out, model, optimizer, rank: int = 0):
     """Restore model, optimizer and this process's RNG from OUT/resume/.
 
-    Returns (counters, carried) with carried the saved (h, c) or None, or None if nothing is saved.
+    Returns (counters, carried) with carried the saved (h, c) (an LSTM's), h (a GRU's or an
+    RNN's) or None; or None if nothing is saved.
     """
     folder = Path(out) / FOLDER
     if not (folder / "state.json").is_file():
@@ -70,6 +73,8 @@ def load_state(out, model, optimizer, rank: int = 0):
         torch.set_rng_state(own["rng"])
         if "cuda_rng" in own and torch.cuda.is_available():
             torch.cuda.set_rng_state(own["cuda_rng"])
-        if "h" in own:
+        if "c" in own:
             carried = (own["h"].to(device), own["c"].to(device))
+        elif "h" in own:
+            carried = own["h"].to(device)
     return counters, carried

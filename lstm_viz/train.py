@@ -26,7 +26,7 @@ from . import checkpoint
 from .checks import check_choice
 from .data import read_corpus, sample, sha256, split_bounds, streams, windows
 from .evaluate import bits, evaluate
-from .model import CharLSTM, Config
+from .model import KINDS, CharLSTM, Config, detach_state
 from .resume import load_state, save_state
 from .vocab import Vocab
 
@@ -60,6 +60,10 @@ class TrainArgs:
     val_every: int = 0  # also validate every N training characters (0: at epoch ends only)
     eval_chars: int = 0  # the card's final train/val/test losses on samples of this size (0: whole splits)
     storage: str = "float32"  # float16 halves the weights file (loading widens it exactly)
+    kind: str = "lstm"  # lstm, gru or rnn (a tanh RNN)
+    optimizer: str = "adam"  # adam, or rmsprop (squared-gradient average decay 0.95, as Karpathy et al.)
+    init: float = 0.0  # draw every weight uniformly from [-init, init] (0: PyTorch's default initialisation)
+    snapshots: int = 0  # save this many snapshots in OUT/snapshots/, spaced by characters seen, denser early
     resume: bool = False
 
 
@@ -104,14 +108,47 @@ class Stop:
             signal.signal(s, handler)
 
 
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+def snapshot_schedule(n: int, total: int, per_step: int, first: int = 4096) -> list[int]:
+    """The characters seen at which `train --snapshots n` saves: 0 (the untrained weights), then n - 1
+    points spaced geometrically from max(first, one step) to `total` (denser early, where most
+    changes), each at least a step beyond the one before so no two fall in one step. A snapshot is
+    saved after the first step that reaches its point. A pure function of the run's arguments, so
+    a resumed run saves exactly the snapshots of an uninterrupted one."""
+    if n <= 0:
+        return []
+    start = max(first, per_step)
+    total = max(total, start)
+    out = [0]
+    for k in range(n - 1):
+        point = round(start * (total / start) ** (k / (n - 2))) if n > 2 else total
+        out.append(max(point, out[-1] + per_step))
+    return out
+
+
 def train(args: TrainArgs, quiet: bool = False) -> dict:
-    """Train a CharLSTM on args.corpus; the best-on-validation model ends up in args.out."""
+    """Train a CharLSTM on args.corpus; the best-on-validation model ends up in args.out.
+
+    Under torchrun the process group is left on every path (the end, an error, a signal).
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    check_choice("--storage", args.storage, checkpoint.STORAGE)
+    check_choice("--kind", args.kind, KINDS)
+    check_choice("--optimizer", args.optimizer, OPTIMIZERS)
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    check_choice("--storage", args.storage, checkpoint.STORAGE)
+    try:
+        return _train(args, quiet, world, rank, device)
+    finally:
+        if world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(args: TrainArgs, quiet: bool, world: int, rank: int, device: torch.device) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -124,18 +161,59 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
     part = {k: ids[a:b] for k, (a, b) in bounds.items()}
     val_sample = sample(part["val"], args.val_chars).to(device)
     train_data = streams(part["train"], args.batch * world)[rank::world].to(device)  # (B, N)
-    config = Config(len(vocab), args.layers, args.hidden, args.embed, args.dropout, args.forget_bias)
+    config = Config(len(vocab), args.layers, args.hidden, args.embed, args.dropout, args.forget_bias, args.kind)
     model = CharLSTM(config, vocab).to(device)
+    if args.init:
+        model.init_uniform(args.init)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, fused=device.type == "cuda")  # one kernel per step on GPU
+    if args.optimizer == "rmsprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=args.lr, alpha=0.95, foreach=True)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr, fused=device.type == "cuda")  # one kernel a step on GPU
     counters = {"epoch": 0, "step": 0, "chars": 0, "best_val": math.inf, "bad_evals": 0, "wall_s": 0.0, "history": []}
     carried = None
     if args.resume:
         saved = load_state(args.out, model, opt, rank)
         if saved:
             counters, carried = saved
+    counters.setdefault("global_step", 0)  # steps over all epochs (a resume state from before snapshots lacks it)
     start = time.time() - counters["wall_s"]
     steps = math.ceil((train_data.shape[1] - 1) / args.seq_len)
+    per_step = args.batch * args.seq_len * world
+    planned = args.max_chars or args.epochs * (train_data.shape[1] - 1) * args.batch * world
+    schedule = snapshot_schedule(args.snapshots, planned, per_step)
+    next_snap = sum(point <= counters["chars"] for point in schedule) if counters["chars"] else 0
+    snap_total, snap_count = counters.get("snapshot_loss", [0.0, 0])  # training loss since the last snapshot
+
+    def snapshot(index: int, final: bool = False) -> None:
+        """Save snapshot `index` (rank 0; never over one already saved, so a resumed run rewrites none)."""
+        nonlocal snap_total, snap_count
+        train_loss = float(snap_total) / snap_count if snap_count else None
+        snap_total, snap_count = 0.0, 0
+        folder = Path(args.out) / checkpoint.SNAPSHOTS / f"{index:02d}"
+        if rank != 0 or (folder / checkpoint.CARD).is_file():
+            return
+        val = evaluate(model, val_sample)
+        loss = {"val": {"nats": val, "bits": bits(val), "chars": len(val_sample)}}
+        if train_loss is not None:
+            loss["train"] = {"nats": train_loss, "bits": bits(train_loss)}
+        info = {
+            "corpus": corpus,
+            "snapshot": index,
+            "step": counters["global_step"],
+            "chars_seen": counters["chars"],
+            "epochs": counters["epoch"],
+            "loss": loss,
+            "lr": opt.param_groups[0]["lr"],
+            "final": final,
+            "schedule": schedule,
+            "training": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out", "resume", "storage")},
+        }
+        checkpoint.save(model, folder, info, args.storage)
+
+    if schedule and next_snap == 0:
+        snapshot(0)  # the untrained weights
+        next_snap = 1
     stop, last_save = Stop(), time.time()
     total, count, t0 = 0.0, 0, time.time()
 
@@ -170,6 +248,7 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
 
     def save(state) -> None:
         counters["wall_s"] = time.time() - start
+        counters["snapshot_loss"] = [float(snap_total), snap_count]
         save_state(args.out, model, opt, counters, state, rank, world)
 
     budget_spent = False
@@ -195,15 +274,20 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
             for group in opt.param_groups:
                 group["lr"] = learning_rate(args, epoch, counters["chars"])
             logits, state = net(x, state)
-            state = tuple(s.detach() for s in state)
+            state = detach_state(state)
             loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             opt.step()
             total, count = total + loss.detach() * y.numel(), count + y.numel()
+            snap_total, snap_count = snap_total + loss.detach() * y.numel(), snap_count + y.numel()
             counters["step"] += 1
+            counters["global_step"] += 1
             counters["chars"] += y.numel() * world
+            if next_snap < len(schedule) and counters["chars"] >= schedule[next_snap]:
+                snapshot(next_snap)
+                next_snap += 1
             if bar.n % 50 == 0:  # reading the loss waits for the GPU: not every step
                 bar.set_postfix(
                     loss=f"{float(total) / count:.3f}",
@@ -242,10 +326,9 @@ def train(args: TrainArgs, quiet: bool = False) -> dict:
     if world > 1:
         dist.barrier()
     done = rank == 0 and counters["history"] and not stop.asked  # a signal only saves: --resume goes on
-    result = finish(args, corpus, part, device, counters) if done else {}
-    if world > 1:
-        dist.destroy_process_group()
-    return result
+    if done and 0 < next_snap < len(schedule) and counters["chars"] > schedule[next_snap - 1]:
+        snapshot(next_snap, final=True)  # the weights training ended with, short of the planned total
+    return finish(args, corpus, part, device, counters) if done else {}
 
 
 def agreed(flag: bool, world: int) -> bool:
