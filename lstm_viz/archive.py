@@ -11,10 +11,11 @@ never unpickled, and nothing is written to disk.
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from pathlib import Path
 
-from .checkpoint import CARD, WEIGHTS, CheckpointError, describe, from_bytes, parse_card
+from .checkpoint import CARD, WEIGHTS, CheckpointError, describe, from_bytes, parse_card, shapes
 
 MAX_ZIP = 32 << 20  # bytes of the zip itself
 MAX_MEMBER = {CARD: 4 << 20, WEIGHTS: 64 << 20}  # bytes each member may unpack to
@@ -68,10 +69,16 @@ def _member(z: zipfile.ZipFile, wanted: str) -> zipfile.ZipInfo:
     return found[0]
 
 
-def load_zip(data: bytes, name: str = "upload.zip", max_cells: int | None = None):
+def float32_bytes(config) -> int:
+    """Bytes the weights of a CharLSTM with `config` take in memory (float32), from its shapes alone."""
+    return 4 * sum(math.prod(shape) for shape in shapes(config).values())
+
+
+def load_zip(data: bytes, name: str = "upload.zip", max_cells: int | None = None, max_bytes: int | None = None):
     """A CharLSTM from the bytes of a checkpoint zip; CheckpointError (one line) for anything else.
 
-    With `max_cells`, a card claiming more layers x hidden cells is refused before any weight is read.
+    With `max_cells`, a card claiming more layers x hidden cells, and with `max_bytes`, one whose
+    weights take more bytes in memory (`float32_bytes`), is refused before any weight is read.
     """
     if len(data) > MAX_ZIP:
         raise CheckpointError(
@@ -80,7 +87,13 @@ def load_zip(data: bytes, name: str = "upload.zip", max_cells: int | None = None
     try:
         with open_zip(data) as z:
             card = parse_card(read_member(z, _member(z, CARD), MAX_MEMBER[CARD]))
-            describe(card, CARD, max_cells)  # the card's sizes, checked before the weights are unpacked
+            config, _ = describe(card, CARD, max_cells)  # the card's sizes, checked before the weights are unpacked
+            size = float32_bytes(config)
+            if max_bytes is not None and size > max_bytes:
+                raise CheckpointError(
+                    f"{CARD}: its weights take {size / 2**20:,.1f} MB as float32, over the "
+                    f"{max_bytes / 2**20:g} MB allowed here"
+                )
             return from_bytes(card, read_member(z, _member(z, WEIGHTS), MAX_MEMBER[WEIGHTS]), max_cells)
     except (CheckpointError, ZipError) as e:
         raise CheckpointError(f"{name}: {e}") from None

@@ -20,14 +20,14 @@ import lstm_viz
 from lstm_viz import atlas as atlas_file
 from lstm_viz import cellpage, features, finder, service
 
-from . import labels, payload
+from . import labels, own_model, payload
 from .examples import EXAMPLES, default_example
 from .jobs import heavy
 
 
 def model(name: str) -> lstm_viz.CharLSTM:
     """A model folder's model, or one this session uploaded (ui/own_model.py; its name is its content's hash)."""
-    uploaded = (st.session_state.get("uploads") or {}).get(name)
+    uploaded = own_model.model(st.session_state, name)
     return uploaded if uploaded is not None else stored_model(name)
 
 

@@ -45,7 +45,8 @@ DEFAULTS = {
     "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
     "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
     # your own model and figure downloads (ui/own_model.py, ui/figure_menu.py)
-    "uploads": None,  # {name: CharLSTM} this session uploaded; replaced, never mutated, so no default is shared
+    "uploads": None,  # names of the models this session uploaded (ui.own_model.REGISTRY holds the models)
+    "uploads_dropped": None,  # names of those the server dropped to make room, for a note on the next run
     "upload_error": None,  # why the last upload was refused
     "figure_kind": "text",
     "figure_scale": "fixed",
