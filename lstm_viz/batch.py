@@ -26,9 +26,9 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from .kernel import cells_from_hidden, float32_matmuls
+from .kernel import PLAIN, cells_from_hidden, float32_matmuls
 from .threads import in_threads, torch_threads
-from .trace import Trace, trace
+from .trace import Trace, trace, trace_weights
 from .vocab import normalise
 
 CHUNK = 128  # steps a layer hands to the layer above at a time, in a pipeline
@@ -49,10 +49,10 @@ def spans(lengths: list[int], chunk: int | None = None) -> list[tuple[int, int, 
 class Layers:
     """Every layer of a model over texts x (B, T, E) padded at the end, longest first, from the zero state."""
 
-    def __init__(self, x: torch.Tensor, lengths: list[int], params: list):
+    def __init__(self, x: torch.Tensor, lengths: list[int], params: list, kind: str = "lstm"):
         B, T, _ = x.shape
         L, H = len(params), params[0][1].shape[1]
-        self.x, self.lengths, self.params = x, lengths, params
+        self.x, self.lengths, self.params, self.kind = x, lengths, params, kind
         self.out = [x.new_empty(B, T, H) for _ in range(L)]  # each (B, T, H): h_t of that layer
         self.h, self.c = x.new_zeros(L, B, H), x.new_zeros(L, B, H)  # the state after each text's last step
 
@@ -60,6 +60,12 @@ class Layers:
         """Steps start..stop of one layer for the first `running` texts."""
         below = self.x if layer == 0 else self.out[layer - 1]
         h, c = self.h[layer : layer + 1, :running], self.c[layer : layer + 1, :running]
+        if self.kind != "lstm":  # a GRU or an RNN: h alone
+            seg, h_n = PLAIN[self.kind](
+                below[:running, start:stop], h, list(self.params[layer]), True, 1, 0.0, False, False, True
+            )
+            self.out[layer][:running, start:stop], self.h[layer, :running] = seg, h_n[0]
+            return
         seg, h_n, c_n = torch.lstm(
             below[:running, start:stop], (h, c), list(self.params[layer]), True, 1, 0.0, False, False, True
         )
@@ -126,39 +132,44 @@ def side_by_side(model, texts: list[str], stages: int = 1) -> list[Trace]:
     order = sorted(range(len(texts)), key=lambda b: -lengths[b])  # longest first: those still running lead
     params = [model.layer_weights(layer) for layer in range(L)]
     xs = [model.embedding(torch.as_tensor(ids[b], device=device)) for b in order]  # each (T_b, E)
-    weights = [tuple(w.detach().cpu().numpy() for w in (p[0], p[1], p[2] + p[3])) for p in params]
+    weights = trace_weights(model, params)
     embedding = model.embedding.weight.detach().cpu().numpy()
     zeros, zero = np.zeros((L, H), np.float32), torch.zeros(H, device=device)
+    lstm = model.config.kind == "lstm"
     with float32_matmuls() if device.type == "cuda" else nullcontext():
-        run = Layers(torch.nn.utils.rnn.pad_sequence(xs, batch_first=True), [lengths[b] for b in order], params)
+        x = torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)
+        run = Layers(x, [lengths[b] for b in order], params, model.config.kind)
         if stages > 1 and L > 1:
             run.pipeline(min(stages, L))
         else:
             run.all(range(L))
         traces = [None] * len(texts)
         for k, b in enumerate(order):
-            cell, hidden = np.empty((L, lengths[b], H), np.float32), np.empty((L, lengths[b], H), np.float32)
+            hidden = np.empty((L, lengths[b], H), np.float32)
+            cell = np.empty((L, lengths[b], H), np.float32) if lstm else hidden  # a GRU's or RNN's memory is h
             below = xs[k]
             for layer in range(L):
                 out = run.out[layer][k, : lengths[b]]  # (T_b, H)
-                into = torch.from_numpy(cell[layer]) if device.type == "cpu" else None  # written in place
-                tanh_c = cells_from_hidden(below, out, zero, zero, params[layer], into)
-                if into is None:
-                    cell[layer] = tanh_c.cpu().numpy()
+                if lstm:
+                    into = torch.from_numpy(cell[layer]) if device.type == "cpu" else None  # written in place
+                    tanh_c = cells_from_hidden(below, out, zero, zero, params[layer], into)
+                    if into is None:
+                        cell[layer] = tanh_c.cpu().numpy()
                 hidden[layer] = out.cpu().numpy()
                 below = out
             log_probs = torch.log_softmax(model.head(below), -1).cpu().numpy()  # (T_b, V)
-            final = (run.h[:, k].cpu().numpy(), run.c[:, k].cpu().numpy())
+            final = (run.h[:, k].cpu().numpy(), run.c[:, k].cpu().numpy()) if lstm else (run.h[:, k].cpu().numpy(),)
             traces[b] = Trace(
                 text=texts[b],
                 ids=ids[b],
                 cell=cell,
                 hidden=hidden,
                 log_probs=log_probs,
-                initial=(zeros, zeros),
+                initial=(zeros, zeros) if lstm else (zeros,),
                 final=final,
                 vocab=model.vocab,
                 weights=weights,
                 embedding=embedding,
+                kind=model.config.kind,
             )
     return traces

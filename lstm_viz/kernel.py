@@ -26,6 +26,11 @@ from .edits import Clamp, edits_at
 
 GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
 SIGNALS = ("cell", "hidden") + GATES  # what `Trace.signal` gives: tanh(c_t), h_t and the gates
+GATES_OF = {"lstm": GATES, "gru": ("reset", "update", "candidate"), "rnn": ()}  # each kind's, in PyTorch's row order
+# What `Trace.signal` gives for each kind: "cell" is the memory (an LSTM's tanh(c_t); a GRU's or RNN's h_t, its
+# only state), then h_t and the kind's gates.
+SIGNALS_OF = {kind: ("cell", "hidden") + gates for kind, gates in GATES_OF.items()}
+PLAIN = {"gru": torch.gru, "rnn": torch.rnn_tanh}  # the fused kernels nn.GRU and nn.RNN (tanh) call
 
 
 @contextmanager
@@ -98,6 +103,13 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
         x[None], (h0[None, None], c0[None, None]), list(params), True, 1, 0.0, False, False, True
     )
     return out[0], cells_from_hidden(x, out[0], h0, c0, params, tanh_c), h_n[0, 0], c_n[0, 0]
+
+
+def plain_layer(kind: str, x, h0, params):
+    """One GRU or RNN layer over x (T, in) from h0 (H,) through its fused kernel (the call nn.GRU or
+    nn.RNN makes): h (T, H), every state there is, and the final h (H,)."""
+    out, h_n = PLAIN[kind](x[None], h0[None, None], list(params), True, 1, 0.0, False, False, True)
+    return out[0], h_n[0, 0]
 
 
 def cells_from_hidden(x, out, h0, c0, params, tanh_c=None) -> torch.Tensor:

@@ -20,25 +20,60 @@ import torch
 
 from .checks import check_choice
 from .edits import check
-from .kernel import GATES, SIGNALS, float32_matmuls, fused_layer, intervened_layer, linear_scan
+from .kernel import (
+    GATES,
+    GATES_OF,
+    SIGNALS_OF,
+    float32_matmuls,
+    fused_layer,
+    intervened_layer,
+    linear_scan,
+    plain_layer,
+)
 from .vocab import Vocab, normalise
 
 
 @dataclass
 class Trace:
-    """Activations of one text, for every layer and every character (after reading it)."""
+    """Activations of one text, for every layer and every character (after reading it).
+
+    For a GRU or an RNN (`kind`), which have no cell state c, `cell` is h_t itself (the same
+    array as `hidden`): `memory` names that for every kind.
+    """
 
     text: str  # the normalised text; character t is text[t]
     ids: np.ndarray  # (T,) int64
-    cell: np.ndarray  # (L, T, H) float32, tanh(c_t)
+    cell: np.ndarray  # (L, T, H) float32, tanh(c_t) (a GRU's or RNN's: h_t, see `memory`)
     hidden: np.ndarray  # (L, T, H) float32, h_t
     log_probs: np.ndarray  # (T, V) float32, log p(next char | text[:t+1])
-    initial: tuple  # (h_0, c_0), each (L, H) float32: the state before the first character
-    final: tuple  # (h_T, c_T), each (L, H) float32: the state after the last character
+    initial: tuple  # (h_0, c_0), each (L, H) float32: the state before the first character (a GRU's or RNN's: (h_0,))
+    final: tuple  # (h_T, c_T), each (L, H) float32: the state after the last character (a GRU's or RNN's: (h_T,))
     vocab: Vocab = field(repr=False)
-    weights: list = field(repr=False)  # per layer (W_ih, W_hh, b_ih + b_hh), numpy
+    weights: list = field(repr=False)  # per layer (W_ih, W_hh, b_ih + b_hh), numpy (a GRU's: W_ih, W_hh, b_ih, b_hh)
     embedding: np.ndarray = field(repr=False)  # (V, E)
     interventions: tuple = ()  # the Clamp and Scale edits this run was made with
+    kind: str = "lstm"  # the model's: lstm, gru or rnn
+
+    @property
+    def memory(self) -> np.ndarray:
+        """(L, T, H) float32: every kind's memory, in [-1, 1]: an LSTM's tanh(c_t) (its `cell`), a
+        GRU's or an RNN's h_t (their only state)."""
+        return self.cell
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        """The gates of this kind, in PyTorch's row order: an LSTM's input, forget, candidate,
+        output; a GRU's reset, update, candidate; an RNN has none."""
+        return GATES_OF[self.kind]
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The names `signal` takes for this kind: cell (the memory), hidden and the gates."""
+        return SIGNALS_OF[self.kind]
+
+    def _lstm_only(self, what: str) -> None:
+        if self.kind != "lstm":
+            raise ValueError(f"{what} is an LSTM's cell state c_t; a {self.kind.upper()} has none (its memory is h_t)")
 
     def contributions(self, layer: int, cell: int, t: int) -> np.ndarray:
         """(t + 1,) float64: the part of the raw cell state c_t written at each character s <= t.
@@ -48,6 +83,7 @@ class Trace:
         written where they act: a clamp at s writes its value and erases what came before it,
         a scale multiplies what was there and what is written at s.
         """
+        self._lstm_only("who wrote c_t")
         L, T, H = self.shape
         if not (0 <= layer < L and 0 <= cell < H):
             raise ValueError(f"no cell {cell} in layer {layer}: the model has {L} layers of {H} cells (counted from 0)")
@@ -80,7 +116,10 @@ class Trace:
 
         input, forget and output are sigmoids, candidate a tanh; all come out of one product
         from the layer's input and h_{t-1}, computed only for the cells and steps asked for.
+        A GRU's gates are reset, update (sigmoids) and candidate (n_t, a tanh); an RNN has none.
         """
+        if self.kind != "lstm":
+            return self._plain_gates(names, layer, cells, start, stop)
         for name in names:
             check_choice("gate", name, GATES)
         w_ih, w_hh, b = self.weights[layer]
@@ -102,17 +141,51 @@ class Trace:
             for name, part in zip(names, np.split(pre, len(names), axis=1))
         }
 
+    def _previous_hidden(self, layer: int, start: int, stop: int) -> np.ndarray:
+        """(stop - start, H) h_{t-1} of one layer for t in [start, stop), h_0 before the first."""
+        h = self.hidden[layer]
+        if start > 0:
+            return h[start - 1 : stop - 1]
+        return np.concatenate([self.initial[0][layer][None], h[: max(stop - 1, 0)]])
+
+    def _plain_gates(self, names, layer: int, cells=None, start: int = 0, stop: int | None = None) -> dict:
+        """`gates` of a GRU: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise, and the
+        candidate n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); an RNN has no gates."""
+        if not self.gate_names:
+            raise ValueError(f"a {self.kind.upper()} has no gates (its one state is h_t)")
+        for name in names:
+            check_choice("gate", name, self.gate_names)
+        w_ih, w_hh, b_ih, b_hh = self.weights[layer]
+        L, T, H = self.shape
+        stop = T if stop is None else stop
+        cells = np.arange(H) if cells is None else np.asarray(cells)
+        order = [g for g in self.gate_names if g in names or g == "reset" and "candidate" in names]
+        rows = np.concatenate([self.gate_names.index(name) * H + cells for name in order])
+        x = self.embedding[self.ids[start:stop]] if layer == 0 else self.hidden[layer - 1, start:stop]  # (t, in)
+        from_x = dict(zip(order, np.split(x @ w_ih[rows].T + b_ih[rows], len(order), axis=1)))
+        from_h = self._previous_hidden(layer, start, stop) @ w_hh[rows].T + b_hh[rows]
+        from_h = dict(zip(order, np.split(from_h, len(order), axis=1)))
+        sigmoid = {g: 0.5 + 0.5 * np.tanh(0.5 * (from_x[g] + from_h[g])) for g in ("reset", "update") if g in order}
+        out = {g: sigmoid[g] for g in names if g != "candidate"}
+        if "candidate" in names:
+            out["candidate"] = np.tanh(from_x["candidate"] + sigmoid["reset"] * from_h["candidate"])
+        return {name: out[name] for name in names}
+
     def gate(self, name: str, layer: int, cells=None, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """(stop - start, k) activations of one gate: input, forget, output or candidate."""
+        """(stop - start, k) activations of one gate: input, forget, output or candidate (a GRU's
+        reset, update or candidate)."""
         return self.gates([name], layer, cells, start, stop)[name]
 
     def signal(self, name: str, layer: int, cells=None, start: int = 0, stop: int | None = None) -> np.ndarray:
         """(stop - start, k) float32 values of one signal (see SIGNALS) for `cells` (all if None).
 
-        The one accessor the finder, the app and the analyses read activations through.
+        The one accessor the finder, the app and the analyses read activations through. "cell"
+        and "memory" are the memory of every kind (see `memory`).
         """
-        check_choice("signal", name, SIGNALS)
-        if name in GATES:
+        if name == "memory":
+            name = "cell"
+        check_choice("signal", name, self.signals)
+        if name in self.gate_names:
             return self.gate(name, layer, cells, start, stop).astype(np.float32, copy=False)
         values = (self.cell if name == "cell" else self.hidden)[layer, start:stop]  # (t, H)
         return values if cells is None else values[:, np.asarray(cells)]
@@ -121,6 +194,7 @@ class Trace:
         """(T, H) float32 raw cell states c_t of one layer (not squashed by tanh), solved exactly
         from the trace's gates: c_t = f_t * c_{t-1} + i_t * g_t from the initial state, with the
         run's interventions applied where they act (as in `contributions`)."""
+        self._lstm_only("a raw cell state")
         g = self.gates(("input", "forget", "candidate"), layer)
         keep, write = g["forget"], g["input"] * g["candidate"]  # (T, H)
         for iv in self.interventions:
@@ -202,6 +276,8 @@ def trace(model, text: str, state=None, interventions=(), base: Trace | None = N
     On CUDA every matmul runs in full float32 (`float32_matmuls`). The model's training mode
     does not matter: no dropout is applied here.
     """
+    if model.config.kind != "lstm":
+        return trace_plain(model, text, state, interventions, base)
     text = normalise(text)
     ids = model.vocab.encode(text)
     L, H = model.config.layers, model.config.hidden
@@ -251,6 +327,58 @@ def trace(model, text: str, state=None, interventions=(), base: Trace | None = N
         weights=weights,
         embedding=embedding,
         interventions=tuple(interventions),
+    )
+
+
+def trace_weights(model, params) -> list[tuple]:
+    """Per layer the weights a Trace keeps (numpy): (W_ih, W_hh, b_ih + b_hh), but a GRU's
+    (W_ih, W_hh, b_ih, b_hh), whose candidate takes b_hn inside the reset gate."""
+    if model.config.kind == "gru":
+        return [tuple(w.detach().cpu().numpy() for w in p) for p in params]
+    return [tuple(w.detach().cpu().numpy() for w in (p[0], p[1], p[2] + p[3])) for p in params]
+
+
+@torch.no_grad()
+def trace_plain(model, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
+    """`trace` of a GRU or an RNN: each layer through its fused kernel (`kernel.plain_layer`, the
+    call nn.GRU and nn.RNN make), keeping h_t, every state these kinds have; the GRU's gates are
+    derived on demand (`Trace.gates`). `state` is h (L, H) or a tuple whose first item it is."""
+    kind = model.config.kind
+    if interventions:
+        raise ValueError(f"interventions are not available for a {kind.upper()} yet")
+    text = normalise(text)
+    ids = model.vocab.encode(text)
+    L, H = model.config.layers, model.config.hidden
+    T = len(ids)
+    device = model.head.weight.device
+    h0 = torch.zeros(L, H) if state is None else state[0] if isinstance(state, (tuple, list)) else state
+    h0 = torch.as_tensor(h0, dtype=torch.float32).to(device)
+    initial = (h0.cpu().numpy(),)
+    params = [model.layer_weights(layer) for layer in range(L)]
+    weights = trace_weights(model, params)
+    embedding = model.embedding.weight.detach().cpu().numpy()
+    if base is not None:
+        check_base(base, text, initial, weights, embedding)
+    hidden = np.empty((L, T, H), dtype=np.float32)
+    h_last = h0.clone()
+    with float32_matmuls() if device.type == "cuda" else nullcontext():
+        x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
+        for layer in range(L if T else 0):
+            x, h_last[layer] = plain_layer(kind, x, h0[layer], params[layer])
+            hidden[layer] = x.cpu().numpy()
+        log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
+    return Trace(
+        text=text,
+        ids=ids,
+        cell=hidden,
+        hidden=hidden,
+        log_probs=log_probs,
+        initial=initial,
+        final=(h_last.cpu().numpy(),),
+        vocab=model.vocab,
+        weights=weights,
+        embedding=embedding,
+        kind=kind,
     )
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -119,3 +120,83 @@ def test_sampling_a_gru_or_rnn_is_repeatable(kind):
     m = model(kind)
     text = m.sample("the ", 40, seed=3)
     assert len(text) == 40 and text == m.sample("the ", 40, seed=3)
+
+
+# Traces of a GRU and an RNN: exact against nn.GRU / nn.RNN and against the written-out step ------------
+
+TEXT = 'he said, "the cat sat on the mat."\nand the dogs ran over hills.'
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_a_trace_is_the_torch_modules_output_and_the_written_out_steps(kind):
+    from lstm_viz import reference
+
+    m = model(kind)
+    with torch.no_grad():  # bigger weights than the init, so that gates and states saturate somewhere
+        for p in m.recurrent.parameters():
+            p.mul_(3)
+    tr = m.trace(TEXT)
+    ids = torch.as_tensor(tr.ids)[None]
+    with torch.no_grad():
+        out, h_n = m.recurrent(m.embedding(ids))
+        logits, _ = m(ids)
+    np_close = dict(rtol=0, atol=1e-5)
+    torch.testing.assert_close(torch.from_numpy(tr.hidden[-1]), out[0], **np_close)
+    torch.testing.assert_close(torch.from_numpy(tr.final[0]), h_n[:, 0], **np_close)
+    torch.testing.assert_close(torch.from_numpy(tr.log_probs), torch.log_softmax(logits[0], -1), **np_close)
+    ref = reference.run(m, TEXT)
+    torch.testing.assert_close(torch.from_numpy(tr.hidden), torch.from_numpy(ref["hidden"]), **np_close)
+    assert tr.kind == kind and tr.memory is tr.cell and np.array_equal(tr.cell, tr.hidden)
+    assert tr.signals == ("cell", "hidden") + tr.gate_names
+    np.testing.assert_array_equal(tr.signal("memory", 1, [2, 5]), tr.hidden[1][:, [2, 5]])
+    if kind == "gru":
+        assert tr.gate_names == ("reset", "update", "candidate") and ref["gates"].shape == (2, 3, len(TEXT), 12)
+        for layer in range(2):
+            gates = tr.gates(tr.gate_names, layer)
+            for g, name in enumerate(tr.gate_names):
+                np.testing.assert_allclose(gates[name], ref["gates"][layer, g], **np_close)
+            some = tr.gates(["candidate"], layer, [3, 7], 5, 20)  # a few cells and steps: the same values
+            np.testing.assert_allclose(some["candidate"], gates["candidate"][5:20, [3, 7]], **np_close)
+            assert set(some) == {"candidate"}
+            np.testing.assert_allclose(tr.signal("update", layer, [1]), gates["update"][:, [1]], **np_close)
+        z, n = tr.gate("update", 0), tr.gate("candidate", 0)
+        h_prev = np.concatenate([np.zeros((1, 12), np.float32), tr.hidden[0, :-1]])
+        np.testing.assert_allclose((1 - z) * n + z * h_prev, tr.hidden[0], **np_close)  # h_t from its gates
+    else:
+        assert tr.gate_names == () and ref["gates"].shape == (2, 0, len(TEXT), 12)
+        with pytest.raises(ValueError, match="RNN has no gates"):
+            tr.gate("input", 0)
+    with pytest.raises(ValueError, match="unknown signal 'output'" if kind == "gru" else "unknown signal"):
+        tr.signal("output", 0)
+    with pytest.raises(ValueError, match="LSTM's cell state"):
+        tr.contributions(0, 0, 3)
+    with pytest.raises(ValueError, match="LSTM's cell state"):
+        tr.raw_cells(0)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_chunks_batches_and_a_given_state_give_the_whole_trace(kind):
+    m = model(kind)
+    whole = m.trace(TEXT)
+    pieces = list(m.trace_chunks(TEXT, chunk=17))
+    np.testing.assert_allclose(np.concatenate([p.hidden for _, p in pieces], 1), whole.hidden, rtol=0, atol=1e-5)
+    later = m.trace(TEXT[30:], state=m.trace(TEXT[:30]).final)
+    np.testing.assert_allclose(later.hidden, whole.hidden[:, 30:], rtol=0, atol=1e-5)
+    texts = [TEXT, TEXT[:9], "", TEXT[5:40]]
+    for workers in (1, 2):
+        for text, tr in zip(texts, m.trace_batch(texts, workers), strict=True):
+            one = m.trace(text)
+            assert tr.kind == kind and tr.final[0].shape == (2, 12) and len(tr.final) == 1
+            np.testing.assert_allclose(tr.hidden, one.hidden, rtol=0, atol=1e-5)
+            np.testing.assert_allclose(tr.log_probs, one.log_probs, rtol=0, atol=1e-5)
+            if kind == "gru" and text:
+                np.testing.assert_allclose(tr.gate("reset", 1), one.gate("reset", 1), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="not available for a"):
+        m.trace(TEXT, interventions=[lstm_viz.Clamp(0, [1], 0.5)])
+
+
+def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):
+    tr = tiny_model.trace(TEXT)
+    assert tr.kind == "lstm" and tr.memory is tr.cell and tr.gate_names == lstm_viz.GATES
+    assert tr.signals == lstm_viz.SIGNALS
+    np.testing.assert_array_equal(tr.signal("memory", 1), tr.signal("cell", 1))
