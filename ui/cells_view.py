@@ -34,6 +34,7 @@ def pick_from_heatmap() -> None:
 def heatmap_options(hidden: int) -> tuple[str, int, str, bool]:
     """Row order, how many rows, the typed list for the custom order, and whether to group by label."""
     left, middle, right, last = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    state.choose(st.session_state, "heatmap_order", ordering.ORDERS)
     order = left.selectbox("Order cells", list(ordering.ORDERS), key="heatmap_order", format_func=ordering.ORDERS.get)
     rows = middle.number_input("Cells shown", min_value=1, max_value=hidden, step=8, key="heatmap_rows")
     custom = right.text_input(

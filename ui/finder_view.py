@@ -14,7 +14,7 @@ import streamlit as st
 from lstm_viz import atlas as atlas_file
 from lstm_viz import colour, features, render
 
-from . import cache, cell_link, cell_table
+from . import cache, cell_link, cell_table, state
 from .shown import Shown
 from .signals import SIGNALS
 
@@ -29,9 +29,11 @@ def _hypothesis_picked() -> None:
 
 def query(length: int, pos: int) -> dict:
     """Draw the finder's controls; what to rank by, as plain values."""
+    state.choose(st.session_state, "find_mode", MODES)
     mode = st.radio("Find cells that follow", list(MODES), format_func=MODES.get, horizontal=True, key="find_mode")
     if mode == "hypothesis":
         st.session_state["find_feature"] = st.session_state["hypothesis"]
+        state.choose(st.session_state, "find_feature", HYPOTHESES)
         feature = st.selectbox(
             "Hypothesis",
             HYPOTHESES,

@@ -15,7 +15,7 @@ from lstm_viz.attribute import METHODS
 from lstm_viz.edits import check
 from lstm_viz.glyphs import label
 
-from . import cache, jobs, payload
+from . import cache, jobs, payload, state
 from .shown import Shown
 
 CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
@@ -31,6 +31,7 @@ ABLATION_CHARS = 2_000  # the ablation ranking reads the first this many charact
 
 def cell_choice(layer: int, cell: int, layers: int, hidden: int, top: pd.DataFrame | None) -> list[tuple[int, int]]:
     """Draw the cell source picker; the (layer, cell) pairs chosen. ValueError for typed nonsense."""
+    state.choose(st.session_state, "iv_cells", CELL_SOURCES)
     source = st.radio("Cells", list(CELL_SOURCES), format_func=CELL_SOURCES.get, horizontal=True, key="iv_cells")
     if source == "current":
         return [(layer, cell)]
@@ -46,12 +47,15 @@ def edit_choice(length: int, pos: int) -> dict:
     """Draw clamp/scale, the value and the span; the choice as plain values."""
     session = st.session_state
     left, mid, right = st.columns(3)
+    state.choose(st.session_state, "iv_kind", KINDS)
     kind = left.radio("Edit", list(KINDS), format_func=KINDS.get, key="iv_kind")
     if kind == "clamp":
+        state.choose(st.session_state, "iv_preset", PRESETS)
         preset = mid.radio("Value", list(PRESETS), format_func=PRESETS.get, key="iv_preset")
         number = mid.number_input("Value of c", key="iv_value", step=0.5) if preset == "value" else None
     else:
         preset, number = None, mid.number_input("Factor (0 zeroes the cell)", key="iv_factor", step=0.5)
+    state.choose(st.session_state, "iv_span", SPANS)
     span = right.radio("Over", list(SPANS), format_func=SPANS.get, key="iv_span")
     start, stop = 0, None
     if span == "after":
@@ -133,6 +137,7 @@ def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> 
 def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribute) -> None:
     """Earlier characters coloured by their share of the chosen cell's c at the selected position,
     or by their attribution of the guess after it (attribute(method) -> (pos + 1,))."""
+    state.choose(st.session_state, "explain", EXPLAIN)
     how = st.radio(
         "Explain the selected position by", list(EXPLAIN), format_func=EXPLAIN.get, horizontal=True, key="explain"
     )
@@ -146,6 +151,7 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
         if pos + 1 >= len(trace.text):
             st.info("The last character has no next character to explain: select an earlier one.")
             return
+        state.choose(st.session_state, "explain_method", METHODS)
         method = st.radio(
             "Method", METHODS, horizontal=True, key="explain_method", format_func=lambda m: m.replace("_", " ")
         )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view
+from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view, state
 from .shown import Shown
 
 PANELS: dict[str, Callable[[Shown], None]] = {
@@ -25,6 +25,7 @@ PANELS: dict[str, Callable[[Shown], None]] = {
 
 def draw(shown: Shown) -> None:
     """The tabs; the open one's section runs."""
+    state.choose(st.session_state, "panel", PANELS)
     tabs = st.tabs(list(PANELS), key="panel", on_change="rerun")
     for tab, section in zip(tabs, PANELS.values()):
         if tab.open:

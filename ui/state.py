@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping
 from lstm_viz import normalise
 from lstm_viz.checks import whole_number
 
-from . import texts
+from . import session_check, texts
 from .examples import CUSTOM, EXAMPLES, default_example, suggestion_note
 from .signals import SIGNALS
 
@@ -89,22 +89,34 @@ PAGE_DEFAULTS = {
 
 
 def start(state: MutableMapping, query: Mapping, models: list[str]) -> None:
-    """Fill in the session: a new one from the link it was opened with, then any key missing."""
-    if "notes" not in state:
+    """Fill in the session: a new one from the link it was opened with; then every key missing or
+    not valid (`session_check`) gets its default, and a model, example or signal that is not one
+    of the page's the first it offers."""
+    if not started(state):
         initial, notes = from_query(query, models)
         state.update(initial, notes=notes)
-    elif state["model"] not in models:  # the model folder went away
+    session_check.repair(state, DEFAULTS)
+    if state["model"] not in models:  # the model folder went away, or a client sent another name
         state["model"] = default_model(models)
-    for key, value in DEFAULTS.items():
-        if key not in state:
-            state[key] = value
+    choose(state, "example", [*EXAMPLES, CUSTOM])
+    choose(state, "signal", list(SIGNALS))
+
+
+def started(state: Mapping) -> bool:
+    """Whether `start` has filled in this session (a new one is filled from its link)."""
+    return "notes" in state
 
 
 def start_page(state: MutableMapping) -> None:
-    """Fill in the cell page's keys that are missing."""
-    for key, value in PAGE_DEFAULTS.items():
-        if key not in state:
-            state[key] = value
+    """Fill in the cell page's keys that are missing or not valid."""
+    session_check.repair(state, PAGE_DEFAULTS)
+
+
+def choose(state: MutableMapping, key: str, options) -> None:
+    """Before a choice widget is drawn: its value one of its `options` (its default, else the first)."""
+    options = list(options)
+    if state.get(key) not in options:
+        state[key] = DEFAULTS.get(key) if DEFAULTS.get(key) in options else options[0]
 
 
 def show_in_main(state: MutableMapping, model: str, layer: int, cell: int) -> dict[str, str]:
