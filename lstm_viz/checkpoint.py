@@ -89,6 +89,7 @@ NUMBER, WHOLE, TEXT = "number", "whole number", "text"
 LOSS = {"nats": NUMBER, "bits": NUMBER, "chars": WHOLE}
 SCHEMA = {  # every card field the library, app or CLI reads, with its type; other fields are kept unread
     "format": TEXT,
+    "kind": TEXT,
     "config": {},
     "alphabet": ["text"],
     "corpus": {"name": TEXT, "sha256": TEXT},
@@ -180,8 +181,10 @@ def describe(card: dict, where: str = CARD, max_cells: int | None = None) -> tup
     if not isinstance(card["config"], dict):
         raise refuse("it is not a JSON object")
     kind = card["config"].get("kind", card.get("kind", "lstm"))  # a card from before GRUs and RNNs: an LSTM
-    if card.get("kind", kind) != kind or kind not in KINDS:
-        raise refuse(f"kind {card.get('kind', kind)!r} / {kind!r}; it must be one of {', '.join(KINDS)}")
+    if kind not in KINDS:
+        raise refuse(f"kind is {quoted(kind)}; it must be one of {', '.join(KINDS)}")
+    if card.get("kind", kind) != kind:
+        raise refuse(f"the card says kind {quoted(card['kind'])} but its config says {kind!r}")
     try:
         config = Config(**{**card["config"], "kind": kind})
     except TypeError as e:

@@ -135,6 +135,37 @@ def test_an_upload_whose_card_lies_is_refused_from_the_card_in_one_line(tiny_zip
     assert own_model.names(session) == [kept] and session["model"] == kept  # nothing the visitor had is lost
 
 
+def with_card(tiny_zip: bytes, card: bytes) -> bytes:
+    """The tiny checkpoint zip with another card.json."""
+    with zipfile.ZipFile(io.BytesIO(tiny_zip)) as z:
+        files = {name: z.read(name) for name in z.namelist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in {**files, "card.json": card}.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def card_of(tiny_zip: bytes) -> dict:
+    with zipfile.ZipFile(io.BytesIO(tiny_zip)) as z:
+        return json.loads(z.read("card.json"))
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (lambda c: b'{"format": "lstm-viz/1", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested more than 32"),
+        (lambda c: json.dumps({**c, "corpus": "war and peace"}).encode(), "corpus must be an object"),
+        (lambda c: json.dumps({**c, "loss": {"val": {"bits": "low"}}}).encode(), "loss.val.bits must be a finite"),
+    ],
+)
+def test_a_deep_or_wrongly_typed_card_is_refused_at_the_upload_and_never_reaches_the_sidebar(tiny_zip, change, why):
+    session = {"uploads": None}
+    own_model.receive(session, uploaded("odd.zip", with_card(tiny_zip, change(card_of(tiny_zip)))))
+    assert session["upload_error"].startswith("odd.zip: card.json: ") and why in session["upload_error"]
+    assert "\n" not in session["upload_error"] and own_model.names(session) == []
+
+
 def test_a_refused_upload_is_said_in_one_line_until_a_good_one_replaces_it(tiny_zip):
     session = {"uploads": None}
     own_model.receive(session, uploaded("bad.zip", b"PK not really"))

@@ -102,6 +102,7 @@ def test_bad_cards(saved, content, why):
         ("epochs", True, "epochs must be a whole number, not True"),
         ("history", [{"val": 1.2}, {"val": []}], r"history\[1\]\.val must be a finite number, not \[\]"),
         ("alphabet", ["a", 3], r"alphabet\[1\] must be text, not 3"),
+        ("kind", 5, "kind must be text, not 5"),
         ("ngram", {"order": "x" * 500}, "ngram.order must be a whole number, not 'x{36}\\.\\.\\.$"),
     ],
 )
@@ -110,6 +111,24 @@ def test_card_fields_of_the_wrong_type_are_refused_naming_the_field(saved, field
     card[field] = value
     (saved / "card.json").write_text(json.dumps(card))
     with pytest.raises(CheckpointError, match=rf"card\.json: {why}"):
+        lstm_viz.load(saved)
+
+
+@pytest.mark.parametrize(
+    "config_kind, card_kind, why",
+    [
+        ("transformer", None, "kind is 'transformer'; it must be one of lstm, gru, rnn"),
+        ("gru", "lstm", "the card says kind 'lstm' but its config says 'gru'"),
+    ],
+)
+def test_a_card_whose_kind_is_unknown_or_contradicts_its_config_is_refused(saved, config_kind, card_kind, why):
+    card = json.loads((saved / "card.json").read_text())
+    card["config"]["kind"] = config_kind
+    card.pop("kind", None)
+    if card_kind:
+        card["kind"] = card_kind
+    (saved / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match=rf"config does not describe a model \({why}\)"):
         lstm_viz.load(saved)
 
 
