@@ -107,8 +107,10 @@ def test_the_main_pages_address_form_is_read_too():
         ({"model": "warpeace", "cell": "<b>x</b>"}, "`cell='<b>x</b>'`: write cells as 429 or layer:cell"),
         ({"model": "warpeace", "cell": "1:1 2:2"}, "a page shows one cell"),
         ({"model": "warpeace", "cell": ""}, "write cells as 429 or layer:cell"),
-        ({"model": "warpeace", "layer": "two", "cell": "5"}, "`layer='two'`: a layer is a number from 1."),
-        ({"model": "warpeace", "layer": "9", "cell": "5"}, "No layer 9 in warpeace"),
+        ({"model": "warpeace", "layer": "two", "cell": "5"}, "`layer='two'`: warpeace has layers 1 to 2."),
+        ({"model": "warpeace", "layer": "9", "cell": "5"}, "`layer='9'`: warpeace has layers 1 to 2."),
+        ({"model": "warpeace", "layer": "9" * 4_000, "cell": "5"}, "`layer='" + "9" * 40 + "\u2026'`: warpeace has"),
+        ({"model": "warpeace", "cell": "1:" + "9" * 4_000}, "`cell='1:" + "9" * 38 + "\u2026'`: warpeace has"),
         ({"model": "[x](javascript:alert(1))", "cell": "1"}, "`model='[x](javascript:alert(1))'`"),
     ],
 )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 from lstm_viz import cells
+from lstm_viz.checks import whole_number
 
 from .labels import plain
 from .state import default_model, quoted
@@ -44,11 +45,11 @@ def read(params: Mapping, models: list[str], dims: Callable[[str], tuple[int, in
     layer = 0
     if params.get("layer") is not None:
         try:
-            layer = int(params["layer"]) - 1
+            layer = whole_number(params["layer"], "layer", 1, layers) - 1
         except ValueError:
-            raise ValueError(f"Cannot read {quoted('layer', params['layer'])}: a layer is a number from 1.") from None
-        if not 0 <= layer < layers:
-            raise ValueError(f"No layer {layer + 1} in {plain(model)}: layers are 1 to {layers}.")
+            raise ValueError(
+                f"Cannot open {quoted('layer', params['layer'])}: {plain(model)} has layers 1 to {layers}."
+            ) from None
     found, unreadable, missing = cells.read(raw[:100], layer, layers, hidden)
     if unreadable or not (found or missing):
         raise ValueError(f"Cannot open {quoted('cell', raw)}: {cells.HOW}.")
