@@ -1,4 +1,8 @@
-"""The edits an intervention makes to cells' raw state c_t: `Clamp` and `Scale`.
+"""The edits an intervention makes to cells' memory: `Clamp` and `Scale`.
+
+The memory is what a kind carries from step to step in each cell: an LSTM's raw cell state c_t
+(h_t = o_t * tanh(c_t) is then taken from the edited c_t), a GRU's or a vanilla RNN's h_t (the
+next step and the layer above read the edited h_t).
 
 What they are, where they act and how they change c_t; the kernels that run them are in
 `lstm_viz.kernel`, the comparison of an edited run with the plain one in `lstm_viz.intervene`.
@@ -41,7 +45,7 @@ class Intervention:
 
 @dataclass(frozen=True)
 class Clamp(Intervention):
-    """Set the raw cell state c_t of `cells` in `layer` to `value` for t in [start, stop)."""
+    """Set the memory (an LSTM's raw c_t, otherwise h_t) of `cells` in `layer` to `value` for t in [start, stop)."""
 
     layer: int
     cells: tuple  # an int is taken as one cell
@@ -53,7 +57,7 @@ class Clamp(Intervention):
         self.validate("clamp value", "value")
 
     def apply(self, c: torch.Tensor) -> None:
-        """Edit c (B, H) in place."""
+        """Edit the memory c (B, H) in place."""
         c[:, self.cells] = self.value
 
     def apply_written(self, keep: np.ndarray, write: np.ndarray) -> None:
@@ -64,7 +68,7 @@ class Clamp(Intervention):
 
 @dataclass(frozen=True)
 class Scale(Intervention):
-    """Multiply the raw cell state c_t of `cells` in `layer` by `factor` for t in [start, stop)."""
+    """Multiply the memory (an LSTM's raw c_t, otherwise h_t) of `cells` in `layer` by `factor` for t in [start, stop)."""
 
     layer: int
     cells: tuple
@@ -98,7 +102,7 @@ def check(interventions, layers: int, hidden: int, T: int) -> None:
 
 
 def edits_at(edits, t: int):
-    """The function that applies every edit covering step t to c (B, H), or None."""
+    """The function that applies every edit covering step t to the memory (B, H), or None."""
     active = [iv for iv in edits if iv.covers(t)]
     if not active:
         return None

@@ -1,10 +1,11 @@
-"""Interventions: fix or scale cells' raw state c_t over a span and see what changes after.
+"""Interventions: fix or scale cells' memory over a span and see what changes after.
 
-`Clamp` sets c_t of some cells to a value, `Scale` multiplies it (factor 0 is a zero ablation;
-both defined in `lstm_viz.edits`); h_t = o_t * tanh(c_t) and all later steps and layers follow
-from the edited state exactly. `model.trace(text, interventions=[...])` and
-`model.sample(..., interventions=[...])` accept them (run by `lstm_viz.kernel.intervened_layer`);
-`effect` here compares an intervened run with the plain one, character by character.
+`Clamp` sets the memory of some cells to a value, `Scale` multiplies it (factor 0 is a zero
+ablation; both defined in `lstm_viz.edits`): an LSTM's raw c_t, from which h_t = o_t * tanh(c_t)
+follows, or a GRU's or RNN's h_t; all later steps and layers follow from the edited state
+exactly. `model.trace(text, interventions=[...])` and `model.sample(..., interventions=[...])`
+accept them (run by `lstm_viz.kernel.intervened_layer` and `intervened_plain_layer`); `effect`
+here compares an intervened run with the plain one, character by character.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The layer kernels: one LSTM layer over a whole text, plain or with interventions.
+"""The layer kernels: one layer over a whole text, plain or with interventions.
 
 `fused_layer` runs a layer through the fused LSTM kernel (the same call `nn.LSTM` makes), which
 returns h_t for every step but only the last c. The output gate is then recovered for all steps
@@ -12,6 +12,11 @@ them when the edits hold cells at constants (clamps, zero scales), with those ce
 to keep the constant (`holding_params`); a scale by a nonzero factor is stepped by hand
 (`stepped_segment`, the step of `lstm_viz.reference` with the input side done in one matmul).
 
+A GRU's or an RNN's layer runs through its own fused kernel (`plain_layer`); with edits of its h_t,
+`intervened_plain_layer` cuts it the same way: segments that hold cells at constants run through
+the kernel with the held cells' part of h_{t-1} moved into the recurrent bias, the rest is
+stepped by hand with the steps of `lstm_viz.reference`.
+
 `float32_matmuls` keeps these exact on CUDA, where cuDNN may otherwise run them in TF32.
 """
 
@@ -23,6 +28,7 @@ from contextlib import contextmanager
 import torch
 
 from .edits import Clamp, edits_at
+from .reference import gru_step, input_bias, rnn_step
 
 GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
 SIGNALS = ("cell", "hidden") + GATES  # what `Trace.signal` gives: tanh(c_t), h_t and the gates
@@ -224,3 +230,58 @@ def intervened_layer(x, h0, c0, params, tanh_c=None, edits=()):
             run_params = holding_params(params, cells)
         out[a:z], tanh_c[a:z], h, c = fused_layer(x[a:z], h, c, run_params)
     return out, tanh_c, h, c
+
+
+def stepped_plain_segment(kind: str, x, h, params, edit, out):
+    """Step one GRU or RNN layer by hand over x (n, in) from h (H,), applying `edit` to h_t at every
+    step: the steps of `reference` with the input side of all steps in one matmul. h_t goes to
+    out (n, H); returns the last h."""
+    w_ih, w_hh, b_ih, b_hh = params
+    xw = torch.addmm(input_bias(kind, b_ih, b_hh), x, w_ih.T)  # (n, G*H)
+    h = h[None]  # (1, H)
+    for t in range(len(x)):
+        h = gru_step(xw[t : t + 1], h, w_hh, b_hh, edit)[0] if kind == "gru" else rnn_step(xw[t : t + 1], h, w_hh, edit)
+        out[t] = h[0]
+    return out[len(x) - 1]
+
+
+def folded_params(params, cells: torch.Tensor, values: torch.Tensor):
+    """The layer's weights for steps that read `cells` of h_{t-1} held at `values`: those columns of
+    W_hh zeroed and their share W_hh[:, cells] values added to b_hh (a GRU's b_hn is inside the
+    reset gate, as W_hn h is, so the share belongs there too). The held cells' own outputs are
+    then meaningless and are overwritten with the values."""
+    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in params)
+    share = w_hh[:, cells] @ values  # (G*H,)
+    w_hh = w_hh.clone()
+    w_hh[:, cells] = 0.0
+    return w_ih, w_hh, b_ih, b_hh + share
+
+
+def intervened_plain_layer(kind: str, x, h0, params, edits=()):
+    """`plain_layer` of a GRU or RNN with `edits` of its h_t on this layer: x (T, in), h0 (H,).
+
+    The steps are cut where an edit starts or stops. Segments no edit covers run through the
+    fused kernel; so do segments whose edits hold cells at constants (clamps, zero scales), after
+    their first step (which reads h_{t-1} as it was), with `folded_params`. Other segments (a
+    scale by a nonzero factor) are stepped by hand. Returns h (T, H), h_T.
+    """
+    T, H = len(x), params[1].shape[1]
+    cuts = sorted({0, T} | {min(iv.start, T) for iv in edits} | {iv.end(T) for iv in edits})
+    out = x.new_empty(T, H)
+    h = h0
+    for a, z in zip(cuts[:-1], cuts[1:]):
+        active = [iv for iv in edits if iv.covers(a)]  # the same for the whole segment
+        held = held_values(active)
+        if not active:
+            out[a:z], h = plain_layer(kind, x[a:z], h, params)
+        elif held is None or z - a == 1:
+            h = stepped_plain_segment(kind, x[a:z], h, params, edits_at(active, a), out[a:z])
+        else:
+            h = stepped_plain_segment(kind, x[a : a + 1], h, params, edits_at(active, a), out[a : a + 1])
+            cells = torch.as_tensor(list(held), device=x.device)
+            values = torch.as_tensor(list(held.values()), dtype=x.dtype, device=x.device)
+            out[a + 1 : z], h = plain_layer(kind, x[a + 1 : z], h, folded_params(params, cells, values))
+            out[a + 1 : z, cells] = values
+            h = h.clone()
+            h[cells] = values
+    return out, h

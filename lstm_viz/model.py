@@ -10,7 +10,7 @@ from torch import nn
 
 from .batch import trace_batch
 from .edits import check, edits_at
-from .reference import step
+from .reference import input_bias, layer_step
 from .trace import Trace, trace, trace_chunks
 from .vocab import UNKNOWN, Vocab, normalise
 
@@ -134,21 +134,21 @@ class CharLSTM(nn.Module):
         """Generate `n` characters after `prime`; the same seed gives the same text.
 
         The prime is traced (with the `interventions` that start in it), then each new character
-        goes through `reference.step`, with the interventions that cover it. Positions count from
-        the first character of `prime`; an intervention that changes nothing (a scale by 1)
-        gives the very continuation a plain sample does with the same seed. Dropout is never
-        applied here, so the model's training mode does not matter.
+        goes through `reference.layer_step`, with the interventions that cover it (on an LSTM's
+        c_t, a GRU's or RNN's h_t). Positions count from the first character of `prime`; an
+        intervention that changes nothing (a scale by 1) gives the very continuation a plain
+        sample does with the same seed. Dropout is never applied here, so the model's training
+        mode does not matter.
         """
         if temperature <= 0:
             raise ValueError("temperature must be positive")
         prime = normalise(prime) or "\n"
-        if self.kind != "lstm":
-            return self._sample_plain(prime, n, temperature, seed, interventions)
-        L = self.config.layers
+        L, kind = self.config.layers, self.kind
         check(interventions, L, self.config.hidden, len(prime) + n)
         gen = torch.Generator(device=self.head.weight.device).manual_seed(seed)
         read = self.trace(prime, interventions=[iv for iv in interventions if iv.start < len(prime)])
-        h, c = (list(torch.from_numpy(s).to(self.head.weight.device)[:, None]) for s in read.final)  # per layer (1, H)
+        state = [list(torch.from_numpy(s).to(self.head.weight.device)[:, None]) for s in read.final]  # per layer (1, H)
+        h, c = state[0], state[1] if kind == "lstm" else [None] * L
         weights = [self.layer_weights(layer) for layer in range(L)]
         logits = self.head(h[-1])  # (1, V)
         out = []
@@ -160,29 +160,10 @@ class CharLSTM(nn.Module):
             if k == n - 1:
                 break
             x = self.embedding(nxt)  # (1, E)
-            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+            for layer, params in enumerate(weights):
                 edit = edits_at([iv for iv in interventions if iv.layer == layer], len(prime) + k)
-                h[layer], c[layer], _ = step(torch.addmm(b_ih + b_hh, x, w_ih.T), h[layer], c[layer], w_hh, edit)
+                xw = torch.addmm(input_bias(kind, params[2], params[3]), x, params[0].T)
+                h[layer], c[layer] = layer_step(kind, xw, h[layer], c[layer], params, edit)
                 x = h[layer]
             logits = self.head(x)
-        return self.vocab.decode(out)
-
-    @torch.no_grad()
-    def _sample_plain(self, prime: str, n: int, temperature: float, seed: int, interventions=()) -> str:
-        """`sample` of a GRU or an RNN through the module itself (no interventions yet)."""
-        if interventions:
-            raise ValueError(f"interventions are not available for a {self.kind.upper()} yet")
-        device = self.head.weight.device
-        gen = torch.Generator(device=device).manual_seed(seed)
-        with eval_mode(self):
-            logits, state = self(torch.as_tensor(self.vocab.encode(prime), device=device)[None])
-            logits, out = logits[0, -1], []
-            for k in range(n):
-                step_logits = logits / temperature
-                step_logits[UNKNOWN] = -float("inf")
-                nxt = torch.multinomial(torch.softmax(step_logits, -1), 1, generator=gen)
-                out.append(int(nxt))
-                if k < n - 1:
-                    logits, state = self(nxt[None], state)
-                    logits = logits[0, -1]
         return self.vocab.decode(out)

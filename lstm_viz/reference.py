@@ -1,7 +1,9 @@
-"""The LSTM step written out once, gate by gate, as in char-rnn's LSTM.lua.
+"""The steps written out once, gate by gate: the LSTM's as in char-rnn's LSTM.lua, the GRU's and the
+tanh RNN's as PyTorch computes them.
 
-`step` is what the intervened runs execute inside an intervention and what `run` loops over:
-`run` is the slow, obvious reference that tests and benchmarks compare the fast paths with.
+`step`, `gru_step` and `rnn_step` (one for any kind: `layer_step`) are what the intervened runs
+execute inside an intervention and what `run` loops over: `run` is the slow, obvious reference
+that tests and benchmarks compare the fast paths with.
 """
 
 from __future__ import annotations
@@ -17,10 +19,7 @@ def step(xw: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_hh: torch.Tensor,
     Returns h_t, c_t and the gates (i, f, g, o), each (B, H). `edit(c)` may change c_t in place
     before the output h_t = o * tanh(c_t) is taken from it (a clamp or a scale).
     """
-    if w_hh.dtype == xw.dtype:
-        pre = torch.addmm(xw, h, w_hh.T)  # (B, 4H)
-    else:  # a lower-precision recurrent product (bfloat16 in the ablation ranking), gates in float32
-        pre = xw + (h.to(w_hh.dtype) @ w_hh.T).float()
+    pre = recurrent(h, w_hh, xw)  # (B, 4H)
     i, f, g, o = pre.chunk(4, dim=1)
     i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()  # input, forget, candidate, output
     c = torch.addcmul(f * c, i, g)  # c_t = f * c_{t-1} + i * g
@@ -30,25 +29,60 @@ def step(xw: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_hh: torch.Tensor,
     return h, c, (i, f, g, o)
 
 
-def gru_step(xw: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor):
+def recurrent(h: torch.Tensor, w_hh: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """h W_hh^T (+ bias), (B, G*H); a lower-precision W_hh (bfloat16 in the ablation ranking) takes h in
+    its precision and gives float32."""
+    if w_hh.dtype == h.dtype:
+        return h @ w_hh.T if bias is None else torch.addmm(bias, h, w_hh.T)
+    out = (h.to(w_hh.dtype) @ w_hh.T).float()
+    return out if bias is None else out + bias
+
+
+def gru_step(xw: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor, edit=None):
     """One GRU step of one layer for a batch: xw (B, 3H) = x_t W_ih^T + b_ih, h (B, H).
 
     PyTorch's GRU, gates in its row order reset r, update z, candidate n:
     r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h_t = (1 - z) * n + z * h_{t-1}.
-    Returns h_t and the gates (r, z, n), each (B, H).
+    `edit(h_t)` may change h_t in place (a clamp or a scale): the next step and the layer above
+    read the edited h_t. Returns h_t and the gates (r, z, n), each (B, H).
     """
     xr, xz, xn = xw.chunk(3, dim=1)
-    hr, hz, hn = torch.addmm(b_hh, h, w_hh.T).chunk(3, dim=1)
+    hr, hz, hn = recurrent(h, w_hh, b_hh).chunk(3, dim=1)
     r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
     n = (xn + r * hn).tanh()
-    return (1 - z) * n + z * h, (r, z, n)
+    h = (1 - z) * n + z * h
+    if edit is not None:
+        edit(h)
+    return h, (r, z, n)
 
 
-def rnn_step(xw: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor):
+def rnn_step(xw: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, edit=None):
     """One step of one tanh RNN layer: xw (B, H) = x_t W_ih^T + b_ih + b_hh, h (B, H);
-    h_t = tanh(W_ih x + b_ih + W_hh h + b_hh)."""
-    return torch.addmm(xw, h, w_hh.T).tanh()
+    h_t = tanh(W_ih x + b_ih + W_hh h + b_hh), then `edit(h_t)` in place (a clamp or a scale)."""
+    h = (xw + recurrent(h, w_hh)).tanh()
+    if edit is not None:
+        edit(h)
+    return h
+
+
+def input_bias(kind: str, b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+    """The bias that goes with x_t W_ih^T into a step's xw: b_ih + b_hh, but a GRU's b_ih alone (its
+    b_hn acts inside the reset gate)."""
+    return b_ih if kind == "gru" else b_ih + b_hh
+
+
+def layer_step(kind: str, xw: torch.Tensor, h: torch.Tensor, c, params, edit=None):
+    """One step of one layer of any kind: xw (B, G*H) = x_t W_ih^T + `input_bias`, h (B, H), c (B, H)
+    an LSTM's cell state (None for the other kinds). `edit` changes the memory in place: an LSTM's
+    c_t, a GRU's or RNN's h_t. Returns h_t and c_t (None but for an LSTM)."""
+    w_hh, b_hh = params[1], params[3]
+    if kind == "lstm":
+        h, c, _ = step(xw, h, c, w_hh, edit)
+        return h, c
+    if kind == "gru":
+        return gru_step(xw, h, w_hh, b_hh, edit)[0], None
+    return rnn_step(xw, h, w_hh, edit), None
 
 
 @torch.no_grad()
@@ -90,14 +124,13 @@ def run(model, text: str, interventions=(), state=None) -> dict:
 
 @torch.no_grad()
 def run_plain(model, text: str, interventions=(), state=None) -> dict:
-    """`run` for a GRU or an RNN (their one state h), stepped by hand with `gru_step` or `rnn_step`.
+    """`run` for a GRU or an RNN (their one state h), stepped by hand with `gru_step` or `rnn_step`,
+    applying `interventions` to h_t at each step.
 
     Returns numpy arrays: hidden (L, T, H), cell (the same: the memory of these kinds is h),
     gates (L, G, T, H) (a GRU's r, z, n; an RNN's none: G = 0) and log_probs (T, V). `state` is
     h (L, H) or a tuple whose first item it is.
     """
-    if interventions:
-        raise ValueError(f"interventions are not available for a {model.config.kind.upper()} yet")
     kind = model.config.kind
     ids = torch.as_tensor(model.vocab.encode(normalise(text)))
     L, H = model.config.layers, model.config.hidden
@@ -110,11 +143,13 @@ def run_plain(model, text: str, interventions=(), state=None) -> dict:
         h = h0[layer, None]  # (1, H)
         h_seq, g_seq = [], []
         for t in range(len(ids)):
+            active = [iv for iv in interventions if iv.layer == layer and iv.covers(t)]
+            edit = (lambda h_t, active=active: [iv.apply(h_t) for iv in active]) if active else None
             if kind == "gru":
-                h, gates = gru_step((x[t] @ w_ih.T + b_ih)[None], h, w_hh, b_hh)
+                h, gates = gru_step((x[t] @ w_ih.T + b_ih)[None], h, w_hh, b_hh, edit)
                 g_seq.append(torch.stack([g[0] for g in gates]))
             else:
-                h = rnn_step((x[t] @ w_ih.T + b_ih + b_hh)[None], h, w_hh)
+                h = rnn_step((x[t] @ w_ih.T + b_ih + b_hh)[None], h, w_hh, edit)
             h_seq.append(h[0])
         x = torch.stack(h_seq) if h_seq else x.new_zeros(0, H)
         hs.append(x)

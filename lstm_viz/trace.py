@@ -27,6 +27,7 @@ from .kernel import (
     float32_matmuls,
     fused_layer,
     intervened_layer,
+    intervened_plain_layer,
     linear_scan,
     plain_layer,
 )
@@ -207,6 +208,11 @@ class Trace:
             torch.from_numpy(keep), torch.from_numpy(write), torch.from_numpy(self.initial[1][layer])
         ).numpy()
 
+    def raw_memory(self, layer: int) -> np.ndarray:
+        """(T, H) float32: the state that `lstm_viz.Clamp` and `lstm_viz.Scale` edit, unsquashed: an
+        LSTM's raw cell state c_t (`raw_cells`), a GRU's or an RNN's h_t."""
+        return self.raw_cells(layer) if self.kind == "lstm" else self.hidden[layer]
+
     def probs(self, t: int) -> np.ndarray:
         """(V,) distribution of the character after position t."""
         return np.exp(self.log_probs[t].astype(np.float64))
@@ -342,14 +348,15 @@ def trace_weights(model, params) -> list[tuple]:
 def trace_plain(model, text: str, state=None, interventions=(), base: Trace | None = None) -> Trace:
     """`trace` of a GRU or an RNN: each layer through its fused kernel (`kernel.plain_layer`, the
     call nn.GRU and nn.RNN make), keeping h_t, every state these kinds have; the GRU's gates are
-    derived on demand (`Trace.gates`). `state` is h (L, H) or a tuple whose first item it is."""
+    derived on demand (`Trace.gates`). `state` is h (L, H) or a tuple whose first item it is.
+    `interventions` edit h_t (`kernel.intervened_plain_layer`); `base` lends the layers below the
+    first intervened one, as in `trace`."""
     kind = model.config.kind
-    if interventions:
-        raise ValueError(f"interventions are not available for a {kind.upper()} yet")
     text = normalise(text)
     ids = model.vocab.encode(text)
     L, H = model.config.layers, model.config.hidden
     T = len(ids)
+    check(interventions, L, H, T)
     device = model.head.weight.device
     h0 = torch.zeros(L, H) if state is None else state[0] if isinstance(state, (tuple, list)) else state
     h0 = torch.as_tensor(h0, dtype=torch.float32).to(device)
@@ -359,12 +366,22 @@ def trace_plain(model, text: str, state=None, interventions=(), base: Trace | No
     embedding = model.embedding.weight.detach().cpu().numpy()
     if base is not None:
         check_base(base, text, initial, weights, embedding)
+    first = min((iv.layer for iv in interventions), default=L) if base is not None else 0
     hidden = np.empty((L, T, H), dtype=np.float32)
     h_last = h0.clone()
     with float32_matmuls() if device.type == "cuda" else nullcontext():
         x = model.embedding(torch.as_tensor(ids, device=device))  # (T, E)
         for layer in range(L if T else 0):
-            x, h_last[layer] = plain_layer(kind, x, h0[layer], params[layer])
+            if layer < first:
+                hidden[layer] = base.hidden[layer]
+                h_last[layer] = torch.as_tensor(base.final[0][layer])
+                x = torch.as_tensor(hidden[layer], device=device)
+                continue
+            edits = [iv for iv in interventions if iv.layer == layer]
+            if edits:
+                x, h_last[layer] = intervened_plain_layer(kind, x, h0[layer], params[layer], edits)
+            else:
+                x, h_last[layer] = plain_layer(kind, x, h0[layer], params[layer])
             hidden[layer] = x.cpu().numpy()
         log_probs = torch.log_softmax(model.head(x if T else x.new_zeros(0, H)), -1).cpu().numpy()  # (T, V)
     return Trace(
@@ -378,6 +395,7 @@ def trace_plain(model, text: str, state=None, interventions=(), base: Trace | No
         vocab=model.vocab,
         weights=weights,
         embedding=embedding,
+        interventions=tuple(interventions),
         kind=kind,
     )
 

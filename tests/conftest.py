@@ -47,12 +47,35 @@ def corpus_file(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_model():
-    """A random 2-layer model over a small alphabet, in eval mode."""
+def tiny(kind: str = "lstm") -> CharLSTM:
+    """A random 2-layer model of `kind` (lstm, gru, rnn) over a small alphabet, in eval mode."""
     torch.manual_seed(0)
     vocab = Vocab(sorted(set('abcdefghijklmnopqrstuvwxyz .,\n"()[]{}')))
-    return CharLSTM(Config(len(vocab), layers=2, hidden=24, embed=8), vocab).eval()
+    return CharLSTM(Config(len(vocab), layers=2, hidden=24, embed=8, kind=kind), vocab).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A random 2-layer LSTM over a small alphabet, in eval mode."""
+    return tiny("lstm")
+
+
+@pytest.fixture(scope="session")
+def tiny_gru():
+    """`tiny_model`'s GRU twin: the same alphabet and sizes."""
+    return tiny("gru")
+
+
+@pytest.fixture(scope="session")
+def tiny_rnn():
+    """`tiny_model`'s vanilla (tanh) RNN twin."""
+    return tiny("rnn")
+
+
+@pytest.fixture(scope="session", params=["lstm", "gru", "rnn"])
+def tiny_any(request):
+    """`tiny_model` and its GRU and RNN twins in turn: a test that takes it runs for every kind."""
+    return tiny(request.param)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -191,8 +191,6 @@ def test_chunks_batches_and_a_given_state_give_the_whole_trace(kind):
             np.testing.assert_allclose(tr.log_probs, one.log_probs, rtol=0, atol=1e-5)
             if kind == "gru" and text:
                 np.testing.assert_allclose(tr.gate("reset", 1), one.gate("reset", 1), rtol=0, atol=1e-5)
-    with pytest.raises(ValueError, match="not available for a"):
-        m.trace(TEXT, interventions=[lstm_viz.Clamp(0, [1], 0.5)])
 
 
 def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):

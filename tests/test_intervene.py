@@ -149,3 +149,97 @@ def test_sampling_applies_no_dropout_and_leaves_the_training_mode_alone():
     model.eval()
     assert (model.sample("abc", 40, seed=2), model.sample("abc", 40, seed=2, interventions=ivs)) == in_training
     assert not model.training
+
+
+# A GRU's and a vanilla RNN's memory is h_t: the same edits act on h ---------------------------------------
+
+H_EDITS = [
+    [Clamp(0, [3, 5], 0.5, 10, 20)],  # held: one step by hand, then the fused kernel with h's share in the bias
+    [Scale(1, 7, 0.0)],
+    [Clamp(1, range(24), -1.0, 0, 1), Scale(0, 2, 3.0, 40)],
+    [Clamp(0, 3, 0.7, 15, 30), Scale(0, 3, -1.5, 25, 35), Scale(1, [1, 2], 0.5, 5, 6)],
+    [Clamp(0, [1, 4], 2.0, 8), Scale(0, 6, 0.0, 8)],  # two cells held over the same segment, one at 0
+]
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+@torch.no_grad()
+def test_the_reference_gru_and_rnn_steps_are_torchs_cells(kind, request):
+    model = request.getfixturevalue(f"tiny_{kind}")
+    w_ih, w_hh, b_ih, b_hh = model.layer_weights(0)
+    cell = torch.nn.GRUCell(8, 24) if kind == "gru" else torch.nn.RNNCell(8, 24)
+    cell.load_state_dict({"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh})
+    x, h = torch.randn(3, 8), torch.randn(3, 24)
+    xw = x @ w_ih.T + reference.input_bias(kind, b_ih, b_hh)
+    got = reference.gru_step(xw, h, w_hh, b_hh)[0] if kind == "gru" else reference.rnn_step(xw, h, w_hh)
+    np.testing.assert_allclose(got, cell(x, h), atol=RECOMPUTED)
+    edited = reference.layer_step(kind, xw, h, None, (w_ih, w_hh, b_ih, b_hh), Clamp(0, [2], 0.25).apply)[0]
+    want = cell(x, h)
+    want[:, 2] = 0.25
+    np.testing.assert_allclose(edited, want, atol=RECOMPUTED)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+@pytest.mark.parametrize("interventions", H_EDITS)
+def test_a_grus_or_rnns_edits_of_h_match_the_written_out_steps(kind, interventions, request):
+    model = request.getfixturevalue(f"tiny_{kind}")
+    tr = model.trace(TEXT, interventions=interventions)
+    ref = reference.run(model, TEXT, interventions)
+    np.testing.assert_allclose(tr.hidden, ref["hidden"], atol=REFERENCE)
+    np.testing.assert_allclose(tr.log_probs, ref["log_probs"], atol=REFERENCE)
+    np.testing.assert_allclose(tr.final[0], ref["hidden"][:, -1], atol=REFERENCE)
+    assert tr.memory is tr.cell and tr.interventions == tuple(interventions)
+    if kind == "gru":  # the gates read the edited h_{t-1}
+        for layer in range(2):
+            gates = tr.gates(tr.gate_names, layer)
+            for g, name in enumerate(tr.gate_names):
+                np.testing.assert_allclose(gates[name], ref["gates"][layer, g], atol=REFERENCE)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_a_clamp_of_h_holds_it_the_layer_above_reads_it_and_earlier_characters_stay(kind, request):
+    model = request.getfixturevalue(f"tiny_{kind}")
+    plain = model.trace(TEXT)
+    tr = model.trace(TEXT, interventions=[Clamp(0, 4, 0.9, 12, 18)])
+    assert (tr.hidden[0, 12:18, 4] == np.float32(0.9)).all() and (tr.memory[0, 12:18, 4] == np.float32(0.9)).all()
+    np.testing.assert_allclose(tr.hidden[:, :12], plain.hidden[:, :12], rtol=0, atol=RECOMPUTED)
+    assert np.abs(tr.hidden[1, 12:] - plain.hidden[1, 12:]).max() > 1e-3  # layer 1 reads the clamped h
+    np.testing.assert_array_equal(tr.raw_memory(0), tr.hidden[0])
+    ivs = [Scale(1, [0, 9], 0.0, 3)]  # a base lends layer 0, which the edit of layer 1 cannot change
+    np.testing.assert_allclose(
+        model.trace(TEXT, interventions=ivs, base=plain).log_probs,
+        model.trace(TEXT, interventions=ivs).log_probs,
+        atol=RECOMPUTED,
+    )
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_effect_and_sampling_of_a_gru_or_rnn_follow_the_edited_h(kind, request):
+    model = request.getfixturevalue(f"tiny_{kind}")
+    ivs = [Clamp(1, range(24), 0.8, 30)]
+    eff = lstm_viz.effect(model, TEXT, ivs)
+    plain = reference.run(model, TEXT)["log_probs"].astype(np.float64)
+    clamped = reference.run(model, TEXT, ivs)["log_probs"].astype(np.float64)
+    t, nxt = np.arange(len(TEXT) - 1), model.vocab.encode(TEXT)[1:]
+    np.testing.assert_allclose(eff.delta[:-1], clamped[t, nxt] - plain[t, nxt], rtol=0, atol=REFERENCE)
+    assert np.abs(eff.delta[:30]).max() <= RECOMPUTED and eff.kl[30:].min() > 1e-3
+    base = model.sample("the ", 60, temperature=1.0, seed=3)
+    assert model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Scale(0, 1, 1.0)]) == base
+    changed = model.sample("the ", 60, temperature=1.0, seed=3, interventions=[Clamp(1, range(24), 0.9, 30)])
+    assert changed[:26] == base[:26] and changed != base
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+@torch.no_grad()
+def test_sampling_a_gru_or_rnn_with_an_edit_steps_the_written_out_reference(kind, request):
+    model = request.getfixturevalue(f"tiny_{kind}")
+    ivs = [Clamp(0, [2, 3], -0.6, 2, 9)]
+    text = "th" + model.sample("th", 12, temperature=0.5, seed=1, interventions=ivs)
+    ref = reference.run(model, text, ivs)["log_probs"]  # the whole generated text, stepped by hand with the edit
+    again = model.trace(text, interventions=ivs).log_probs
+    np.testing.assert_allclose(again, ref, atol=REFERENCE)
+    gen = torch.Generator().manual_seed(1)
+    for k in range(1, len(text) - 1):  # every character drawn from the edited run's distribution
+        logits = torch.from_numpy(ref[k]) / 0.5
+        logits[0] = -float("inf")
+        assert int(torch.multinomial(torch.softmax(logits, -1), 1, generator=gen)) == model.vocab.encode(text[k + 1])[0]
