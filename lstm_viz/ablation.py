@@ -1,7 +1,8 @@
 """Ablation ranking: which cells the model needs to predict a chosen set of characters.
 
-Every cell of every layer is zeroed (c_t = 0 throughout, as `Scale(layer, cell, 0)`) or held at
-its mean (as `Clamp(layer, cell, mean c)`), and the cells are ranked by how much that lowers the
+Every cell of every layer has its memory (an LSTM's c_t, a GRU's or RNN's h_t) zeroed throughout
+(as `Scale(layer, cell, 0)`) or held at its mean (as `Clamp(layer, cell, mean)`), and the cells
+are ranked by how much that lowers the
 mean log-probability of the target characters. The ablated runs are the rows of one batch:
 ablating a cell of layer l re-runs layers l and up only, from the plain run's input to layer l,
 only up to the last target, and reads the head only where a target is predicted.
@@ -15,7 +16,7 @@ import torch
 
 from . import features
 from .checks import check_choice
-from .reference import step
+from .reference import input_bias, layer_step
 from .vocab import normalise
 
 MODES = ("zero", "mean")
@@ -50,27 +51,27 @@ def batched_scores(
     """(1 + k,) mean log p of the targets: row 0 as is, row 1 + j with cell ablate[j] of `layer`
     held at values[j]. x (n, in) is the plain run's input to `layer`; reads (m,) are the steps
     whose next-char prediction is scored, targets (m,) the characters expected there."""
-    L, H = model.config.layers, model.config.hidden
+    L, H, kind = model.config.layers, model.config.hidden, model.kind
     B = 1 + len(ablate)
     rows = torch.arange(1, B)
     weights = [model.layer_weights(k) for k in range(L)]
     w_ih = [w[0].to(dtype) for w in weights]
-    w_hh = [w[1].to(dtype) for w in weights]
-    bias = [w[2] + w[3] for w in weights]
-    xw = torch.addmm(bias[layer], x, weights[layer][0].T)  # (n, 4H): layer's input side, shared by all rows
+    params = [(w[0], w[1].to(dtype), w[2], w[3]) for w in weights]  # the recurrent product in `dtype`
+    bias = [input_bias(kind, w[2], w[3]) for w in weights]
+    xw = torch.addmm(bias[layer], x, weights[layer][0].T)  # (n, G*H): layer's input side, shared by all rows
 
-    def edit(c):
-        c[rows, ablate] = values
+    def edit(memory):
+        memory[rows, ablate] = values
 
     h = {k: x.new_zeros(B, H) for k in range(layer, L)}
-    c = {k: x.new_zeros(B, H) for k in range(layer, L)}
+    c = {k: x.new_zeros(B, H) if kind == "lstm" else None for k in range(layer, L)}
     total = x.new_zeros(B)
     read_at = dict(zip(reads.tolist(), targets.tolist()))
     for t in range(int(reads.max()) + 1):
-        h[layer], c[layer], _ = step(xw[t, None], h[layer], c[layer], w_hh[layer], edit)
+        h[layer], c[layer] = layer_step(kind, xw[t, None], h[layer], c[layer], params[layer], edit)
         for k in range(layer + 1, L):
-            below = (h[k - 1].to(dtype) @ w_ih[k].T).float() + bias[k]  # (B, 4H)
-            h[k], c[k], _ = step(below, h[k], c[k], w_hh[k])
+            below = (h[k - 1].to(dtype) @ w_ih[k].T).float() + bias[k]  # (B, G*H)
+            h[k], c[k] = layer_step(kind, below, h[k], c[k], params[k])
         if t in read_at:
             total += torch.log_softmax(model.head(h[L - 1]), -1)[:, read_at[t]]
     return total / len(reads)
@@ -83,7 +84,8 @@ def ablation_ranking(
 
     positions: indices j of the characters to predict (default: where a quote or a bracket
     closes, `closing_positions`); chars: the character to score at each (default the actual
-    text[j]). mode "zero" sets c_t = 0, "mean" holds c_t at the cell's mean over the text.
+    text[j]). mode "zero" sets the memory (an LSTM's c_t, a GRU's or RNN's h_t) to 0, "mean" holds
+    it at the cell's mean over the text.
     precision "bfloat16" does the recurrent matmuls in bfloat16 (much faster on CPUs with AMX;
     gates and states stay float32), "float32" is exact. Columns: layer, cell (from 0), delta
     (mean log p ablated minus plain, nats; most negative first), rank (from 1).
@@ -116,7 +118,7 @@ def ablation_ranking(
     for layer in range(L):
         x = model.embedding(torch.as_tensor(ids[:n])) if layer == 0 else torch.from_numpy(plain.hidden[layer - 1])
         x = x.detach()
-        fill = torch.from_numpy(plain.raw_cells(layer)).mean(0) if mode == "mean" else torch.zeros(H)  # (H,)
+        fill = torch.from_numpy(plain.raw_memory(layer)).mean(0) if mode == "mean" else torch.zeros(H)  # (H,)
         for lo in range(0, H, batch):
             cells = torch.arange(lo, min(lo + batch, H))
             scores = batched_scores(model, layer, x, cells, fill[cells], reads, targets, dtype)

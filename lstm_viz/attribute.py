@@ -31,7 +31,7 @@ def attribution(model, text: str, t: int, method: str = "gradient_x_input", step
         x = model.embedding.weight[torch.as_tensor(ids[: t + 1])].detach()  # (t + 1, E)
         alphas = torch.ones(1) if method == "gradient_x_input" else (torch.arange(steps) + 0.5) / steps
         scaled = (alphas[:, None, None] * x[None]).requires_grad_()  # (S, t + 1, E)
-        out, _ = model.lstm(scaled)  # (S, t + 1, H)
+        out, _ = model.recurrent(scaled)  # (S, t + 1, H)
         log_p = torch.log_softmax(model.head(out[:, -1]), -1)[:, int(ids[t + 1])]  # (S,)
         (grad,) = torch.autograd.grad(log_p.sum(), scaled)
     return (grad.mean(0) * x).sum(-1).double().numpy()

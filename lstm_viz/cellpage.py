@@ -24,6 +24,7 @@ from . import hypotheses as Hy
 from .atlas import held_out, load_record, provenance, save_record
 from .edits import Clamp
 from .intervene import effect
+from .kernel import GATES_OF
 from .vocab import normalise
 
 FORMAT = "lstm-viz-explain/1"
@@ -47,7 +48,8 @@ DEFINITIONS = {
     "quantiles": f"snippets at the quantiles {list(E.QUANTILES)} of tanh(c) over {E.SAMPLES} positions "
     "sampled from the text (the nearest sample)",
     "h_rms": "root mean square of h_t over the text: the cell's typical output",
-    "c_low/c_high": f"percentiles {LOW_HIGH[0]} and {LOW_HIGH[1]} of the raw cell state c_t on the causal passage",
+    "c_low/c_high": f"percentiles {LOW_HIGH[0]} and {LOW_HIGH[1]} of the memory the causal check clamps (an "
+    "LSTM's raw cell state c_t, a GRU's or RNN's h_t) on the causal passage",
     "related": f"the {RELATED} cells of largest |Pearson r| with this one over the whole text: [layer, cell, r]",
     "map": "the cell's loadings on the first two principal components of the cells' correlation matrix",
     "causal": "mean log p of the next character where it is one the label is about ('' = every position) on "
@@ -73,9 +75,10 @@ def related_and_map(cross, y, yy, n) -> tuple[np.ndarray, np.ndarray]:
 
 
 def low_high(model, passage: str) -> np.ndarray:
-    """(L, H, 2) percentiles LOW_HIGH of each cell's raw state c_t over `passage`."""
+    """(L, H, 2) percentiles LOW_HIGH of each cell's raw memory over `passage` (`Trace.raw_memory`:
+    an LSTM's c_t, a GRU's or RNN's h_t), the values a clamp holds it at."""
     tr = model.trace(passage)
-    return np.stack([np.percentile(tr.raw_cells(layer), LOW_HIGH, axis=0).T for layer in range(model.config.layers)])
+    return np.stack([np.percentile(tr.raw_memory(layer), LOW_HIGH, axis=0).T for layer in range(model.config.layers)])
 
 
 def causal_check(model, passage: str, warm: int, cells: pd.DataFrame, limits: np.ndarray) -> list[dict]:
@@ -349,8 +352,8 @@ def writes(model, record: dict, layer: int, cell: int, k: int = 8) -> dict:
 
     Last layer: the characters whose next-character logits it raises and lowers most (its column
     of the output weights times typical h): {"raises": [(char, logit)], "lowers": [...]}. Earlier
-    layers: the next layer's cells it feeds most, |weight| x typical h summed over the four
-    gates: {"feeds": [(cell, amount, {gate: weight x h})]}.
+    layers: the next layer's cells it feeds most, |weight| x typical h summed over the kind's
+    gates (`weight_blocks`): {"feeds": [(cell, amount, {gate: weight x h})]}.
     """
     typical = h_rms(record)[layer, cell]
     L, H = model.config.layers, model.config.hidden
@@ -362,25 +365,32 @@ def writes(model, record: dict, layer: int, cell: int, k: int = 8) -> dict:
             "raises": [(name(int(i)), float(push[i])) for i in order[::-1][:k]],
             "lowers": [(name(int(i)), float(push[i])) for i in order[:k]],
         }
-    w = model.layer_weights(layer + 1)[0][:, cell].cpu().numpy().reshape(4, H) * typical  # (gate, next cell)
+    blocks = weight_blocks(model.kind)
+    w = model.layer_weights(layer + 1)[0][:, cell].cpu().numpy().reshape(len(blocks), H) * typical  # (gate, next cell)
     amount = np.abs(w).sum(axis=0)
     return {
         "feeds": [
-            (int(j), float(amount[j]), dict(zip(("input", "forget", "candidate", "output"), map(float, w[:, j]))))
-            for j in np.argsort(-amount)[:k]
+            (int(j), float(amount[j]), dict(zip(blocks, map(float, w[:, j])))) for j in np.argsort(-amount)[:k]
         ]
     }
+
+
+def weight_blocks(kind: str) -> tuple[str, ...]:
+    """The blocks of rows of a layer's weights, in order: an LSTM's and a GRU's gates; an RNN's one
+    block, its state itself ("state")."""
+    return GATES_OF[kind] or ("state",)
 
 
 @torch.no_grad()
 def drivers(model, record: dict, layer: int, cell: int, k: int = 8) -> list[tuple]:
     """The inputs that drive the cell's gates most: |weight| x typical activation, summed over the
-    four gates, best first: (source, index, amount, {gate: weight x activation}). source is
+    kind's gates (`weight_blocks`), best first: (source, index, amount, {gate: weight x activation}). source is
     "layer L" (the same layer's h at t - 1, or the layer below's h at t) or "character" (layer 0's
     input: the character's embedding through the input weights)."""
     H = model.config.hidden
     typical = h_rms(record)
-    gates = np.arange(4) * H + cell
+    blocks = weight_blocks(model.kind)
+    gates = np.arange(len(blocks)) * H + cell
     w_ih, w_hh = (w.cpu().numpy() for w in model.layer_weights(layer)[:2])
     found = [(f"layer {layer}", j, w_hh[gates, j] * typical[layer, j]) for j in range(H)]
     if layer > 0:
@@ -390,8 +400,7 @@ def drivers(model, record: dict, layer: int, cell: int, k: int = 8) -> list[tupl
         found += [("character", model.vocab.symbol(v), push[v]) for v in range(1, len(push))]
     found.sort(key=lambda f: -np.abs(f[2]).sum())
     return [
-        (s, j, float(np.abs(g).sum()), dict(zip(("input", "forget", "candidate", "output"), map(float, g))))
-        for s, j, g in found[:k]
+        (s, j, float(np.abs(g).sum()), dict(zip(blocks, map(float, g)))) for s, j, g in found[:k]
     ]
 
 
@@ -406,8 +415,9 @@ def steer(
     temperature: float = 0.8,
     seed: int = 0,
 ) -> dict:
-    """{"plain", "low", "high"}: `n` characters after `prime` with the cell's raw c held at `low`
-    and at `high` over the prime and the whole generation, and with no edit, all from one seed."""
+    """{"plain", "low", "high"}: `n` characters after `prime` with the cell's memory (an LSTM's raw
+    c, a GRU's or RNN's h) held at `low` and at `high` over the prime and the whole generation, and
+    with no edit, all from one seed."""
     prime = normalise(prime) or "\n"
     return {
         "plain": model.sample(prime, n, temperature, seed),

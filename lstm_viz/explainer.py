@@ -111,7 +111,8 @@ def windows(parts: list[tuple[int, int]], warmup: int = WARMUP) -> list[tuple[in
 
 
 def trace_block(model, text: str, block: list, spans: list) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(cell, hidden), each (L, stop - start, H) float32, of each segment [start, stop) of `block`,
+    """(memory, hidden), each (L, stop - start, H) float32, of each segment [start, stop) of `block`
+    (`Trace.memory`: an LSTM's tanh(c), a GRU's or RNN's h),
     traced from a zero state over its window [first, stop) of `spans`; windows of one length run
     side by side (`model.trace_batch`)."""
     groups: dict[int, list[int]] = {}
@@ -122,7 +123,7 @@ def trace_block(model, text: str, block: list, spans: list) -> list[tuple[np.nda
         traces = model.trace_batch([text[spans[i][0] : spans[i][1]] for i in members])
         for i, tr in zip(members, traces):
             skip = block[i][0] - spans[i][0]
-            out[i] = (tr.cell[:, skip:], tr.hidden[:, skip:])
+            out[i] = (tr.memory[:, skip:], tr.hidden[:, skip:])
     return out
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import features as F
 from .checks import check_choice
-from .kernel import SIGNALS
+from . import kernel
 from .vocab import normalise
 
 BLOCK_ELEMENTS = 1 << 18  # characters x cells ranked together: 2 MB float64 temporaries stay in cache
@@ -38,8 +38,10 @@ class Activations:
         return self.values.shape
 
 
-def check_signal(signal: str) -> str:
-    return check_choice("signal", signal, SIGNALS)
+def check_signal(signal: str, kind: str | None = None) -> str:
+    """`signal` if a model of `kind` gives it (any kind's if None: cell, hidden or a gate); a
+    ValueError of one line otherwise."""
+    return check_choice("signal", signal, kernel.ALL_SIGNALS) if kind is None else kernel.check_signal(signal, kind)
 
 
 def all_layers(trace, signal: str) -> np.ndarray:
@@ -49,8 +51,9 @@ def all_layers(trace, signal: str) -> np.ndarray:
 
 def activations(source, signal: str = "cell") -> Activations:
     """Activations from a Trace, an Activations, or consecutive pieces of one text: a list of
-    Traces or the (start, Trace) pairs of `trace_chunks` (only `signal` is kept of each piece)."""
-    check_signal(signal)
+    Traces or the (start, Trace) pairs of `trace_chunks` (only `signal` is kept of each piece).
+    `signal` is one the traces' kind gives (`Trace.signals`)."""
+    check_signal(signal, getattr(source, "kind", None))
     if isinstance(source, Activations):
         if source.signal != signal:
             raise ValueError(f"these activations hold {source.signal!r}, not {signal!r}")
@@ -70,7 +73,7 @@ def activations(source, signal: str = "cell") -> Activations:
 def trace_activations(model, text: str, signal: str = "cell", chunk: int = 10_000) -> Activations:
     """Trace a long text piece by piece, keeping only `signal`: memory is one (L, T, H) array
     plus one piece's trace."""
-    check_signal(signal)
+    check_signal(signal, model.kind)
     text = normalise(text)
     values = np.empty((model.config.layers, len(text), model.config.hidden), dtype=np.float32)  # (L, T, H)
     for start, piece in model.trace_chunks(text, chunk):

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 import torch
 
+from .checks import check_choice
 from .edits import Clamp, edits_at
 from .reference import gru_step, input_bias, rnn_step
 
@@ -36,7 +37,23 @@ GATES_OF = {"lstm": GATES, "gru": ("reset", "update", "candidate"), "rnn": ()}  
 # What `Trace.signal` gives for each kind: "cell" is the memory (an LSTM's tanh(c_t); a GRU's or RNN's h_t, its
 # only state), then h_t and the kind's gates.
 SIGNALS_OF = {kind: ("cell", "hidden") + gates for kind, gates in GATES_OF.items()}
+ALL_SIGNALS = tuple(dict.fromkeys(s for signals in SIGNALS_OF.values() for s in signals))  # any kind's
+NAMED = {"lstm": "an LSTM", "gru": "a GRU", "rnn": "a vanilla RNN"}  # each kind in a sentence
 PLAIN = {"gru": torch.gru, "rnn": torch.rnn_tanh}  # the fused kernels nn.GRU and nn.RNN (tanh) call
+
+
+def check_signal(name: str, kind: str = "lstm") -> str:
+    """`name` if a model of `kind` gives that signal (`SIGNALS_OF`); else a ValueError of one line,
+    which says so where the name is another kind's gate."""
+    if name in SIGNALS_OF[kind]:
+        return name
+    choices = ", ".join(SIGNALS_OF[kind])
+    if not GATES_OF[kind] and name in ALL_SIGNALS:
+        raise ValueError(f"unknown signal {name!r}: {NAMED[kind]} has no gates (its one state is h_t); choose one of {choices}")
+    owner = next((k for k, gates in GATES_OF.items() if name in gates), None)
+    if owner:
+        raise ValueError(f"unknown signal {name!r} for {NAMED[kind]}: it is {NAMED[owner]}'s gate; choose one of {choices}")
+    return check_choice("signal", name, SIGNALS_OF[kind])
 
 
 @contextmanager

@@ -23,7 +23,9 @@ from .edits import check
 from .kernel import (
     GATES,
     GATES_OF,
+    NAMED,
     SIGNALS_OF,
+    check_signal,
     float32_matmuls,
     fused_layer,
     intervened_layer,
@@ -74,7 +76,7 @@ class Trace:
 
     def _lstm_only(self, what: str) -> None:
         if self.kind != "lstm":
-            raise ValueError(f"{what} is an LSTM's cell state c_t; a {self.kind.upper()} has none (its memory is h_t)")
+            raise ValueError(f"{what} is an LSTM's cell state c_t; {NAMED[self.kind]} has none (its memory is h_t)")
 
     def contributions(self, layer: int, cell: int, t: int) -> np.ndarray:
         """(t + 1,) float64: the part of the raw cell state c_t written at each character s <= t.
@@ -153,7 +155,7 @@ class Trace:
         """`gates` of a GRU: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise, and the
         candidate n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); an RNN has no gates."""
         if not self.gate_names:
-            raise ValueError(f"a {self.kind.upper()} has no gates (its one state is h_t)")
+            raise ValueError(f"{NAMED[self.kind]} has no gates (its one state is h_t)")
         for name in names:
             check_choice("gate", name, self.gate_names)
         w_ih, w_hh, b_ih, b_hh = self.weights[layer]
@@ -185,7 +187,7 @@ class Trace:
         """
         if name == "memory":
             name = "cell"
-        check_choice("signal", name, self.signals)
+        check_signal(name, self.kind)
         if name in self.gate_names:
             return self.gate(name, layer, cells, start, stop).astype(np.float32, copy=False)
         values = (self.cell if name == "cell" else self.hidden)[layer, start:stop]  # (t, H)

@@ -1,0 +1,139 @@
+"""Every part of the library reads a GRU's and a vanilla RNN's memory (h_t) and gates as it reads an
+LSTM's tanh(c_t) and gates; where an analysis has no meaning for a kind, it says so in one line."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_corpus
+
+import lstm_viz
+from lstm_viz import Clamp, Scale, ablation_ranking, attribution, cellpage, cli, explain, finder
+from lstm_viz import explainer as E
+from lstm_viz import hypotheses as Hy
+from lstm_viz.ablation import closing_positions
+
+TEXT = 'the cat said "hello (there)" [quickly]\nand ran. "so," he said, "it is (over)."\n'
+REFERENCE = 1e-5  # a fast path against the step-by-step reference: float32 sums in another order
+RECOMPUTED = 1e-6  # one float32 value computed twice by different code paths
+
+
+def one_line_error(call, match):
+    with pytest.raises(ValueError, match=match) as err:
+        call()
+    assert "\n" not in str(err.value)
+
+
+# The finder ---------------------------------------------------------------------------------------------
+
+
+def test_the_finder_ranks_every_kinds_memory_and_its_gates(tiny_any):
+    tr = tiny_any.trace(TEXT)
+    table = finder.find_cells(tr, "quotes", top=None)
+    inside = lstm_viz.features.quotes(tr.text)
+    row = table.iloc[0]
+    y = tr.memory[int(row.layer), :, int(row.cell)].astype(np.float64)  # an LSTM's tanh(c), a GRU's or RNN's h
+    assert row.mean_in == pytest.approx(y[inside].mean(), abs=1e-9)
+    assert row.mean_out == pytest.approx(y[~inside].mean(), abs=1e-9)
+    for gate in tr.gate_names:
+        acts = finder.trace_activations(tiny_any, TEXT, gate)
+        np.testing.assert_array_equal(acts.values[1], tr.signal(gate, 1))
+        assert finder.find_cells(acts, "quotes", gate, top=3).shape[0] == 3
+    spans = finder.span_cells(tr, 13, 27, window=10, top=4)
+    assert len(finder.pattern_matches(tr, spans)) >= 1
+
+
+def test_a_signal_another_kind_has_is_refused_in_one_line_that_says_why(tiny_gru, tiny_rnn):
+    rnn, gru = tiny_rnn.trace(TEXT), tiny_gru.trace(TEXT)
+    one_line_error(lambda: finder.find_cells(rnn, "quotes", "input"), "vanilla RNN has no gates")
+    one_line_error(lambda: finder.trace_activations(tiny_rnn, TEXT, "update"), "vanilla RNN has no gates")
+    one_line_error(lambda: finder.find_cells(gru, "quotes", "forget"), "it is an LSTM's gate")
+    one_line_error(lambda: gru.signal("output", 0), "unknown signal 'output' for a GRU")
+    one_line_error(lambda: finder.check_signal("brightness"), "unknown signal 'brightness'")
+    assert finder.check_signal("reset") == "reset"  # some kind has it: the model decides
+
+
+# Explanations and cell pages ------------------------------------------------------------------------------
+
+
+def test_explain_scores_a_grus_or_rnns_memory_fitted_on_one_half_and_measured_on_the_other(tiny_any):
+    text = lstm_viz.normalise(make_corpus(60, seed=1))[:2400]
+    family = [h for h in Hy.generate(text, tiny_any.vocab.chars) if h.key == "quotes"]
+    table = explain(tiny_any, text, cells=[(1, 5)], family=family, segment=10_000)
+    y = tiny_any.trace(text).memory[1, :, 5].astype(np.float64)
+    z = family[0](text).astype(np.float64)
+    half = len(text) // 2
+    r1, r2 = np.corrcoef(y[:half], z[:half])[0, 1], np.corrcoef(y[half:], z[half:])[0, 1]
+    assert table.score[0] == pytest.approx(np.sign(r1) * r2, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory):
+    """A GRU and an RNN model folder, each explained through the command line."""
+    folder = tmp_path_factory.mktemp("kinds")
+    text = make_corpus(400, seed=2)
+    (folder / "prose.txt").write_text(text)
+    vocab = lstm_viz.Vocab.from_text(text)
+    out = {}
+    for kind in ("gru", "rnn"):
+        torch.manual_seed(0)
+        model = lstm_viz.CharLSTM(lstm_viz.Config(len(vocab), layers=2, hidden=16, embed=8, kind=kind), vocab).eval()
+        lstm_viz.save(model, folder / kind, {"corpus": {"name": "prose.txt"}})
+        argv = ["explain", "--model", str(folder / kind), "--corpus", str(folder / "prose.txt")]
+        assert cli.main(argv + ["--segment", "1500", "--causal-cells", "4", "--quiet", "--threads", "1"]) in (0, None)
+        out[kind] = json.loads((folder / kind / "explain.json").read_text())
+    return folder, out
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_the_explain_command_writes_a_grus_or_rnns_explanation_table(explained, kind):
+    folder, records = explained
+    record, model = records[kind], lstm_viz.load(folder / kind)
+    assert record["layers"] == 2 and len(record["cells"]) == 32
+    assert cellpage.table(record).score.notna().sum() > 0
+    checked = [c for c in record["cells"] if c["causal"]]
+    assert len(checked) == 4 and all(np.isfinite(c["causal"]["change_high"]) for c in checked)
+    for c in record["cells"]:  # h is the memory a clamp holds: its percentiles lie in [-1, 1]
+        assert -1 <= c["c_low"] <= c["c_high"] <= 1
+    blocks = {"gru": ("reset", "update", "candidate"), "rnn": ("state",)}[kind]
+    feeds = cellpage.writes(model, record, 0, 3)["feeds"]
+    w = model.layer_weights(1)[0].detach().numpy()[:, 3].reshape(len(blocks), 16) * cellpage.entry(record, 0, 3)["h_rms"]
+    assert feeds[0][0] == int(np.abs(w).sum(0).argmax()) and tuple(feeds[0][2]) == blocks
+    found = cellpage.drivers(model, record, 1, 3, k=5)
+    assert all(tuple(d[3]) == blocks for d in found)
+    runs = cellpage.steer(model, 1, 3, -1.0, 1.0, "the cat ", n=40, seed=3)
+    assert runs["plain"] == model.sample("the cat ", 40, 0.8, 3) and runs["low"] != runs["high"]
+
+
+# Ablation and attribution ---------------------------------------------------------------------------------
+
+
+def mean_log_p(trace, positions):
+    return trace.log_probs[positions - 1, trace.ids[positions]].mean()
+
+
+@pytest.mark.parametrize("mode", ["zero", "mean"])
+def test_the_ablation_ranking_of_a_gru_or_rnn_is_one_intervened_trace_per_cell(tiny_gru, tiny_rnn, mode):
+    for model in (tiny_gru, tiny_rnn):
+        table = ablation_ranking(model, TEXT, mode=mode, precision="float32", batch=10)
+        assert len(table) == 48 and table["delta"].is_monotonic_increasing
+        positions = closing_positions(TEXT)
+        plain, before = model.trace(TEXT), model.trace(TEXT[: positions.max()])
+        for row in table.iloc[::7].itertuples():
+            mean = float(before.raw_memory(row.layer)[:, row.cell].mean())
+            knock = Scale(row.layer, row.cell, 0.0) if mode == "zero" else Clamp(row.layer, row.cell, mean)
+            after = model.trace(TEXT, interventions=[knock])
+            want = mean_log_p(after, positions) - mean_log_p(plain, positions)
+            assert row.delta == pytest.approx(want, abs=REFERENCE)
+        fast = ablation_ranking(model, TEXT, mode=mode).set_index(["layer", "cell"])["delta"]  # bfloat16 products
+        assert np.corrcoef(fast, table.set_index(["layer", "cell"])["delta"].loc[fast.index])[0, 1] > 0.9
+
+
+def test_attribution_runs_through_a_grus_or_rnns_own_layers(tiny_gru, tiny_rnn):
+    for model in (tiny_gru, tiny_rnn):
+        ids = torch.as_tensor(model.vocab.encode(TEXT[:6]))
+        x = model.embedding(ids).detach().requires_grad_()
+        out, _ = model.recurrent(x[None])
+        torch.log_softmax(model.head(out[0, -1]), -1)[model.vocab.encode(TEXT[6])[0]].backward()
+        np.testing.assert_allclose(attribution(model, TEXT, 5), (x.grad * x).sum(1).detach().numpy(), atol=1e-6)
