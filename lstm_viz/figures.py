@@ -27,7 +27,7 @@ import numpy as np
 
 from . import colour, glyphs
 from .checks import check_choice
-from .render import GATE_SIGNALS, NAMES, caption, check_view, visible
+from .render import GATE_SIGNALS, caption, check_view, signal_name, visible
 
 KINDS = ("text", "cells", "strip", "heatmap")
 FORMATS = ("svg", "png")
@@ -215,7 +215,7 @@ def _head(sheet, title: str, lo: float, hi: float, gate: bool, scale: str, note:
 def _text(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
     raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]  # (n,)
     values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
-    _head(sheet, caption(layer, cell, signal, model), lo, hi, signal in GATE_SIGNALS, scale)
+    _head(sheet, caption(layer, cell, signal, model, trace.kind), lo, hi, signal in GATE_SIGNALS, scale)
     for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=True):
         for k, i in enumerate(row):
             sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
@@ -229,7 +229,7 @@ def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
     values, (lo, hi) = colour.fit(raw, gate, scale)
     names = [f"{layer + 1}:{c}" for c in cells]
     indent = (max(map(len, names)) + 1) * sheet.cw
-    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {NAMES[signal]}" + (
+    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {signal_name(signal, trace.kind)}" + (
         f", model {model}" if model else ""
     )
     _head(sheet, title, lo, hi, gate, scale)
@@ -247,7 +247,7 @@ def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
     values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
     _head(
         sheet,
-        caption(layer, cell, signal, model),
+        caption(layer, cell, signal, model, trace.kind),
         lo,
         hi,
         signal in GATE_SIGNALS,
@@ -280,7 +280,9 @@ def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model
     raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
     values, (lo, hi) = colour.fit(raw, gate, scale)
     indent = (len(str(max(cells))) + 1) * sheet.cw
-    title = f"Layer {layer + 1}, {len(cells)} cells, {NAMES[signal]}" + (f", model {model}" if model else "")
+    title = f"Layer {layer + 1}, {len(cells)} cells, {signal_name(signal, trace.kind)}" + (
+        f", model {model}" if model else ""
+    )
     _head(sheet, title, lo, hi, gate, scale)
     for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
         for k, i in enumerate(row):

@@ -156,7 +156,7 @@ else:
                 self.colours = [colour.css(v) for v in values]
                 self.inks = [colour.ink(v) for v in values]
                 self.values = [round(float(v), 4) for v in raw]
-                self.caption = caption(self.layer, self.cell, self.signal, self._model)
+                self.caption = caption(self.layer, self.cell, self.signal, self._model, self._trace.kind)
                 self.label = self._labels.get((self.layer, self.cell), "")
                 self.legend = {
                     "lo": lo,

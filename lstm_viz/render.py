@@ -11,8 +11,7 @@ from html import escape
 import numpy as np
 
 from . import colour, glyphs
-from .checks import check_choice
-from .kernel import GATES, SIGNALS
+from .kernel import GATES_OF, NAMED, check_signal
 
 NAMES = {
     "cell": "cell state tanh(c)",
@@ -21,9 +20,29 @@ NAMES = {
     "forget": "forget gate",
     "candidate": "candidate",
     "output": "output gate",
+    "reset": "reset gate",
+    "update": "update gate",
 }
+MEMORY_NAMES = {"lstm": NAMES["cell"], "gru": "memory h", "rnn": "memory h"}  # what "cell" is, per kind
 REPR_LIMIT = 3000  # characters a notebook's automatic display shows
-GATE_SIGNALS = tuple(g for g in GATES if g != "candidate")  # sigmoids, 0..1
+GATE_SIGNALS = tuple(dict.fromkeys(g for gates in GATES_OF.values() for g in gates if g != "candidate"))  # sigmoids, 0..1
+
+
+def signal_name(signal: str, kind: str = "lstm") -> str:
+    """What a signal is called in captions and cards: "cell" is an LSTM's cell state tanh(c) and a
+    GRU's or RNN's memory h (its hidden state)."""
+    return MEMORY_NAMES[kind] if signal == "cell" else NAMES[signal]
+
+
+def signal_names(kind: str = "lstm") -> dict[str, str]:
+    """Every signal a model of `kind` gives, with its name: the memory, h and the kind's gates (an
+    RNN has none: see `gate_note`)."""
+    return {name: signal_name(name, kind) for name in ("cell", "hidden") + GATES_OF[kind]}
+
+
+def gate_note(kind: str = "lstm") -> str:
+    """One line for where gates would be offered: "" for a kind with gates."""
+    return "" if GATES_OF[kind] else f"{NAMED[kind][0].upper()}{NAMED[kind][1:]} has no gates: its one state, h, is its memory."
 
 
 def visible(char: str) -> str:
@@ -54,7 +73,7 @@ def snippet(text: str, values, outlined: int | None = None, wrap: bool = False) 
 def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int | None) -> int:
     """The view's end position; ValueError for a layer, cell, signal or range the trace has not."""
     L, T, H = trace.shape
-    check_choice("signal", signal, SIGNALS)
+    check_signal(signal, trace.kind)
     if not 0 <= layer < L:
         raise ValueError(f"layer {layer} is out of range: this model has layers 0 to {L - 1}")
     if not 0 <= cell < H:
@@ -65,9 +84,10 @@ def check_view(trace, layer: int, cell: int, signal: str, start: int, stop: int 
     return stop
 
 
-def caption(layer: int, cell: int, signal: str, model: str | None) -> str:
-    """ "Layer 2, cell 429, cell state tanh(c), model warpeace" (layers counted from 1, as in the app)."""
-    return f"Layer {layer + 1}, cell {cell}, {NAMES[signal]}" + (f", model {model}" if model else "")
+def caption(layer: int, cell: int, signal: str, model: str | None, kind: str = "lstm") -> str:
+    """ "Layer 2, cell 429, cell state tanh(c), model warpeace" (layers counted from 1, as in the app;
+    the signal named for the model's `kind`, see `signal_name`)."""
+    return f"Layer {layer + 1}, cell {cell}, {signal_name(signal, kind)}" + (f", model {model}" if model else "")
 
 
 def to_html(
@@ -93,14 +113,14 @@ def to_html(
         )
         card = (
             f"position {t}: {glyphs.label(visible(char))}{' (unknown)' if trace.unknown[t] else ''}\n"
-            f"{NAMES[signal]} {raw[k]:+.3f}\nnext: {guesses}"
+            f"{signal_name(signal, trace.kind)} {raw[k]:+.3f}\nnext: {guesses}"
         )
         shown = glyphs.label(char) + "\n" if char == "\n" else visible(char)
         spans.append(span(shown, values[k], card, ";outline:1px dotted #333" if trace.unknown[t] else ""))
     note = "" if stop - start == len(trace.text) else f" &middot; characters {start} to {stop - 1} of {len(trace.text)}"
     return (
         '<div class="lstm-viz-static" style="font-family:system-ui,sans-serif;color:#222;max-width:100%">'
-        f'<div style="font-size:0.85em;margin-bottom:0.3em"><b>{escape(caption(layer, cell, signal, model))}</b>'
+        f'<div style="font-size:0.85em;margin-bottom:0.3em"><b>{escape(caption(layer, cell, signal, model, trace.kind))}</b>'
         f'{note} &middot; <span style="font-family:monospace">{lo:+.2f}</span> '
         f'<span style="display:inline-block;width:8em;height:0.8em;vertical-align:middle;border:1px solid #bbb;'
         f'background:{colour.gradient(signal in GATE_SIGNALS)}"></span> '
@@ -114,9 +134,9 @@ def to_html(
 
 
 def default_view(trace) -> tuple[int, int]:
-    """(layer, cell) a notebook shows by itself: the last layer's cell that varies most over the text."""
+    """(layer, cell) a notebook shows by itself: the last layer's cell whose memory varies most over the text."""
     layer = trace.shape[0] - 1
-    values = trace.cell[layer, :REPR_LIMIT]  # (T, H)
+    values = trace.memory[layer, :REPR_LIMIT]  # (T, H)
     return layer, int(np.argmax(values.std(axis=0))) if len(values) else 0
 
 

@@ -2,6 +2,8 @@
 LSTM's tanh(c_t) and gates; where an analysis has no meaning for a kind, it says so in one line."""
 
 import json
+import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ import torch
 from conftest import make_corpus
 
 import lstm_viz
-from lstm_viz import Clamp, Scale, ablation_ranking, attribution, cellpage, cli, explain, finder
+from lstm_viz import Clamp, Scale, ablation_ranking, attribution, cellpage, cli, colour, explain, finder, render
 from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
 from lstm_viz.ablation import closing_positions
@@ -137,3 +139,79 @@ def test_attribution_runs_through_a_grus_or_rnns_own_layers(tiny_gru, tiny_rnn):
         out, _ = model.recurrent(x[None])
         torch.log_softmax(model.head(out[0, -1]), -1)[model.vocab.encode(TEXT[6])[0]].backward()
         np.testing.assert_allclose(attribution(model, TEXT, 5), (x.grad * x).sum(1).detach().numpy(), atol=1e-6)
+
+
+# Figures, static HTML and the notebook widget ------------------------------------------------------------
+
+
+def backgrounds(html):
+    return re.findall(r'<span style="background:(rgb\([^)]*\));[^"]*" title="[^"]*">', html)
+
+
+def test_static_html_colours_a_grus_or_rnns_memory_and_names_it(tiny_gru, tiny_rnn):
+    for model in (tiny_gru, tiny_rnn):
+        tr = model.trace(TEXT)
+        html = tr.to_html(layer=1, cell=5)
+        assert backgrounds(html) == [colour.css(v) for v in tr.hidden[1, :, 5]]
+        assert "Layer 2, cell 5, memory h" in html and "-1.00" in html and "tanh(c)" not in html
+        assert "memory h" in tr._repr_html_()
+
+
+def test_a_grus_gates_are_drawn_on_their_own_scales(tiny_gru):
+    tr = tiny_gru.trace(TEXT)
+    for gate, legend in (("reset", "+0.00"), ("update", "+0.00"), ("candidate", "-1.00")):
+        html = tr.to_html(layer=0, cell=3, signal=gate)
+        assert backgrounds(html) == [colour.css(v) for v in tr.gate(gate, 0, [3])[:, 0]]
+        assert legend in html and render.signal_name(gate, "gru") in html
+    assert render.signal_names("gru") == {
+        "cell": "memory h",
+        "hidden": "hidden state h",
+        "reset": "reset gate",
+        "update": "update gate",
+        "candidate": "candidate",
+    }
+    assert render.gate_note("gru") == "" and render.gate_note("lstm") == ""
+
+
+@pytest.mark.parametrize("figure", ["text", "cells", "strip", "heatmap"])
+def test_every_figure_draws_every_kinds_memory_and_gates(tiny_any, figure):
+    tr = tiny_any.trace(TEXT)
+    for signal in tr.signals:
+        svg = tr.figure(figure, layer=1, cell=5, signal=signal, cells=[5, 7] if figure == "cells" else None)
+        root = ET.fromstring(svg)
+        texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert any(render.signal_name(signal, tiny_any.kind) in t for t in texts)
+        gate = signal in render.GATE_SIGNALS
+        assert ("+0.00" if gate else "-1.00") in texts and "+1.00" in texts
+    png = tr.figure("text", layer=0, cell=1, format="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_rnn_has_no_gates_and_every_view_says_so_in_one_line(tiny_rnn):
+    tr = tiny_rnn.trace(TEXT)
+    assert render.signal_names("rnn") == {"cell": "memory h", "hidden": "hidden state h"}
+    assert render.gate_note("rnn") == "A vanilla RNN has no gates: its one state, h, is its memory."
+    for view in (
+        lambda: tr.to_html(signal="forget"),
+        lambda: tr.figure("text", signal="input"),
+        lambda: tr.figure("heatmap", signal="update"),
+    ):
+        one_line_error(view, "vanilla RNN has no gates")
+
+
+def test_the_notebook_widget_shows_a_grus_memory_and_gates_and_refuses_an_rnns_gate(tiny_gru, tiny_rnn):
+    pytest.importorskip("anywidget")
+    tr = tiny_gru.trace(TEXT)
+    view = tr.show(layer=0, cell=2)
+    assert view.caption == "Layer 1, cell 2, memory h"
+    assert view.colours == [colour.css(v) for v in tr.hidden[0, :, 2]]
+    view.signal = "update"
+    assert view.caption == "Layer 1, cell 2, update gate" and view.legend["lo"] == 0.0
+    assert view.colours == [colour.css(v) for v in tr.gate("update", 0, [2])[:, 0]]
+    with pytest.raises(Exception, match="it is an LSTM's gate"):
+        view.signal = "forget"
+    rnn = tiny_rnn.trace(TEXT).show(layer=1, cell=4)
+    assert rnn.caption == "Layer 2, cell 4, memory h"
+    with pytest.raises(Exception, match="vanilla RNN has no gates"):
+        rnn.signal = "input"
+    assert rnn.signal == "cell"
