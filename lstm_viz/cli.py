@@ -321,7 +321,7 @@ def cmd_import(a) -> None:
 
     m = load(out)
     print(
-        f"{out}: {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
+        f"{out}: {m.kind.upper()} of {m.config.layers} layers x {m.config.hidden} cells, {len(m.vocab) - 1} characters "
         f"(+1 unknown slot), imported from {a.framework}"
     )
 
@@ -436,7 +436,9 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--quiet", action="store_true", help="no progress bar")
     ex.set_defaults(run=cmd_explain)
     add_analyse(sub)
-    im = sub.add_parser("import", help="convert your own PyTorch or Keras character LSTM into a checkpoint folder")
+    im = sub.add_parser(
+        "import", help="convert your own PyTorch or Keras character LSTM, GRU or RNN into a checkpoint folder"
+    )
     im.add_argument("--from", dest="framework", required=True, choices=["torch", "keras"])
     im.add_argument(
         "file",

@@ -1,5 +1,6 @@
 """Other frameworks' models as a CharLSTM: PyTorch state dicts (matched by shape) and Keras 3 files (read
-with h5py); `import_file` saves the result as a checkpoint (`lstm_viz.checkpoint`).
+with h5py), of any kind lstm-viz runs: LSTM, GRU or vanilla (tanh) RNN layers; `import_file` saves the
+result as a checkpoint (`lstm_viz.checkpoint`).
 
 Every importer ends in `build`, which adds lstm-viz's unknown slot (id 0) in front of the
 model's own alphabet: a zero embedding row in, a zero head row with a -1e4 bias out, so the
@@ -26,6 +27,9 @@ UNKNOWN_LOGIT = -1e4  # the added unknown slot's logit: exp(-1e4) is 0 in float3
 LSTM_KEY = re.compile(r"^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
 KERAS_CONFIG_LIMIT = 16 << 20  # bytes of config.json read from a .keras zip (through lstm_viz.archive's bounded reader)
 KERAS_WEIGHTS_LIMIT = 2 << 30  # bytes of model.weights.h5 read from it
+KIND_OF_ROWS = {4: "lstm", 3: "gru", 1: "rnn"}  # rows of W_hh per cell (PyTorch's layout) -> kind
+NAME = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # each kind in messages
+KERAS_KINDS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "rnn"}  # Keras's layer names -> kind
 
 
 class ModelImportError(ValueError):
@@ -81,23 +85,24 @@ def _array(value, name: str) -> np.ndarray:
     return a
 
 
-def build(chars: list[str], embedding, layers: list[tuple], head_w, head_b) -> CharLSTM:
-    """A CharLSTM from the parts of a character LSTM, in PyTorch's layout and gate order (i, f, g, o).
+def build(chars: list[str], embedding, layers: list[tuple], head_w, head_b, kind: str = "lstm") -> CharLSTM:
+    """A CharLSTM from the parts of a character model of `kind`, in PyTorch's layout and gate order
+    (an LSTM's i, f, g, o; a GRU's r, z, n; an RNN's one block).
 
     chars: the N characters in the model's index order. embedding: (N, E), or None for one-hot
-    input. layers: per layer (W_ih (4H, in), W_hh (4H, H), b_ih (4H,), b_hh (4H,)). head_w (N, H),
-    head_b (N,) or None.
+    input. layers: per layer (W_ih (GH, in), W_hh (GH, H), b_ih (GH,), b_hh (GH,)), G = 4, 3 or 1.
+    head_w (N, H), head_b (N,) or None.
     """
     N = len(chars)
     H = layers[0][1].shape[1]
     sizes = [w_hh.shape[1] for _, w_hh, _, _ in layers]
     if len(set(sizes)) > 1:
         raise ModelImportError(
-            f"LSTM layers of different sizes ({', '.join(map(str, sizes))} cells): lstm-viz's "
-            "models (one nn.LSTM) have the same number of cells in every layer"
+            f"{NAME[kind]} layers of different sizes ({', '.join(map(str, sizes))} cells): lstm-viz's "
+            f"models (one nn.{NAME[kind]}) have the same number of cells in every layer"
         )
     E = N if embedding is None else embedding.shape[1]
-    config = Config(vocab_size=N + 1, layers=len(layers), hidden=H, embed=E, dropout=0.0, forget_bias=0.0)
+    config = Config(vocab_size=N + 1, layers=len(layers), hidden=H, embed=E, dropout=0.0, forget_bias=0.0, kind=kind)
     model = CharLSTM(config, Vocab(chars))
     emb = np.zeros((N + 1, E), dtype=np.float32)  # row 0: the unknown slot reads as no input
     emb[1:] = np.eye(N, dtype=np.float32) if embedding is None else embedding
@@ -108,7 +113,7 @@ def build(chars: list[str], embedding, layers: list[tuple], head_w, head_b) -> C
     state = {"embedding.weight": emb, "head.weight": head, "head.bias": bias}
     for i, parts in enumerate(layers):
         for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), parts):
-            state[f"lstm.{name}_l{i}"] = value
+            state[f"{kind}.{name}_l{i}"] = value
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in state.items()})
     return model.eval()
 
@@ -117,58 +122,68 @@ def _shape(a) -> str:
     return "x".join(map(str, a.shape))
 
 
-def _lstm_layers(state: dict) -> tuple[str, list[tuple], list[str]]:
-    """(module prefix, per-layer weights, keys used) of the one nn.LSTM in a state dict."""
+def _rows(w_hh) -> int:
+    """Blocks of rows of W_hh (G H x H): 4 for an LSTM, 3 for a GRU, 1 for an RNN; 0 if it is no such matrix."""
+    H = w_hh.shape[1] if w_hh.ndim == 2 else 0
+    return w_hh.shape[0] // H if H and w_hh.shape[0] % H == 0 else 0
+
+
+def _recurrent_layers(state: dict) -> tuple[str, str, list[tuple], list[str]]:
+    """(module prefix, kind, per-layer weights, keys used) of the one nn.LSTM, nn.GRU or nn.RNN in a
+    state dict; the kind follows from the shape of W_hh (4H, 3H or H rows)."""
     groups: dict[str, dict] = {}
     for key in state:
         m = LSTM_KEY.match(key)
         if m:
             groups.setdefault(m.group(1), {})[key] = m
     if not groups:
-        raise ModelImportError("no recurrent layer: no tensor is named like an nn.LSTM's weight_ih_l0, weight_hh_l0")
+        raise ModelImportError(
+            "no recurrent layer: no tensor is named like an nn.LSTM's, nn.GRU's or nn.RNN's weight_ih_l0, weight_hh_l0"
+        )
     if len(groups) > 1:
         raise ModelImportError(
             f"{len(groups)} recurrent modules ({', '.join(p.rstrip('.') or '(root)' for p in groups)}); "
-            "expected exactly one nn.LSTM"
+            "expected exactly one nn.LSTM, nn.GRU or nn.RNN"
         )
     prefix, keys = next(iter(groups.items()))
     where = prefix.rstrip(".") or "the recurrent module"
+    first = state.get(f"{prefix}weight_hh_l0")
+    shown = NAME.get(KIND_OF_ROWS.get(_rows(_array(first, "weight_hh_l0")) if first is not None else 0), "recurrent module")
     if any(m.group(4) for m in keys.values()):
         raise ModelImportError(
-            f"{where} is a bidirectional LSTM (it has *_reverse weights): its state at a character "
-            "depends on the text after it; lstm-viz reads one-directional LSTMs only"
+            f"{where} is a bidirectional {shown} (it has *_reverse weights): its state at a character "
+            "depends on the text after it; lstm-viz reads one-directional models only"
         )
     if any(m.group(2) == "weight_hr" for m in keys.values()):
         raise ModelImportError(f"{where} is an LSTM with projections (proj_size > 0), which lstm-viz does not read")
     n_layers = 1 + max(int(m.group(3)) for m in keys.values())
-    layers = []
+    layers, kind = [], None
     for i in range(n_layers):
         if f"{prefix}weight_ih_l{i}" not in state or f"{prefix}weight_hh_l{i}" not in state:
             raise ModelImportError(f"{where}: layer {i} lacks weight_ih_l{i} or weight_hh_l{i}")
         w_ih = _array(state[f"{prefix}weight_ih_l{i}"], f"{prefix}weight_ih_l{i}")
         w_hh = _array(state[f"{prefix}weight_hh_l{i}"], f"{prefix}weight_hh_l{i}")
-        H = w_hh.shape[1] if w_hh.ndim == 2 else 0
-        if w_hh.ndim != 2 or w_ih.ndim != 2 or w_hh.shape[0] != 4 * H or w_ih.shape[0] != 4 * H:
-            kind = {3: "a GRU", 1: "a plain RNN"}.get(w_hh.shape[0] // max(H, 1) if w_hh.ndim == 2 else 0)
-            what = (
-                f"{kind} (its weight_hh_l{i} is {_shape(w_hh)}), not an LSTM"
-                if kind
-                else f"not an LSTM (weight_ih_l{i} {_shape(w_ih)}, weight_hh_l{i} {_shape(w_hh)}; "
-                "an LSTM's are 4H x in, 4H x H)"
+        G, H = _rows(w_hh), w_hh.shape[1] if w_hh.ndim == 2 else 0
+        if G not in KIND_OF_ROWS or w_ih.ndim != 2 or w_ih.shape[0] != G * H:
+            raise ModelImportError(
+                f"{where} is not an LSTM, GRU or RNN (weight_ih_l{i} {_shape(w_ih)}, weight_hh_l{i} {_shape(w_hh)}; "
+                "theirs are GH x in and GH x H, G = 4, 3 or 1)"
             )
-            raise ModelImportError(f"{where} is {what}")
+        if kind is not None and KIND_OF_ROWS[G] != kind:
+            raise ModelImportError(f"{where}: layer {i} is {NAME[KIND_OF_ROWS[G]]}-shaped but layer 0 {NAME[kind]}-shaped")
+        kind = KIND_OF_ROWS[G]
         if i and w_ih.shape[1] != layers[-1][1].shape[1]:
             raise ModelImportError(
                 f"{where}: layer {i} takes {w_ih.shape[1]} inputs but layer {i - 1} has {layers[-1][1].shape[1]} cells"
             )
         biases = [
-            _array(state[k], k) if k in state else np.zeros(4 * H, np.float32)
+            _array(state[k], k) if k in state else np.zeros(G * H, np.float32)
             for k in (f"{prefix}bias_ih_l{i}", f"{prefix}bias_hh_l{i}")
         ]
-        if any(b.shape != (4 * H,) for b in biases):
-            raise ModelImportError(f"{where}: layer {i}'s biases are not {4 * H} long")
+        if any(b.shape != (G * H,) for b in biases):
+            raise ModelImportError(f"{where}: layer {i}'s biases are not {G * H} long")
         layers.append((w_ih, w_hh, *biases))
-    return prefix, layers, list(keys)
+    return prefix, kind, layers, list(keys)
 
 
 def _pick(candidates: list[str], order: dict, before: bool, lstm_at: int) -> str:
@@ -178,14 +193,22 @@ def _pick(candidates: list[str], order: dict, before: bool, lstm_at: int) -> str
 
 
 def from_torch(state_dict, alphabet) -> CharLSTM:
-    """A CharLSTM from a PyTorch character model: input layer, one nn.LSTM, linear head, found by shape.
+    """A CharLSTM from a PyTorch character model: input layer, one nn.LSTM, nn.GRU or nn.RNN, linear
+    head, found by shape.
 
-    `state_dict` is a module's state_dict() (or the module). The input layer is an embedding of
-    shape (N, E) for the N characters of `alphabet`, or one-hot input when the LSTM takes N
-    inputs and no embedding is there; the head is a linear layer (N, H). Key names do not
+    `state_dict` is a module's state_dict() (or the module). The kind follows from the recurrent
+    weights' shape; an nn.RNN's state dict is read as the tanh RNN it is by default (give the
+    module itself and one with nonlinearity="relu" is refused). The input layer is an embedding
+    of shape (N, E) for the N characters of `alphabet`, or one-hot input when the recurrent layers
+    take N inputs and no embedding is there; the head is a linear layer (N, H). Key names do not
     matter. Anything that cannot be matched is a ModelImportError that says what and why.
     """
     if isinstance(state_dict, torch.nn.Module):
+        relu = [m for m in state_dict.modules() if isinstance(m, torch.nn.RNN) and m.nonlinearity != "tanh"]
+        if relu:
+            raise ModelImportError(
+                f"its nn.RNN uses nonlinearity={relu[0].nonlinearity!r}; lstm-viz's vanilla RNN is tanh (nn.RNN's default)"
+            )
         state_dict = state_dict.state_dict()
     if not isinstance(state_dict, Mapping) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise ModelImportError("expected a state dict: a mapping of names to tensors")
@@ -193,7 +216,7 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
     N = len(chars)
     state = dict(state_dict)
     order = {k: i for i, k in enumerate(state)}
-    prefix, layers, used = _lstm_layers(state)
+    prefix, kind, layers, used = _recurrent_layers(state)
     lstm_at = min(order[k] for k in used)
     E, H = layers[0][0].shape[1], layers[-1][1].shape[1]
     rest = [k for k in state if k not in used]
@@ -225,7 +248,7 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
         found = ", ".join(f"{k} ({_shape(state[k])})" for k in matrices if E in state[k].shape) or "none"
         raise ModelImportError(
             f"no input layer: expected an embedding of {N}x{E} ({N} alphabet characters x the "
-            f"{E} inputs of the LSTM's first layer) or one-hot input ({N} inputs); 2-D tensors "
+            f"{E} inputs of the {NAME[kind]}'s first layer) or one-hot input ({N} inputs); 2-D tensors "
             f"with {E} columns or rows: {found}. Is the alphabet the one the model was trained with?"
         )
     head_b_key = sibling_bias(head)
@@ -233,7 +256,7 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
     unmatched = [k for k in rest if k not in matched]
     if unmatched:
         raise ModelImportError(
-            "tensors that are not part of an input layer -> LSTM -> linear head model: "
+            f"tensors that are not part of an input layer -> {NAME[kind]} -> linear head model: "
             + ", ".join(f"{k} ({_shape(state[k]) or 'scalar'})" for k in unmatched[:5])
             + (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else "")
         )
@@ -243,8 +266,9 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
         layers,
         _array(state[head], head),
         _array(state[head_b_key], head_b_key) if head_b_key else None,
+        kind,
     )
-    model.matched = {"input": emb_key or "one-hot", "lstm": prefix.rstrip(".") or "(root)", "head": head}
+    model.matched = {"input": emb_key or "one-hot", "recurrent": prefix.rstrip(".") or "(root)", "head": head}
     return model
 
 
@@ -319,18 +343,23 @@ def _keras_checks(configs: list[dict]) -> None:
     for layer in configs:
         kind, c = layer.get("class_name"), layer.get("config", {})
         name = c.get("name", kind)
-        if kind == "LSTM":
-            if c.get("recurrent_activation", "sigmoid") != "sigmoid":
+        if kind in ("LSTM", "GRU", "SimpleRNN"):
+            if kind != "SimpleRNN" and c.get("recurrent_activation", "sigmoid") != "sigmoid":
                 raise ModelImportError(
-                    f"LSTM layer {name!r} uses recurrent_activation={c['recurrent_activation']!r}; "
-                    "lstm-viz's LSTM gates are sigmoids, so only 'sigmoid' can be imported"
+                    f"{kind} layer {name!r} uses recurrent_activation={c['recurrent_activation']!r}; "
+                    f"lstm-viz's {kind} gates are sigmoids, so only 'sigmoid' can be imported"
                 )
             if c.get("activation", "tanh") != "tanh":
                 raise ModelImportError(
-                    f"LSTM layer {name!r} uses activation={c['activation']!r}; only 'tanh' can be imported"
+                    f"{kind} layer {name!r} uses activation={c['activation']!r}; only 'tanh' can be imported"
                 )
             if c.get("go_backwards"):
-                raise ModelImportError(f"LSTM layer {name!r} reads the text backwards (go_backwards=True)")
+                raise ModelImportError(f"{kind} layer {name!r} reads the text backwards (go_backwards=True)")
+            if kind == "GRU" and not c.get("reset_after", True):
+                raise ModelImportError(
+                    f"GRU layer {name!r} has reset_after=False (the reset gate applied before the recurrent "
+                    "product); lstm-viz's GRU, PyTorch's, applies it after (Keras's default, reset_after=True)"
+                )
         elif kind == "Embedding" and c.get("mask_zero"):
             raise ModelImportError(
                 f"Embedding layer {name!r} has mask_zero=True: Keras skips character 0 entirely, "
@@ -351,9 +380,11 @@ def _h5_vars(group) -> list[np.ndarray]:
 def from_keras(path, alphabet) -> CharLSTM:
     """A CharLSTM from a Keras 3 character model (.keras or .weights.h5), read with h5py: no TensorFlow.
 
-    The model is an Embedding (or one-hot input), LSTM layers and one Dense head. Keras keeps the
-    gates in PyTorch's order (i, f, c, o) with kernels transposed and one bias; a .keras file's
-    config is checked (sigmoid recurrent_activation, tanh activation); a bare .weights.h5 has no
+    The model is an Embedding (or one-hot input), LSTM, GRU or SimpleRNN layers (one kind) and one
+    Dense head. Kernels are transposed into PyTorch's layout: an LSTM's gates are in PyTorch's
+    order (i, f, c, o) with one bias; a GRU's (z, r, h) become PyTorch's (r, z, n), its two
+    biases (reset_after=True) the input and recurrent ones. A .keras file's config is checked
+    (sigmoid recurrent_activation, tanh activation, a GRU's reset_after); a bare .weights.h5 has no
     config, so Keras's defaults are assumed.
     """
     import h5py
@@ -376,17 +407,15 @@ def from_keras(path, alphabet) -> CharLSTM:
             for name in groups:
                 kind = re.sub(r"_\d+$", "", name)
                 g = groups[name]
-                params = _h5_vars(g["cell"]) if kind == "lstm" and "cell" in g else _h5_vars(g)
+                params = _h5_vars(g["cell"]) if kind in KERAS_KINDS and "cell" in g else _h5_vars(g)
                 if not params and not any(isinstance(g[k], h5py.Group) and k not in ("vars",) for k in g):
                     continue  # input, dropout and other layers without weights
-                if kind not in ("embedding", "lstm", "dense"):
+                if kind not in ("embedding", "dense", *KERAS_KINDS):
                     what = {
                         "bidirectional": "a bidirectional layer (its state depends on the text after each character)",
-                        "gru": "a GRU layer",
-                        "simple_rnn": "a SimpleRNN layer",
                     }.get(kind, f"a {kind!r} layer")
                     raise ModelImportError(
-                        f"{path}: the model has {what}; lstm-viz imports Embedding -> LSTM -> Dense only"
+                        f"{path}: the model has {what}; lstm-viz imports Embedding -> LSTM, GRU or SimpleRNN -> Dense only"
                     )
                 index = int(name.rsplit("_", 1)[1]) if name != kind else 0
                 found.setdefault(kind, []).append((index, params))
@@ -395,45 +424,66 @@ def from_keras(path, alphabet) -> CharLSTM:
     return _build_keras(path, chars, {k: [p for _, p in sorted(v, key=lambda t: t[0])] for k, v in found.items()})
 
 
+def _keras_layer(path: Path, kind: str, i: int, params: list) -> tuple:
+    """One Keras recurrent layer's (W_ih, W_hh, b_ih, b_hh) in PyTorch's layout and gate order."""
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
+    shown = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}[kind]
+    if len(params) not in (2, 3) or params[0].ndim != 2 or params[1].ndim != 2:
+        raise ModelImportError(f"{path}: {shown} layer {i} does not hold kernel, recurrent kernel and bias")
+    kernel, recurrent = params[0], params[1]  # (in, GH), (H, GH)
+    H = recurrent.shape[0]
+    if recurrent.shape[1] != G * H or kernel.shape[1] != G * H:
+        raise ModelImportError(
+            f"{path}: {shown} layer {i} weights are {_shape(kernel)} and {_shape(recurrent)}, "
+            f"not a {shown}'s in x {G if G > 1 else ''}H and H x {G if G > 1 else ''}H"
+        )
+    bias = params[2] if len(params) == 3 else np.zeros((2, G * H) if kind == "gru" else G * H, np.float32)
+    if kind != "gru":  # one bias, gates (an LSTM's i, f, c, o) already in PyTorch's order
+        return kernel.T, recurrent.T, bias, np.zeros(G * H, np.float32)
+    if bias.shape != (2, 3 * H):
+        raise ModelImportError(
+            f"{path}: GRU layer {i} has one bias of {_shape(bias)}: a GRU with reset_after=False, whose reset gate "
+            "acts before the recurrent product; lstm-viz's GRU, PyTorch's, applies it after (reset_after=True)"
+        )
+    order = np.concatenate([np.arange(H, 2 * H), np.arange(H), np.arange(2 * H, 3 * H)])  # Keras z, r, h -> r, z, n
+    return kernel.T[order], recurrent.T[order], bias[0][order], bias[1][order]
+
+
 def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
     N = len(chars)
-    if not found.get("lstm"):
-        raise ModelImportError(f"{path}: no LSTM layer")
+    kinds = [k for k in KERAS_KINDS if found.get(k)]
+    if not kinds:
+        raise ModelImportError(f"{path}: no LSTM, GRU or SimpleRNN layer")
+    if len(kinds) > 1:
+        raise ModelImportError(f"{path}: the model mixes {' and '.join(kinds)} layers; lstm-viz's models have one kind")
     if len(found.get("dense", [])) != 1 or len(found.get("embedding", [])) > 1:
         raise ModelImportError(
             f"{path}: expected one Dense head and at most one Embedding, found "
             f"{len(found.get('dense', []))} and {len(found.get('embedding', []))}"
         )
+    kind = KERAS_KINDS[kinds[0]]
+    shown = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}[kind]
     layers = []
-    for i, params in enumerate(found["lstm"]):
-        if len(params) not in (2, 3) or params[0].ndim != 2 or params[1].ndim != 2:
-            raise ModelImportError(f"{path}: LSTM layer {i} does not hold kernel, recurrent kernel and bias")
-        kernel, recurrent = params[0], params[1]  # (in, 4H), (H, 4H); gates i, f, c, o as PyTorch's i, f, g, o
-        H = recurrent.shape[0]
-        if recurrent.shape[1] != 4 * H or kernel.shape[1] != 4 * H:
+    for i, params in enumerate(found[kinds[0]]):
+        layer = _keras_layer(path, kind, i, params)
+        if layers and layer[0].shape[1] != layers[-1][1].shape[1]:
             raise ModelImportError(
-                f"{path}: LSTM layer {i} weights are {_shape(kernel)} and {_shape(recurrent)}, "
-                "not an LSTM's in x 4H and H x 4H"
-            )
-        if layers and kernel.shape[0] != layers[-1][1].shape[1]:
-            raise ModelImportError(
-                f"{path}: LSTM layer {i} takes {kernel.shape[0]} inputs but the layer before "
+                f"{path}: {shown} layer {i} takes {layer[0].shape[1]} inputs but the layer before "
                 f"has {layers[-1][1].shape[1]} cells"
             )
-        bias = params[2] if len(params) == 3 else np.zeros(4 * H, np.float32)
-        layers.append((kernel.T, recurrent.T, bias, np.zeros(4 * H, np.float32)))
+        layers.append(layer)
     E, H = layers[0][0].shape[1], layers[-1][1].shape[1]
     embedding = None
     if found.get("embedding"):
         embedding = found["embedding"][0][0]
         if embedding.shape != (N, E):
             raise ModelImportError(
-                f"{path}: the Embedding is {_shape(embedding)}, but {N} alphabet characters and an "
-                f"LSTM taking {E} inputs need {N}x{E}. Is the alphabet the one the model was trained with?"
+                f"{path}: the Embedding is {_shape(embedding)}, but {N} alphabet characters and a "
+                f"{shown} taking {E} inputs need {N}x{E}. Is the alphabet the one the model was trained with?"
             )
     elif E != N:
         raise ModelImportError(
-            f"{path}: no Embedding, and the first LSTM takes {E} inputs, not one-hot input over "
+            f"{path}: no Embedding, and the first {shown} takes {E} inputs, not one-hot input over "
             f"the {N} alphabet characters"
         )
     dense = found["dense"][0]
@@ -443,11 +493,11 @@ def _build_keras(path: Path, chars: list[str], found: dict) -> CharLSTM:
             f"characters need {H}x{N}. Is the alphabet the one the model was trained with?"
         )
     for name, a in [("embedding", embedding), ("dense", dense[0])] + [
-        (f"lstm {i}", p[0]) for i, p in enumerate(layers)
+        (f"{shown} {i}", p[0]) for i, p in enumerate(layers)
     ]:
         if a is not None and not np.isfinite(a).all():
             raise ModelImportError(f"{path}: the {name} weights hold NaN or infinite values")
-    return build(chars, embedding, layers, dense[0].T, dense[1] if len(dense) > 1 else None)
+    return build(chars, embedding, layers, dense[0].T, dense[1] if len(dense) > 1 else None, kind)
 
 
 def import_file(framework: str, file, alphabet_file, out) -> Path:

@@ -62,7 +62,7 @@ class CharLSTM(nn.Module):
             raise ValueError(f"alphabet has {len(vocab)} slots but config says {config.vocab_size}")
         self.config, self.vocab = config, vocab
         self.card: dict = {}  # the checkpoint's card.json when loaded from one (`lstm_viz.checkpoint.load`)
-        self.matched: dict = {}  # an imported model's tensors: input, lstm, head (`lstm_viz.importers`)
+        self.matched: dict = {}  # an imported model's tensors: input, recurrent, head (`lstm_viz.importers`)
         c = config
         if c.kind not in KINDS:
             raise ValueError(f"unknown kind {c.kind!r}; choose one of {', '.join(KINDS)}")

@@ -113,7 +113,6 @@ def test_a_hard_sigmoid_recurrent_activation_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "recurrent, message",
     [
-        (lambda: keras.layers.GRU(10, return_sequences=True), "a GRU layer"),
         (lambda: keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True)), "a bidirectional layer"),
     ],
 )
@@ -216,3 +215,69 @@ def test_cli_import_of_a_truncated_weights_file_writes_nothing(saved, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "truncated" in lines[0], done.stderr
     assert not (tmp_path / "x").exists()
+
+
+# A GRU and a SimpleRNN ------------------------------------------------------------------------
+
+
+def kind_model(layer, seed=0, **options):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(N, 6),
+            layer(10, return_sequences=True, bias_initializer="random_normal", **options),
+            layer(10, return_sequences=True, bias_initializer="random_normal", **options),
+            keras.layers.Dense(N, activation="softmax"),
+        ]
+    )
+
+
+def keras_states(model, ids):
+    """h (L, T, H) of each recurrent layer, from Keras's own layers run over the whole text."""
+    x = model.layers[0](keras_inputs(model, ids))
+    states = []
+    for layer in model.layers[1:-1]:
+        x = layer(x)
+        states.append(keras.ops.convert_to_numpy(x)[0])
+    return states
+
+
+@pytest.mark.parametrize("kind, layer", [("gru", "GRU"), ("rnn", "SimpleRNN")])
+@pytest.mark.parametrize("file", ["m.keras", "m.weights.h5"])
+def test_a_keras_gru_or_simple_rnn_keeps_every_state_and_prediction(tmp_path, kind, layer, file):
+    model = kind_model(getattr(keras.layers, layer))
+    (model.save if file.endswith(".keras") else model.save_weights)(tmp_path / file)
+    imported = from_keras(tmp_path / file, ALPHABET)
+    assert imported.kind == kind and (imported.config.layers, imported.config.hidden) == (2, 10)
+    ids = [ALPHABET.index(c) for c in TEXT]
+    tr = imported.trace(TEXT)
+    for l, states in enumerate(keras_states(model, ids)):
+        np.testing.assert_allclose(tr.hidden[l], states, atol=1e-5)
+    probs = keras.ops.convert_to_numpy(model(keras_inputs(model, ids)))[0]
+    np.testing.assert_allclose(np.exp(tr.log_probs[:, 1:]), probs, atol=1e-5)
+
+
+def test_a_gru_that_resets_before_the_recurrent_product_is_refused(tmp_path):
+    model = kind_model(keras.layers.GRU, reset_after=False)
+    model.save(tmp_path / "before.keras")
+    model.save_weights(tmp_path / "before.weights.h5")
+    for file in ("before.keras", "before.weights.h5"):  # the config says so; a bare weights file by its one bias
+        with pytest.raises(ModelImportError, match="reset_after=False") as err:
+            from_keras(tmp_path / file, ALPHABET)
+        assert "\n" not in str(err.value)
+
+
+def test_a_model_mixing_kinds_of_recurrent_layers_is_refused(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(N, 6),
+            keras.layers.GRU(10, return_sequences=True),
+            keras.layers.SimpleRNN(10, return_sequences=True),
+            keras.layers.Dense(N),
+        ]
+    )
+    model.save_weights(tmp_path / "mixed.weights.h5")
+    with pytest.raises(ModelImportError, match="mixes gru and simple_rnn layers"):
+        from_keras(tmp_path / "mixed.weights.h5", ALPHABET)

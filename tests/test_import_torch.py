@@ -79,7 +79,7 @@ def char_rnn():
 def test_an_embedding_model_with_its_own_key_names_keeps_every_cell_and_prediction(word_lm):
     imported = from_torch(word_lm.state_dict(), ALPHABET)
     assert (imported.config.layers, imported.config.hidden, imported.config.embed) == (2, 12, 8)
-    assert imported.matched == {"input": "encoder.weight", "lstm": "rnn", "head": "decoder.weight"}
+    assert imported.matched == {"input": "encoder.weight", "recurrent": "rnn", "head": "decoder.weight"}
     assert_same_model(word_lm, imported, TEXT, batch_first=False)
 
 
@@ -118,12 +118,11 @@ def test_an_alphabet_of_the_wrong_size_is_refused_with_the_shapes(word_lm):
 @pytest.mark.parametrize(
     "rnn, message",
     [
-        (nn.GRU(8, 12), r"rnn is a GRU \(its weight_hh_l0 is 36x12\), not an LSTM"),
         (nn.LSTM(8, 12, bidirectional=True), r"rnn is a bidirectional LSTM"),
         (nn.LSTM(8, 12, proj_size=4), r"projections"),
     ],
 )
-def test_recurrent_layers_that_are_not_a_plain_lstm_are_refused(rnn, message):
+def test_recurrent_layers_lstm_viz_cannot_run_are_refused(rnn, message):
     model = WordLanguageModel(len(ALPHABET))
     model.rnn = rnn
     with pytest.raises(ModelImportError, match=message):
@@ -164,7 +163,7 @@ def test_cli_import_writes_a_checkpoint_that_loads_like_a_shipped_one(word_lm, t
     assert "2 layers x 12 cells, 16 characters" in done.stdout
     model = lstm_viz.load(tmp_path / "mine")
     assert model.card["source"]["framework"] == "torch" and model.card["source"]["file"] == "lm.pt"
-    assert model.card["source"]["matched"]["lstm"] == "rnn"
+    assert model.card["source"]["matched"]["recurrent"] == "rnn"
     assert_same_model(word_lm, model, TEXT, batch_first=False)
 
 
@@ -198,14 +197,6 @@ def test_cli_import_never_unpickles_a_whole_module(word_lm, tmp_path, alphabet_f
     assert_one_line_error(done, "weights_only=True", tmp_path / "x")
 
 
-def test_cli_import_of_gru_weights_writes_nothing(tmp_path, alphabet_file):
-    model = WordLanguageModel(len(ALPHABET))
-    model.rnn = nn.GRU(8, 12)
-    torch.save(model.state_dict(), tmp_path / "gru.pt")
-    done = cli("import", "--from", "torch", tmp_path / "gru.pt", "--alphabet", alphabet_file, "--out", tmp_path / "x")
-    assert_one_line_error(done, "a GRU", tmp_path / "x")
-
-
 def test_cli_import_with_the_wrong_alphabet_writes_nothing(word_lm, tmp_path):
     torch.save(word_lm.state_dict(), tmp_path / "lm.pt")
     (tmp_path / "short.json").write_text(json.dumps(ALPHABET[:10]))
@@ -213,3 +204,65 @@ def test_cli_import_with_the_wrong_alphabet_writes_nothing(word_lm, tmp_path):
         "import", "--from", "torch", tmp_path / "lm.pt", "--alphabet", tmp_path / "short.json", "--out", tmp_path / "x"
     )
     assert_one_line_error(done, "Is the alphabet the one the model was trained with?", tmp_path / "x")
+
+
+# A GRU and a vanilla RNN ------------------------------------------------------------------------
+
+
+def original_states(model, ids):
+    """The original model stepped one character at a time: h (L, T, H) and next-char probs (T, N)."""
+    hs, probs, state = [], [], None
+    with torch.no_grad():
+        for i in ids:
+            logits, state = model(torch.tensor([[i]]), state)
+            hs.append(state[:, 0].numpy())
+            probs.append(torch.softmax(logits.reshape(-1), -1).numpy())
+    return np.stack(hs, 1), np.stack(probs)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+@pytest.mark.parametrize("make", [WordLanguageModel, CharRNN])
+def test_a_gru_or_tanh_rnn_keeps_every_state_and_prediction(kind, make):
+    torch.manual_seed(3)
+    original = make(len(ALPHABET)).eval()
+    name = "rnn" if make is WordLanguageModel else "core"
+    old = getattr(original, name)
+    batch_first = make is CharRNN
+    module = {"gru": nn.GRU, "rnn": nn.RNN}[kind](old.input_size, old.hidden_size, old.num_layers, batch_first=batch_first)
+    setattr(original, name, module.eval())
+    imported = from_torch(original, ALPHABET)
+    assert imported.kind == kind and imported.matched["recurrent"] == name
+    ids = [ALPHABET.index(c) for c in TEXT]
+    hs, probs = original_states(original, ids)
+    tr = imported.trace(TEXT)
+    np.testing.assert_allclose(tr.hidden, hs, atol=1e-5)
+    np.testing.assert_allclose(np.exp(tr.log_probs[:, 1:]), probs, atol=1e-5)
+
+
+def test_a_relu_rnn_is_refused_when_the_module_says_so():
+    model = WordLanguageModel(len(ALPHABET))
+    model.rnn = nn.RNN(8, 12, 2, nonlinearity="relu")
+    with pytest.raises(ModelImportError, match="nonlinearity='relu'; lstm-viz's vanilla RNN is tanh"):
+        from_torch(model, ALPHABET)
+
+
+def test_recurrent_weights_of_no_kind_lstm_viz_runs_are_refused():
+    state = WordLanguageModel(len(ALPHABET)).state_dict()
+    state["rnn.weight_hh_l1"] = torch.zeros(24, 12)  # 2H rows: no LSTM, GRU or RNN
+    with pytest.raises(ModelImportError, match="rnn is not an LSTM, GRU or RNN"):
+        from_torch(state, ALPHABET)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_cli_import_of_gru_or_rnn_weights_writes_a_checkpoint_of_that_kind(kind, tmp_path, alphabet_file):
+    torch.manual_seed(4)
+    model = WordLanguageModel(len(ALPHABET)).eval()
+    model.rnn = {"gru": nn.GRU, "rnn": nn.RNN}[kind](8, 12, 2).eval()
+    torch.save(model.state_dict(), tmp_path / "m.pt")
+    done = cli("import", "--from", "torch", tmp_path / "m.pt", "--alphabet", alphabet_file, "--out", tmp_path / "x")
+    assert done.returncode == 0, done.stderr
+    assert f"{kind.upper()} of 2 layers x 12 cells, 16 characters" in done.stdout
+    loaded = lstm_viz.load(tmp_path / "x")
+    assert loaded.kind == kind and loaded.card["kind"] == kind
+    hs, probs = original_states(model, [ALPHABET.index(c) for c in TEXT])
+    np.testing.assert_allclose(loaded.trace(TEXT).hidden, hs, atol=1e-5)
