@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/causal_evidence.py [--corpora ../shared/corpora] [--chars 2000]
 
-On held-out text (the test split, `lstm_viz.atlas.held_out`) of each shipped model, the passage
+On held-out text (the test split, `lstm_viz.data.held_out`) of each shipped model, the passage
 of `--chars` characters with the most closers (closing quotes for War and Peace, closing braces
 for Linux) is traced; the finder's best cell for the hypothesis (quotes, bracket_depth) is
 clamped over the whole passage to its "outside" value (its mean raw c_t where the hypothesis is
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lstm_viz
 from lstm_viz import features as F
 from lstm_viz.ablation import closing_positions
-from lstm_viz.atlas import held_out
+from lstm_viz.data import held_out
 from lstm_viz.finder import find_cells
 
 CASES = (  # model, corpus file, hypothesis, closers scored, "outside": where the hypothesis is off

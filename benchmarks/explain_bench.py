@@ -4,11 +4,10 @@
     .venv/bin/python benchmarks/explain_bench.py --time --page-threads 1  # + trace_batch, all cells, 1 and 2 processes
 
 From the shipped `pretrained/NAME/explain.json` (built by `python -m lstm_viz explain`): coverage
-per layer beside the 9-hypothesis atlas (`pretrained/NAME/atlas.json`, median over every cell
-and over the cells that vary); War and Peace cell 2:429 (layer 1 counted from 0) and its label;
-the best line-position cell; on Linux the best bracket or parenthesis depth label; the causal
-check of the 50 best-explained cells. Then the cell page on a warm server (model and table
-loaded once): the seconds of `entry + writes + drivers` per cell, and of `steer` (3 x 200
+per layer (median over every cell and over the cells that vary); War and Peace cell 2:429 (layer
+1 counted from 0) and its label; the best line-position cell; on Linux the best bracket or
+parenthesis depth label; the causal check of the 50 best-explained cells. Then the cell page on
+a warm server (model and table loaded once): the seconds of `entry + writes + drivers` per cell, and of `steer` (3 x 200
 characters). With --time: the CPU time per character of `model.trace_batch` for batches of 1 to
 16 texts, and `python -m lstm_viz explain --max-chars 200000` on War and Peace with 1
 and then 2 processes (torchrun) and no causal check, the seconds of its statistics pass (family,
@@ -34,9 +33,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import atlas, cellpage, load
+from lstm_viz import cellpage, load
 from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
+from lstm_viz.data import held_out
 from lstm_viz.train import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,19 +58,13 @@ def targets(name: str) -> None:
         f"built with {record['processes']} process(es): statistics pass {record['seconds']['statistics']} s, "
         f"all {record['seconds']['total']} s"
     )
-    held = atlas.load_atlas(name)
     for row in record["coverage"]:
         layer = row["layer"]
         part = table[table.layer == layer]
-        varying = set(part.dropna(subset=["score"]).cell)
-        old = [e for e in held["cells"] if e["layer"] == layer and e["explanation"]] if held else []
-        old_all = np.median([e["explanation"]["score"] for e in old]) if old else float("nan")
-        old_varying = np.median([e["explanation"]["score"] for e in old if e["cell"] in varying]) if old else np.nan
         print(
-            f"  layer {layer + 1}: {row['cells']} cells, {row['constant']} constant; score >= 0.5 {row['>=0.5']:.1%}, "
+            f"  layer {layer + 1}: {row['cells']} cells, {row['constant']} constant; match >= 0.5 {row['>=0.5']:.1%}, "
             f">= 0.7 {row['>=0.7']:.1%}, >= 0.9 {row['>=0.9']:.1%}; median {row['median']:.3f} of the cells that "
-            f"vary, {part.score.fillna(0).median():.3f} of all (constant as 0) | atlas (9 hypotheses): median "
-            f"{old_varying:.3f} of the same varying cells, {old_all:.3f} of all"
+            f"vary, {part.score.fillna(0).median():.3f} of all (constant as 0)"
         )
     if name == "warpeace":
         e = cellpage.entry(record, 1, 429)
@@ -131,7 +125,7 @@ def page(name: str, cells: int = 20) -> None:
 def batches(corpus: Path, length: int = 6_000) -> None:
     """CPU seconds per character of `model.trace_batch` on B held-out texts of `length` characters."""
     model = load("warpeace")
-    text, _, _ = atlas.held_out(corpus, 16 * length)
+    text, _, _ = held_out(corpus, 16 * length)
     line = []
     for B in (1, 4, 8, 16):
         texts = [text[i * length : (i + 1) * length] for i in range(B)]
@@ -149,7 +143,7 @@ def windows(name: str, layer: int, cell: int, corpora: Path, size: int = 20_000)
     table's text and on windows of `size` characters: where the held-out score comes from."""
     record, model = cellpage.load(name), load(name)
     e, c = cellpage.entry(record, layer, cell), record["corpus"]
-    text, _, warm = atlas.held_out(corpora / c["name"], record["chars"], c["split"])
+    text, _, warm = held_out(corpora / c["name"], record["chars"], c["split"])
     parts = E.segments(len(text), warm, record["segment"])
     spans = E.windows(parts, record["warmup"])
     y, batch = [], record.get("batch", E.BATCH)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lstm_viz import features as F
 from lstm_viz import load
-from lstm_viz.atlas import held_out
+from lstm_viz.data import held_out
 from lstm_viz.finder import Activations, find_cells, score_all, trace_activations
 from lstm_viz.train import cpu_model
 
@@ -95,10 +95,7 @@ def main() -> None:
     print(f"every cell ranked against all {len(feats)} hypotheses: {seconds}")
     for name in ("quotes", "bracket_depth"):
         seconds, table = best_of(lambda name=name: find_cells(acts, name, top=5), a.repeats)
-        print(
-            f"find_cells {name}: {seconds} (best cell {table.layer[0]}:{table.cell[0]}, "
-            f"{table.statistic[0]} score {table.score[0]:.3f})"
-        )
+        print(f"find_cells {name}: {seconds} (best cell {table.layer[0]}:{table.cell[0]}, match {table.match[0]:.3f})")
     print(f"load average after: {load_average()}")
 
 

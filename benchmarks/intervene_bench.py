@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lstm_viz
 from lstm_viz import reference
 from lstm_viz.ablation import closing_positions
-from lstm_viz.atlas import held_out
+from lstm_viz.data import held_out
 from lstm_viz.train import cpu_model
 
 

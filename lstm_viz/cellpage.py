@@ -10,6 +10,8 @@ page reads it with `load` and `entry`, and computes the rest from the weights: `
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ import torch
 from . import checkpoint
 from . import explainer as E
 from . import hypotheses as Hy
-from .atlas import held_out, load_record, provenance, save_record
+from .data import held_out, sha256
 from .edits import Clamp
 from .intervene import effect
 from .kernel import GATES_OF
@@ -285,15 +287,58 @@ def build_for_corpus(
     return folder, record
 
 
+def weights_sha256(folder) -> str:
+    return hashlib.sha256((Path(folder) / checkpoint.WEIGHTS).read_bytes()).hexdigest()
+
+
+def provenance(folder, model, corpus, split: str, start: int, chars: int, warm: int) -> dict:
+    """{"model", "corpus"}: the weights and the held-out characters [start, start + chars) of a
+    corpus split (after `warm` characters of warm-up) that the record was built from."""
+    digest = sha256(corpus)
+    return {
+        "model": {"name": Path(folder).name, "weights_sha256": weights_sha256(folder)},
+        "corpus": {
+            "name": Path(corpus).name,
+            "sha256": digest,
+            "split": split,
+            "start": start,
+            "end": start + chars,
+            "warmup": warm,
+            "trained_on": model.card.get("corpus", {}).get("sha256") == digest,
+        },
+    }
+
+
 def write(folder, record: dict) -> Path:
-    """Save `record` into a model folder; returns the file."""
-    return save_record(folder, FILE, record)
+    """Save `record` as compact JSON into a model folder (atomically); returns the file."""
+    path = Path(folder) / FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def load(model_folder) -> dict | None:
-    """The explanation record of a model folder (or shipped name); None if it has none (see
-    atlas.load_record)."""
-    return load_record(model_folder, FILE, FORMAT)
+    """The explanation record of a model folder (or shipped model name); None if it has none.
+
+    The dict gains "stale": True when the weights changed since it was built. A file that is
+    not an explanation record raises ValueError.
+    """
+    folder = checkpoint.resolve(model_folder)
+    path = folder / FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a {FORMAT} file")
+    recorded = record.get("model", {}).get("weights_sha256")
+    weights = folder / checkpoint.WEIGHTS
+    record["stale"] = bool(recorded) and weights.is_file() and recorded != weights_sha256(folder)
+    return record
 
 
 def table(record: dict) -> pd.DataFrame:

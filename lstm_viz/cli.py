@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,atlas,explain,analyse,import,app} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,import,app} ..."""
 
 from __future__ import annotations
 
@@ -63,7 +63,6 @@ NUMBERS = {
 }
 # Where one command reads an option more narrowly.
 NUMBERS_OF = {
-    ("atlas", "max_chars"): (1, BIG, False),
     ("explain", "max_chars"): (100, BIG, False),
     ("explain", "threads"): (1, 4_096, False),
     ("analyse", "max_chars"): (1, BIG, False),
@@ -214,25 +213,10 @@ def cmd_find(a) -> None:
 
 
 def wrote(path: Path, record: dict, corpus) -> str:
-    """The start of the line reporting an atlas or explain file just written; first a note if the
+    """The start of the line reporting an explain file just written; first a note if the
     model was not trained on `corpus`."""
     note_other_corpus(corpus, record["corpus"]["trained_on"])
     return f"{path}: {record['layers']} x {record['cells_per_layer']} cells"
-
-
-def cmd_atlas(a) -> None:
-    from . import atlas
-
-    folder, data = atlas.build_for_corpus(a.model, a.corpus, a.max_chars, a.split)
-    path = atlas.write(a.out or folder, data)
-    c = data["corpus"]
-    print(
-        wrote(path, data, a.corpus) + f" on {c['name']} {c['split']} split, "
-        f"chars {c['start']:,} to {c['end']:,} ({path.stat().st_size / 1e6:.2f} MB)"
-    )
-    for name, f in data["features"].items():
-        layer, cell, score, sign = f["top"][0]
-        print(f"  {name:14} best cell {layer}:{cell}  {f['statistic']} score {score:.3f}  sign {sign:+d}")
 
 
 def cmd_explain(a) -> None:
@@ -260,14 +244,14 @@ def cmd_explain(a) -> None:
     )
     for row in record["coverage"]:
         print(
-            f"  layer {row['layer'] + 1}: {row['constant']} constant cells; score >= 0.5 {row['>=0.5']:.1%}, "
+            f"  layer {row['layer'] + 1}: {row['constant']} constant cells; match >= 0.5 {row['>=0.5']:.1%}, "
             f">= 0.7 {row['>=0.7']:.1%}, "
             f">= 0.9 {row['>=0.9']:.1%}, median {row['median']:.3f}"
         )
     best = cellpage.table(record).head(10)
     for r in best.itertuples():
         print(
-            f"  {r.layer + 1}:{r.cell}  {r.score:.3f}  {r.label}  "
+            f"  {r.layer + 1}:{r.cell}  match {r.score:.3f}  {r.label}  "
             f"(low {r.change_low:+.3f}, high {r.change_high:+.3f} nats)"
         )
 
@@ -392,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--resume", action="store_true", help="continue every run from its resume/ state")
     w.add_argument("--pick", default=None, help="copy the best run's model here, e.g. pretrained/linux")
     w.set_defaults(run=cmd_sweep)
-    f = sub.add_parser("find", help="rank cells by how well they match a hypothesis on a text")
+    f = sub.add_parser("find", help="rank cells by their match with a hypothesis on a text")
     f.add_argument("--model", required=True)
     f.add_argument("--text-file", required=True)
     f.add_argument("--feature", default=None, help="quotes, line_position, bracket_depth, ... or regex")
@@ -400,13 +384,6 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--signal", default="cell", help="cell, hidden, or a gate: input, forget, candidate, output")
     f.add_argument("--top", type=int, default=20)
     f.set_defaults(run=cmd_find)
-    at = sub.add_parser("atlas", help="describe every cell on held-out text; writes atlas.json into the model folder")
-    at.add_argument("--model", required=True)
-    at.add_argument("--corpus", required=True, help="the corpus the model was trained on")
-    at.add_argument("--max-chars", type=int, default=200_000)
-    at.add_argument("--split", default="test", choices=["val", "test"])
-    at.add_argument("--out", default=None, help="folder for atlas.json (default: the model's folder)")
-    at.set_defaults(run=cmd_atlas)
     ex = sub.add_parser(
         "explain",
         help="label every cell with the best of a generated family of hypotheses; "

@@ -49,6 +49,20 @@ def split_bounds(n: int) -> dict[str, tuple[int, int]]:
     return {"train": (0, a), "val": (a, b), "test": (b, n)}
 
 
+def held_out(path, max_chars: int = 200_000, split: str = "test", warmup: int = 1_000) -> tuple[str, int, int]:
+    """(text, start, warm): up to `max_chars` of a corpus split from its first paragraph break
+    (so no quote or comment is entered halfway), preceded by the `warm` characters before it,
+    which only bring the model's state up to speed; `start` is where the slice is in the corpus."""
+    if max_chars < 100:
+        raise ValueError(f"max_chars must be at least 100, not {max_chars}")
+    text = read_corpus(path)
+    lo, hi = split_bounds(len(text))[split]
+    para = text.find("\n\n", lo, min(hi, lo + 10_000))
+    start = para + 2 if para >= 0 else lo
+    first = max(0, start - warmup)
+    return text[first : min(hi, start + max_chars)], start, start - first
+
+
 def streams(ids: torch.Tensor, n: int) -> torch.Tensor:
     """Cut ids (N,) into n contiguous streams (n, N // n), read side by side."""
     length = len(ids) // n

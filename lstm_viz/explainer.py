@@ -1,9 +1,10 @@
 """Every cell explained: the generated family of hypotheses scored for all cells at once.
 
-What the score is. The scored text is cut in two halves. A hypothesis z becomes a simulation of
-a cell's tanh(c) y, y ~ w z + b, fitted by least squares on the first half; the score is the
-Pearson correlation of the simulation with y on the second half (1 = perfect, <= 0 = no use),
-as in `lstm_viz.atlas` and automated neuron-explanation work. For one hypothesis this is
+What the score is: the cell's match with its label (`lstm_viz.match`) on held-out text. The
+scored text is cut in two halves. A hypothesis z becomes a simulation of a cell's tanh(c) y,
+y ~ w z + b, fitted by least squares on the first half; the score is the Pearson correlation of
+the simulation with y on the second half (1 = perfect, <= 0 = no use), as in automated
+neuron-explanation work. For one hypothesis this is `match(r_1, r_2)` =
 sign(cov_1(z, y)) * corr_2(z, y). For a pair (z_a, z_b) combined linearly, w = S_1^-1 c_1 (S the
 2 x 2 covariance of the pair, c their covariances with y, on the first half), and the score is
 w.c_2 / sqrt(w' S_2 w var_2(y)) on the second. All of it follows from per-half sums (n, sum z,
@@ -39,6 +40,7 @@ import pandas as pd
 import torch
 
 from . import hypotheses as Hy
+from .match import match
 from .vocab import normalise
 
 SEGMENT = 5_000  # characters traced from a fresh state (after WARMUP characters before them)
@@ -196,7 +198,7 @@ def single_scores(m: Moments) -> tuple[np.ndarray, np.ndarray]:
     """(fit, score), each (C, F): r on the first half, and the held-out score of the simulation
     fitted there, sign(r_1) * r_2."""
     fit = m.correlations(0)
-    return fit, np.sign(fit) * m.correlations(1)
+    return fit, match(fit, m.correlations(1))
 
 
 def best_pairs(m: Moments, fit: np.ndarray, pool: int = PAIR_POOL) -> dict:

@@ -34,7 +34,7 @@ def _missing(*args, **kwargs):
 
 
 def cell_labels(labels) -> dict[tuple[int, int], str]:
-    """{(layer, cell): "label (score 0.82)"} from a table with columns layer (from 0), cell, label
+    """{(layer, cell): "label (match 0.82)"} from a table with columns layer (from 0), cell, label
     and score (`lstm_viz.explain`'s), or from such a mapping of plain labels; {} for None."""
     if labels is None:
         return {}
@@ -47,7 +47,7 @@ def cell_labels(labels) -> dict[tuple[int, int], str]:
             f"missing {', '.join(sorted(missing))}"
         )
     return {
-        (int(layer), int(cell)): f"{text} (score {score:.2f})" if score == score else str(text)
+        (int(layer), int(cell)): f"{text} (match {score:.2f})" if score == score else str(text)
         for layer, cell, text, score in zip(labels["layer"], labels["cell"], labels["label"], labels["score"])
     }
 

@@ -48,9 +48,10 @@ def test_a_cell_page_opened_by_its_address_shows_the_cells_record(warpeace):
     assert at.title[0].value == "Layer 2, cell 429"
     text = markdown(at)
     assert "### inside double quotes \\(a blank line ends an unclosed quote\\)" in text
-    assert f"**score {entry['score']:.3f}**" in text and f"({entry['runner_up_score']:.3f})" in text
+    assert f"**match {entry['score']:.2f} on held-out text**" in text
+    assert f"(match {entry['runner_up_score']:.2f} on held-out text)" in text
     assert f"held low it changes by **{entry['causal']['change_low']:+.3f}** nats" in text
-    assert at.metric[0].value == f"{entry['score']:.3f}"
+    assert (at.metric[0].label, at.metric[0].value) == ("Match", f"{entry['score']:.2f}")
     bars = re.findall(r'title="tanh\(c\) ([-+.\d]+) to ([-+.\d]+): ([.\d]+)% of characters"', text)  # the histogram
     assert [float(share) for _, _, share in bars] == [v / 10 for v in entry["histogram"]]
     assert (bars[0][0], bars[-1][1]) == ("-1.0", "+1.0")

@@ -1,4 +1,5 @@
-"""The "Find cells" section: ranked cells for a hypothesis, a regex or a span, and the atlas entry."""
+"""The "Find cells" section: cells ranked by their match with a hypothesis or a regex on your text, or
+by their contrast around a span, and the chosen cell's label box from the explanation table."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
-from lstm_viz import colour, finder
+from lstm_viz import cellpage, colour, finder
 from tests.conftest import APP
 from ui import cell_table, finder_view
 from ui.examples import EXAMPLES
@@ -32,6 +33,11 @@ def ranked(at: AppTest) -> pd.DataFrame:
     return at.dataframe[0].value
 
 
+def details(at: AppTest) -> pd.DataFrame:
+    """The ranking's figures behind its Details expander."""
+    return at.dataframe[1].value
+
+
 def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     at = page()
     assert [t.label for t in at.tabs] == ["All cells", "Find cells", "Intervene", "Cell labels", "Cell map"]
@@ -40,7 +46,11 @@ def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]
     top = ranked(at).iloc[0]
     assert (top["layer"], top["cell"]) == (best["layer"] + 1, best["cell"])  # layers are shown 1-based
-    assert top["statistic"] == "auc" and top["score"] == pytest.approx(best["score"])
+    assert top["match"] == pytest.approx(best["match"])
+    assert ranked(at).columns.tolist() == ["page", "layer", "cell", "match"]  # the figures behind it in Details
+    behind = details(at)
+    assert {"sign", "pearson", "auc"} <= set(behind.columns)
+    assert behind.iloc[0]["pearson"] == pytest.approx(best["pearson"])
 
 
 def test_the_finder_starts_on_the_examples_own_hypothesis():
@@ -60,7 +70,7 @@ def test_another_hypothesis_ranks_again():
     at = page(model="linux", text=EXAMPLES["c"].text)
     at.selectbox(key="find_feature").set_value("bracket_depth").run()
     assert not at.exception
-    assert ranked(at).iloc[0]["statistic"] == "pearson"
+    assert "spearman" in details(at).columns  # a count's own figure
     assert len(ranked(at)) == 20
 
 
@@ -78,7 +88,7 @@ def test_a_regex_ranks_cells_by_its_matches():
     at = page()
     at.radio(key="find_mode").set_value("regex").run()
     at.text_input(key="find_regex").set_value(r'"[^"]*"').run()
-    assert not at.exception and ranked(at).iloc[0]["score"] > 0.9
+    assert not at.exception and ranked(at).iloc[0]["match"] > 0.9
 
 
 def test_a_hypothesis_that_never_changes_is_explained():
@@ -95,7 +105,7 @@ def test_a_marked_span_finds_cells_and_other_places():
     at.number_input(key="find_end").set_value(start + 8).run()
     assert not at.exception
     cells, matches = at.dataframe[0].value, at.dataframe[1].value
-    assert list(cells.columns[:5]) == ["page", "layer", "cell", "score", "sign"] and len(cells) == 10
+    assert list(cells.columns[:4]) == ["page", "layer", "cell", "contrast"] and len(cells) == 10
     assert {"start", "end", "text"} <= set(matches.columns)
 
 
@@ -116,14 +126,15 @@ def test_clicking_a_row_of_a_cell_table_makes_it_the_chosen_cell(monkeypatch):
     assert state["jump"] == 4  # the coloured text is told to jump to it
 
 
-def test_the_chosen_cell_shows_its_atlas_snippets_coloured():
+def test_the_chosen_cell_shows_its_label_and_match_on_held_out_text_and_its_snippets_coloured():
     at = page(layer=1, cell=429)
-    entry = lstm_viz.atlas.cell_entry(lstm_viz.atlas.load_atlas("warpeace"), 1, 429)
-    assert any("Layer 2, cell 429 in the atlas" in m.value for m in at.markdown)
+    entry = cellpage.entry(cellpage.load("warpeace"), 1, 429)
+    (box,) = [m for m in at.markdown if m.value.startswith("**Layer 2, cell 429:")]
+    assert f"match {entry['score']:.2f} on held-out text" in box.value and "inside double quotes" in box.value
+    assert "auc" not in box.value.lower() and "statistic" not in box.value
     snippets = sum(m.value.count('<div style="font-family:monospace') for m in at.markdown)
-    assert snippets == len(entry["top"]) + len(entry["quantiles"]) + len(entry["bottom"]) == 9
-    assert any("Explanation score" in m.value and "correlation" in m.value for m in at.markdown)
-    assert any("At its quantiles (25%, 50%, 75%)" in c.value for c in at.caption)
+    assert snippets == len(entry["top"]) + len(entry["bottom"]) == 6
+    assert any("rises with its label (sign +1)" in m.value for m in at.markdown)  # behind Details
 
 
 def test_snippets_are_escaped_and_coloured_per_character():
@@ -141,18 +152,12 @@ def test_snippet_text_is_white_on_saturated_colours_and_black_on_pale_ones():
     assert colour.ink(float("nan")) == "#000"  # white background
 
 
-def test_explanation_line_names_the_map_and_its_score():
-    line = finder_view.explanation_text({"feature": "line_position", "slope": -0.02, "intercept": 0.5, "score": 0.87})
-    assert line.startswith("simulated as -0.020 x line position +0.500") and "correlation 0.87" in line
-    assert "cannot simulate" in finder_view.explanation_text(None)
-
-
-def test_a_model_without_an_atlas_says_how_to_build_one(tmp_path, monkeypatch):
+def test_a_model_without_labels_says_how_to_build_them(tmp_path, monkeypatch):
     shutil.copytree(
         lstm_viz.checkpoint.resolve("warpeace"),
-        tmp_path / "no-atlas",  # a new name: nothing cached
-        ignore=shutil.ignore_patterns("atlas.json"),
+        tmp_path / "no-labels",  # a new name: nothing cached
+        ignore=shutil.ignore_patterns("explain.json"),
     )
     monkeypatch.setattr(lstm_viz.checkpoint, "PRETRAINED", tmp_path)
     at = page()
-    assert any("no cell atlas" in i.value for i in at.info)
+    assert any("has no cell labels (explain.json)" in i.value for i in at.info)

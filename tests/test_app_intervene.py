@@ -68,7 +68,7 @@ def test_the_ablation_ranking_stands_beside_the_correlation_ranking():
     at.button(key="iv_ablate").click().run()
     assert not at.exception, [e.value for e in at.exception]
     correlation, ablation = (d.value for d in at.dataframe[-2:])
-    assert correlation.columns.tolist() == ["layer", "cell", "score", "sign"]
+    assert correlation.columns.tolist() == ["layer", "cell", "match"]
     assert ablation.columns.tolist() == ["rank", "layer", "cell", "delta"]
     assert ablation["rank"].tolist() == list(range(1, 21)) and np.all(np.diff(ablation["delta"]) >= 0)
     assert (ablation.iloc[0]["layer"], ablation.iloc[0]["cell"]) == (2, 429)  # the quote cell, layers from 1

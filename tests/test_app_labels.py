@@ -88,7 +88,7 @@ def test_hover_cards_on_the_map_show_labels_as_text():
          "score": [0.5], "kind": ["current"]}
     )  # fmt: skip
     (trace,) = cellmap_view.figure(frame, 0, 3).to_dict()["data"]
-    assert trace["text"] == ["1:3 · score 0.50<br>the current character is &quot;&lt;&quot;"]
+    assert trace["text"] == ["1:3 · match 0.50 on held-out text<br>the current character is &quot;&lt;&quot;"]
 
 
 def test_the_heatmap_groups_its_cells_by_label(warpeace):
@@ -140,7 +140,7 @@ def test_the_sidebar_and_the_finder_link_the_chosen_cells_page():
     at = run({"panel": "Find cells", "layer": 1, "cell": 429})
     pages = [(p.proto.label, p.proto.query_string) for p in at.get("page_link") if p.proto.page == cell_link.PATH]
     assert ("Page of cell 2:429", "model=warpeace&cell=2%3A429") in pages  # the sidebar's
-    assert sum(q == "model=warpeace&cell=2%3A429" for _, q in pages) == 2  # and the atlas entry's
+    assert sum(q == "model=warpeace&cell=2%3A429" for _, q in pages) == 2  # and the label box's
     ranked = at.dataframe[0].value
     assert all(
         p == cell_link.url("warpeace", r - 1, c) for p, r, c in zip(ranked["page"], ranked["layer"], ranked["cell"])

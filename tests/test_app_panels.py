@@ -28,7 +28,7 @@ def open_tab(at: AppTest, label: str) -> AppTest:
 
 
 def correlation_heading(at: AppTest) -> str:
-    (heading,) = [m.value for m in at.markdown if m.value.startswith("**Correlation with")]
+    (heading,) = [m.value for m in at.markdown if m.value.startswith("**Match with")]
     return heading
 
 
@@ -39,9 +39,9 @@ def test_the_intervene_tab_keeps_the_hypothesis_picked_in_the_finder_over_reruns
     at.selectbox(key="find_feature").set_value("paren_depth")
     rerun(at)
     open_tab(at, "Intervene")
-    assert correlation_heading(at) == "**Correlation with paren depth** (the finder)"
+    assert correlation_heading(at) == "**Match with paren depth** (the finder, on your text)"
     rerun(at)  # the finder's picker is not drawn now: Streamlit has dropped its key
-    assert correlation_heading(at) == "**Correlation with paren depth** (the finder)"
+    assert correlation_heading(at) == "**Match with paren depth** (the finder, on your text)"
     open_tab(at, "Find cells")
     assert at.selectbox(key="find_feature").value == "paren_depth"
 
@@ -68,7 +68,7 @@ def test_the_ablation_ranking_runs_once_when_asked_and_not_again_for_the_next_te
     at.text_area(key="text").set_value(TEXT.replace("twice", "thrice"))
     rerun(at)
     assert len(calls) == 1, "a new text must not start a ranking by itself"
-    assert at.button(key="iv_ablate") and at.dataframe[-1].value.columns.tolist() == ["layer", "cell", "score", "sign"]
+    assert at.button(key="iv_ablate") and at.dataframe[-1].value.columns.tolist() == ["layer", "cell", "match"]
 
 
 def throwaway(shown) -> None:

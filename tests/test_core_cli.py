@@ -89,7 +89,6 @@ def test_bench_prints_every_figure(model_dir):
         (["bench", "--batch", "0"], "--batch must be at least 1, not 0"),
         (["sweep", "--corpus", "c", "--out", "o", "--config", "a:", "--epochs", "0"], "--epochs must be at least 1"),
         (["find", "--model", "m", "--text-file", "t", "--top", "-3"], "--top must be at least 1, not -3"),
-        (["atlas", "--model", "m", "--corpus", "c", "--max-chars", "0"], "--max-chars must be at least 1, not 0"),
         (["explain", "--model", "m", "--corpus", "c", "--max-chars", "99"], "--max-chars must be at least 100"),
         (["explain", "--model", "m", "--corpus", "c", "--threads", "0"], "--threads must be at least 1, not 0"),
         (["analyse", "--model", "m", "--corpus", "c", "--out", "o", "--ngram-chars", "0"], "--ngram-chars must be"),

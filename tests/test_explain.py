@@ -14,6 +14,8 @@ import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab, cellpage, checkpoint
 from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
+from lstm_viz.data import held_out, split_bounds
+from lstm_viz.match import match
 
 TOLERANCE = 1e-9  # float64 sums against numpy's least squares
 
@@ -242,7 +244,7 @@ def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path, b
 
 def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_path):
     record, printed = run_cli(model_and_corpus, tmp_path / "out", 1)
-    assert "layer 1: " in printed and "constant cells; score >= 0.5" in printed
+    assert "layer 1: " in printed and "constant cells; match >= 0.5" in printed
     text = (model_and_corpus / "prose.txt").read_text()
     c = cellpage.entry(record, 1, 7)
     assert len(c["histogram"]) == E.BINS and abs(sum(c["histogram"]) - 1000) <= E.BINS
@@ -363,3 +365,64 @@ def test_a_process_group_started_for_a_run_ends_with_it_on_every_path(monkeypatc
     else:
         run()
     assert calls == ["init", "run", "destroy"]
+
+
+# the file and the held-out text
+
+
+def random_model(folder) -> object:
+    torch.manual_seed(0)
+    vocab = Vocab(sorted(set('abc \n"().')))
+    checkpoint.save(CharLSTM(Config(len(vocab), layers=2, hidden=8, embed=4), vocab), folder, {})
+    return folder
+
+
+RECORD = {"format": cellpage.FORMAT, "layers": 1, "cells_per_layer": 1, "cells": [{"layer": 0, "cell": 0}]}
+
+
+def test_write_then_load_round_trips_and_absent_is_none(tmp_path):
+    model = random_model(tmp_path / "m")
+    assert cellpage.load(model) is None
+    cellpage.write(model, {**RECORD, "model": {"weights_sha256": cellpage.weights_sha256(model)}})
+    loaded = cellpage.load(model)
+    assert loaded.pop("stale") is False
+    assert loaded["cells"] == RECORD["cells"]
+
+
+def test_a_record_of_other_weights_is_flagged_stale(tmp_path):
+    model = random_model(tmp_path / "m")
+    cellpage.write(model, {**RECORD, "model": {"weights_sha256": "0" * 64}})
+    assert cellpage.load(model)["stale"] is True
+
+
+def test_a_broken_explain_file_raises_one_clear_line(tmp_path):
+    model = random_model(tmp_path / "m")
+    (model / cellpage.FILE).write_text("{not json")
+    with pytest.raises(ValueError, match="explain.json: not valid JSON"):
+        cellpage.load(model)
+    (model / cellpage.FILE).write_text('{"format": "something else"}')
+    with pytest.raises(ValueError, match=f"not a {cellpage.FORMAT} file"):
+        cellpage.load(model)
+
+
+def test_held_out_text_starts_after_a_paragraph_break_of_the_test_split_with_warm_up(tmp_path):
+    text = "\n\n".join(prose(6, seed=k) for k in range(200)) + "\n"
+    path = tmp_path / "corpus.txt"
+    path.write_text(text)
+    lo, hi = split_bounds(len(text))["test"]
+    slice_, start, warm = held_out(path, max_chars=500, warmup=100)
+    assert lo <= start < hi and text[start - 2 : start] == "\n\n" and "\n\n" not in text[lo : start - 1]
+    assert warm == 100 and slice_ == text[start - 100 : start + 500]
+    whole, start2, _ = held_out(path, max_chars=10**9)
+    assert start2 == start and whole.endswith(text[start:hi]) and len(whole) <= hi - start + 1000
+
+
+def test_a_single_hypothesis_scores_its_match_fitted_on_the_first_half_and_measured_on_the_second():
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(1, 600))
+    y = -0.8 * z + rng.normal(0, 0.5, (2, 600))  # two cells that fall with the hypothesis
+    fit, score = E.single_scores(E.Moments.of(synthetic_sums(y, z)))
+    r1 = [np.corrcoef(y[c, :300], z[0, :300])[0, 1] for c in range(2)]
+    r2 = [np.corrcoef(y[c, 300:], z[0, 300:])[0, 1] for c in range(2)]
+    np.testing.assert_allclose(score[:, 0], match(np.array(r1), np.array(r2)), atol=TOLERANCE)
+    assert (score > 0.7).all()  # the fall is found on one half and holds on the other

@@ -12,12 +12,14 @@ from lstm_viz.finder import (
     Activations,
     activations,
     average_ranks,
+    best_matches,
     find_cells,
     pattern_matches,
     score_all,
     span_cells,
     trace_activations,
 )
+from lstm_viz.match import match
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PAREN, LINE, LETTER, DEAD = range(4)  # the wired cells
@@ -106,16 +108,18 @@ def test_binary_features_are_scored_by_the_exact_auc_of_every_cell_ties_counting
         assert row.mean_out == pytest.approx(acts.values[row.layer, ~mask, row.cell].mean(), abs=1e-6)
 
 
-def test_auc_is_folded_so_that_on_and_off_cells_both_score_high_with_the_sign_kept():
+def test_binary_features_rank_cells_by_their_match_so_on_and_off_cells_both_rank_high_with_the_sign_kept():
     acts, mask = planted()
     table = find_cells(acts, mask, top=2)
     assert list(zip(table.layer, table.cell, table.sign)) == [(0, 4, -1), (1, 2, 1)]
-    assert table.score[0] == 1.0 and table.auc[0] == 0.0
-    assert table.statistic.tolist() == ["auc", "auc"]
-    assert (table.score == np.maximum(table.auc, 1 - table.auc)).all()
+    assert table.match[0] == pytest.approx(1.0) and table.auc[0] == 0.0
+    for row in table.itertuples():
+        r = np.corrcoef(acts.values[row.layer, :, row.cell], mask)[0, 1]
+        assert row.pearson == pytest.approx(r, abs=1e-9)
+        assert row.match == pytest.approx(abs(r), abs=1e-9)
 
 
-def test_count_features_are_scored_by_absolute_pearson_with_spearman_beside_it():
+def test_count_features_rank_cells_by_their_match_absolute_pearson_with_spearman_beside_it():
     rng = np.random.default_rng(1)
     T = 300
     count = rng.integers(0, 6, T)
@@ -124,13 +128,12 @@ def test_count_features_are_scored_by_absolute_pearson_with_spearman_beside_it()
     table = find_cells(Activations("x" * T, values), count, top=None)
     assert (table.layer[0], table.cell[0], table.sign[0]) == (1, 0, -1)
     assert table.spearman[0] == pytest.approx(-1.0)
-    assert table.statistic[0] == "pearson"
     for row in table.itertuples():
         v = pd.Series(values[row.layer, :, row.cell].astype(np.float64))
         assert row.pearson == pytest.approx(v.corr(pd.Series(count)), abs=1e-9)
         assert row.spearman == pytest.approx(v.rank().corr(pd.Series(count).rank()), abs=1e-9)
-        assert row.score == pytest.approx(abs(row.pearson))
-    assert table.score.is_monotonic_decreasing
+        assert row.match == pytest.approx(abs(row.pearson))
+    assert table.match.is_monotonic_decreasing
 
 
 def test_average_ranks_share_ties_like_pandas():
@@ -155,9 +158,9 @@ def test_score_all_scores_several_features_and_marks_constant_ones_nan():
     acts, mask = planted()
     scores = score_all(acts, {"planted": mask, "never": np.zeros(400, bool), "ramp": np.arange(400)})
     assert scores["planted"].kind == "binary" and scores["ramp"].kind == "count"
-    assert np.isnan(scores["never"].score).all()
-    assert scores["planted"].score[1, 2] > 0.95
-    assert scores["planted"].strength[0, 4] == 1.0
+    assert np.isnan(scores["never"].match).all()
+    assert scores["planted"].match[1, 2] > 0.95
+    assert scores["planted"].match[0, 4] == pytest.approx(1.0)
 
 
 # errors
@@ -189,7 +192,7 @@ def test_the_paren_counter_tops_paren_depth(trace):
     table = find_cells(trace, "paren_depth", top=3)
     assert (table.layer[0], table.cell[0], table.sign[0]) == (0, PAREN, 1)
     assert table.spearman[0] > 0.9999
-    assert table.score[0] > 0.99
+    assert table.match[0] > 0.99
 
 
 def test_the_line_counter_tops_line_position(trace):
@@ -204,9 +207,26 @@ def test_the_letter_detector_tops_in_word_with_a_perfect_auc(trace):
     assert table.set_index("cell").auc[DEAD] == 0.5  # a constant cell knows nothing
 
 
+def test_best_matches_name_the_top_cell_of_the_ranking_for_each_feature_and_none_for_a_constant_one(trace):
+    found = best_matches(trace, ["paren_depth", "line_position", "quotes"])
+    for name in ("paren_depth", "line_position"):
+        top = find_cells(trace, name, top=1).iloc[0]
+        assert (found[name]["layer"], found[name]["cell"], found[name]["sign"]) == (top.layer, top.cell, top.sign)
+        assert found[name]["match"] == pytest.approx(top.match, abs=1e-4)  # float32 sums against float64
+    assert '"' not in trace.text and found["quotes"] is None
+
+
+def test_the_match_is_the_correlation_measured_signed_by_the_direction_fitted():
+    assert match(0.7, 0.9) == pytest.approx(0.9)
+    assert match(-0.7, -0.9) == pytest.approx(0.9)  # falls with the label on both texts
+    assert match(0.7, -0.9) == pytest.approx(-0.9)  # the direction fitted does not hold
+    r = np.array([-0.5, 0.0, 0.8])
+    assert np.array_equal(match(r, r), np.abs(r))  # fitted and measured on one text: |r|
+
+
 def test_signals_other_than_the_cell_state(trace):
     forget = find_cells(trace, "regex", signal="forget", regex="\n", top=1)
-    assert (forget.cell[0], forget.sign[0], forget.score[0]) == (LINE, -1, 1.0)  # forgets only at newlines
+    assert (forget.cell[0], forget.sign[0], forget.auc[0]) == (LINE, -1, 0.0)  # forgets only at newlines
     hidden = find_cells(trace, "paren_depth", signal="hidden", top=1)
     assert hidden.cell[0] == PAREN
 
@@ -308,7 +328,7 @@ def test_find_prints_the_ranked_table(wired_folder, capsys):
     )
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert lines[0].split() == ["layer", "cell", "score", "sign", "statistic", "pearson", "spearman"]
+    assert lines[0].split() == ["layer", "cell", "match", "sign", "pearson", "spearman"]
     assert lines[1].split()[:2] == ["0", str(PAREN)] and len(lines) == 3
 
 

@@ -44,10 +44,10 @@ def test_given_the_models_labels_the_hover_card_names_the_chosen_cells(tr, tiny_
     table = lstm_viz.explain(tiny_model, TEXT * 40)  # lstm_viz.explain's DataFrame, as a notebook gets it
     view = tr.show(layer=1, cell=4, labels=table)
     row = table[(table.layer == 1) & (table.cell == 4)].iloc[0]
-    assert view.label == f"{row.label} (score {row.score:.2f})"
+    assert view.label == f"{row.label} (match {row.score:.2f})"
     view.cell = 5
     row = table[(table.layer == 1) & (table.cell == 5)].iloc[0]
-    assert view.label == f"{row.label} (score {row.score:.2f})"
+    assert view.label == f"{row.label} (match {row.score:.2f})"
     assert tr.show(layer=1, cell=4).label == ""  # no labels, no line in the card
     assert tr.show(cell=3, labels={(0, 3): "depth of ( )"}).label == "depth of ( )"
     with pytest.raises(ValueError, match="missing score"):
@@ -135,10 +135,10 @@ def test_the_tour_runs_top_to_bottom_on_a_real_kernel_and_finds_the_quote_cell(t
     assert "2 layers x 512 cells" in outputs(code[0])["stdout"]
     assert "bits/char" in outputs(code[1])["stdout"]
     assert "<table" in outputs(code[2])["text/html"]
-    assert outputs(code[3])["stdout"].startswith("layer 1, cell 429: AUC 1.000")
+    assert outputs(code[3])["stdout"].startswith("layer 1, cell 443: match 0.95")  # a quote cell of layer 2
     shown = outputs(code[4])
-    assert "application/vnd.jupyter.widget-view+json" in shown and "Layer 2, cell 429" in shown["text/html"]
-    assert outputs(code[5])["text/plain"] == "429"
-    assert "Layer 2, cell 429, cell state tanh(c), model warpeace" in outputs(code[6])["image/svg+xml"]
+    assert "application/vnd.jupyter.widget-view+json" in shown and "Layer 2, cell 443" in shown["text/html"]
+    assert outputs(code[5])["text/plain"] == "443"
+    assert "Layer 2, cell 443, cell state tanh(c), model warpeace" in outputs(code[6])["image/svg+xml"]
     clamped = outputs(code[7])["stdout"]
     assert "log p of the 3 closing quotes changes by -" in clamped  # holding the quote cell "outside" hurts them

@@ -42,7 +42,7 @@ def test_size_and_shape_meet_the_brief(shipped):
     name, model = shipped
     assert model.config.layers >= 2 and model.config.hidden >= 256
     files = [p for p in (PRETRAINED / name).iterdir() if p.is_file()]
-    assert sum(p.stat().st_size for p in files if p.name != "ngram.npz") < 25e6  # the model, its card and atlas
+    assert sum(p.stat().st_size for p in files if p.name != "ngram.npz") < 25e6  # the model, its card and explain.json
     assert (PRETRAINED / name / "ngram.npz").stat().st_size <= 20e6  # the n-gram baseline has a budget of its own
 
 

@@ -25,7 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FLOORS = [  # lowest first
-    ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "resume", "reference", "threads"}),
+    ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "match", "resume", "reference", "threads"}),
     ("kernels", {"edits", "kernel"}),
     ("trace", {"trace", "batch"}),
     ("model", {"model"}),
@@ -46,7 +46,7 @@ FLOORS = [  # lowest first
             "service",
         },
     ),
-    ("analyses", {"ngram", "analysis", "atlas", "train", "explainer", "cellpage"}),
+    ("analyses", {"ngram", "analysis", "train", "explainer", "cellpage"}),
     ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
 ]
 FACADES = {  # (module, function, imported module): views a Trace offers as methods

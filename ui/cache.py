@@ -17,7 +17,6 @@ import pandas as pd
 import streamlit as st
 
 import lstm_viz
-from lstm_viz import atlas as atlas_file
 from lstm_viz import cellpage, features, finder, service
 
 from . import labels, own_model, payload
@@ -62,16 +61,19 @@ def variation(name: str, text: str, layer: int, signal: str) -> np.ndarray:
     return trace(name, text).signal(signal, layer).std(axis=0)
 
 
+SUGGESTED = ("quotes", "line_position", "bracket_depth")  # what the page always says the best cell of
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def suggestion(name: str, text: str, feature: str) -> dict:
-    """The cell that best follows `feature` on `text`: layer, cell, statistic, score."""
-    best = finder.find_cells(trace(name, text), feature, top=1).iloc[0]
-    return {
-        "layer": int(best["layer"]),
-        "cell": int(best["cell"]),
-        "statistic": str(best["statistic"]),
-        "score": float(best["score"]),
-    }
+def suggestions(name: str, text: str, features: tuple[str, ...] = SUGGESTED) -> dict[str, dict | None]:
+    """For each of `features`, the cell that follows it best on `text` ({"layer", "cell", "match",
+    "sign"}, `finder.best_matches`), or None where it is constant on the text."""
+    return finder.best_matches(trace(name, text), features)
+
+
+def suggestion(name: str, text: str, feature: str) -> dict | None:
+    """The cell that best follows `feature` on `text`, as `suggestions` has it (None: constant there)."""
+    return suggestions(name, text, SUGGESTED if feature in SUGGESTED else (feature,))[feature]
 
 
 @st.cache_data(max_entries=32, show_spinner="Ranking every cell...")
@@ -89,15 +91,6 @@ def span_search(name: str, text: str, start: int, end: int, signal: str) -> tupl
     tr = trace(name, text)
     cells = finder.span_cells(tr, start, end, signal=signal, top=10)
     return cells, finder.pattern_matches(tr, cells.head(5), signal=signal)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def atlas(name: str) -> dict | None:
-    """The model's cell atlas (pretrained/NAME/atlas.json), or None if it has none or it is unreadable."""
-    try:
-        return atlas_file.load_atlas(name)
-    except (ValueError, OSError, lstm_viz.CheckpointError):  # an uploaded model has no folder
-        return None
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the n-gram...")

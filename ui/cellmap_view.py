@@ -35,7 +35,7 @@ def figure(frame: pd.DataFrame, layer: int, cell: int) -> go.Figure:
         if part.empty:
             continue
         hover = [
-            f"{r.layer + 1}:{r.cell} · score {'-' if pd.isna(r.score) else format(r.score, '.2f')}<br>"
+            f"{r.layer + 1}:{r.cell} · {labels.match_text(None if pd.isna(r.score) else r.score, 'held_out')}<br>"
             f"{escape(r.label[:90])}"
             for r in part.itertuples()
         ]

@@ -18,7 +18,7 @@ from lstm_viz import cellpage, glyphs, render
 
 from . import cache, cell_link, own_model, state
 from .finder_view import histogram_html
-from .labels import how_to_build, plain
+from .labels import MATCH_HELP, how_to_build, match_text, match_value, plain
 
 LABEL_CHARS = 90  # of a related cell's label in its link
 
@@ -89,16 +89,16 @@ def summary(record: dict, entry: dict) -> None:
         st.markdown(f"### {plain(entry['label'])}")
         st.markdown(
             f"The cell {direction} with it{' (a pair of hypotheses combined)' if entry['pair'] else ''}: "
-            f"**score {entry['score']:.3f}**, the held-out correlation of the label as a simulation of tanh(c) "
-            f"(fitted on the first half of {plain(held_out)}, scored on the second). "
+            f"**{match_text(entry['score'], 'held_out')}** ({plain(held_out)}). "
             + (
-                f"Runner-up: {plain(entry['runner_up'])} ({entry['runner_up_score']:.3f})."
+                f"Runner-up: {plain(entry['runner_up'])} ({match_text(entry['runner_up_score'], 'held_out')})."
                 if entry["runner_up_score"] is not None
                 else "No runner-up."
-            )
+            ),
+            help=MATCH_HELP["held_out"],
         )
     a, b, c, d = st.columns(4)
-    a.metric("Score", number(entry["score"], ".3f"))
+    a.metric("Match", match_value(entry["score"]), help=MATCH_HELP["held_out"])
     b.metric("Mean tanh(c)", number(entry["mean"], "+.3f"), help=f"sd {number(entry['sd'], '.3f')}")
     c.metric("Typical |h|", number(entry["h_rms"], ".3f"), help="root mean square of h over the held-out text")
     d.metric(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from lstm_viz import features
 
+from .labels import match_text
+
 
 @dataclass(frozen=True)
 class Example:
@@ -77,9 +79,6 @@ def default_example(model_name: str) -> str:
     return "c" if "linux" in model_name.lower() or "kernel" in model_name.lower() else "dialogue"
 
 
-STATISTICS = {"auc": "AUC", "pearson": "|correlation|"}
-
-
 def suggestion_note(suggested: dict | None, model: str, example: str, layer: int, cell: int) -> str | None:
     """One line saying why the shown cell was suggested, while it is still the one shown."""
     if not suggested or (suggested["model"], suggested["example"], suggested["layer"], suggested["cell"]) != (
@@ -93,6 +92,6 @@ def suggestion_note(suggested: dict | None, model: str, example: str, layer: int
     return (
         f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
         f"\u201c{feature.description}\u201d most closely here "
-        f"({STATISTICS.get(suggested['statistic'], suggested['statistic'])} {suggested['score']:.2f}). "
+        f"({match_text(suggested['match'], 'example')}). "
         f"Step through the others with Next cell, or j and k."
     )

@@ -1,5 +1,6 @@
-"""The "Find cells" panel: rank every cell against a hypothesis, a regex or a marked span, and
-the chosen cell's entry in the model's atlas (its strongest snippets from held-out text).
+"""The "Find cells" panel: rank every cell by its match with a hypothesis or a regex on your text
+(or by its contrast around a marked span), and the chosen cell's label box: its label and match
+on held-out text from the model's explanation table (explain.json), with its strongest snippets.
 
 The hypothesis picked here is the page's `hypothesis` (a plain session key, ui/state.DEFAULTS),
 which other panels get through `Shown`: the picker's own key is dropped while this tab is closed."""
@@ -11,10 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_viz import atlas as atlas_file
-from lstm_viz import colour, features, render
+from lstm_viz import cellpage, colour, features, render
 
-from . import cache, cell_link, cell_table, state
+from . import cache, cell_link, cell_table, labels, state
 from .shown import Shown
 from .signals import SIGNALS
 
@@ -58,10 +58,40 @@ def query(length: int, pos: int) -> dict:
     return {"mode": mode, "start": int(start), "end": int(end)}
 
 
-def ranked_table(name: str, table: pd.DataFrame, columns: list[str]) -> None:
+DETAILS = {  # the ranking's figures behind its Details expander, and what each says
+    "sign": "+1: the cell rises with the hypothesis (is higher inside it); -1: it falls",
+    "pearson": "Pearson r of the cell with the hypothesis on your text; the match is its size |r|",
+    "auc": "ROC AUC: the chance that a character inside has a higher value than one outside (0.5: none)",
+    "mean_in": "the cell's mean tanh(c) inside the hypothesis",
+    "mean_out": "its mean outside",
+    "spearman": "Spearman rho: Pearson r of the ranks",
+}
+
+
+def ranked_table(name: str, table: pd.DataFrame, columns: list[str], **column_config) -> None:
     """The ranked cells, each with a link to its page; a click on a row picks a cell."""
-    cell_table.show(name, table, columns, TABLE_KEY, max_height=400)
+    cell_table.show(name, table, columns, TABLE_KEY, max_height=400, **column_config)
     st.caption("Click a row to make that cell the chosen cell; its number opens its page.")
+
+
+def match_ranking(name: str, ranked: pd.DataFrame) -> None:
+    """The cells ranked by their match on your text; the AUC, Pearson r and sign behind Details."""
+    ranked_table(
+        name,
+        ranked,
+        ["layer", "cell", "match"],
+        match=st.column_config.NumberColumn(
+            f"match {labels.MATCH_WHERE['live']}", help=labels.MATCH_HELP["live"], format="%.2f"
+        ),
+    )
+    with st.expander("Details"):
+        shown = [c for c in DETAILS if c in ranked.columns]
+        st.dataframe(
+            ranked[["layer", "cell", "match", *shown]].assign(layer=ranked["layer"] + 1),
+            hide_index=True,
+            key="find_details",
+            column_config={c: st.column_config.NumberColumn(c, help=DETAILS[c]) for c in shown},
+        )
 
 
 def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_name: str) -> go.Figure:
@@ -98,20 +128,15 @@ def against(values: np.ndarray, hypothesis: np.ndarray, title: str, hypothesis_n
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def shot_colours(shot: list) -> tuple[str, int, list[int]]:
-    """(text, index, colours x 100) of an atlas snippet; older atlases hold only the activating value."""
-    text, at, value, *colours = shot
-    return text, at, colours[0] if colours else [round(value * 100) if i == at else 0 for i in range(len(text))]
-
-
 def snippet_html(text: str, at: int, colours: list[int]) -> str:
-    """One atlas snippet (colours: values x 100) as escaped HTML on one line; the activating character outlined."""
+    """One snippet of the explanation table (colours: values x 100) as escaped HTML on one line; the
+    activating character outlined."""
     return render.snippet(text, [c / 100 for c in colours], outlined=at)
 
 
 def histogram_html(per_mille: list[int], height: int = 120) -> str:
     """A cell's activation histogram (per mille of characters in equal bins of tanh(c) over [-1, 1])
-    as bars on the colour scale, in plain HTML of numbers only (lighter than a chart: the atlas entry
+    as bars on the colour scale, in plain HTML of numbers only (lighter than a chart: the label box
     and the cell page draw one on every cell change)."""
     n, top = len(per_mille), max(max(per_mille), 1)
     bars = "".join(
@@ -129,59 +154,59 @@ def histogram_html(per_mille: list[int], height: int = 120) -> str:
     )
 
 
-def explanation_text(explanation: dict | None) -> str:
-    """One line on how well the best hypothesis, as a fitted linear map, simulates the cell."""
-    if not explanation:
-        return "its best hypothesis cannot simulate it (constant on this text)"
-    e = explanation
-    return (
-        f"simulated as {e['slope']:+.3f} x {e['feature'].replace('_', ' ')} {e['intercept']:+.3f} "
-        f"(fitted on the first half): **correlation {e['score']:.2f}** with the real activation on the second half"
-    )
-
-
-def atlas_entry(name: str, atlas: dict | None, entry: dict | None, layer: int, cell: int) -> None:
-    """What the atlas says of one cell: statistics, best hypothesis and how well it simulates the
-    cell, its activation histogram, and snippets at the top, bottom and quartiles."""
-    if atlas is None or entry is None:
-        st.info("This model has no cell atlas: build one with `python -m lstm_viz atlas --model NAME --corpus PATH`.")
+def label_box(name: str, record: dict | None, layer: int, cell: int) -> None:
+    """The chosen cell's entry in the explanation table: its label and match on held-out text, a
+    link to its page, its activation histogram and snippets, the rest behind Details."""
+    if record is None:
+        st.info(labels.how_to_build(name))
         return
-    where = f"{atlas['chars']:,} characters of held-out {atlas.get('corpus', {}).get('name', 'text')}"
-    st.markdown(f"**Layer {layer + 1}, cell {cell} in the atlas** ({where})")
+    entry = cellpage.entry(record, layer, cell)
+    corpus = record.get("corpus", {})
+    where = f"{record['chars']:,} characters of the {corpus.get('split', 'held-out')} split of {corpus.get('name')}"
+    if record.get("stale"):
+        st.warning(
+            "These labels were built for other weights of this model: rebuild them with `python -m lstm_viz explain`."
+        )
+    if entry["score"] is None:
+        st.markdown(f"**Layer {layer + 1}, cell {cell}: no label**, it is constant on held-out text.")
+    else:
+        st.markdown(
+            f"**Layer {layer + 1}, cell {cell}: {labels.plain(entry['label'])}** \u00b7 "
+            f"{labels.match_text(entry['score'], 'held_out')}",
+            help=labels.MATCH_HELP["held_out"] + f" Here: {where}.",
+        )
     st.page_link(
         cell_link.PAGE,
-        label=f"Page of cell {layer + 1}:{cell}: its label from the generated hypotheses, related cells, steering",
+        label=f"Page of cell {layer + 1}:{cell}: its label, related cells, what it writes, steering",
         query_params=cell_link.query(name, layer, cell),
     )
-    if atlas.get("stale"):
-        st.warning("The atlas was built for other weights of this model: rebuild it with `python -m lstm_viz atlas`.")
-    best = entry.get("best")
-    best_text = (
-        (
-            f"best hypothesis **{best['feature'].replace('_', ' ')}** ({best['statistic']} {best['score']:.3f}, "
-            f"{'higher' if best['sign'] > 0 else 'lower'} inside)"
-        )
-        if best
-        else "no hypothesis fits"
-    )
-    st.markdown(f"variance {entry['variance']:.3f} · saturated {entry['saturation']:.0%} of the time · {best_text}")
-    if "explanation" in entry:
-        st.markdown(f"Explanation score: {explanation_text(entry['explanation'])}")
+    if entry["score"] is not None:
+        with st.expander("Details"):
+            runner = (
+                f"Runner-up: {labels.plain(entry['runner_up'])}, "
+                f"{labels.match_text(entry['runner_up_score'], 'held_out')}."
+                if entry["runner_up_score"] is not None
+                else "No runner-up."
+            )
+            st.markdown(
+                f"The cell {'rises' if entry['sign'] > 0 else 'falls'} with its label (sign {entry['sign']:+d})"
+                f"{'; the label is a pair of hypotheses combined' if entry['pair'] else ''}. "
+                f"Fit on the first half of the held-out text: {labels.match_value(entry['fit'])} "
+                f"(|r|, or a pair's multiple R). {runner}"
+            )
     if entry.get("histogram"):
         st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
-    quartiles = ", ".join(f"{q:.0%}" for q in atlas.get("quantiles", []))
-    for kind, heading in (
-        ("top", "Where it is highest"),
-        ("quantiles", f"At its quantiles ({quartiles})"),
-        ("bottom", "Where it is lowest"),
-    ):
+    for kind, heading in (("top", "Where it is highest"), ("bottom", "Where it is lowest")):
         if entry.get(kind):
-            st.caption(heading)
-            st.markdown("".join(snippet_html(*shot_colours(shot)) for shot in entry[kind]), unsafe_allow_html=True)
+            st.caption(f"{heading} on held-out text")
+            st.markdown(
+                "".join(snippet_html(text, at, colours) for _, at, _, text, colours in entry[kind]),
+                unsafe_allow_html=True,
+            )
 
 
 def section(shown: Shown) -> None:
-    """Rank every cell against a hypothesis, a regex or a marked span; the chosen cell's atlas entry."""
+    """Rank every cell against a hypothesis, a regex or a marked span; the chosen cell's label box."""
     tr, name, signal = shown.trace, shown.name, shown.signal
     find = query(len(tr.text), shown.pos)
     if find["mode"] == "span":
@@ -189,7 +214,14 @@ def section(shown: Shown) -> None:
             st.warning("The span's end must come after its start.")
         else:
             span_table, matches = cache.span_search(name, tr.text, find["start"], find["end"], signal)
-            ranked_table(name, span_table, ["layer", "cell", "score", "sign", "inside", "around"])
+            ranked_table(
+                name,
+                span_table,
+                ["layer", "cell", "contrast", "inside", "around"],
+                contrast=st.column_config.NumberColumn(
+                    "contrast", help="the cell's mean inside the span minus its mean around it", format="%+.2f"
+                ),
+            )
             st.markdown("**Other places where the top five of these cells are on together**")
             st.dataframe(matches.head(20), hide_index=True, width="stretch")
     elif find["mode"] == "regex" and not find["regex"]:
@@ -200,18 +232,16 @@ def section(shown: Shown) -> None:
         except ValueError as e:  # a bad regex, or a hypothesis that never changes on this text
             st.warning(str(e))
         else:
-            ranked_table(name, ranked, ["layer", "cell", "score", "sign", "statistic"])
+            match_ranking(name, ranked)
             values = tr.signal(signal, shown.layer, [shown.cell])[:, 0]
             title = (
                 f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
                 f"{find['feature'].replace('_', ' ')}"
             )
             st.plotly_chart(against(values, hypothesis, title, find["feature"]), key="find_chart")
-    cell_atlas = cache.atlas(name)
-    atlas_entry(
-        name,
-        cell_atlas,
-        atlas_file.cell_entry(cell_atlas, shown.layer, shown.cell) if cell_atlas else None,
-        shown.layer,
-        shown.cell,
-    )
+    try:
+        record = cache.explanation(name)
+    except ValueError as e:
+        st.warning(f"Cannot read the cell labels: {labels.plain(str(e))}")
+        return
+    label_box(name, record, shown.layer, shown.cell)

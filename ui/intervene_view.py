@@ -16,6 +16,7 @@ from lstm_viz.edits import check
 from lstm_viz.glyphs import label
 
 from . import cache, jobs, payload, state
+from .labels import MATCH_HELP
 from .shown import Shown
 
 CELL_SOURCES = {"current": "the chosen cell", "top": "the finder's top cells", "list": "cells I type"}
@@ -180,14 +181,15 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
     """The finder's correlation ranking beside the ablation ranking of the model and text `key`
     names (ablation() -> table), run only once the button was pressed for that model and text."""
     left, right = st.columns(2)
-    left.markdown(f"**Correlation with {feature.replace('_', ' ')}** (the finder)")
+    left.markdown(f"**Match with {feature.replace('_', ' ')}** (the finder, on your text)")
     if correlation is None:
         left.info("No ranking: the hypothesis is constant on this text.")
     else:
         left.dataframe(
-            correlation[["layer", "cell", "score", "sign"]].assign(layer=correlation["layer"] + 1).head(20),
+            correlation[["layer", "cell", "match"]].assign(layer=correlation["layer"] + 1).head(20),
             hide_index=True,
             key="iv_correlation",
+            column_config={"match": st.column_config.NumberColumn("match", help=MATCH_HELP["live"], format="%.2f")},
         )
     right.markdown("**Cause: ablating each cell** (log p of closing quotes and brackets)")
     if st.session_state["ablation_for"] != key:

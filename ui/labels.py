@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from lstm_viz import colour
+from lstm_viz.match import HELD_OUT, LIVE, MEANING, NAME
 
 # Kinds of label, in the order groups are shown, and the hypothesis keys (`key` up to its first
 # ":", of the first hypothesis of a pair) that belong to each. A key of no kind is "other".
@@ -38,6 +39,24 @@ HOW_TO_BUILD = (
     "the labels are fitted on its held-out test split) and reload the page."
 )
 MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&^=])")  # the characters markdown (and Streamlit's) give a meaning
+
+
+MATCH_HELP = {  # the tooltip of a match, by where it was measured
+    "held_out": f"{NAME}: {MEANING}; measured {HELD_OUT}.",
+    "live": f"{NAME}: {MEANING}; measured {LIVE}.",
+}
+MATCH_WHERE = {"held_out": "on held-out text", "live": "on your text", "example": "on this example"}
+
+
+def match_value(value: float | None) -> str:
+    """A match as the app shows it everywhere: two decimals ("-" where there is none)."""
+    return "-" if value is None or value != value else f"{value:.2f}"
+
+
+def match_text(value: float | None, where: str) -> str:
+    """The words of a match, e.g. "match 0.82 on held-out text" (where: "held_out", the shipped table;
+    "live", your text; "example")."""
+    return f"{NAME} {match_value(value)} {MATCH_WHERE[where]}"
 
 
 def primary(key: str) -> str:

@@ -1,6 +1,6 @@
 """The "Cell labels" panel: search every cell's label (the model's explain.json) by words, e.g.
-"quote", "depth", "line"; each matching cell with its held-out score, a click shows it here and
-its number opens its page."""
+"quote", "depth", "line"; each matching cell with its match on held-out text, a click shows it
+here and its number opens its page."""
 
 from __future__ import annotations
 
@@ -47,9 +47,20 @@ def section(shown: Shown) -> None:
     st.caption(
         f"{len(found):,} of {len(table):,} cells"
         + (" have labels with all of these words" if words.strip() else "")
-        + ", best explained first (score: held-out correlation; change_low/high: the causal check's change in "
+        + f", best explained first ({labels.MATCH_HELP['held_out']} change_low/high: the causal check's change in "
         "log p, nats, for the 50 best-explained cells). Click a row to show that cell; its number opens its page."
     )
     cell_table.show(
-        shown.name, found, COLUMNS, TABLE_KEY, max_height=420, label=st.column_config.TextColumn("label", width="large")
+        shown.name,
+        found,
+        COLUMNS,
+        TABLE_KEY,
+        max_height=420,
+        label=st.column_config.TextColumn("label", width="large"),
+        score=st.column_config.NumberColumn(
+            f"match {labels.MATCH_WHERE['held_out']}", help=labels.MATCH_HELP["held_out"], format="%.2f"
+        ),
+        runner_up_score=st.column_config.NumberColumn(
+            "runner-up's match", help="the runner-up label's match, measured the same way", format="%.2f"
+        ),
     )

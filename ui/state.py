@@ -222,13 +222,14 @@ def follow_view(state: MutableMapping, cell: int) -> None:
 def suggestion(state: MutableMapping, model: str, find) -> str | None:
     """Show the example's most telling cell if one is due, and say why while it is still shown.
 
-    find(model, text, feature) -> {"layer", "cell", "statistic", "score"} (cache.suggestion).
+    find(model, text, feature) -> {"layer", "cell", "match", "sign"} (cache.suggestion).
     """
     example = state["example"]
     if state["suggest"] and example in EXAMPLES:
         found = find(model, EXAMPLES[example].text, EXAMPLES[example].feature)
-        move_cell(state, found["cell"], found["layer"])
-        state["suggested"] = {**found, "model": model, "example": example}
+        if found is not None:  # None: the example's hypothesis never changes on its text
+            move_cell(state, found["cell"], found["layer"])
+            state["suggested"] = {**found, "model": model, "example": example}
     state["suggest"] = False
     return suggestion_note(state["suggested"], model, example, state["layer"], state["cell"])
 
