@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 import lstm_viz
-from ui import own_model, page, panels, runlog, sidebar_view, state, text_view
+from ui import own_model, page, panels, runlog, sidebar_view, state, suggest_view, text_view
 
 
 def main() -> None:
@@ -30,6 +30,7 @@ def main() -> None:
         state.sync_link(session, st.query_params)
         shown = text_view.coloured_text(picked, text)
         if shown is not None:
+            suggest_view.draw(shown)
             text_view.predictions(shown)
             panels.draw(shown)
             sidebar_view.download_buttons(shown)
