@@ -1,11 +1,15 @@
-"""The paper's analyses (Karpathy, Johnson & Fei-Fei 2015, sections 4.2 to 4.4) on any trace.
+"""The paper's analyses (Karpathy, Johnson & Fei-Fei 2015, sections 4.2 to 4.4) on any trace, of any
+kind of model (the columns and keys named "lstm" hold the model's own numbers, LSTM, GRU or RNN).
 
-- `gate_saturation`: how often each gate of each cell is left- (< 0.1) or right-saturated (> 0.9).
-- `loss_difference`: LSTM loss minus n-gram loss per character (negative where the LSTM wins).
-- `error_breakdown`: the LSTM's errors (p(correct next char) < 0.5) attributed to oracles in turn.
+- `gate_saturation`: how often each gate of each cell is left- (< 0.1) or right-saturated (> 0.9):
+  an LSTM's input, forget and output gates, a GRU's reset and update gates; a vanilla RNN has none.
+- `loss_difference`: the model's loss minus the n-gram's per character (negative where the model wins).
+- `error_breakdown`: the model's errors (p(correct next char) < 0.5) attributed to oracles in turn.
 - `closing_distance`: probability of each closing brace or quote against the distance to its opener.
+- `quote_memory`: the long-memory test: mean probability of the closing quote by its distance from
+  the opening one (the paper's closing-brace figure applied to quotes), to compare kinds.
 
-Each trace-level function has an `*_from` twin on plain arrays (text and the LSTM's per-character
+Each trace-level function has an `*_from` twin on plain arrays (text and the model's per-character
 loss), which the CLI feeds from a long text traced in pieces.
 """
 
@@ -17,11 +21,13 @@ import numpy as np
 import pandas as pd
 
 from .glyphs import label
+from .kernel import NAMED
 from .ngram import RARE, TRUE_ORDERS, WORD, gram_keys
 from .vocab import codepoints
 
 LEFT, RIGHT = 0.1, 0.9  # a gate below LEFT is left-saturated, above RIGHT right-saturated
-SATURATION_GATES = ("input", "forget", "output")
+SATURATION_GATES = ("input", "forget", "output")  # an LSTM's sigmoid gates
+SATURATION_GATES_OF = {"lstm": SATURATION_GATES, "gru": ("reset", "update"), "rnn": ()}  # each kind's sigmoid gates
 ERROR_BELOW = 0.5  # an error: the correct next character got less than this probability
 NGRAM_ORACLE_ORDER = TRUE_ORDERS  # the n-gram oracle takes the best of the true order-n models, n = 1 .. 9
 MEMORY = 5  # dynamic memory oracle: the last MEMORY characters and the next were seen earlier in the text
@@ -38,50 +44,64 @@ ORACLE_DEFINITIONS = {
     "unexplained": "none of the above",
 }
 PAIRS = {"brace": ("{", "}"), "quote": ('"', '"')}
+QUOTE_EDGES = (1, 5, 10, 20, 40, 80, 160, 320, 640, 10**9)  # distance bins [low, high) of the long-memory test
+
+
+def saturation_gates(kind: str) -> tuple[str, ...]:
+    """The gates whose saturation `gate_saturation` measures for a kind (its sigmoid gates); a
+    ValueError of one line for a vanilla RNN, which has none."""
+    if not SATURATION_GATES_OF[kind]:
+        raise ValueError(f"{NAMED[kind]} has no gates: gate saturation has no meaning for it")
+    return SATURATION_GATES_OF[kind]
 
 
 def gate_saturation(trace, layer: int) -> pd.DataFrame:
-    """Rows (gate, cell, left, right): the fraction of characters where each of `layer`'s input,
-    forget and output gates is below 0.1 (left) or above 0.9 (right)."""
+    """Rows (gate, cell, left, right): the fraction of characters where each of `layer`'s gates
+    (an LSTM's input, forget and output; a GRU's reset and update) is below 0.1 (left) or above
+    0.9 (right). A vanilla RNN has no gates: a ValueError that says so."""
+    names = saturation_gates(trace.kind)
     if not 0 <= layer < trace.shape[0]:
         raise ValueError(f"layer {layer} does not exist; the model has layers 0 to {trace.shape[0] - 1}")
     if not trace.shape[1]:
         raise ValueError("the text is empty")
-    gates = trace.gates(SATURATION_GATES, layer)  # name -> (T, H)
+    gates = trace.gates(names, layer)  # name -> (T, H)
     H = trace.shape[2]
     return pd.DataFrame(
         {
-            "gate": np.repeat(SATURATION_GATES, H),
-            "cell": np.tile(np.arange(H), len(SATURATION_GATES)),
-            "left": np.concatenate([(gates[g] < LEFT).mean(axis=0) for g in SATURATION_GATES]),
-            "right": np.concatenate([(gates[g] > RIGHT).mean(axis=0) for g in SATURATION_GATES]),
+            "gate": np.repeat(names, H),
+            "cell": np.tile(np.arange(H), len(names)),
+            "left": np.concatenate([(gates[g] < LEFT).mean(axis=0) for g in names]),
+            "right": np.concatenate([(gates[g] > RIGHT).mean(axis=0) for g in names]),
         }
     )
 
 
 def loss_difference(trace, ngram) -> np.ndarray:
-    """(T,) LSTM loss minus n-gram loss in nats (negative where the LSTM's memory pays); NaN
-    where the next character is unknown or absent."""
+    """(T,) the model's loss minus the n-gram's in nats (negative where the model's memory pays);
+    NaN where the next character is unknown or absent."""
     return trace.loss_per_char - ngram.loss_per_char(trace.text)
 
 
 def error_breakdown(trace, ngram) -> pd.DataFrame:
-    """The LSTM's errors on the trace's text, attributed to the paper's oracles in order."""
+    """The model's errors on the trace's text, attributed to the paper's oracles in order."""
     return error_breakdown_from(trace.text, trace.loss_per_char, ngram)
 
 
 def of_text(trace, ngram) -> dict:
     """Every analysis of one traced text, as the Analyses page shows it live: mean losses, the
-    per-character loss difference, gate saturation per layer, the error breakdown and the closing
-    distance ("closing_problem" says why there is none)."""
+    per-character loss difference, gate saturation per layer (none for a vanilla RNN:
+    "saturation_problem" says why), the error breakdown and the closing distance
+    ("closing_problem" says why there is none)."""
     lstm_loss, ngram_loss = trace.loss_per_char, ngram.loss_per_char(trace.text)
     breakdown = error_breakdown(trace, ngram)
+    gated = bool(SATURATION_GATES_OF[trace.kind])
     result = {
         "problem": None,
         "lstm": float(np.nanmean(lstm_loss)),
         "ngram": float(np.nanmean(ngram_loss)),
         "difference": lstm_loss - ngram_loss,
-        "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])],
+        "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])] if gated else [],
+        "saturation_problem": None if gated else f"{NAMED[trace.kind]} has no gates: gate saturation has no meaning for it",
         "breakdown": breakdown,
         "errors": breakdown.attrs["errors"],
         "scored": breakdown.attrs["characters"],
@@ -222,8 +242,26 @@ def distance_bins(table: pd.DataFrame, edges=(1, 5, 10, 20, 40, 80, 160, 320, 64
     return out[["kind", "bin", "low", "high", "pairs", "lstm", "ngram"]]
 
 
+def quote_memory(trace, edges=QUOTE_EDGES) -> pd.DataFrame:
+    """The long-memory test on the trace's text: see `quote_memory_from`."""
+    return quote_memory_from(trace.text, trace.loss_per_char, edges)
+
+
+def quote_memory_from(text: str, loss: np.ndarray, edges=QUOTE_EDGES) -> pd.DataFrame:
+    """The probability the model gave each closing double quote, by its distance from the opening
+    quote (pairs as `pairs` finds them), averaged per distance bin: rows (low, high, p, pairs) for
+    the bins [low, high) that hold a pair. `loss` (T,) is the model's per-character loss (nats of
+    predicting character t + 1). A ValueError when the text closes no quote."""
+    found = pairs(text, "quote")
+    if not len(found):
+        raise ValueError("the text has no pairs of double quotes to measure")
+    p = np.exp(-np.asarray(loss, dtype=np.float64)[found[:, 1] - 1])  # p(") where the closer is predicted
+    table = pd.DataFrame({"kind": "quote", "distance": found[:, 1] - found[:, 0], "lstm": p, "ngram": np.nan})
+    return distance_bins(table, edges).rename(columns={"lstm": "p"})[["low", "high", "p", "pairs"]]
+
+
 def advantage_by_character(text: str, lstm_loss: np.ndarray, ngram_loss: np.ndarray, top: int = 12) -> pd.DataFrame:
-    """The next characters on which the LSTM saves the most nats over the n-gram, in total:
+    """The next characters on which the model saves the most nats over the n-gram, in total:
     rows (char, label, count, lstm, ngram, saved), lstm and ngram being mean losses."""
     diff = np.asarray(ngram_loss, np.float64) - np.asarray(lstm_loss, np.float64)
     known = np.isfinite(diff[:-1])

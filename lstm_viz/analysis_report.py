@@ -1,8 +1,12 @@
 """The `analyse` command's report: every analysis of `lstm_viz.analysis` run on the held-out test
-split of a model's corpus, written as figures (`lstm_viz.figures`), JSON and Markdown.
+split of a model's corpus (an LSTM, GRU or RNN), written as figures (`lstm_viz.figures`), JSON and
+Markdown; and the `compare` command's: several models side by side on the same held-out text.
 
-`python -m lstm_viz analyse --model NAME --corpus FILE --out DIR` runs `analyse` then `write`.
-The text is traced in pieces with the state carried across, so the whole test split fits in memory.
+`python -m lstm_viz analyse --model NAME --corpus FILE --out DIR` runs `analyse` then `write`;
+`python -m lstm_viz compare --models A B C --corpus FILE --out DIR` runs `compare` then
+`write_comparison` (gate saturation beside each other, the long-memory test of quotes, the error
+breakdown of each). The text is traced in pieces with the state carried across, so the whole test
+split fits in memory.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, checkpoint, figures
+from .kernel import NAMED
 from .data import read_corpus, sha256, split_bounds
 from .ngram import load_ngram
 
@@ -30,9 +35,10 @@ FIGURES = ("gate_saturation", "error_breakdown", "closing_distance", "character_
 
 
 def trace_losses(model, text: str, chunk: int = 10_000) -> tuple[np.ndarray, list[pd.DataFrame]]:
-    """((T,) LSTM loss per character, per-layer gate saturation tables) of a long text, traced in
-    pieces: the last character of each piece is scored with the next piece's first."""
-    L = model.config.layers
+    """((T,) the model's loss per character, per-layer gate saturation tables (none for a vanilla
+    RNN, which has no gates)) of a long text, traced in pieces: the last character of each piece
+    is scored with the next piece's first."""
+    L = model.config.layers if analysis.SATURATION_GATES_OF[model.kind] else 0
     loss = np.full(len(text), np.nan, dtype=np.float32)
     ids = model.vocab.encode(text)
     sums = [None] * L
@@ -49,6 +55,17 @@ def trace_losses(model, text: str, chunk: int = 10_000) -> tuple[np.ndarray, lis
                 sums[layer].attrs["keys"] = table[["gate", "cell"]]
     tables = [pd.concat([s.attrs["keys"], s / len(text)], axis=1) for s in sums]
     return loss, tables
+
+
+def held_out_part(corpus, split: str, max_chars: int | None, order: int = 1) -> tuple[str, int, int]:
+    """(text, start, end) of a corpus split, cut to `max_chars` (at least `order` characters)."""
+    text = read_corpus(corpus)
+    lo, hi = split_bounds(len(text))[split]
+    if max_chars is not None:
+        if max_chars < order:
+            raise ValueError(f"--max-chars must be at least the n-gram's order ({order})")
+        hi = min(hi, lo + max_chars)
+    return text[lo:hi], lo, hi
 
 
 def saturation_summary(tables: list[pd.DataFrame]) -> list[dict]:
@@ -80,13 +97,7 @@ def analyse(name_or_path, corpus, max_chars: int | None = None, split: str = "te
     folder = checkpoint.resolve(name_or_path)
     model = checkpoint.load(folder)
     ngram = load_ngram(folder)
-    text = read_corpus(corpus)
-    lo, hi = split_bounds(len(text))[split]
-    if max_chars is not None:
-        if max_chars < ngram.order:
-            raise ValueError(f"--max-chars must be at least the n-gram's order ({ngram.order})")
-        hi = min(hi, lo + max_chars)
-    part = text[lo:hi]
+    part, lo, hi = held_out_part(corpus, split, max_chars, ngram.order)
     started = time.perf_counter()
     lstm_loss, saturation = trace_losses(model, part)
     traced = time.perf_counter() - started
@@ -102,6 +113,7 @@ def analyse(name_or_path, corpus, max_chars: int | None = None, split: str = "te
     return {
         "model": {
             "name": folder.name,
+            "kind": model.kind,
             "card_test_nats": card.get("loss", {}).get("test", {}).get("nats"),
             "ngram": {k: v for k, v in card.get("ngram", {}).items() if k != "pruning_trials"},
             "ngram_pruning": card.get("ngram", {}).get("pruning_trials", []),
@@ -118,6 +130,7 @@ def analyse(name_or_path, corpus, max_chars: int | None = None, split: str = "te
         "loss": {"lstm": nats(lstm_loss), "ngram": nats(ngram_loss), "paper": PAPER.get(Path(corpus).name)},
         "saturation": saturation,
         "saturation_summary": saturation_summary(saturation),
+        "saturation_problem": None if saturation else f"{NAMED[model.kind]} has no gates: gate saturation has no meaning for it",
         "error_breakdown": breakdown,
         "closing": closers,
         "closing_bins": bins,
@@ -151,11 +164,13 @@ def write(result: dict, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    files += figures.save(figures.gate_saturation(result["saturation"]), out, "gate_saturation")
-    files += figures.save(figures.error_breakdown(result["error_breakdown"]), out, "error_breakdown")
+    model = result["model"].get("kind", "lstm").upper()
+    if result["saturation"]:
+        files += figures.save(figures.gate_saturation(result["saturation"], model), out, "gate_saturation")
+    files += figures.save(figures.error_breakdown(result["error_breakdown"], model), out, "error_breakdown")
     if result["closing_bins"] is not None:
-        files += figures.save(figures.closing_distance(result["closing_bins"]), out, "closing_distance")
-    files += figures.save(figures.character_advantage(result["advantage"]), out, "character_advantage")
+        files += figures.save(figures.closing_distance(result["closing_bins"], model), out, "closing_distance")
+    files += figures.save(figures.character_advantage(result["advantage"], model), out, "character_advantage")
     data = {k: v for k, v in result.items() if k not in ("saturation", "closing")}
     for key in ("error_breakdown", "closing_bins", "advantage"):
         data[key] = records(result[key])
@@ -171,6 +186,8 @@ def to_markdown(r: dict) -> str:
     c, loss, paper = r["corpus"], r["loss"], r["loss"]["paper"] or {}
     bits = lambda x: x / math.log(2)  # noqa: E731
     ng = r["model"]["ngram"]
+    kind = r["model"].get("kind", "lstm")
+    name = kind.upper()
     lines = [
         f"# Analyses of `{r['model']['name']}` on the {c['split']} split of {c['name']}",
         "",
@@ -179,11 +196,11 @@ def to_markdown(r: dict) -> str:
         + ("" if c["trained_on"] else " (note: not the corpus this model was trained on)")
         + ".",
         "",
-        "## Loss: LSTM against the n-gram",
+        f"## Loss: {name} against the n-gram",
         "",
-        "| model | this report, nats/char | bits/char | paper's best, nats/char |",
+        "| model | this report, nats/char | bits/char | paper's best LSTM, nats/char |",
         "|---|---|---|---|",
-        f"| LSTM | {loss['lstm']:.4f} | {bits(loss['lstm']):.4f} | {paper.get('lstm', '-')} |",
+        f"| {name} | {loss['lstm']:.4f} | {bits(loss['lstm']):.4f} | {paper.get('lstm', '-')} |",
         f"| {ng.get('order', '?')}-gram ({ng.get('smoothing', '?')}, min count {ng.get('min_count', '?')}) | "
         f"{loss['ngram']:.4f} | {bits(loss['ngram']):.4f} | {paper.get('ngram', '-')} |",
         "",
@@ -197,9 +214,9 @@ def to_markdown(r: dict) -> str:
             "",
         ]
     lines += [
-        "## Where the LSTM's memory pays",
+        f"## Where the {name}'s memory pays",
         "",
-        "Next characters on which the LSTM saves the most nats over the n-gram, summed over the text:",
+        f"Next characters on which the {name} saves the most nats over the n-gram, summed over the text:",
         "",
         "![](character_advantage.svg)",
         "",
@@ -207,15 +224,22 @@ def to_markdown(r: dict) -> str:
         "",
         "## Gate saturation (paper's figure 3)",
         "",
-        "A gate is left-saturated below 0.1 and right-saturated above 0.9; each dot is one cell. "
-        "The paper (as our notes summarise it): some forget gates are right-saturated almost all the time "
-        "(cells that remember for long), first-layer gates are rarely saturated, and no output gate is "
-        "strongly saturated.",
-        "",
-        "![](gate_saturation.svg)",
-        "",
-        markdown_table(pd.DataFrame(r["saturation_summary"]), "{:.4f}"),
-        "",
+    ]
+    if r["saturation"]:
+        lines += [
+            "A gate is left-saturated below 0.1 and right-saturated above 0.9; each dot is one cell. "
+            "The paper (as our notes summarise it): some forget gates are right-saturated almost all the time "
+            "(cells that remember for long), first-layer gates are rarely saturated, and no output gate is "
+            "strongly saturated.",
+            "",
+            "![](gate_saturation.svg)",
+            "",
+            markdown_table(pd.DataFrame(r["saturation_summary"]), "{:.4f}"),
+            "",
+        ]
+    else:
+        lines += [f"{r['saturation_problem'][0].upper()}{r['saturation_problem'][1:]}.", ""]
+    lines += [
         "## Error breakdown (paper's section 4.4)",
         "",
         f"{r['error_breakdown'].attrs['errors']:,} errors (p(correct next char) < 0.5) among "
@@ -233,7 +257,7 @@ def to_markdown(r: dict) -> str:
             "## Closing braces and quotes against distance (paper's section 4.3)",
             "",
             f"{len(r['closing']):,} matched pairs; mean probability each model gave the correct closer. "
-            "The paper (Linux): the LSTM keeps p(}) high far beyond the n-gram's 20-character window.",
+            "The paper (Linux): an LSTM keeps p(}) high far beyond the n-gram's 20-character window.",
             "",
             "![](closing_distance.svg)",
             "",
@@ -246,4 +270,133 @@ def to_markdown(r: dict) -> str:
         f"(load average {m['load_average']}).",
         "",
     ]
+    return "\n".join(lines)
+
+
+def compare(names_or_paths, corpus, max_chars: int | None = None, split: str = "test") -> dict:
+    """Several models (LSTM, GRU, RNN) side by side on the same held-out text: each one's loss, gate
+    saturation per layer (none for an RNN), the long-memory test of quotes
+    (`analysis.quote_memory_from`) and its error breakdown (with its own n-gram, or the first
+    of the models that has one; none if no model has one)."""
+    folders = [checkpoint.resolve(m) for m in names_or_paths]
+    names = [f.name for f in folders]
+    if len(set(names)) < len(names):
+        raise ValueError(f"two models share a folder name ({', '.join(names)}): give folders of different names")
+    ngrams = {}
+    for folder in folders:
+        try:
+            ngrams[folder.name] = load_ngram(folder)
+        except ValueError:
+            pass
+    fallback = next(iter(ngrams.values()), None)
+    part, lo, hi = held_out_part(corpus, split, max_chars, fallback.order if fallback else 1)
+    started = time.perf_counter()
+    models = {}
+    for folder in folders:
+        model = checkpoint.load(folder)
+        loss, saturation = trace_losses(model, part)
+        ngram = ngrams.get(folder.name, fallback)
+        try:
+            quotes = analysis.quote_memory_from(part, loss)
+        except ValueError:
+            quotes = None
+        models[folder.name] = {
+            "kind": model.kind,
+            "layers": model.config.layers,
+            "hidden": model.config.hidden,
+            "nats": nats(loss),
+            "saturation": saturation,
+            "saturation_summary": saturation_summary(saturation),
+            "quote_memory": quotes,
+            "error_breakdown": None if ngram is None else analysis.error_breakdown_from(part, loss, ngram),
+        }
+    return {
+        "corpus": {"name": Path(corpus).name, "sha256": sha256(corpus), "split": split, "start": lo, "end": hi},
+        "chars": len(part),
+        "models": models,
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write_comparison(result: dict, out) -> list[Path]:
+    """Write the comparison's figures (PNG and SVG), compare.json and compare.md into `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    models = result["models"]
+    label = {name: f"{name} ({m['kind'].upper()})" for name, m in models.items()}
+    files = []
+    gated = {label[n]: m["saturation"] for n, m in models.items() if m["saturation"]}
+    if gated:
+        files += figures.save(figures.gate_saturation(gated), out, "gate_saturation")
+    quotes = {label[n]: m["quote_memory"] for n, m in models.items() if m["quote_memory"] is not None}
+    if quotes:
+        files += figures.save(figures.quote_memory(quotes), out, "quote_memory")
+    broken = {label[n]: m["error_breakdown"] for n, m in models.items() if m["error_breakdown"] is not None}
+    if broken:
+        files += figures.save(figures.error_breakdown(broken), out, "error_breakdown")
+    data = {**result, "models": {}}
+    for name, m in models.items():
+        data["models"][name] = {
+            **{k: m[k] for k in ("kind", "layers", "hidden", "nats", "saturation_summary")},
+            "quote_memory": records(m["quote_memory"]),
+            "error_breakdown": records(m["error_breakdown"]),
+            "errors": None if m["error_breakdown"] is None else m["error_breakdown"].attrs["errors"],
+        }
+    (out / "compare.json").write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    (out / "compare.md").write_text(comparison_markdown(result, label))
+    return files + [out / "compare.json", out / "compare.md"]
+
+
+def comparison_markdown(r: dict, label: dict) -> str:
+    """The comparison as Markdown: losses, then each analysis with its figure and tables."""
+    c, models = r["corpus"], r["models"]
+    lines = [
+        f"# {', '.join(label.values())} on the {c['split']} split of {c['name']}",
+        "",
+        f"{r['chars']:,} characters (corpus characters {c['start']:,} to {c['end']:,}); traced in {r['seconds']} s "
+        f"(load average {r['load_average']}).",
+        "",
+        "| model | kind | layers | hidden | nats/char |",
+        "|---|---|---|---|---|",
+        *(f"| {n} | {m['kind']} | {m['layers']} | {m['hidden']} | {m['nats']:.4f} |" for n, m in models.items()),
+        "",
+        "## Gate saturation (paper's figure 3, the LSTM's and the GRU's panels)",
+        "",
+        "A gate is left-saturated below 0.1 and right-saturated above 0.9; each dot is one cell.",
+        "",
+    ]
+    if any(m["saturation"] for m in models.values()):
+        lines += ["![](gate_saturation.svg)", ""]
+    for n, m in models.items():
+        if m["saturation"]:
+            lines += [f"{label[n]}:", "", markdown_table(pd.DataFrame(m["saturation_summary"]), "{:.4f}"), ""]
+        else:
+            lines += [f"{label[n]}: {NAMED[m['kind']]} has no gates.", ""]
+    lines += [
+        "## The long-memory test: closing quotes against their distance from the opening quote",
+        "",
+        "The mean probability each model gave the closing double quote, by how many characters back the "
+        "quote opened (the paper's closing-brace figure, section 4.3, applied to quotes).",
+        "",
+    ]
+    if any(m["quote_memory"] is not None for m in models.values()):
+        lines += ["![](quote_memory.svg)", ""]
+    for n, m in models.items():
+        if m["quote_memory"] is not None:
+            lines += [f"{label[n]}:", "", markdown_table(m["quote_memory"]), ""]
+    lines += ["## Error breakdown (paper's section 4.4)", ""]
+    if any(m["error_breakdown"] is not None for m in models.values()):
+        lines += ["![](error_breakdown.svg)", ""]
+        for n, m in models.items():
+            if m["error_breakdown"] is not None:
+                b = m["error_breakdown"]
+                lines += [
+                    f"{label[n]}: {b.attrs['errors']:,} errors among {b.attrs['characters']:,} characters.",
+                    "",
+                    markdown_table(b.drop(columns="definition")),
+                    "",
+                ]
+    else:
+        lines += ["No model has an n-gram (ngram.npz): run `analyse --train-ngram` on one first.", ""]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,import,app} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,compare,import,app} ..."""
 
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ NUMBERS_OF = {
     ("explain", "max_chars"): (100, BIG, False),
     ("explain", "threads"): (1, 4_096, False),
     ("analyse", "max_chars"): (1, BIG, False),
+    ("compare", "max_chars"): (1, BIG, False),
 }
 
 
@@ -272,8 +273,18 @@ def cmd_analyse(a) -> None:
     loss = result["loss"]
     print(
         f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; "
-        f"LSTM {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char"
+        f"{result['model']['kind'].upper()} {loss['lstm']:.4f}, n-gram {loss['ngram']:.4f} nats/char"
     )
+
+
+def cmd_compare(a) -> None:
+    from . import analysis_report
+
+    result = analysis_report.compare(a.models, a.corpus, a.max_chars, a.split)
+    files = analysis_report.write_comparison(result, a.out)
+    losses = ", ".join(f"{name} ({m['kind'].upper()}) {m['nats']:.4f}" for name, m in result["models"].items())
+    print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; nats/char: {losses}")
+
 
 
 def add_analyse(sub) -> None:
@@ -295,6 +306,17 @@ def add_analyse(sub) -> None:
         help="train the 20-gram on only the first N characters of the training split (a split too big to count)",
     )
     an.set_defaults(run=cmd_analyse)
+    co = sub.add_parser(
+        "compare",
+        help="several models (LSTM, GRU, RNN) on one held-out text: gate saturation, the long-memory test of "
+        "quotes and the error breakdown side by side",
+    )
+    co.add_argument("--models", nargs="+", required=True, help="model folders or shipped names")
+    co.add_argument("--corpus", required=True, help="the corpus the models were trained on")
+    co.add_argument("--out", required=True, help="folder for the figures (PNG, SVG) and compare.json / compare.md")
+    co.add_argument("--split", default="test", choices=["val", "test"])
+    co.add_argument("--max-chars", type=int, default=None, help="only the first N characters of the split")
+    co.set_defaults(run=cmd_compare)
 
 
 def cmd_import(a) -> None:

@@ -8,8 +8,9 @@ legend; colours come from `lstm_viz.colour`, labels from `lstm_viz.glyphs`. Draw
 written directly, with the characters as text; PNG is drawn with matplotlib.
 
 The analyses' figures (`gate_saturation`, `error_breakdown`, `closing_distance`,
-`character_advantage`, written by `save` as PNG and SVG) draw the tables of `lstm_viz.analysis`
-for the `analyse` report (`lstm_viz.analysis_report`).
+`character_advantage`, `quote_memory`, written by `save` as PNG and SVG) draw the tables of
+`lstm_viz.analysis` for the `analyse` and `compare` reports (`lstm_viz.analysis_report`); the
+first two and `quote_memory` also draw several models side by side.
 
 matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
 rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
@@ -338,22 +339,35 @@ def save(fig, folder, name: str) -> list[Path]:
     return paths
 
 
+def by_model(tables, model: str) -> dict:
+    """{model name: its table(s)}: a dict as given, or one model's under the name `model`."""
+    return dict(tables) if isinstance(tables, dict) else {model: tables}
+
+
 @analysis_style
-def gate_saturation(tables: list):
+def gate_saturation(tables, model: str = "LSTM"):
     """Figure 3 of the paper: per layer (rows) and gate (columns), each cell at (fraction of
-    characters left-saturated, fraction right-saturated); tables of `analysis.gate_saturation`."""
-    gates = list(dict.fromkeys(tables[0]["gate"]))
-    fig, axes = new_figure((8, 2.6 * len(tables)), len(tables), len(gates), squeeze=False, sharex=True, sharey=True)
-    for layer, table in enumerate(tables):
-        for j, gate in enumerate(gates):
+    characters left-saturated, fraction right-saturated); tables of `analysis.gate_saturation`,
+    per layer. Several models side by side (the paper's LSTM and GRU panels): a dict of name ->
+    per-layer tables, each model's gates in its own columns."""
+    models = by_model(tables, model)
+    columns = [(name, gate) for name, layers in models.items() for gate in dict.fromkeys(layers[0]["gate"])]
+    rows = max(len(layers) for layers in models.values())
+    fig, axes = new_figure((2.7 * len(columns), 2.6 * rows), rows, len(columns), squeeze=False, sharex=True, sharey=True)
+    for j, (name, gate) in enumerate(columns):
+        for layer in range(rows):
             ax = axes[layer, j]
-            rows = table[table["gate"] == gate]
+            if layer >= len(models[name]):
+                ax.set_axis_off()
+                continue
+            table = models[name][layer]
+            cells = table[table["gate"] == gate]
             ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
-            ax.scatter(rows["left"], rows["right"], s=6, alpha=0.5, color=colour.LSTM, linewidths=0, rasterized=True)
+            ax.scatter(cells["left"], cells["right"], s=6, alpha=0.5, color=colour.LSTM, linewidths=0, rasterized=True)
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)
-            ax.set_title(f"layer {layer + 1}, {gate} gate")
-            if layer == len(tables) - 1:
+            ax.set_title(f"{name + ', ' if len(models) > 1 else ''}layer {layer + 1}, {gate} gate")
+            if layer == rows - 1:
                 ax.set_xlabel("fraction left-saturated (< 0.1)")
             if j == 0:
                 ax.set_ylabel("fraction right-saturated (> 0.9)")
@@ -362,29 +376,43 @@ def gate_saturation(tables: list):
 
 
 @analysis_style
-def error_breakdown(table):
-    """The LSTM's errors attributed to each oracle in turn, as shares of all errors."""
-    fig, ax = new_figure((6, 2.8))
-    shares = table["share"][::-1] * 100
-    ax.barh(table["oracle"][::-1], shares, color=colour.LSTM)
-    for y, v in enumerate(shares):
-        ax.text(v + 0.5, y, f"{v:.1f}%", va="center")
-    ax.set_xlabel(f"share of the LSTM's {table.attrs.get('errors', 0):,} errors (%)")
-    ax.set_xlim(0, max(shares.max() * 1.2, 1))
+def error_breakdown(table, model: str = "LSTM"):
+    """The model's errors attributed to each oracle in turn, as shares of all errors; several
+    models (a dict of name -> table) as bars side by side for each oracle."""
+    models = by_model(table, model)
+    oracles = list(next(iter(models.values()))["oracle"])[::-1]
+    fig, ax = new_figure((6, 0.35 + (0.25 + 0.2 * len(models)) * len(oracles)))
+    height = 0.8 / len(models)
+    shades = colour.CATEGORIES if len(models) > 1 else (colour.LSTM,)
+    top = 1.0
+    for k, (name, part) in enumerate(models.items()):
+        shares = part.set_index("oracle")["share"].reindex(oracles) * 100
+        y = np.arange(len(oracles)) + (len(models) - 1 - 2 * k) * height / 2
+        ax.barh(y, shares, height=height, color=shades[k % len(shades)], label=f"{name} ({part.attrs.get('errors', 0):,} errors)")
+        for yy, v in zip(y, shares):
+            ax.text(v + 0.5, yy, f"{v:.1f}%", va="center", fontsize=7 if len(models) > 1 else None)
+        top = max(top, float(shares.max()) * 1.2)
+    ax.set_yticks(np.arange(len(oracles)), oracles)
+    if len(models) > 1:
+        ax.set_xlabel("share of each model's errors (%)")
+        ax.legend(loc="lower right", frameon=False)
+    else:
+        ax.set_xlabel(f"share of the {model}'s {next(iter(models.values())).attrs.get('errors', 0):,} errors (%)")
+    ax.set_xlim(0, top)
     fig.tight_layout()
     return fig
 
 
 @analysis_style
-def closing_distance(bins):
-    """Mean probability of the correct closer against the distance to its opener, per kind."""
+def closing_distance(bins, model: str = "LSTM"):
+    """Mean probability of the correct closer against the distance to its opener, per kind of pair."""
     kinds = list(dict.fromkeys(bins["kind"]))
     fig, axes = new_figure((4.2 * len(kinds), 3), 1, len(kinds), squeeze=False)
     for ax, kind in zip(axes[0], kinds):
         rows = bins[bins["kind"] == kind]
         labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
         x = range(len(rows))
-        ax.plot(x, rows["lstm"], "o-", color=colour.LSTM, label="LSTM")
+        ax.plot(x, rows["lstm"], "o-", color=colour.LSTM, label=model)
         if rows["ngram"].notna().any():
             ax.plot(x, rows["ngram"], "s--", color=colour.BASELINE, label="20-gram")
         ax.set_xticks(list(x), labels, rotation=45)
@@ -399,10 +427,36 @@ def closing_distance(bins):
 
 
 @analysis_style
-def character_advantage(table):
-    """Where the LSTM's memory pays: nats saved over the n-gram in total, per next character."""
+def quote_memory(tables: dict):
+    """The long-memory test, several models on one plot: the mean probability of the closing quote
+    against its distance from the opening one (tables of `analysis.quote_memory`, by model name),
+    the pairs in each bin written under it."""
+    fig, ax = new_figure((6, 3.4))
+    edges = sorted({(int(lo), int(hi)) for t in tables.values() for lo, hi in zip(t["low"], t["high"])})
+    where = {edge: i for i, edge in enumerate(edges)}
+    markers = "osD^v"
+    for k, (name, table) in enumerate(tables.items()):
+        x = [where[(int(lo), int(hi))] for lo, hi in zip(table["low"], table["high"])]
+        shade = colour.CATEGORIES[k % len(colour.CATEGORIES)]
+        ax.plot(x, table["p"], marker=markers[k % len(markers)], color=shade, label=name)
+    first = next(iter(tables.values()))
+    for lo, hi, n in zip(first["low"], first["high"], first["pairs"]):
+        ax.annotate(f"{n}", (where[(int(lo), int(hi))], 0.02), ha="center", fontsize=7, color="#666")
+    labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in edges]
+    ax.set_xticks(range(len(edges)), labels, rotation=45)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("distance from the opening quote (characters)")
+    ax.set_ylabel('mean p(closing ")')
+    ax.legend(loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def character_advantage(table, model: str = "LSTM"):
+    """Where the model's memory pays: nats saved over the n-gram in total, per next character."""
     fig, ax = new_figure((6, 3))
     ax.barh(table["label"][::-1], table["saved"][::-1], color=colour.LSTM)
-    ax.set_xlabel("nats saved by the LSTM over the n-gram, summed over the text")
+    ax.set_xlabel(f"nats saved by the {model} over the n-gram, summed over the text")
     fig.tight_layout()
     return fig

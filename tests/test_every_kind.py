@@ -1,17 +1,20 @@
 """Every part of the library reads a GRU's and a vanilla RNN's memory (h_t) and gates as it reads an
 LSTM's tanh(c_t) and gates; where an analysis has no meaning for a kind, it says so in one line."""
 
+import copy
 import json
 import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import make_corpus
 
 import lstm_viz
-from lstm_viz import Clamp, Scale, ablation_ranking, attribution, cellpage, cli, colour, explain, finder, render
+from lstm_viz import Clamp, Scale, ablation_ranking, analysis, attribution, cellpage, cli, colour, explain, figures, finder
+from lstm_viz import ngram, render
 from lstm_viz import explainer as E
 from lstm_viz import hypotheses as Hy
 from lstm_viz.ablation import closing_positions
@@ -215,3 +218,132 @@ def test_the_notebook_widget_shows_a_grus_memory_and_gates_and_refuses_an_rnns_g
     with pytest.raises(Exception, match="vanilla RNN has no gates"):
         rnn.signal = "input"
     assert rnn.signal == "cell"
+
+
+# The paper's analyses -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saturated_gru(tiny_gru):
+    """The tiny GRU with layer 1's update gate pinned open (z = 1: keep h) and its reset gate shut
+    (r = 0) for cells 0-3 (zero weights, biases of +-40)."""
+    model = copy.deepcopy(tiny_gru)
+    H = model.config.hidden
+    with torch.no_grad():
+        for name in ("weight_ih_l1", "weight_hh_l1"):
+            getattr(model.gru, name)[0:4] = 0  # reset rows of cells 0-3
+            getattr(model.gru, name)[H : H + 4] = 0  # update rows
+        model.gru.bias_ih_l1[0:4], model.gru.bias_ih_l1[H : H + 4] = -40, 40
+        model.gru.bias_hh_l1[0:4], model.gru.bias_hh_l1[H : H + 4] = 0, 0
+    return model
+
+
+def test_gate_saturation_of_a_gru_reads_its_reset_and_update_gates(saturated_gru):
+    table = analysis.gate_saturation(saturated_gru.trace(TEXT * 2), 1)
+    assert table["gate"].unique().tolist() == ["reset", "update"] and len(table) == 2 * 24
+    row = table.set_index(["gate", "cell"])
+    for cell in range(4):
+        assert tuple(row.loc[("reset", cell)]) == (1.0, 0.0) and tuple(row.loc[("update", cell)]) == (0.0, 1.0)
+    gates = saturated_gru.trace(TEXT * 2).gates(("reset", "update"), 1)
+    assert row.loc[("update", 9), "right"] == pytest.approx((gates["update"][:, 9] > 0.9).mean())
+
+
+def test_an_rnn_has_no_gate_saturation_and_the_live_analyses_say_so(tiny_rnn):
+    tr = tiny_rnn.trace(TEXT)
+    one_line_error(lambda: analysis.gate_saturation(tr, 0), "vanilla RNN has no gates: gate saturation has no meaning")
+    result = analysis.of_text(tr, ngram.train(TEXT * 20, tiny_rnn.vocab, order=4))
+    assert result["saturation"] == [] and "has no gates" in result["saturation_problem"]
+    assert result["breakdown"]["errors"].sum() == result["errors"]
+
+
+def test_the_long_memory_test_averages_p_of_each_closing_quote_by_its_distance():
+    text = 'a "bc" d "' + "e" * 12 + '" f "g\n\n"' + "h" * 50 + '"'
+    # pairs: (2, 5) distance 3; (9, 22) distance 13; the quote at 26 left open at a blank line; (30, 81) distance 51
+    loss = np.full(len(text), 2.0)
+    loss[[4, 21, 80]] = -np.log([0.9, 0.5, 0.3])  # each closer is predicted one character before it
+    table = analysis.quote_memory_from(text, loss)
+    assert table[["low", "high", "pairs"]].values.tolist() == [[1, 5, 1], [10, 20, 1], [40, 80, 1]]
+    np.testing.assert_allclose(table["p"], [0.9, 0.5, 0.3])
+    wide = analysis.quote_memory_from(text, loss, edges=(1, 20, 10**9))
+    np.testing.assert_allclose(wide["p"], [0.7, 0.3])
+    one_line_error(lambda: analysis.quote_memory_from("no quotes", np.zeros(9)), "no pairs of double quotes")
+
+
+def test_the_long_memory_test_reads_any_kinds_trace(tiny_any):
+    tr = tiny_any.trace(TEXT)
+    table = analysis.quote_memory(tr)
+    closers = [m.start() for m in re.finditer('"', TEXT)][1::2]
+    want = np.exp(-tr.loss_per_char[np.array(closers) - 1].astype(np.float64))
+    assert table["pairs"].sum() == 3 and table["p"].to_numpy() @ table["pairs"].to_numpy() == pytest.approx(want.sum())
+
+
+def test_the_comparison_figures_draw_several_models_side_by_side(tiny_model, saturated_gru):
+    lstm, gru = tiny_model.trace(TEXT), saturated_gru.trace(TEXT)
+    tables = {
+        "LSTM": [analysis.gate_saturation(lstm, layer) for layer in range(2)],
+        "GRU": [analysis.gate_saturation(gru, layer) for layer in range(2)],
+    }
+    fig = figures.gate_saturation(tables)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 2 * 5 and "GRU, layer 2, update gate" in titles and "LSTM, layer 1, forget gate" in titles
+    quotes = {name: analysis.quote_memory(tr) for name, tr in (("LSTM", lstm), ("GRU", gru))}
+    (ax,) = figures.quote_memory(quotes).axes
+    assert [line.get_label() for line in ax.get_lines()] == ["LSTM", "GRU"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), quotes["GRU"]["p"])
+    abab = ngram.train(TEXT * 20, tiny_model.vocab, order=4)
+    breakdowns = {name: analysis.error_breakdown(tr, abab) for name, tr in (("LSTM", lstm), ("GRU", gru))}
+    (ax,) = figures.error_breakdown(breakdowns).axes
+    assert len(ax.patches) == 2 * len(breakdowns["GRU"]) and ax.get_legend() is not None
+
+
+@pytest.fixture(scope="module")
+def three_kinds(tmp_path_factory):
+    """An LSTM (with its n-gram), a GRU and an RNN trained on nothing, and their corpus."""
+    folder = tmp_path_factory.mktemp("three")
+    text = make_corpus(900, seed=3)
+    (folder / "corpus.txt").write_text(text)
+    vocab = lstm_viz.Vocab.from_text(text)
+    for kind in ("lstm", "gru", "rnn"):
+        torch.manual_seed(0)
+        model = lstm_viz.CharLSTM(lstm_viz.Config(len(vocab), layers=2, hidden=16, embed=8, kind=kind), vocab).eval()
+        lstm_viz.save(model, folder / kind, {})
+    ngram.build_for_model(folder / "lstm", folder / "corpus.txt", train_chars=20_000, min_counts=(1,))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_the_analyse_command_reports_on_a_gru_or_rnn(three_kinds, kind, tmp_path, capsys):
+    (three_kinds / kind / "ngram.npz").write_bytes((three_kinds / "lstm" / "ngram.npz").read_bytes())
+    argv = ["analyse", "--model", str(three_kinds / kind), "--corpus", str(three_kinds / "corpus.txt")]
+    assert cli.main(argv + ["--out", str(tmp_path), "--max-chars", "3000"]) == 0
+    assert f"{kind.upper()} " in capsys.readouterr().out
+    names = {p.stem for p in tmp_path.iterdir()}
+    md = (tmp_path / "report.md").read_text()
+    assert f"| {kind.upper()} |" in md and "LSTM's memory" not in md
+    if kind == "gru":
+        assert "gate_saturation" in names and "| 1 | reset |" in md
+    else:
+        assert "gate_saturation" not in names
+        assert "A vanilla RNN has no gates: gate saturation has no meaning for it." in md
+
+
+def test_the_compare_command_puts_the_three_kinds_side_by_side(three_kinds, tmp_path, capsys):
+    models = [str(three_kinds / k) for k in ("lstm", "gru", "rnn")]
+    argv = ["compare", "--models", *models, "--corpus", str(three_kinds / "corpus.txt"), "--out", str(tmp_path)]
+    assert cli.main(argv + ["--max-chars", "4000"]) == 0
+    assert "rnn (RNN)" in capsys.readouterr().out
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {f"{f}.{e}" for f in ("gate_saturation", "quote_memory", "error_breakdown") for e in ("svg", "png")} <= names
+    report = json.loads((tmp_path / "compare.json").read_text())
+    assert [report["models"][k]["kind"] for k in ("lstm", "gru", "rnn")] == ["lstm", "gru", "rnn"]
+    assert report["models"]["rnn"]["saturation_summary"] == [] and report["models"]["gru"]["errors"] > 0
+    text = lstm_viz.normalise((three_kinds / "corpus.txt").read_text())
+    lo = report["corpus"]["start"]
+    held_out = text[lo : lo + 4000]
+    for kind in ("lstm", "gru", "rnn"):
+        want = analysis.quote_memory(lstm_viz.load(three_kinds / kind).trace(held_out))
+        got = pd.DataFrame(report["models"][kind]["quote_memory"])
+        assert got["pairs"].tolist() == want["pairs"].tolist()
+        np.testing.assert_allclose(got["p"], want["p"], atol=1e-5)
+    md = (tmp_path / "compare.md").read_text()
+    assert "![](quote_memory.svg)" in md and "rnn (RNN): a vanilla RNN has no gates." in md
