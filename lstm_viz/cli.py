@@ -1,4 +1,4 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,compare,import,app} ..."""
+"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,compare,table,import,app} ..."""
 
 from __future__ import annotations
 
@@ -286,6 +286,15 @@ def cmd_compare(a) -> None:
     print(f"{a.out}: {len(files)} files on {result['chars']:,} chars of the {a.split} split; nats/char: {losses}")
 
 
+def cmd_table(a) -> None:
+    from . import runs
+
+    text = runs.markdown(runs.read_runs(a.runs))
+    print(text, end="")
+    if a.out:
+        Path(a.out).write_text(text)
+
+
 
 def add_analyse(sub) -> None:
     an = sub.add_parser("analyse", help="the paper's analyses on the held-out split: figures, JSON and Markdown")
@@ -317,6 +326,10 @@ def add_analyse(sub) -> None:
     co.add_argument("--split", default="test", choices=["val", "test"])
     co.add_argument("--max-chars", type=int, default=None, help="only the first N characters of the split")
     co.set_defaults(run=cmd_compare)
+    ta = sub.add_parser("table", help="the paper's Table 1: test losses of the finished runs under a folder")
+    ta.add_argument("--runs", required=True, help="a folder of run folders (checkpoints whose cards have a test loss)")
+    ta.add_argument("--out", default=None, help="also write the table to this Markdown file")
+    ta.set_defaults(run=cmd_table)
 
 
 def cmd_import(a) -> None:
