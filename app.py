@@ -2,9 +2,10 @@
 
 Run with `make run` (streamlit run app.py). This file is the page's table of contents: `main`
 draws it top to bottom from the ui/ sections, which pass plain values (`ui.shown`): the sidebar's
-pickers, the text box, the coloured text, the predictions at the selected position, then the lazy
-tabs of `ui.panels.PANELS` and the sidebar's downloads. The coloured text comes first and nothing
-above it waits on the panels below. To add a tab, see the README's "Adding a panel".
+pickers, the tour of the lecture's cells, the text box, the coloured text, the predictions at the
+selected position, then the lazy tabs of `ui.panels.PANELS` and the sidebar's downloads. The
+coloured text comes first and nothing above it waits on the panels below. To add a tab, see the
+README's "Adding a panel".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 import lstm_viz
-from ui import own_model, page, panels, runlog, sidebar_view, state, suggest_view, text_view
+from ui import own_model, page, panels, runlog, sidebar_view, state, suggest_view, text_view, tour_view
 
 
 def main() -> None:
@@ -25,6 +26,8 @@ def main() -> None:
     state.start(session, st.query_params, models)
     picked = sidebar_view.pickers(models)
     text_view.header()
+    tour_view.buttons()
+    tour_view.words()
     text = text_view.text_box(picked)
     if text is not None:
         state.sync_link(session, st.query_params)

@@ -58,6 +58,35 @@ static int queue_drain(struct rq_queue *q, unsigned long flags)
 }
 """
 
+IF_CONDITIONS = """\
+static int check_request(struct device *dev, struct request *req, int flags)
+{
+	int err = 0;
+
+	if (!dev || !req)
+		return -EINVAL;
+	if (req->len > dev->max_len && !(flags & REQ_SPLIT))
+		return -E2BIG;
+	err = prepare_buffer(dev, req->buf, req->len);
+	if (err < 0) {
+		pr_err("prepare_buffer failed: %d\\n", err);
+		return err;
+	}
+	if (dev->state == DEV_SUSPENDED || atomic_read(&dev->pending) >= MAX_PENDING) {
+		queue_request(dev, req);
+		return 0;
+	}
+	spin_lock(&dev->lock);
+	if (list_empty(&dev->queue) && (req->flags & REQ_URGENT))
+		dev->urgent = req;
+	list_add_tail(&req->list, &dev->queue);
+	spin_unlock(&dev->lock);
+	if (unlikely(flags & REQ_SYNC))
+		err = wait_for_completion_timeout(&req->done, HZ);
+	return err;
+}
+"""
+
 LONG_LINES = """\
 Short line.
 A line of middling length, about halfway across the page.
@@ -69,6 +98,7 @@ And finally one more very long line, written without a single break, in which th
 EXAMPLES = {
     "dialogue": Example("Dialogue with quotes (prose)", DIALOGUE, "quotes"),
     "c": Example("C function with nested ifs and brackets", C_FUNCTION, "bracket_depth"),
+    "ifs": Example("C function with many if conditions", IF_CONDITIONS, "if_condition"),
     "long": Example("Lines of very different lengths", LONG_LINES, "line_position"),
 }
 CUSTOM = "custom"  # the example key once the visitor has edited the text

@@ -8,7 +8,7 @@ import streamlit as st
 
 import lstm_viz
 
-from . import cache, component, controls, payload, signals, state
+from . import cache, component, controls, payload, signals, state, tour
 from .shown import Picked, Shown
 
 
@@ -65,7 +65,7 @@ def view_part(shown: Shown) -> dict:
 def coloured_text(picked: Picked, text: str) -> Shown | None:
     """The text coloured by the chosen cell; what is shown, or None when there is no text."""
     if not text:
-        st.info("Type or paste some text above to see it coloured.")
+        st.info(tour.OWN_WORDS)
         return None
     session = st.session_state
     tr = cache.trace(picked.name, text)

@@ -104,7 +104,7 @@ def test_a_link_with_markup_in_it_is_corrected_with_notices_shown_as_plain_text(
     assert warnings[:3] == [
         "Ignored model='[log in](https://evil.example/login)' from the link: no such model (have card-mismatch, "
         "linux, pickled, truncated, warpeace, wrong-shape).",
-        "Ignored example='<img src=x onerror=alert(1)>' from the link: choose one of dialogue, c, long.",
+        "Ignored example='<img src=x onerror=alert(1)>' from the link: choose one of dialogue, c, ifs, long.",
         "Ignored signal='**bold**' from the link: choose one of cell, hidden, input, forget, output.",
     ]
     assert warnings[3:] == [
