@@ -2,10 +2,11 @@
 
 Run with `make run` (streamlit run app.py). This file is the page's table of contents: `main`
 draws it top to bottom from the ui/ sections, which pass plain values (`ui.shown`): the sidebar's
-pickers, the tour of the lecture's cells, the text box, the coloured text, the predictions at the
-selected position, then the lazy tabs of `ui.panels.PANELS` and the sidebar's downloads. The
-coloured text comes first and nothing above it waits on the panels below. To add a tab, see the
-README's "Adding a panel".
+pickers, the title and the tour of the lecture's cells, the text box beside the tour's words and
+"What am I looking at?", the coloured text, the best cells for it, then right under them the lazy
+tabs of `ui.panels.PANELS` (the predictions at the selected position first) and the sidebar's
+downloads. The coloured text comes first and nothing above it waits on the panels below. To add a
+tab, see the README's "Adding a panel".
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from __future__ import annotations
 import streamlit as st
 
 import lstm_viz
-from ui import own_model, page, panels, runlog, sidebar_view, state, suggest_view, text_view, tour_view
+from ui import (
+    glossary_view,
+    own_model,
+    page,
+    panels,
+    runlog,
+    sidebar_view,
+    state,
+    suggest_view,
+    text_view,
+    tour_view,
+)
 
 
 def main() -> None:
@@ -25,16 +37,19 @@ def main() -> None:
         return
     state.start(session, st.query_params, models)
     picked = sidebar_view.pickers(models)
-    text_view.header()
-    tour_view.buttons()
-    tour_view.words()
-    text = text_view.text_box(picked)
+    with text_view.header():
+        tour_view.buttons()
+    box, about = st.columns(2)
+    with about:
+        tour_view.words()
+        glossary_view.looking_at()
+    with box:
+        text = text_view.text_box(picked)
     if text is not None:
         state.sync_link(session, st.query_params)
         shown = text_view.coloured_text(picked, text)
         if shown is not None:
             suggest_view.draw(shown)
-            text_view.predictions(shown)
             panels.draw(shown)
             sidebar_view.download_buttons(shown)
             sidebar_view.figure_downloads(shown)

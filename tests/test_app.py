@@ -211,7 +211,7 @@ def test_what_does_not_depend_on_the_cell_is_sent_unchanged_when_the_cell_change
 
     at = run(FIRST_CELL, pos=30)
     before = independent(at)
-    assert len(before) == 4  # the layer part, the next-character panel, the all-cells bars, the strip
+    assert len(before) == 3  # the layer part, and in the Predictions tab the next-character panel and the strip
     at.session_state["cell"] = 8
     rerun(at)
     assert independent(at) == before  # identical messages: Streamlit sends them by hash, the views skip them
@@ -425,6 +425,8 @@ def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
     at = run(text=text, pos=0)
     assert view(at)["text"]["text"] == text
     assert next_char(at)["title"].endswith("(<)")  # data, set as text in the page
+    at.session_state["panel"] = "All cells"
+    rerun(at)
     assert "".join(heatmap(at)["labels"]).startswith("<b>bold</b>\u2423&")  # drawn on a canvas as text
 
 
@@ -441,7 +443,7 @@ def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
 
 
 def test_the_heatmap_shows_the_most_variable_cells_around_the_selected_position(models):
-    at = run(FIRST_CELL, pos=100)
+    at = run(FIRST_CELL, pos=100, panel="All cells")
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     data = heatmap(at)
     rows = np.argsort(-tr.cell[0].std(axis=0), kind="stable")[:32].tolist()
@@ -452,7 +454,7 @@ def test_the_heatmap_shows_the_most_variable_cells_around_the_selected_position(
 
 
 def test_the_heatmap_can_order_cells_by_strength_at_the_selected_position(models):
-    at = run(FIRST_CELL, pos=10)
+    at = run(FIRST_CELL, pos=10, panel="All cells")
     at.selectbox(key="heatmap_order").set_value("strength")
     rerun(at)
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -460,7 +462,7 @@ def test_the_heatmap_can_order_cells_by_strength_at_the_selected_position(models
 
 
 def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
-    at = run()
+    at = run(panel="All cells")
     at.selectbox(key="heatmap_order").set_value("custom")
     rerun(at)
     at.text_input(key="heatmap_custom").set_value("5, 2 99999 x, 5")

@@ -40,7 +40,14 @@ def details(at: AppTest) -> pd.DataFrame:
 
 def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     at = page()
-    assert [t.label for t in at.tabs] == ["All cells", "Find cells", "Intervene", "Cell labels", "Cell map"]
+    assert [t.label for t in at.tabs] == [
+        "Predictions",
+        "All cells",
+        "Find cells",
+        "Intervene",
+        "Cell labels",
+        "Cell map",
+    ]
     assert at.selectbox(key="find_feature").value == "quotes"
     text = lstm_viz.normalise(at.session_state["text"])
     best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]

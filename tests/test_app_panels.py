@@ -82,6 +82,7 @@ def test_a_panel_is_one_line_in_the_registry(monkeypatch):
     monkeypatch.setitem(panels.PANELS, "Throwaway", throwaway)
     at = rerun(AppTest.from_file(APP, default_timeout=120))
     assert [t.label for t in at.tabs] == [
+        "Predictions",
         "All cells",
         "Find cells",
         "Intervene",

@@ -39,6 +39,11 @@ def test_the_steps_are_the_lectures_four_cells_on_both_shipped_models():
     ]
 
 
+def click(at: AppTest, label: str) -> None:
+    (button,) = [b for b in at.button if b.label == label]
+    button.click()
+
+
 def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -54,7 +59,7 @@ def shown_cell(at: AppTest) -> dict:
 def test_one_click_on_a_step_loads_its_model_example_and_cell_and_says_what_the_colours_show(key):
     step = tour.STEPS[key]
     at = run(AppTest.from_file(APP, default_timeout=300))
-    at.button(key=f"tour_{key}").click()
+    click(at, step.button)
     run(at)
     assert at.selectbox(key="model").value == step.model
     assert at.selectbox(key="example").value == step.example
@@ -69,7 +74,7 @@ def test_one_click_on_a_step_loads_its_model_example_and_cell_and_says_what_the_
 
 def test_the_words_go_once_another_cell_is_shown():
     at = run(AppTest.from_file(APP, default_timeout=300))
-    at.button(key="tour_quotes").click()
+    click(at, tour.STEPS["quotes"].button)
     run(at)
     assert [i for i in at.info if tour.STEPS["quotes"].colours in i.value]
     at.number_input(key="cell").set_value(430)
@@ -79,7 +84,7 @@ def test_the_words_go_once_another_cell_is_shown():
 
 def test_the_last_step_empties_the_box_for_your_own_text_and_says_what_to_do():
     at = run(AppTest.from_file(APP, default_timeout=300))
-    at.button(key="tour_own").click()
+    click(at, tour.OWN)
     run(at)
     assert at.text_area(key="text").value == "" and at.selectbox(key="example").value == CUSTOM
     assert [i.value for i in at.info] == [tour.OWN_WORDS]

@@ -15,7 +15,8 @@ from .state import default_model, quoted
 
 PAGE = "pages/2_Cell.py"  # st.page_link / st.switch_page target
 PATH = "Cell"  # its address, relative to the app's
-EXAMPLE = "?model=warpeace&cell=2:429"
+EXAMPLE_QUERY = {"model": "warpeace", "cell": "2:429"}  # the cell a page opens on when none is chosen yet
+EXAMPLE = "?" + urlencode(EXAMPLE_QUERY, safe=":")
 
 
 def query(model: str, layer: int, cell: int) -> dict[str, str]:

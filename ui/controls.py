@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import component, state
+from lstm_viz import normalise
+
+from . import component, glossary, state
 from .examples import CUSTOM, EXAMPLES
 from .signals import SIGNALS
 from .state import LIMIT
 
 EXAMPLE_LABELS = {**{k: e.label for k, e in EXAMPLES.items()}, CUSTOM: "Your own text"}
 TEXT_LABEL = f"Text (up to {LIMIT:,} characters; Ctrl+Enter applies)"
+TEXT_HEIGHT = 90  # px: a few lines, so that the coloured text and its tabs fit on the first screen
 
 
 def model_picker(models: list[str]) -> str:
@@ -25,7 +28,8 @@ def model_summary(card: dict, layers: int, hidden: int) -> None:
     bits = card.get("loss", {}).get("val", {}).get("bits")
     st.caption(
         f"{layers} layers x {hidden} cells, trained on {corpus}"
-        + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else "")
+        + (f"; {bits:.3f} bits/char on held-out text" if bits is not None else ""),
+        help=glossary.tip("layer", "cell", "nats and bits", "held-out text"),
     )
 
 
@@ -38,7 +42,12 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
     cell box follows them.) Disabled, they still hold their values (Streamlit forgets the state of
     widgets not drawn)."""
     layer = st.selectbox(
-        "Layer", range(layers), key="layer", format_func=lambda i: f"{i + 1} of {layers}", disabled=disabled
+        "Layer",
+        range(layers),
+        key="layer",
+        format_func=lambda i: f"{i + 1} of {layers}",
+        disabled=disabled,
+        help=glossary.TERMS["layer"].short,
     )
     cell = st.number_input(
         f"Cell (0 to {hidden - 1})",
@@ -48,8 +57,16 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
         key="cell",
         on_change=_cell_typed,
         disabled=disabled,
+        help=glossary.TERMS["cell"].short,
     )
-    signal = st.radio("Colour by", list(SIGNALS), key="signal", format_func=SIGNALS.get, disabled=disabled)
+    signal = st.radio(
+        "Colour by",
+        list(SIGNALS),
+        key="signal",
+        format_func=SIGNALS.get,
+        disabled=disabled,
+        help=glossary.tip("tanh(c)", "hidden state h", "input gate i", "forget gate f", "output gate o"),
+    )
     return layer, int(cell), signal
 
 
@@ -70,7 +87,15 @@ def text_box() -> str:
     st.selectbox(
         "Example text", list(EXAMPLE_LABELS), key="example", format_func=EXAMPLE_LABELS.get, on_change=_load_example
     )
-    return st.text_area(TEXT_LABEL, key="text", height=200, on_change=_text_edited)
+    return st.text_area(TEXT_LABEL, key="text", height=TEXT_HEIGHT, on_change=_text_edited)
+
+
+KEEP_FIRST = f"Keep the first {LIMIT:,} characters"
+
+
+def keep_first() -> None:
+    """on_click of KEEP_FIRST: the text box cut to the limit (its lines ended by \\n, as traced)."""
+    st.session_state["text"] = normalise(st.session_state["text"])[:LIMIT]
 
 
 def cell_from_view() -> None:

@@ -15,7 +15,7 @@ from lstm_viz.attribute import METHODS
 from lstm_viz.edits import check
 from lstm_viz.glyphs import label
 
-from . import cache, jobs, payload, state
+from . import cache, glossary, jobs, payload, state
 from .labels import MATCH_HELP
 from .shown import Shown
 
@@ -116,7 +116,9 @@ def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> 
     st.markdown(
         f"Mean change of log p(next character): **{np.nanmean(delta):+.3f} nats** "
         f"(largest drop {np.nanmin(delta):+.2f} at position {int(np.nanargmin(delta))}); "
-        f"largest KL between the guesses {np.max(effect.kl):.3f} nats."
+        f"largest KL between the guesses {np.max(effect.kl):.3f} nats. Negative: the edit made the model "
+        "less sure of the characters that really came.",
+        help=glossary.tip("log p", "nats and bits", "KL"),
     )
     st.caption(
         f"Each character on the change of log p of the character after it: red where the edit made it less "
@@ -146,7 +148,9 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
         values = trace.contributions(layer, cell, pos)
         st.caption(
             f"Layer {layer + 1}, cell {cell}: c = {values.sum():+.3f} at position {pos}, split into what each "
-            "character wrote (i * g) times what the forget gates kept of it since; blue adds, red takes away."
+            "earlier character wrote into the cell (the input gate times the candidate) and the forget gates "
+            "have kept of it since; blue adds, red takes away.",
+            help=glossary.tip("contributions", "input gate i", "candidate g", "forget gate f"),
         )
     else:
         if pos + 1 >= len(trace.text):
@@ -163,7 +167,9 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
             return
         st.caption(
             f"Each character's {method.replace('_', ' ')} for log p({label(trace.text[pos + 1])!r} "
-            f"after position {pos}); blue made it likelier, red less likely."
+            f"after position {pos}): how much it made the model expect the character that came; blue made it "
+            "likelier, red less likely.",
+            help=glossary.tip("log p"),
         )
     start = max(0, pos + 1 - EXPLAIN_BEFORE)
     shown = values[start:]
@@ -191,12 +197,16 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
             key="iv_correlation",
             column_config={"match": st.column_config.NumberColumn("match", help=MATCH_HELP["live"], format="%.2f")},
         )
-    right.markdown("**Cause: ablating each cell** (log p of closing quotes and brackets)")
+    right.markdown(
+        "**Cause: ablating each cell**: how much worse the model guesses closing quotes and brackets with the "
+        "cell set to zero (log p)",
+        help=glossary.tip("log p", "nats and bits"),
+    )
     if st.session_state["ablation_for"] != key:
         right.button("Rank every cell by ablation", key="iv_ablate", on_click=_ask_for_ablation, args=(key,))
         right.caption(
             f"Zeroes each cell in turn over the first {ABLATION_CHARS:,} characters (all cells of all layers "
-            "as one batch, bfloat16 matmuls) and ranks them by the drop in mean log p of the characters "
+            "at once, in reduced precision) and ranks them by the drop in mean log p of the characters "
             "that close a quote or a bracket. Takes from seconds to a few minutes."
         )
         return
@@ -211,7 +221,8 @@ def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, abla
         key="iv_ablation",
     )
     right.caption(
-        "delta: change of mean log p (nats) of the closing characters when the cell is zeroed; most harmful first."
+        "delta: change of mean log p (nats) of the closing characters when the cell is zeroed; most harmful "
+        "first (the more negative, the more the model needs the cell to close them)."
     )
 
 
@@ -223,7 +234,11 @@ def section(shown: Shown) -> None:
         top = cache.ranking(name, trace.text, shown.hypothesis, None, "cell")[0]
     except ValueError:  # the hypothesis never changes on this text
         top = None
-    st.markdown("**Change cells and watch the model** (c is the raw cell state; the text shows tanh(c))")
+    st.markdown(
+        "**Change cells and watch the model** (the edit holds or scales the raw cell state c; the text above "
+        "shows tanh(c))",
+        help=glossary.tip("clamp", "scale", "raw c"),
+    )
     try:
         cells = cell_choice(layer, cell, L, H, top)
         edits = interventions(cells, edit_choice(T, pos), trace)

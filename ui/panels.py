@@ -1,4 +1,4 @@
-"""The tabs below the coloured text: one line per tab, its label and its section.
+"""The tabs right below the coloured text: one line per tab, its label and its section.
 
 A section is a function of `ui.shown.Shown` that draws the tab, in its own ui/ view module.
 Tabs are lazy (`st.tabs(on_change="rerun")`): only the open one runs and is sent, so none holds
@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view, state
+from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view, state, text_view
 from .shown import Shown
 
 PANELS: dict[str, Callable[[Shown], None]] = {
+    "Predictions": text_view.predictions,
     "All cells": cells_view.section,
     "Find cells": finder_view.section,
     "Intervene": intervene_view.section,

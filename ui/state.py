@@ -52,7 +52,7 @@ DEFAULTS = {
     "figure_scale": "fixed",
     "figure_cells": "",
     # the panels below the text (widgets)
-    "panel": "All cells",  # the open tab of ui.panels.PANELS
+    "panel": "Predictions",  # the open tab of ui.panels.PANELS
     "heatmap_order": "variation",
     "heatmap_rows": 32,
     "heatmap_custom": "",

@@ -1,4 +1,5 @@
-"""The top of the page: the text box, the coloured text and the predictions at the selected position."""
+"""The top of the page: the title, the text box, the coloured text, and the predictions at the selected
+position (a tab of ui/panels.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,17 @@ from . import cache, component, controls, payload, signals, state, tour
 from .shown import Picked, Shown
 
 
-def header() -> None:
-    st.title("lstm-viz")
-    st.caption(
-        "What one cell of a character-level LSTM does as it reads: every character is coloured by the "
-        "chosen cell (red at -1, white at 0, blue at +1). Pick the model and layer on the left; step through "
-        "cells with the buttons above the text (or j and k in it), pin the ones to compare; hover a "
-        "character for its values and the model's guesses, click it to select it for the charts below."
-    )
+def header():
+    """The page's title; the space beside it (for the tour)."""
+    title, beside = st.columns([1.3, 6], vertical_alignment="center")
+    title.title("lstm-viz")
+    return beside
 
 
 def text_box(picked: Picked) -> str | None:
     """The example picker and text box, with the notes on the choices; the text to show (the last
-    one within the limit, normalised), or None while the model cannot load."""
+    one within the limit, normalised), or None when there is none: the model cannot load, or the
+    first text typed is over the limit (its message offers to keep the first LIMIT characters)."""
     session = st.session_state
     if picked.model is None:
         st.error(picked.load_error)
@@ -38,9 +37,11 @@ def text_box(picked: Picked) -> str | None:
     problem = state.text_problem(typed)
     if problem:
         st.error(problem)
+        st.button(controls.KEEP_FIRST, on_click=controls.keep_first)
         typed = session["shown_text"]
-        if typed:
-            st.caption("Still showing the last text within the limit.")
+        if not typed:
+            return None  # the one message above says what to do
+        st.caption("Still showing the last text within the limit.")
     else:
         session["shown_text"] = typed
     text = lstm_viz.normalise(typed)

@@ -11,7 +11,8 @@ LEAD = "The lecture's cells, one click each:"
 
 
 def buttons() -> None:
-    """One button per step (the one shown marked) and the last step's; a click loads the step."""
+    """One button per step (the one shown marked) and the last step's; a click loads the step.
+    (Buttons without keys: a click is an event, not a choice the session keeps.)"""
     session = st.session_state
     shown = tour.current(session)
     columns = st.columns([1.3] + [1] * (len(tour.STEPS) + 1), vertical_alignment="center")
@@ -19,14 +20,13 @@ def buttons() -> None:
     for column, (key, step) in zip(columns[1:], tour.STEPS.items()):
         column.button(
             step.button,
-            key=f"tour_{key}",
             on_click=tour.take,
             args=(session, key),
             type="primary" if key == shown else "secondary",
             help=f"Model {step.model}, layer {step.layer + 1}, cell {step.cell}",
             width="stretch",
         )
-    columns[-1].button(tour.OWN, key="tour_own", on_click=tour.own, args=(session,), width="stretch")
+    columns[-1].button(tour.OWN, on_click=tour.own, args=(session,), width="stretch")
 
 
 def words() -> None:

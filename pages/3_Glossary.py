@@ -1,0 +1,7 @@
+"""The Glossary page (Streamlit multipage): every word of the app in plain words, and the LSTM's
+equations; its UI is ui/glossary_view.py."""
+
+from ui import glossary_view, page
+
+page.start("lstm-viz: glossary")
+glossary_view.page()
