@@ -45,13 +45,14 @@ ORACLE_DEFINITIONS = {
 }
 PAIRS = {"brace": ("{", "}"), "quote": ('"', '"')}
 QUOTE_EDGES = (1, 5, 10, 20, 40, 80, 160, 320, 640, 10**9)  # distance bins [low, high) of the long-memory test
+NO_SATURATION = "{} has no gates: gate saturation has no meaning for it"  # the kind, named
 
 
 def saturation_gates(kind: str) -> tuple[str, ...]:
     """The gates whose saturation `gate_saturation` measures for a kind (its sigmoid gates); a
     ValueError of one line for a vanilla RNN, which has none."""
     if not SATURATION_GATES_OF[kind]:
-        raise ValueError(f"{NAMED[kind]} has no gates: gate saturation has no meaning for it")
+        raise ValueError(NO_SATURATION.format(NAMED[kind]))
     return SATURATION_GATES_OF[kind]
 
 
@@ -101,7 +102,7 @@ def of_text(trace, ngram) -> dict:
         "ngram": float(np.nanmean(ngram_loss)),
         "difference": lstm_loss - ngram_loss,
         "saturation": [gate_saturation(trace, layer) for layer in range(trace.shape[0])] if gated else [],
-        "saturation_problem": None if gated else f"{NAMED[trace.kind]} has no gates: gate saturation has no meaning for it",
+        "saturation_problem": None if gated else NO_SATURATION.format(NAMED[trace.kind]),
         "breakdown": breakdown,
         "errors": breakdown.attrs["errors"],
         "scored": breakdown.attrs["characters"],

@@ -11,6 +11,7 @@ split fits in memory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -22,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, checkpoint, figures
-from .kernel import NAMED
 from .data import read_corpus, sha256, split_bounds
+from .kernel import NAMED
 from .ngram import load_ngram
 
 # The paper's best test cross-entropies (nats/char), by corpus file (Karpathy et al. 2015, table 2 and section 4.3)
@@ -130,7 +131,7 @@ def analyse(name_or_path, corpus, max_chars: int | None = None, split: str = "te
         "loss": {"lstm": nats(lstm_loss), "ngram": nats(ngram_loss), "paper": PAPER.get(Path(corpus).name)},
         "saturation": saturation,
         "saturation_summary": saturation_summary(saturation),
-        "saturation_problem": None if saturation else f"{NAMED[model.kind]} has no gates: gate saturation has no meaning for it",
+        "saturation_problem": None if saturation else analysis.NO_SATURATION.format(NAMED[model.kind]),
         "error_breakdown": breakdown,
         "closing": closers,
         "closing_bins": bins,
@@ -284,10 +285,8 @@ def compare(names_or_paths, corpus, max_chars: int | None = None, split: str = "
         raise ValueError(f"two models share a folder name ({', '.join(names)}): give folders of different names")
     ngrams = {}
     for folder in folders:
-        try:
+        with contextlib.suppress(ValueError):  # a model without an n-gram
             ngrams[folder.name] = load_ngram(folder)
-        except ValueError:
-            pass
     fallback = next(iter(ngrams.values()), None)
     part, lo, hi = held_out_part(corpus, split, max_chars, fallback.order if fallback else 1)
     started = time.perf_counter()

@@ -414,9 +414,7 @@ def writes(model, record: dict, layer: int, cell: int, k: int = 8) -> dict:
     w = model.layer_weights(layer + 1)[0][:, cell].cpu().numpy().reshape(len(blocks), H) * typical  # (gate, next cell)
     amount = np.abs(w).sum(axis=0)
     return {
-        "feeds": [
-            (int(j), float(amount[j]), dict(zip(blocks, map(float, w[:, j])))) for j in np.argsort(-amount)[:k]
-        ]
+        "feeds": [(int(j), float(amount[j]), dict(zip(blocks, map(float, w[:, j])))) for j in np.argsort(-amount)[:k]]
     }
 
 
@@ -441,12 +439,10 @@ def drivers(model, record: dict, layer: int, cell: int, k: int = 8) -> list[tupl
     if layer > 0:
         found += [(f"layer {layer - 1}", j, w_ih[gates, j] * typical[layer - 1, j]) for j in range(H)]
     else:
-        push = model.embedding.weight.cpu().numpy() @ w_ih[gates].T  # (V, 4)
+        push = model.embedding.weight.cpu().numpy() @ w_ih[gates].T  # (V, G)
         found += [("character", model.vocab.symbol(v), push[v]) for v in range(1, len(push))]
     found.sort(key=lambda f: -np.abs(f[2]).sum())
-    return [
-        (s, j, float(np.abs(g).sum()), dict(zip(blocks, map(float, g)))) for s, j, g in found[:k]
-    ]
+    return [(s, j, float(np.abs(g).sum()), dict(zip(blocks, map(float, g)))) for s, j, g in found[:k]]
 
 
 def steer(

@@ -68,7 +68,8 @@ class Clamp(Intervention):
 
 @dataclass(frozen=True)
 class Scale(Intervention):
-    """Multiply the memory (an LSTM's raw c_t, otherwise h_t) of `cells` in `layer` by `factor` for t in [start, stop)."""
+    """Multiply the memory (an LSTM's raw c_t, otherwise h_t) of `cells` in `layer` by `factor` for t in
+    [start, stop)."""
 
     layer: int
     cells: tuple

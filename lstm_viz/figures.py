@@ -353,7 +353,9 @@ def gate_saturation(tables, model: str = "LSTM"):
     models = by_model(tables, model)
     columns = [(name, gate) for name, layers in models.items() for gate in dict.fromkeys(layers[0]["gate"])]
     rows = max(len(layers) for layers in models.values())
-    fig, axes = new_figure((2.7 * len(columns), 2.6 * rows), rows, len(columns), squeeze=False, sharex=True, sharey=True)
+    fig, axes = new_figure(
+        (2.7 * len(columns), 2.6 * rows), rows, len(columns), squeeze=False, sharex=True, sharey=True
+    )
     for j, (name, gate) in enumerate(columns):
         for layer in range(rows):
             ax = axes[layer, j]
@@ -388,7 +390,13 @@ def error_breakdown(table, model: str = "LSTM"):
     for k, (name, part) in enumerate(models.items()):
         shares = part.set_index("oracle")["share"].reindex(oracles) * 100
         y = np.arange(len(oracles)) + (len(models) - 1 - 2 * k) * height / 2
-        ax.barh(y, shares, height=height, color=shades[k % len(shades)], label=f"{name} ({part.attrs.get('errors', 0):,} errors)")
+        ax.barh(
+            y,
+            shares,
+            height=height,
+            color=shades[k % len(shades)],
+            label=f"{name} ({part.attrs.get('errors', 0):,} errors)",
+        )
         for yy, v in zip(y, shares):
             ax.text(v + 0.5, yy, f"{v:.1f}%", va="center", fontsize=7 if len(models) > 1 else None)
         top = max(top, float(shares.max()) * 1.2)

@@ -148,7 +148,9 @@ def _recurrent_layers(state: dict) -> tuple[str, str, list[tuple], list[str]]:
     prefix, keys = next(iter(groups.items()))
     where = prefix.rstrip(".") or "the recurrent module"
     first = state.get(f"{prefix}weight_hh_l0")
-    shown = NAME.get(KIND_OF_ROWS.get(_rows(_array(first, "weight_hh_l0")) if first is not None else 0), "recurrent module")
+    shown = NAME.get(
+        KIND_OF_ROWS.get(_rows(_array(first, "weight_hh_l0")) if first is not None else 0), "recurrent module"
+    )
     if any(m.group(4) for m in keys.values()):
         raise ModelImportError(
             f"{where} is a bidirectional {shown} (it has *_reverse weights): its state at a character "
@@ -170,7 +172,9 @@ def _recurrent_layers(state: dict) -> tuple[str, str, list[tuple], list[str]]:
                 "theirs are GH x in and GH x H, G = 4, 3 or 1)"
             )
         if kind is not None and KIND_OF_ROWS[G] != kind:
-            raise ModelImportError(f"{where}: layer {i} is {NAME[KIND_OF_ROWS[G]]}-shaped but layer 0 {NAME[kind]}-shaped")
+            raise ModelImportError(
+                f"{where}: layer {i} is {NAME[KIND_OF_ROWS[G]]}-shaped but layer 0 {NAME[kind]}-shaped"
+            )
         kind = KIND_OF_ROWS[G]
         if i and w_ih.shape[1] != layers[-1][1].shape[1]:
             raise ModelImportError(
@@ -207,7 +211,8 @@ def from_torch(state_dict, alphabet) -> CharLSTM:
         relu = [m for m in state_dict.modules() if isinstance(m, torch.nn.RNN) and m.nonlinearity != "tanh"]
         if relu:
             raise ModelImportError(
-                f"its nn.RNN uses nonlinearity={relu[0].nonlinearity!r}; lstm-viz's vanilla RNN is tanh (nn.RNN's default)"
+                f"its nn.RNN uses nonlinearity={relu[0].nonlinearity!r}; "
+                "lstm-viz's vanilla RNN is tanh (nn.RNN's default)"
             )
         state_dict = state_dict.state_dict()
     if not isinstance(state_dict, Mapping) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
@@ -415,7 +420,8 @@ def from_keras(path, alphabet) -> CharLSTM:
                         "bidirectional": "a bidirectional layer (its state depends on the text after each character)",
                     }.get(kind, f"a {kind!r} layer")
                     raise ModelImportError(
-                        f"{path}: the model has {what}; lstm-viz imports Embedding -> LSTM, GRU or SimpleRNN -> Dense only"
+                        f"{path}: the model has {what}; "
+                        "lstm-viz imports Embedding -> LSTM, GRU or SimpleRNN -> Dense only"
                     )
                 index = int(name.rsplit("_", 1)[1]) if name != kind else 0
                 found.setdefault(kind, []).append((index, params))

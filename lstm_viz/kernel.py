@@ -49,10 +49,14 @@ def check_signal(name: str, kind: str = "lstm") -> str:
         return name
     choices = ", ".join(SIGNALS_OF[kind])
     if not GATES_OF[kind] and name in ALL_SIGNALS:
-        raise ValueError(f"unknown signal {name!r}: {NAMED[kind]} has no gates (its one state is h_t); choose one of {choices}")
+        raise ValueError(
+            f"unknown signal {name!r}: {NAMED[kind]} has no gates (its one state is h_t); choose one of {choices}"
+        )
     owner = next((k for k, gates in GATES_OF.items() if name in gates), None)
     if owner:
-        raise ValueError(f"unknown signal {name!r} for {NAMED[kind]}: it is {NAMED[owner]}'s gate; choose one of {choices}")
+        raise ValueError(
+            f"unknown signal {name!r} for {NAMED[kind]}: it is {NAMED[owner]}'s gate; choose one of {choices}"
+        )
     return check_choice("signal", name, SIGNALS_OF[kind])
 
 
@@ -130,9 +134,47 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
 
 def plain_layer(kind: str, x, h0, params):
     """One GRU or RNN layer over x (T, in) from h0 (H,) through its fused kernel (the call nn.GRU or
-    nn.RNN makes): h (T, H), every state there is, and the final h (H,)."""
+    nn.RNN makes; a GRU on the CPU through `gru_layer`, the same steps, faster there): h (T, H),
+    every state there is, and the final h (H,)."""
+    if kind == "gru" and x.device.type == "cpu":
+        return gru_layer(x, h0, params)
     out, h_n = PLAIN[kind](x[None], h0[None, None], list(params), True, 1, 0.0, False, False, True)
     return out[0], h_n[0, 0]
+
+
+def gru_layer(x, h0, params):
+    """One GRU layer over x (T, in) from h0 (H,), PyTorch's GRU step by step: h (T, H) and the last h;
+    or over texts side by side, x (B, T, in) from h0 (B, H): h (B, T, H) and the last h (B, H).
+
+    The input side of every step is one matmul; each step is then one product of h with W_hh for
+    all three gates' recurrent parts, whose bias rows carry the input side of r and z (so the
+    product gives their pre-activations, and W_hn h + b_hn for the candidate), and four small ops.
+    W_hh is read transposed (H, 3H), row after row, which streams faster than its rows' dot
+    products. On one CPU thread this is faster than torch.gru (a tenth to a fifth on one text),
+    whose per-step product and eight element-wise ops cost more, and as exact (float32 sums in
+    another order).
+    """
+    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in params)  # plain tensors: no autograd bookkeeping per step
+    single = x.dim() == 2
+    x, h = (x[None], h0[None]) if single else (x, h0)
+    B, T, _ = x.shape
+    H = w_hh.shape[1]
+    xw = (
+        torch.addmm(b_ih, x.reshape(B * T, x.shape[2]), w_ih.T).view(B, T, 3 * H).transpose(0, 1)
+    )  # (T, B, 3H): W_i x + b_i
+    rows = torch.cat([xw[..., : 2 * H] + b_hh[: 2 * H], b_hh[2 * H :].expand(T, B, H)], -1)  # (T, B, 3H) step biases
+    w_t = w_hh.T.contiguous()  # (H, 3H)
+    out = x.new_empty(T, B, H)
+    pre, n = x.new_empty(B, 3 * H), x.new_empty(B, H)  # pre: r and z (made sigmoids in place), then W_hn h + b_hn
+    rz, r, z, hn = pre[:, : 2 * H], pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H :]
+    for bias, xn, h_t in zip(rows.unbind(0), xw[..., 2 * H :].unbind(0), out.unbind(0)):
+        torch.addmm(bias, h, w_t, out=pre)
+        rz.sigmoid_()
+        torch.addcmul(xn, r, hn, out=n).tanh_()  # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        torch.lerp(n, h, z, out=h_t)  # h_t = n + z * (h_{t-1} - n)
+        h = h_t
+    out = out.transpose(0, 1)  # (B, T, H)
+    return (out[0], h[0]) if single else (out, h)
 
 
 def cells_from_hidden(x, out, h0, c0, params, tanh_c=None) -> torch.Tensor:

@@ -25,7 +25,9 @@ NAMES = {
 }
 MEMORY_NAMES = {"lstm": NAMES["cell"], "gru": "memory h", "rnn": "memory h"}  # what "cell" is, per kind
 REPR_LIMIT = 3000  # characters a notebook's automatic display shows
-GATE_SIGNALS = tuple(dict.fromkeys(g for gates in GATES_OF.values() for g in gates if g != "candidate"))  # sigmoids, 0..1
+GATE_SIGNALS = tuple(
+    dict.fromkeys(g for gates in GATES_OF.values() for g in gates if g != "candidate")
+)  # sigmoids, 0..1
 
 
 def signal_name(signal: str, kind: str = "lstm") -> str:
@@ -42,7 +44,11 @@ def signal_names(kind: str = "lstm") -> dict[str, str]:
 
 def gate_note(kind: str = "lstm") -> str:
     """One line for where gates would be offered: "" for a kind with gates."""
-    return "" if GATES_OF[kind] else f"{NAMED[kind][0].upper()}{NAMED[kind][1:]} has no gates: its one state, h, is its memory."
+    return (
+        ""
+        if GATES_OF[kind]
+        else f"{NAMED[kind][0].upper()}{NAMED[kind][1:]} has no gates: its one state, h, is its memory."
+    )
 
 
 def visible(char: str) -> str:
@@ -120,7 +126,8 @@ def to_html(
     note = "" if stop - start == len(trace.text) else f" &middot; characters {start} to {stop - 1} of {len(trace.text)}"
     return (
         '<div class="lstm-viz-static" style="font-family:system-ui,sans-serif;color:#222;max-width:100%">'
-        f'<div style="font-size:0.85em;margin-bottom:0.3em"><b>{escape(caption(layer, cell, signal, model, trace.kind))}</b>'
+        '<div style="font-size:0.85em;margin-bottom:0.3em">'
+        f"<b>{escape(caption(layer, cell, signal, model, trace.kind))}</b>"
         f'{note} &middot; <span style="font-family:monospace">{lo:+.2f}</span> '
         f'<span style="display:inline-block;width:8em;height:0.8em;vertical-align:middle;border:1px solid #bbb;'
         f'background:{colour.gradient(signal in GATE_SIGNALS)}"></span> '

@@ -198,3 +198,21 @@ def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):
     assert tr.kind == "lstm" and tr.memory is tr.cell and tr.gate_names == lstm_viz.GATES
     assert tr.signals == lstm_viz.SIGNALS
     np.testing.assert_array_equal(tr.signal("memory", 1), tr.signal("cell", 1))
+
+
+@torch.no_grad()
+def test_the_cpu_gru_layer_is_torchs_gru_for_one_text_or_several_from_any_state():
+    from lstm_viz.kernel import gru_layer
+
+    torch.manual_seed(1)
+    params = [p * 3 for p in torch.nn.GRU(6, 12).parameters()]  # big weights: gates saturate somewhere
+    x, h0 = torch.randn(3, 40, 6), torch.randn(3, 12)
+    want, want_n = torch.gru(x, h0[None], params, True, 1, 0.0, False, False, True)
+    out, h_n = gru_layer(x, h0, params)
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-5)
+    torch.testing.assert_close(h_n, want_n[0], rtol=0, atol=1e-5)
+    one, one_n = gru_layer(x[1], h0[1], params)
+    torch.testing.assert_close(one, want[1], rtol=0, atol=1e-5)
+    torch.testing.assert_close(one_n, want_n[0, 1], rtol=0, atol=1e-5)
+    none, h = gru_layer(x[1, :0], h0[1], params)
+    assert none.shape == (0, 12) and torch.equal(h, h0[1])

@@ -13,9 +13,21 @@ import torch
 from conftest import make_corpus
 
 import lstm_viz
-from lstm_viz import Clamp, Scale, ablation_ranking, analysis, attribution, cellpage, cli, colour, explain, figures, finder
-from lstm_viz import ngram, render
-from lstm_viz import explainer as E
+from lstm_viz import (
+    Clamp,
+    Scale,
+    ablation_ranking,
+    analysis,
+    attribution,
+    cellpage,
+    cli,
+    colour,
+    explain,
+    figures,
+    finder,
+    ngram,
+    render,
+)
 from lstm_viz import hypotheses as Hy
 from lstm_viz.ablation import closing_positions
 
@@ -103,7 +115,10 @@ def test_the_explain_command_writes_a_grus_or_rnns_explanation_table(explained, 
         assert -1 <= c["c_low"] <= c["c_high"] <= 1
     blocks = {"gru": ("reset", "update", "candidate"), "rnn": ("state",)}[kind]
     feeds = cellpage.writes(model, record, 0, 3)["feeds"]
-    w = model.layer_weights(1)[0].detach().numpy()[:, 3].reshape(len(blocks), 16) * cellpage.entry(record, 0, 3)["h_rms"]
+    w = (
+        model.layer_weights(1)[0].detach().numpy()[:, 3].reshape(len(blocks), 16)
+        * cellpage.entry(record, 0, 3)["h_rms"]
+    )
     assert feeds[0][0] == int(np.abs(w).sum(0).argmax()) and tuple(feeds[0][2]) == blocks
     found = cellpage.drivers(model, record, 1, 3, k=5)
     assert all(tuple(d[3]) == blocks for d in found)

@@ -252,8 +252,8 @@ def test_a_keras_gru_or_simple_rnn_keeps_every_state_and_prediction(tmp_path, ki
     assert imported.kind == kind and (imported.config.layers, imported.config.hidden) == (2, 10)
     ids = [ALPHABET.index(c) for c in TEXT]
     tr = imported.trace(TEXT)
-    for l, states in enumerate(keras_states(model, ids)):
-        np.testing.assert_allclose(tr.hidden[l], states, atol=1e-5)
+    for layer, states in enumerate(keras_states(model, ids)):
+        np.testing.assert_allclose(tr.hidden[layer], states, atol=1e-5)
     probs = keras.ops.convert_to_numpy(model(keras_inputs(model, ids)))[0]
     np.testing.assert_allclose(np.exp(tr.log_probs[:, 1:]), probs, atol=1e-5)
 

@@ -228,7 +228,9 @@ def test_a_gru_or_tanh_rnn_keeps_every_state_and_prediction(kind, make):
     name = "rnn" if make is WordLanguageModel else "core"
     old = getattr(original, name)
     batch_first = make is CharRNN
-    module = {"gru": nn.GRU, "rnn": nn.RNN}[kind](old.input_size, old.hidden_size, old.num_layers, batch_first=batch_first)
+    module = {"gru": nn.GRU, "rnn": nn.RNN}[kind](
+        old.input_size, old.hidden_size, old.num_layers, batch_first=batch_first
+    )
     setattr(original, name, module.eval())
     imported = from_torch(original, ALPHABET)
     assert imported.kind == kind and imported.matched["recurrent"] == name

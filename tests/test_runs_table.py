@@ -90,4 +90,3 @@ def test_a_folder_without_finished_runs_says_so_and_a_missing_one_is_refused(tmp
     assert cli.main(["table", "--runs", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such folder of runs" in err[0]
-
