@@ -76,7 +76,9 @@ class Trace:
 
     def _lstm_only(self, what: str) -> None:
         if self.kind != "lstm":
-            raise ValueError(f"{what} is an LSTM's cell state c_t; {NAMED[self.kind]} has none (its memory is h_t)")
+            raise ValueError(
+                f"{what} has no meaning for {NAMED[self.kind]}: it has no cell state c_t (its memory is h_t)"
+            )
 
     def contributions(self, layer: int, cell: int, t: int) -> np.ndarray:
         """(t + 1,) float64: the part of the raw cell state c_t written at each character s <= t.
@@ -197,7 +199,7 @@ class Trace:
         """(T, H) float32 raw cell states c_t of one layer (not squashed by tanh), solved exactly
         from the trace's gates: c_t = f_t * c_{t-1} + i_t * g_t from the initial state, with the
         run's interventions applied where they act (as in `contributions`)."""
-        self._lstm_only("a raw cell state")
+        self._lstm_only("a raw cell state c_t")
         g = self.gates(("input", "forget", "candidate"), layer)
         keep, write = g["forget"], g["input"] * g["candidate"]  # (T, H)
         for iv in self.interventions:

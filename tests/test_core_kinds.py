@@ -168,9 +168,10 @@ def test_a_trace_is_the_torch_modules_output_and_the_written_out_steps(kind):
             tr.gate("input", 0)
     with pytest.raises(ValueError, match="unknown signal 'output'" if kind == "gru" else "unknown signal"):
         tr.signal("output", 0)
-    with pytest.raises(ValueError, match="LSTM's cell state"):
+    no = "GRU" if kind == "gru" else "vanilla RNN"
+    with pytest.raises(ValueError, match=f"who wrote c_t has no meaning for an? {no}: it has no cell state c_t"):
         tr.contributions(0, 0, 3)
-    with pytest.raises(ValueError, match="LSTM's cell state"):
+    with pytest.raises(ValueError, match=f"a raw cell state c_t has no meaning for an? {no}"):
         tr.raw_cells(0)
 
 

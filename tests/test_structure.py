@@ -46,7 +46,7 @@ FLOORS = [  # lowest first
             "service",
         },
     ),
-    ("analyses", {"ngram", "analysis", "train", "explainer", "cellpage"}),
+    ("analyses", {"ngram", "analysis", "train", "explainer", "cellpage", "runs"}),
     ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
 ]
 FACADES = {  # (module, function, imported module): views a Trace offers as methods
