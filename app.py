@@ -16,6 +16,7 @@ import streamlit as st
 import lstm_viz
 from ui import (
     glossary_view,
+    history,
     own_model,
     page,
     panels,
@@ -35,7 +36,7 @@ def main() -> None:
     if not models:
         st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
         return
-    state.start(session, st.query_params, models)
+    state.start(session, st.query_params, models, history.navigated())
     picked = sidebar_view.pickers(models)
     with text_view.header():
         tour_view.buttons()

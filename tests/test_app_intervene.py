@@ -32,7 +32,7 @@ def continuations(at: AppTest) -> list[str]:
 
 
 def test_clamping_the_quote_cell_changes_the_guesses_and_the_continuation():
-    at = page(text=SHORT, example="custom", layer=1, cell=429, pos=3)
+    at = page(text=SHORT, example="custom", layer=1, cell=429, pos=3, iv_cells="current", iv_preset="low")
     assert "Intervene" in [t.label for t in at.tabs]
     plain, changed = continuations(at)
     assert plain == lstm_viz.load("warpeace").sample(lstm_viz.normalise(SHORT), 200, 0.8, 0).strip()  # st.code trims

@@ -19,8 +19,12 @@ TEXT_LABEL = f"Text (up to {LIMIT:,} characters; Ctrl+Enter applies)"
 TEXT_HEIGHT = 90  # px: a few lines, so that the coloured text and its tabs fit on the first screen
 
 
+def _model_picked() -> None:
+    state.switch_model(st.session_state)
+
+
 def model_picker(models: list[str]) -> str:
-    return st.selectbox("Model", models, key="model")
+    return st.selectbox("Model", models, key="model", on_change=_model_picked)
 
 
 def model_summary(card: dict, layers: int, hidden: int) -> None:

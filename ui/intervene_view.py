@@ -28,6 +28,7 @@ CONTINUATION, TEMPERATURE = 200, 0.8  # characters generated after the text, wit
 DELTA_NATS = 2.0  # a change of log p this large gets the full colour
 EXPLAIN_BEFORE = 400  # characters before the selected position the explanation shows
 ABLATION_CHARS = 2_000  # the ablation ranking reads the first this many characters
+CLOSE = 0.5  # a cell held this near (in tanh(c)) where it is as the text ends, on its side, changes ~nothing
 
 
 def cell_choice(layer: int, cell: int, layers: int, hidden: int, top: pd.DataFrame | None) -> list[tuple[int, int]]:
@@ -107,6 +108,37 @@ def coloured(text: str, values: np.ndarray, scale: float, at: int) -> str:
 
 def top_table(top: list[tuple[str, float]]) -> pd.DataFrame:
     return pd.DataFrame({"next": [label(ch) for ch, _ in top], "p": [round(p, 4) for _, p in top]})
+
+
+def why_unchanged(edits: tuple, trace: lstm_viz.Trace) -> str:
+    """One line on why an edit leaves the continuation as it was: what the edited cells hold where
+    the text ends, against what the edit holds them at."""
+    T = len(trace.text)
+    if all(isinstance(iv, lstm_viz.Scale) and iv.factor == 1 for iv in edits):
+        return "The continuation is the same with and without this edit: a scale by 1 leaves every cell as it is."
+    ended = [iv for iv in edits if iv.stop is not None and iv.stop < T]
+    if ended:
+        return (
+            f"The continuation is the same with and without this edit: it ends at position {ended[0].stop - 1}, "
+            "before the text does, and by its end the model has the cells back as they were."
+        )
+    squash = np.tanh if trace.kind == "lstm" else float  # the value the cell passes on: tanh(c), or h
+    moves = []  # (size of the move, layer, cell, value where the text ends, value the edit gives it)
+    for iv in edits:
+        for cell in iv.cells:
+            now = float(trace.raw_memory(iv.layer)[-1, cell])
+            held = iv.value if isinstance(iv, lstm_viz.Clamp) else now * iv.factor
+            moves.append((abs(squash(held) - squash(now)), iv.layer, cell, squash(now), squash(held)))
+    gap, layer, cell, now, held = max(moves)
+    where = f"layer {layer + 1} cell {cell}"
+    values = f"{now:+.2f} where the text ends; the edit holds it at {held:+.2f}"
+    return "The continuation is the same with and without this edit: " + (
+        f"{where} is already {'high' if held > 0 else 'low'} ({values}), so the model reads on as before. "
+        "Hold the finder's top cells at their highest c to see it write differently."
+        if gap < CLOSE and np.sign(now) == np.sign(held)
+        else f"{where} moves ({values}), but not enough to change a character it samples with this seed: "
+        "try more cells or another seed."
+    )
 
 
 def effect_view(effect: lstm_viz.Effect, pos: int, plain: str, changed: str) -> None:
@@ -251,6 +283,8 @@ def section(shown: Shown) -> None:
         )
         seed = int(st.number_input("Seed of the continuations", 0, 2**31 - 1, key="iv_seed"))
         plain, changed = cache.continuations(name, trace.text, edits, seed, CONTINUATION, TEMPERATURE)
+        if plain == changed:
+            st.info(why_unchanged(edits, trace))
         effect_view(cache.effect(name, trace.text, edits), pos, plain, changed)
     st.divider()
     st.markdown(f"**Explain position {pos}** (click a character in the text above to select it)")

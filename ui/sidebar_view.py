@@ -25,7 +25,8 @@ def pickers(models: list[str]) -> Picked:
             session["current_model"] = name
             controls.model_summary(model.card, L, H)
             suggestion = state.suggestion(session, name, cache.suggestion)
-            notes = state.standing_notes(session, own_model.dropped_notes(session) + state.fit_to_model(session, L, H))
+            new = own_model.dropped_notes(session) + state.model_notes(session) + state.fit_to_model(session, L, H)
+            notes = state.standing_notes(session, new)
         else:  # keep the pickers (and so their values) while another model is tried
             L, H = state.holding_dims(session)
         layer, cell, signal = controls.cell_picker(L, H, disabled=model is None)

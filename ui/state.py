@@ -42,6 +42,7 @@ DEFAULTS = {
     "jump": 0,  # counts cell moves made on the server; the text view follows a move when it changes
     "suggest": True,  # show the example's most telling cell on the next run
     "suggested": None,  # what `suggestion` showed, and why
+    "switch_note": "",  # what `switch_model` says on the next run (your own text was kept)
     "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
     "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
     # your own model and figure downloads (ui/own_model.py, ui/figure_menu.py)
@@ -64,11 +65,13 @@ DEFAULTS = {
     "find_start": None,  # None: at the selected position
     "find_end": None,  # None: ten characters after it
     # the Intervene tab (ui.intervene_view)
-    "iv_cells": "current",  # which cells: the chosen one, the finder's top ones, or typed ones
+    # it opens on the finder's top cells held at their highest c: a continuation visibly different
+    # on each shipped model's example (a clamp of a cell already at its value changes nothing)
+    "iv_cells": "top",  # which cells: the chosen one, the finder's top ones, or typed ones
     "iv_top": 3,
     "iv_list": "",
     "iv_kind": "clamp",
-    "iv_preset": "low",
+    "iv_preset": "high",
     "iv_value": 0.0,
     "iv_factor": 0.0,
     "iv_span": "whole",
@@ -88,13 +91,16 @@ PAGE_DEFAULTS = {
 }
 
 
-def start(state: MutableMapping, query: Mapping, models: list[str]) -> None:
-    """Fill in the session: a new one from the link it was opened with; then every key missing or
-    not valid (`session_check`) gets its default, and a model, example or signal that is not one
-    of the page's the first it offers."""
+def start(state: MutableMapping, query: Mapping, models: list[str], navigated: bool = False) -> None:
+    """Fill in the session: a new one from the link it was opened with, a run the browser's Back or
+    Forward started (`navigated`) from the link it went to (`follow_link`); then every key missing
+    or not valid (`session_check`) gets its default, and a model, example or signal that is not
+    one of the page's the first it offers."""
     if not started(state):
         initial, notes = from_query(query, models)
         state.update(initial, notes=notes)
+    elif navigated:
+        follow_link(state, query, models)
     session_check.repair(state, DEFAULTS)
     if state["model"] not in models:  # the model folder went away, or a client sent another name
         state["model"] = default_model(models)
@@ -204,6 +210,38 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
         "hypothesis": EXAMPLES[example].feature,
         "pos": pos if pos is not None else 0,
     }, notes
+
+
+def follow_link(state: MutableMapping, query: Mapping, models: list[str]) -> None:
+    """Show what a link of this page names, as a session opened with it would (`from_query`): the
+    browser went Back or Forward to it. Every choice the page makes writes a new link
+    (`sync_link`, a new entry in the browser's history), so Back and Forward step through them."""
+    chosen, notes = from_query(query, models)
+    moved = (chosen["layer"], chosen["cell"]) != (state.get("layer"), state.get("cell"))
+    state.update(chosen, notes=notes)
+    if moved:
+        state["jump"] = state.get("jump", 0) + 1  # the text view follows
+
+
+def switch_model(state: MutableMapping) -> None:
+    """The model picker moved to another model (`state["model"]`): that model's example and the cell
+    it suggests for it, unless the text is the visitor's own, which is kept (and a note says so)."""
+    model = state["model"]
+    if state["example"] == CUSTOM:
+        state["switch_note"] = (
+            f"Kept your own text for {model}; pick one of its examples under Example text to see the "
+            "kind of text it was trained on."
+        )
+        return
+    example = default_example(model)
+    feature = EXAMPLES[example].feature
+    state.update(example=example, text=EXAMPLES[example].text, pos=0, suggest=True, hypothesis=feature)
+
+
+def model_notes(state: MutableMapping) -> list[str]:
+    """The note `switch_model` left for this run, once."""
+    note, state["switch_note"] = state["switch_note"], ""
+    return [note] if note else []
 
 
 def move_cell(state: MutableMapping, cell: int, layer: int | None = None) -> None:
