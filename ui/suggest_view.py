@@ -43,9 +43,8 @@ def draw(shown: Shown) -> None:
         if best is None:
             column.caption(line(None, feature, where))
             continue
-        column.button(
+        column.button(  # no key: a button's state cannot be given a default (state.DEFAULTS)
             line(best, feature, where),
-            key=f"suggest_{feature}",
             help=f"{features.get(feature).description}: the cell whose tanh(c) follows it most closely "
             f"{labels.MATCH_WHERE[where]}",
             on_click=state.move_cell,
