@@ -36,8 +36,9 @@ CAUSAL_CELLS = 50  # best-explained cells given the causal check
 PASSAGE = 10_000  # characters of held-out text the causal check and the low / high values use
 LOW_HIGH = (1, 99)  # percentiles of raw c taken as a cell's low and high value
 DEFINITIONS = {
-    "score": "the label as a simulation: tanh(c) ~ w . hypotheses + b fitted by least squares on the first half "
-    "of the text; score = Pearson r of the simulation with tanh(c) on the second half",
+    "score": "the cell's match with its label (lstm_viz.match) on held-out text: tanh(c) ~ w . hypotheses + b "
+    "fitted by least squares on the first half of the text; score = Pearson r of the simulation with tanh(c) "
+    "on the second half",
     "label": "the hypothesis (or pair, joined by +) that fits best on the first half; a pair only when its "
     f"multiple correlation there beats the best single one by {E.PAIR_GAIN}",
     "runner_up": "the next best single hypothesis on the first half, scored the same way",
