@@ -295,7 +295,6 @@ def cmd_table(a) -> None:
         Path(a.out).write_text(text)
 
 
-
 def add_analyse(sub) -> None:
     an = sub.add_parser("analyse", help="the paper's analyses on the held-out split: figures, JSON and Markdown")
     an.add_argument("--model", required=True)
