@@ -148,7 +148,7 @@ def test_a_shared_url_opens_on_its_model_layer_cell_and_example(page, app_url, m
     assert page.get_by_label(TEXT_LABEL).input_value() == EXAMPLES["c"].text
     tr = models["linux"].trace(EXAMPLES["c"].text)
     assert colours(page) == expected_colours(tr, "cell", 1, 7)
-    assert page.get_by_label("Cell (0 to 511)").input_value() == "7"
+    assert page.get_by_label("Cell (0 to 511)", exact=True).input_value() == "7"
 
 
 def test_text_over_the_limit_is_refused_with_the_limit_and_the_box_keeps_it(page, app_url):

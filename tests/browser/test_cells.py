@@ -86,7 +86,7 @@ def test_the_sidebar_url_charts_and_downloads_follow_after_the_switching_stops(p
     wait_view(page, cell="23")
     wait_view(page, synced="23")
     wait_idle(page)
-    assert page.get_by_label("Cell (0 to 511)").input_value() == "23"
+    assert page.get_by_label("Cell (0 to 511)", exact=True).input_value() == "23"
     assert "cell=23" in page.url
     page.locator(".hm[data-chosen='23']").wait_for(state="attached")  # the heatmap outlines it
     with page.expect_download() as download:  # built when clicked, in a server thread of its own
@@ -128,14 +128,14 @@ def test_a_link_copied_after_switching_opens_on_the_same_cell(page, app_url, bro
         other.goto(page.url)
         wait_view(other, cell="41")
         assert main_colours(other) == want(shown_cells[41])
-        assert other.get_by_label("Cell (0 to 511)").input_value() == "41"
+        assert other.get_by_label("Cell (0 to 511)", exact=True).input_value() == "41"
     finally:
         other.context.close()
 
 
 def test_a_cell_typed_in_the_sidebar_moves_the_view(page, app_url, shown_cells):
     open_on(page, app_url, 0)
-    box = page.get_by_label("Cell (0 to 511)")
+    box = page.get_by_label("Cell (0 to 511)", exact=True)
     box.fill("77")
     box.press("Enter")
     wait_view(page, cell="77")
