@@ -75,8 +75,8 @@ STEPS: dict[str, Step] = {
         "if_condition",
         -1,
         0.75,
-        "Red from each if through its condition, blue in the rest of the code (and red again inside a string "
-        "in quotes).",
+        "Red from the bracket after each if through its condition, blue in the rest of the code (and red "
+        "again inside a string in quotes).",
         "The letters i and f and the ( after them set it; it holds whatever the brackets contain and is "
         "cleared when the next line begins: a memory that lasts as long as the condition.",
     ),
