@@ -36,7 +36,7 @@ def test_reached_from_the_main_page_it_analyses_the_text_shown_there(page, app_u
     set_text(page, CODE)
     wait_view(page, key=payload.text_key("linux", CODE))
     wait_idle(page)
-    page.locator("[data-testid=stSidebarNav] a", has_text="Analyses").click()
+    page.locator("[data-testid=stSidebar] a", has_text="Analyses").first.click()
     page.get_by_role("heading", name="Analyses").wait_for(timeout=60_000)
     page.locator("[data-testid=stMetric]").first.wait_for(timeout=120_000)
     wait_idle(page, timeout=120_000)
