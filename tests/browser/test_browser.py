@@ -133,6 +133,7 @@ def test_changing_the_cell_changes_the_colours(page, app_url, models):
 
 def test_clicking_a_bar_of_the_all_cells_chart_picks_that_cell(page, app_url, models):
     open_app(page, app_url, FIRST_CELL)
+    page.get_by_role("tab", name="All cells").click()
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
     cell = int(np.argmax(tr.cell[0, 0]))  # the tallest bar at position 0
     canvas = page.locator('.bars[data-title="Every cell\'s cell state tanh(c) at position 0"] canvas')
@@ -166,6 +167,7 @@ def test_text_over_the_limit_is_refused_with_the_limit_and_the_box_keeps_it(page
 
 def test_clicking_a_heatmap_row_shows_that_cell_at_that_character(page, app_url, models):
     open_app(page, app_url, FIRST_CELL)
+    page.get_by_role("tab", name="All cells").click()
     heat = page.locator(".hm[data-cells]")
     cells = [int(c) for c in heat.get_attribute("data-cells").split(",")]
     canvas = heat.locator("canvas")

@@ -106,6 +106,7 @@ def test_a_row_of_the_heatmap_grouped_by_label_picks_its_cell(page, app_url):
     page.goto(app_url + "/?model=warpeace&layer=2&cell=0")
     wait_view(page, cell="0")
     wait_idle(page)
+    page.get_by_role("tab", name="All cells").click()
     page.get_by_text("Group by label").click()
     heat = page.locator(".hm[data-grouped='true']")
     heat.wait_for(state="attached", timeout=60_000)

@@ -88,6 +88,7 @@ def test_the_sidebar_url_charts_and_downloads_follow_after_the_switching_stops(p
     wait_idle(page)
     assert page.get_by_label("Cell (0 to 511)", exact=True).input_value() == "23"
     assert "cell=23" in page.url
+    page.get_by_role("tab", name="All cells").click()
     page.locator(".hm[data-chosen='23']").wait_for(state="attached")  # the heatmap outlines it
     with page.expect_download() as download:  # built when clicked, in a server thread of its own
         page.get_by_role("button", name="Cell 23 as CSV").click()
