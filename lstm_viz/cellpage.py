@@ -54,7 +54,8 @@ DEFINITIONS = {
     "c_low/c_high": f"percentiles {LOW_HIGH[0]} and {LOW_HIGH[1]} of the memory the causal check clamps (an "
     "LSTM's raw cell state c_t, a GRU's or RNN's h_t) on the causal passage",
     "related": f"the {RELATED} cells of largest |Pearson r| with this one over the whole text: [layer, cell, r]",
-    "map": "the cell's loadings on the first two principal components of the cells' correlation matrix",
+    "map": "the cell's loadings on the first two principal components of the correlation matrix of the cells "
+    "that vary (null for a constant one)",
     "causal": "mean log p of the next character where it is one the label is about ('' = every position) on "
     "the causal passage: plain, with the cell clamped to c_low and to c_high over the whole passage, "
     "and the changes (nats)",
@@ -72,8 +73,15 @@ def related_and_map(cross, y, yy, n) -> tuple[np.ndarray, np.ndarray]:
     k = min(RELATED, len(r) - 1)
     top = np.argsort(-np.abs(r), axis=1, kind="stable")[:, :k]
     np.fill_diagonal(r, np.where(sd > 0, 1.0, 0.0))
-    vals, vecs = np.linalg.eigh(r)  # ascending
-    pcs = vecs[:, ::-1][:, :2] * np.sqrt(np.maximum(vals[::-1][:2], 0))
+    # The map places the cells that vary: cells all but constant move together in their tiny
+    # wobbles and would take the first component for themselves, leaving the rest on one line.
+    # (Whether a cell varies is read from its sums of squares, in float64 like the record's sd: the
+    # diagonal of `cross`, summed from float32 products, is too coarse for the all but constant.)
+    varies = np.flatnonzero(yy / n - mean**2 > E.CELL_VARIES)
+    pcs = np.full((len(r), 2), np.nan)
+    if len(varies):
+        vals, vecs = np.linalg.eigh(r[np.ix_(varies, varies)])  # ascending
+        pcs[varies, : min(2, len(varies))] = vecs[:, ::-1][:, :2] * np.sqrt(np.maximum(vals[::-1][:2], 0))
     return np.stack([top, np.take_along_axis(r, top, axis=1)], axis=2), pcs
 
 
@@ -211,7 +219,7 @@ def build(
                 for j in nearest[:, r]
             ],
             "related": [[int(j // H), int(j % H), rounded(v)] for j, v in related[r]],
-            "map": [rounded(v) for v in layout[r]],
+            "map": [rounded(v) for v in layout[r]] if np.isfinite(layout[r]).all() else None,
             "causal": causal.get((layer, cell)),
         }
         for kind in ("top", "bottom"):

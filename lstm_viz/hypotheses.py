@@ -73,14 +73,18 @@ class Program:
         return self.function(text, *self.args)
 
 
+NAMED = {" ": "space", "\n": "newline", "\t": "tab", '"': "double quote", "'": "apostrophe", "`": "backquote"}
+
+
 def noun(c: str) -> str:
-    """A character as labels write it after "the": space, newline, tab, or the character in quotes."""
-    return {" ": "space", "\n": "newline", "\t": "tab"}.get(c, f'"{c}"')
+    """A character as labels write it after "the": its name (space, newline, double quote...) where
+    the character itself would not read well in quotes, else the character in quotes."""
+    return NAMED.get(c, f'"{c}"')
 
 
 def name(c: str) -> str:
-    """A character as labels write it: a space, a newline, a tab, or the character in quotes."""
-    return f"a {noun(c)}" if c in " \n\t" else noun(c)
+    """A character as labels write it: a space, an apostrophe..., or the character in quotes."""
+    return f"{'an' if NAMED[c][0] in 'aeiou' else 'a'} {NAMED[c]}" if c in NAMED else noun(c)
 
 
 # Programs ------------------------------------------------------------------------------------

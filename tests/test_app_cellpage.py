@@ -34,10 +34,10 @@ def markdown(at: AppTest) -> str:
 
 
 def links(at: AppTest) -> list[tuple[str, dict]]:
-    """(label, query) of every link to a cell page."""
+    """(label, query) of every link to a cell page on the page itself (not the sidebar's link to the pages)."""
     return [
         (p.proto.label, {k: v[0] for k, v in parse_qs(p.proto.query_string).items()})
-        for p in at.get("page_link")
+        for p in at.main.get("page_link")
         if p.proto.page == cell_link.PATH
     ]
 
@@ -50,7 +50,8 @@ def test_a_cell_page_opened_by_its_address_shows_the_cells_record(warpeace):
     assert "### inside double quotes \\(a blank line ends an unclosed quote\\)" in text
     assert f"**match {entry['score']:.2f} on held-out text**" in text
     assert f"(match {entry['runner_up_score']:.2f} on held-out text)" in text
-    assert f"held low it changes by **{entry['causal']['change_low']:+.3f}** nats" in text
+    assert "Holding the cell low changes the log p of the next character where it is one of " in text
+    assert f"by **{entry['causal']['change_low']:+.3f}** nats" in text
     assert (at.metric[0].label, at.metric[0].value) == ("Match", f"{entry['score']:.2f}")
     bars = re.findall(r'title="tanh\(c\) ([-+.\d]+) to ([-+.\d]+): ([.\d]+)% of characters"', text)  # the histogram
     assert [float(share) for _, _, share in bars] == [v / 10 for v in entry["histogram"]]

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_viz
 from lstm_viz import cellpage, colour
+from lstm_viz.explainer import CONSTANT
 from tests.conftest import APP
 from ui import cell_link, cellmap_view, labels, own_model
 
@@ -56,18 +57,20 @@ def test_a_search_that_matches_nothing_says_so():
     assert not at.dataframe and any("No cell's label holds all of these words" in i.value for i in at.info)
 
 
-def test_the_cell_map_has_every_cell_coloured_by_its_kind_and_rings_the_chosen_one(warpeace):
+def test_the_cell_map_has_every_cell_that_varies_coloured_by_its_kind_and_rings_the_chosen_one(warpeace):
     at = run({"panel": "Cell map", "layer": 1, "cell": 429})
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
     traces, (ring,) = figure["data"], figure["layout"]["shapes"]
-    assert sum(len(t["x"]) for t in traces) == 1024
+    placed = [c for c in warpeace["cells"] if c["map"] is not None]
+    assert sum(len(t["x"]) for t in traces) == len(placed) < 1024
+    assert f"{1024 - len(placed)} cells are left off the map" in "\n".join(c.value for c in at.caption)
     by_cell = {tuple(c): t for t in traces for c in t["customdata"]}
     assert by_cell[(1, 429)]["marker"]["color"] == labels.COLOURS["span"]  # inside double quotes
     assert by_cell[(1, 429)]["name"] == labels.KINDS["span"][0]
     entry = cellpage.entry(warpeace, 1, 429)
     assert (ring["xanchor"], ring["yanchor"]) == tuple(entry["map"])
-    constant = [c for c in warpeace["cells"] if c["score"] is None][0]
+    constant = [c for c in placed if c["label"] == CONSTANT][0]  # varies over the text, not on one half
     assert by_cell[(constant["layer"], constant["cell"])]["marker"]["color"] == labels.COLOURS["constant"]
 
 
@@ -92,7 +95,7 @@ def test_hover_cards_on_the_map_show_labels_as_text():
 
 
 def test_the_heatmap_groups_its_cells_by_label(warpeace):
-    at = run({"layer": 1, "cell": 429, "heatmap_rows": 64})
+    at = run({"panel": "All cells", "layer": 1, "cell": 429, "heatmap_rows": 64})
     plain = heatmap(at)
     assert "groups" not in plain
     at.checkbox(key="heatmap_group").check().run()
@@ -140,7 +143,7 @@ def test_the_sidebar_and_the_finder_link_the_chosen_cells_page():
     at = run({"panel": "Find cells", "layer": 1, "cell": 429})
     pages = [(p.proto.label, p.proto.query_string) for p in at.get("page_link") if p.proto.page == cell_link.PATH]
     assert ("Page of cell 2:429", "model=warpeace&cell=2%3A429") in pages  # the sidebar's
-    assert sum(q == "model=warpeace&cell=2%3A429" for _, q in pages) == 2  # and the label box's
+    assert sum(q == "model=warpeace&cell=2%3A429" for _, q in pages) == 3  # the pages' Cell, the label box's
     ranked = at.dataframe[0].value
     assert all(
         p == cell_link.url("warpeace", r - 1, c) for p, r, c in zip(ranked["page"], ranked["layer"], ranked["cell"])

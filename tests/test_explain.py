@@ -329,6 +329,35 @@ def test_each_shipped_model_has_its_cells_explained_on_held_out_text(name):
     assert checked == set(zip(best.layer, best.cell)) and best.change_low.notna().all()
 
 
+def sums(x: np.ndarray) -> tuple:
+    """(cross, y, yy, n): the sums over characters (rows of x) that a record's map is made from."""
+    return x.T @ x, x.sum(0), (x**2).sum(0), len(x)
+
+
+def test_the_map_spreads_the_cells_that_vary_and_leaves_out_the_all_but_constant_ones():
+    rng = np.random.default_rng(0)
+    n = 5_000
+    a, b = rng.standard_normal((2, n))
+    varying = np.stack([a, a + 0.3 * b, b, b - 0.3 * a, a + b], axis=1) * 0.3  # two directions of change
+    wobble = rng.standard_normal(n) * 1e-4  # all but constant cells, wobbling together (sd 0.0001)
+    constant = np.stack([0.99 + wobble, -0.99 - wobble, 0.98 + wobble], axis=1)
+    _, layout = cellpage.related_and_map(*sums(np.concatenate([varying, constant], axis=1)))
+    assert np.isnan(layout[5:]).all()
+    placed = layout[:5]
+    assert np.isfinite(placed).all() and (np.ptp(placed, axis=0) > 0.3).all()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_map_places_every_cell_that_varies_on_two_axes_and_no_constant_one(name):
+    cells = cellpage.load(name)["cells"]
+    placed = np.array([c["map"] for c in cells if c["map"] is not None])
+    assert all(c["map"] is None for c in cells if c["sd"] <= 0.0009)  # sd below 0.001: all but constant
+    assert all(c["map"] is not None for c in cells if c["sd"] >= 0.0011)
+    assert len(placed) >= 0.7 * len(cells)
+    spread = np.percentile(placed, 95, axis=0) - np.percentile(placed, 5, axis=0)
+    assert (spread > 0.2).all()  # the middle nine tenths not on one line
+
+
 def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shipped_model():
     model, record = lstm_viz.load("warpeace"), cellpage.load("warpeace")
     table = cellpage.table(record)

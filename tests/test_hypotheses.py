@@ -50,6 +50,8 @@ def test_labels_are_plain_words_and_keys_unique():
     assert len({h.key for h in family}) == len(family)
     labels = {h.key: h.label for h in family}
     assert labels["since:\n"] == "characters since the last newline"
+    assert labels['since:"'] == "characters since the last double quote"  # not the last \"\"\"
+    assert labels['is:"'] == "the current character is a double quote"
     assert labels["next: "] == "the next character is a space"
     assert labels['inside:"|"|blank'] == 'inside "..." (a blank line ends it)'
     assert labels["depth:(|)|None"] == "depth of ( )"

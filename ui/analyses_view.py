@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,11 @@ from lstm_viz.colour import BASELINE, LSTM
 from lstm_viz.glyphs import label
 from lstm_viz.render import span
 
-from . import cache, examples, jobs, state
+from . import cache, examples, glossary, jobs, state
 
 REPORTS = Path(__file__).resolve().parent.parent / "docs" / "analyses"
 DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
+SHUT, OPEN = "share of characters nearly shut (< 0.1)", "share nearly open (> 0.9)"  # a gate's saturation axes
 
 
 def current(models: list[str]) -> tuple[str, str]:
@@ -56,7 +58,8 @@ def held_out(name: str) -> None:
         f"{data['chars']:,} characters of the {data['corpus']['split']} split of "
         f"`{data['corpus']['name']}`: LSTM **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
         + (f" (the paper's: LSTM {paper['lstm']}, 20-gram {paper['ngram']})" if paper else "")
-        + "."
+        + ". Lower is better: the model is less surprised by each next character.",
+        help=glossary.tip("nats and bits", "n-gram", "held-out text"),
     )
     folder = REPORTS / name
     tabs = st.tabs(["Gate saturation", "Error breakdown", "Closing distance", "Where the LSTM wins"])
@@ -67,14 +70,26 @@ def held_out(name: str) -> None:
                 st.image(str(png))
             else:
                 st.caption("Not in this report (the split has no braces or quotes to close).")
-    st.caption(f"Full report: docs/analyses/{name}/report.md")
+    text = folder / "report.md"
+    if text.is_file():
+        with st.expander("The full report: every number behind these figures"):
+            st.markdown(report_body(text.read_text(encoding="utf-8")))
+
+
+IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)[ \t]*\n?", re.M)  # a markdown image on its own line
+
+
+def report_body(markdown: str) -> str:
+    """A report's markdown as it reads on this page: its figures left out (the tabs above show them)
+    and its headings one level down, under the page's own."""
+    return re.sub(r"^(#+) ", r"##\1 ", IMAGE.sub("", markdown), flags=re.M)
 
 
 def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
     """Per layer (rows) and gate (columns): each cell at (fraction left-, fraction right-saturated)."""
     data, layout = (
         [],
-        {"height": 260 * len(tables), "showlegend": False, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}},
+        {"height": 300 * len(tables) + 40, "showlegend": False, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}},
     )
     rows, cols = len(tables), len(SATURATION_GATES)
     for r, table in enumerate(tables):
@@ -92,30 +107,32 @@ def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
                     "yaxis": f"y{axis}",
                     "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
                     "text": [f"cell {i}" for i in part["cell"]],
-                    "hovertemplate": "%{text}: left %{x:.2f}, right %{y:.2f}<extra></extra>",
+                    "hovertemplate": "%{text}: nearly shut %{x:.0%}, nearly open %{y:.0%} of the time<extra></extra>",
                 }
             )
             x0, x1 = c / cols + 0.03, (c + 1) / cols - 0.03
-            y1, y0 = 1 - r / rows - 0.06, 1 - (r + 1) / rows + 0.06
-            layout[f"xaxis{axis}"] = {
+            gap = 0.07 if rows > 1 else 0  # room between rows for a row's tick labels and the next one's titles
+            y1, y0 = 1 - r / rows - (gap if r else 0), 1 - (r + 1) / rows + (gap if r < rows - 1 else 0)
+            layout[f"xaxis{axis}"] = {  # axis titles once: under the last row, left of the first column
                 "domain": [x0, x1],
                 "range": [-0.03, 1.03],
                 "anchor": f"y{axis}",
-                "title": {"text": "left-saturated (< 0.1)", "font": {"size": 11}},
+                "title": {"text": SHUT if r == rows - 1 else "", "font": {"size": 11}},
             }
             layout[f"yaxis{axis}"] = {
                 "domain": [y0, y1],
                 "range": [-0.03, 1.03],
                 "anchor": f"x{axis}",
-                "title": {"text": "right (> 0.9)", "font": {"size": 11}},
+                "title": {"text": OPEN if c == 0 else "", "font": {"size": 11}},
             }
             layout.setdefault("annotations", []).append(
                 {
                     "text": f"layer {r + 1}, {gate} gate",
                     "x": (x0 + x1) / 2,
-                    "y": y1 + 0.03,
+                    "y": y1,
                     "xref": "paper",
                     "yref": "paper",
+                    "yanchor": "bottom",
                     "showarrow": False,
                     "font": {"size": 12},
                 }
@@ -141,21 +158,23 @@ def difference_html(text: str, diff: np.ndarray) -> str:
 def breakdown_figure(table: pd.DataFrame) -> go.Figure:
     order = list(ORACLES) + ["unexplained"]
     rows = table.set_index("oracle").reindex(order)
+    share = (rows["share"] * 100).tolist()[::-1]
     data = [
         {
             "type": "bar",
             "orientation": "h",
-            "x": (rows["share"] * 100).tolist()[::-1],
+            "x": share,
             "y": order[::-1],
             "marker": {"color": LSTM},
-            "text": [f"{n:,}" for n in rows["errors"].tolist()[::-1]],
-            "hovertemplate": "%{y}: %{x:.1f}% of errors (%{text})<extra></extra>",
+            "text": [f"{p:.0f}%" for p in share],  # on the axis's own scale; the counts are in the hover
+            "customdata": rows["errors"].tolist()[::-1],
+            "hovertemplate": "%{y}: %{x:.1f}% of the errors (%{customdata:,} errors)<extra></extra>",
         }
     ]
     layout = {
-        "height": 260,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "xaxis": {"title": "% of the LSTM's errors"},
+        "height": 300,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
+        "xaxis": {"title": {"text": "share of the LSTM's errors (%)"}, "ticksuffix": "%"},
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
@@ -175,16 +194,19 @@ def closing_figure(table: pd.DataFrame) -> go.Figure:
                         "mode": "markers",
                         "x": part["distance"].tolist(),
                         "y": part[model].tolist(),
-                        "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, {kind}",
-                        "marker": {"color": colour, "symbol": symbol, "size": 7, "opacity": 0.7},
+                        "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, closing {kind}",
+                        "marker": {"color": colour, "symbol": symbol, "size": 8, "opacity": 0.75},
+                        "hovertemplate": f"{'LSTM' if model == 'lstm' else '20-gram'}: a closing {kind} "
+                        "%{x} characters after its opener, probability %{y:.2f}<extra></extra>",
                     }
                 )
     layout = {
-        "height": 320,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "xaxis": {"type": "log", "title": "distance to the opener (characters)"},
-        "yaxis": {"range": [0, 1.02], "title": "p(correct closer)"},
-        "legend": {"orientation": "h", "y": -0.3},
+        "height": 360,
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+        "xaxis": {"type": "log", "title": {"text": "characters since its opener (log scale)"}},
+        "yaxis": {"range": [0, 1.02], "title": {"text": "probability of the closer"}},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "showlegend": True,
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
@@ -200,26 +222,35 @@ def live(name: str, text: str) -> None:
         st.info(result["problem"])
         return
     c1, c2, c3 = st.columns(3)
-    c1.metric("LSTM loss", f"{result['lstm']:.3f} nats/char")
-    c2.metric("20-gram loss", f"{result['ngram']:.3f} nats/char")
+    c1.metric("LSTM loss", f"{result['lstm']:.3f} nats/char", help=glossary.tip("nats and bits"))
+    c2.metric("20-gram loss", f"{result['ngram']:.3f} nats/char", help=glossary.tip("n-gram", "nats and bits"))
     c3.metric("Characters", f"{len(text):,}")
     st.markdown(
         "**Where the LSTM's memory pays**: each character on the colour of LSTM loss minus 20-gram loss "
-        f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats)."
+        f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats).",
+        help=glossary.tip("nats and bits", "n-gram"),
     )
     st.markdown(difference_html(text, result["difference"]), unsafe_allow_html=True)
     st.markdown(
-        "**Gate saturation** (the paper's figure 3): each dot is a cell; the fraction of characters its "
-        "gate spends below 0.1 (x) and above 0.9 (y)."
+        "**Gate saturation** (the paper's figure 3): each dot is a cell; how often its gate is nearly shut, "
+        "below 0.1 (across), and nearly open, above 0.9 (up). A dot near the top left is a gate almost always "
+        "open; along the diagonal, one that is always either shut or open.",
+        help=glossary.tip("gate"),
     )
     st.plotly_chart(saturation_figure(result["saturation"]), key="live_saturation")
     st.markdown(
-        f"**Error breakdown**: {result['errors']:,} errors (p(correct next char) < 0.5) among "
-        f"{result['scored']:,} characters, each oracle in turn taking those it explains."
+        f"**Error breakdown**: {result['errors']:,} errors (characters the model gave less than an even "
+        f"chance, p < 0.5) among {result['scored']:,} characters. Each simple explanation of an error (an "
+        "oracle, defined in the table) in turn takes the errors it explains; what none explains is left.",
+        help=glossary.tip("p (probability)"),
     )
     st.plotly_chart(breakdown_figure(result["breakdown"]), key="live_breakdown")
     st.dataframe(result["breakdown"], hide_index=True, width="stretch")
-    st.markdown("**Closing braces and quotes**: probability of the correct closer against the distance to its opener.")
+    st.markdown(
+        "**Closing braces and quotes**: each closing } or quote in the text, at how far it is from its opener "
+        "(across) and the probability each model gave it (up): an LSTM that remembers the opener keeps it high "
+        "however far away it is."
+    )
     if result["closing"] is None:
         st.info(result["closing_problem"])
     else:

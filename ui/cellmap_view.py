@@ -1,6 +1,7 @@
-"""The "Cell map" panel: every cell of the model as a point, placed by how the cells correlate on
-held-out text (the first two principal components of their correlation matrix, from the model's
-explain.json) and coloured by the kind of its label; clicking a point shows that cell."""
+"""The "Cell map" panel: every cell of the model that varies as a point, placed by how the cells
+correlate on held-out text (the first two principal components of the correlation matrix of the
+cells that vary, from the model's explain.json) and coloured by the kind of its label; clicking a
+point shows that cell. Constant cells have no place: a line says how many."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import cache, cell_link, labels, labels_view, state
+from . import cache, cell_link, glossary, labels, labels_view, state
 from .shown import Shown
 
 MAP_KEY = "cell_map"
@@ -95,16 +96,23 @@ def section(shown: Shown) -> None:
     if record is None:
         return
     frame = cache.cell_map(shown.name)
+    placed = frame.dropna(subset=["x", "y"])
     layers = record["layers"]
     st.caption(
-        "Each point is a cell, placed by its loadings on the first two principal components of the cells' "
-        f"correlations on {record['chars']:,} characters of held-out text: cells that rise and fall together "
-        "sit together. Colour: what its label is about; symbol: its layer ("
+        f"Each point is a cell, placed so that cells that rise and fall together on {record['chars']:,} "
+        "characters of held-out text sit together (the two strongest shared patterns of their correlations, "
+        "across and up). Colour: what its label is about; symbol: its layer ("
         + ", ".join(f"{SYMBOLS[k % len(SYMBOLS)]} = layer {k + 1}" for k in range(layers))
-        + "). Click a point to show that cell."
+        + "). Click a point to show that cell.",
+        help=glossary.tip("held-out text", "Pearson r"),
     )
+    unplaced = len(frame) - len(placed)
+    if unplaced:
+        st.caption(
+            f"{unplaced} cells are left off the map: they barely change on held-out text (constant, so no label)."
+        )
     st.plotly_chart(
-        figure(frame, shown.layer, shown.cell),
+        figure(placed, shown.layer, shown.cell),
         key=MAP_KEY,
         on_select=pick_from_map,
         selection_mode="points",

@@ -16,7 +16,7 @@ import streamlit as st
 import lstm_viz
 from lstm_viz import cellpage, glyphs, render
 
-from . import cache, cell_link, own_model, state
+from . import cache, cell_link, glossary, own_model, state
 from .finder_view import histogram_html
 from .labels import MATCH_HELP, how_to_build, match_text, match_value, plain
 
@@ -99,12 +99,22 @@ def summary(record: dict, entry: dict) -> None:
         )
     a, b, c, d = st.columns(4)
     a.metric("Match", match_value(entry["score"]), help=MATCH_HELP["held_out"])
-    b.metric("Mean tanh(c)", number(entry["mean"], "+.3f"), help=f"sd {number(entry['sd'], '.3f')}")
-    c.metric("Typical |h|", number(entry["h_rms"], ".3f"), help="root mean square of h over the held-out text")
+    b.metric(
+        "Mean tanh(c)",
+        number(entry["mean"], "+.3f"),
+        help=f"Its average colour on held-out text (standard deviation {number(entry['sd'], '.3f')}). "
+        + glossary.tip("tanh(c)"),
+    )
+    c.metric(
+        "Typical |h|",
+        number(entry["h_rms"], ".3f"),
+        help="How large its h typically is (root mean square over the held-out text). "
+        + glossary.tip("hidden state h"),
+    )
     d.metric(
         "Raw c low / high",
         f"{number(entry['c_low'], '+.1f')} / {number(entry['c_high'], '+.1f')}",
-        help="its percentiles 1 and 99: the values steering holds it at",
+        help="Its 1st and 99th percentile: the values steering holds it at. " + glossary.tip("raw c", "percentile"),
     )
 
 
@@ -114,15 +124,17 @@ def causal(record: dict, entry: dict) -> None:
         st.caption("No causal check: it is run for the 50 best-explained cells of the model.")
         return
     about = (
-        "where it is one of " + " ".join(plain(glyphs.label(ch)) for ch in check["about"])
+        "where it is one of " + " ".join(plain(glyphs.words(ch)) for ch in check["about"])
         if check["about"]
         else "at every position"
     )
     passage = record.get("causal_passage", {}).get("chars", 0)
     st.markdown(
-        f"**Causal check** (over {passage:,} characters of held-out text, {check['targets']:,} of them scored): "
-        f"mean log p of the next character {about} is {check['plain']:.3f}; held low it changes by "
-        f"**{check['change_low']:+.3f}** nats, held high by **{check['change_high']:+.3f}**."
+        f"**Causal check: does the model use it?** Holding the cell low changes the log p of the next "
+        f"character {about} by **{check['change_low']:+.3f}** nats, holding it high by "
+        f"**{check['change_high']:+.3f}** (negative: the model guesses worse; untouched, the mean log p is "
+        f"{check['plain']:.3f}; over {passage:,} characters of held-out text, {check['targets']:,} of them scored).",
+        help=glossary.tip("log p", "nats and bits", "clamp"),
     )
 
 
@@ -143,10 +155,17 @@ def snippet_rows(shots: list, headings: list[str] | None = None) -> str:
 
 def snippets(record: dict, entry: dict) -> None:
     quantiles = record.get("quantiles", [])
-    st.markdown("**Held-out text** (each character coloured by the cell, the activating one outlined)")
+    st.markdown(
+        "**Held-out text** (each character coloured by the cell, the activating one outlined)",
+        help=glossary.tip("held-out text"),
+    )
     for kind, heading, headings in (
         ("top", "Where it is highest", None),
-        ("quantiles", "At its quantiles", [f"{q:.0%}: {s[2]:+.2f}" for q, s in zip(quantiles, entry["quantiles"])]),
+        (
+            "quantiles",
+            "Where it is at its quartiles (a quarter, half, three quarters of its values lie below)",
+            [f"{q:.0%}: {s[2]:+.2f}" for q, s in zip(quantiles, entry["quantiles"])],
+        ),
         ("bottom", "Where it is lowest", None),
     ):
         if entry.get(kind):
@@ -158,15 +177,23 @@ def writes(name: str, record: dict, layer: int, cell: int, layers: int) -> None:
     """What the cell writes at its typical h."""
     out = cache.cell_writes(name, layer, cell)
     if layer == layers - 1:
-        st.markdown("**What it writes**: the next-character logits it moves most at its typical h")
+        st.markdown(
+            "**What it writes**: the next characters it makes likelier (raises their logit) and less likely "
+            "(lowers it) most, at its typical h",
+            help=glossary.tip("logit"),
+        )
         left, right = st.columns(2)
         for column, key, heading in ((left, "raises", "Raises"), (right, "lowers", "Lowers")):
             column.markdown(
                 f"| {heading} | logit |\n|:-:|--:|\n"
-                + "\n".join(f"| {plain(glyphs.label(ch))} | {v:+.3f} |" for ch, v in out[key])
+                + "\n".join(f"| {plain(glyphs.words(ch))} | {v:+.3f} |" for ch, v in out[key])
             )
         return
-    st.markdown(f"**What it writes**: the cells of layer {layer + 2} it feeds most (|weight| x typical h, four gates)")
+    st.markdown(
+        f"**What it writes**: the cells of layer {layer + 2} it feeds most (the size of its weight into their "
+        "four gates, times its typical h)",
+        help=glossary.tip("gate", "hidden state h"),
+    )
     for other, amount, gates in out["feeds"]:
         strongest = max(gates, key=lambda g: abs(gates[g]))
         cell_link_to(name, record, layer + 1, other, f"{amount:.2f} (most on its {strongest} gate)")
@@ -176,32 +203,44 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
     """The most correlated cells and the inputs that drive the cell's gates most."""
     left, right = st.columns(2)
     with left:
-        st.markdown("**Most correlated** on held-out text")
+        st.markdown(
+            "**Most correlated** on held-out text: the cells that rise and fall most with it (r)",
+            help=glossary.tip("Pearson r"),
+        )
         for other_layer, other, r in entry["related"]:
             cell_link_to(name, record, other_layer, other, f"r {r:+.2f}")
     with right:
-        st.markdown("**Drives its gates most** (|weight| x typical activation)")
+        st.markdown(
+            "**Drives its gates most**: the inputs with the largest weight into its four gates, times how "
+            "large they typically are",
+            help=glossary.tip("gate"),
+        )
         for source, index, amount, _ in cache.cell_drivers(name, layer, cell):
             if source == "character":
-                st.markdown(f"the character {plain(glyphs.label(index))} \u00b7 {amount:.2f}")
+                st.markdown(f"reading {plain(glyphs.words(index))} \u00b7 {amount:.2f}")
             else:
                 source_layer = int(source.split()[-1])
-                when = "at t - 1" if source_layer == layer else "below"
+                when = "at the previous character" if source_layer == layer else "in the layer below"
                 cell_link_to(name, record, source_layer, index, f"{amount:.2f} ({when})")
 
 
 def steering(name: str, layer: int, cell: int, entry: dict) -> None:
     """On a press: what the model writes with the cell held low, untouched and held high."""
-    st.markdown("**Steering**")
+    st.markdown("**Steering**: what the model writes with this cell held low, untouched and held high")
     st.caption(
         f"{cache.STEER_CHARS} characters after the opening of the model's example text, at temperature "
         f"{cache.STEER_TEMPERATURE}, with the cell's raw c held at its low ({number(entry['c_low'], '+.2f')}) and high "
         f"({number(entry['c_high'], '+.2f')}) value over the opening and the whole generation, and untouched; "
-        "one seed for all three."
+        "one seed for all three.",
+        help=glossary.tip("steering", "raw c", "temperature", "seed"),
     )
     session = st.session_state
     left, right = st.columns([1, 3])
-    seed = int(left.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="steer_seed"))
+    seed = int(
+        left.number_input(
+            "Seed", min_value=0, max_value=2**31 - 1, step=1, key="steer_seed", help=glossary.TERMS["seed"].short
+        )
+    )
     wanted = (name, layer, cell, seed)
     if right.button(f"Write {cache.STEER_CHARS} characters three ways", key="steer_go"):
         session["steered"] = wanted
