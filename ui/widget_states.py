@@ -6,7 +6,8 @@ frontend always sends each widget's type, but another client, or a tab open acro
 send an int array for a number box, an index past a select box's options, or JSON that does not
 parse. Streamlit reads these values with the widget's deserializer while it compares states for
 callbacks, before the script runs, and a deserializer's error would end the run. `guard` makes
-Streamlit (a) drop, as the message arrives, a value whose type is not the one its widget sends,
+Streamlit (a) drop, as the message arrives, a value whose type is not the one its widget sends (a number
+box's int or double alike),
 (b) treat a value its deserializer refuses as absent, as it already treats a value it cannot
 read from a reconnecting browser, and (c) mend the session before the widgets' callbacks run
 (they run before the page's script, so before the page's own check of the session).
@@ -19,6 +20,13 @@ from functools import wraps
 
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.state.session_state import SessionState, WStates, get_max_widget_state_size_bytes
+
+NUMBERS = ("int_value", "double_value")  # a number box may send either (Streamlit adopts what it is sent)
+
+
+def family(value_type: str | None) -> str | None:
+    """The kind of value a widget state holds: a number, or its own field's type."""
+    return "number" if value_type in NUMBERS else value_type
 
 
 def guard(mend: Callable[[], None]) -> None:
@@ -46,7 +54,7 @@ def guard(mend: Callable[[], None]) -> None:
         kept.widgets.extend(
             state
             for state in widget_states.widgets
-            if state.id not in known or state.WhichOneof("value") == known[state.id].value_type
+            if state.id not in known or family(state.WhichOneof("value")) == family(known[state.id].value_type)
         )
         receive(self, kept)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -60,7 +61,10 @@ class Client:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run a client's coroutine on an event loop of its own thread (Playwright's sync API keeps one
+    running in this thread once a browser test has run)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_a_rerun_whose_widget_states_hold_only_the_text_box_shows_that_text(app_url):
