@@ -25,7 +25,8 @@ def main() -> None:
         page.goto(url + f"/?pos={text.index('war,')}")
         wait_view(page)
         wait_idle(page)
-        page.locator(f"{TEXT_VIEW} .line.main .ch").nth(text.index("heard")).hover()
+        # a character of the first line: its hover card opens over the text, not over the tabs below it
+        page.locator(f"{TEXT_VIEW} .line.main .ch").nth(text.index("march")).hover()
         page.locator(f"{TEXT_VIEW} .card").wait_for(state="visible")
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=a.out)
