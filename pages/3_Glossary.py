@@ -4,4 +4,4 @@ equations; its UI is ui/glossary_view.py."""
 from ui import glossary_view, page
 
 page.start("lstm-viz: glossary")
-glossary_view.page()
+glossary_view.page(page.PAGES[glossary_view.GLOSSARY][0])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 from . import glossary
-from .page import PAGES
 
 GLOSSARY = "pages/3_Glossary.py"
 EQUATIONS = r"""
@@ -41,8 +40,9 @@ def looking_at() -> None:
         st.page_link(GLOSSARY, label="Every word, and the LSTM's equations: the Glossary", icon=":material/menu_book:")
 
 
-def page() -> None:
-    st.title(PAGES[GLOSSARY][0])
+def page(title: str) -> None:
+    """The Glossary page under its sidebar name `title`."""
+    st.title(title)
     st.caption(
         "The app's words in plain words. A character-level LSTM reads a text one character at a time and, "
         "after each, guesses the next; what it remembers on the way lives in its cells."
