@@ -1,7 +1,7 @@
 """lstm-viz: pick a model, a layer and a cell, and see every character coloured by it.
 
 Run with `make run` (streamlit run app.py). This file is the page's table of contents: `main`
-draws it top to bottom from the ui/ sections, which pass plain values (`ui.shown`): the sidebar's
+draws it top to bottom from the ui/ sections, which pass plain values (`ui.session.shown`): the sidebar's
 pickers, the title and the tour of the lecture's cells, the text box beside the tour's words and
 "What am I looking at?", the coloured text, the best cells for it, then right under them the lazy
 tabs of `ui.panels.PANELS` (the predictions at the selected position first) and the sidebar's
@@ -14,19 +14,10 @@ from __future__ import annotations
 import streamlit as st
 
 import lstm_viz
-from ui import (
-    glossary_view,
-    history,
-    own_model,
-    page,
-    panels,
-    runlog,
-    sidebar_view,
-    state,
-    suggest_view,
-    text_view,
-    tour_view,
-)
+from ui import page, panels
+from ui.backend import own_model, runlog
+from ui.session import history, state
+from ui.views import glossary_view, sidebar_view, suggest_view, text_view, tour_view
 
 
 def main() -> None:

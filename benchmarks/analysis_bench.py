@@ -19,8 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz import analysis, ngram
-from lstm_viz.data import read_corpus, split_bounds
+from lstm_viz import analysis
+from lstm_viz.paper import ngram
+from lstm_viz.train.data import read_corpus, split_bounds
 
 
 def best_of(n: int, f) -> tuple[float, object]:

@@ -34,8 +34,8 @@ from tests.browser.harness import (
     wait_view,
 )
 from tests.browser.test_load import drive
-from ui.examples import EXAMPLES
-from ui.payload import text_key
+from ui.components.payload import text_key
+from ui.session.examples import EXAMPLES
 
 TARGETS = {  # figure -> target in the issue, seconds (or MB)
     "open": 2.0,

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/causal_evidence.py [--corpora ../shared/corpora] [--chars 2000]
 
-On held-out text (the test split, `lstm_viz.data.held_out`) of each shipped model, the passage
+On held-out text (the test split, `lstm_viz.train.data.held_out`) of each shipped model, the passage
 of `--chars` characters with the most closers (closing quotes for War and Peace, closing braces
 for Linux) is traced; the finder's best cell for the hypothesis (quotes, bracket_depth) is
 clamped over the whole passage to its "outside" value (its mean raw c_t where the hypothesis is
@@ -23,10 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz import features as F
-from lstm_viz.ablation import closing_positions
-from lstm_viz.data import held_out
-from lstm_viz.finder import find_cells
+from lstm_viz.causal.ablation import closing_positions
+from lstm_viz.core import features as F
+from lstm_viz.find.finder import find_cells
+from lstm_viz.train.data import held_out
 
 CASES = (  # model, corpus file, hypothesis, closers scored, "outside": where the hypothesis is off
     ("warpeace", "warpeace_input.txt", "quotes", '"', lambda values: values == 0),

@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import cellpage
+from lstm_viz.find import cellpage
 from tests.browser.harness import READY, app_server, chromium
-from ui import cell_link
+from ui.session import cell_link
 
 DRAWN = "[title^='tanh(c)']"  # a bar of the histogram
 TARGET = 1.0  # seconds

@@ -4,7 +4,7 @@ text at the same moment; how long until each sees their own text coloured.
     .venv/bin/python benchmarks/class_bench.py [--people 1 4 8 16] [--chars 2000] [--threads N]
                                                [--no-traced-before]
 
-Starts the app (with its run log, ui/runlog.py: each script run's start and end)
+Starts the app (with its run log, ui/backend/runlog.py: each script run's start and end)
 on a free loopback port, and warms it up with one paste. For each N: N pages open the app and
 wait until it is idle; each text box gets its own text (benchmarks/service_bench.py's
 person_text); then every page presses Ctrl+Enter at one moment, set on the machine's clock.
@@ -42,7 +42,7 @@ import lstm_viz
 from benchmarks.browser_bench import SHOWN_AT, VIEW_ROOT
 from benchmarks.service_bench import person_text
 from tests.browser.harness import TEXT_LABEL, TEXT_VIEW, app_server, chromium, server_pid, wait_idle
-from ui.payload import text_key
+from ui.components.payload import text_key
 
 # Presses Ctrl+Enter in the text box at the wall-clock time `at` (ms), as the key would (Streamlit
 # applies the text on that keydown), and stamps window.__pressed (performance.now()) then.

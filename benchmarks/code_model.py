@@ -6,7 +6,7 @@ outside the training tree, and each model's best cells for the code hypotheses o
 
 `--outside` is a text file of C sources (e.g. a Debian package's `src/*.c *.h` concatenated in
 sorted order); its name and sha256 are printed so the figure can be reproduced. Best cells are the
-finder's (`lstm_viz.finder.find_cells`, Pearson r of tanh(c) with the hypothesis) on the first
+finder's (`lstm_viz.find.finder.find_cells`, Pearson r of tanh(c) with the hypothesis) on the first
 `--cells-chars` characters of the outside code.
 """
 
@@ -23,11 +23,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import checkpoint
-from lstm_viz.data import read_corpus, split_bounds
-from lstm_viz.evaluate import evaluate
-from lstm_viz.finder import find_cells, trace_activations
-from lstm_viz.train import cpu_model
+from lstm_viz.find.finder import find_cells, trace_activations
+from lstm_viz.io import checkpoint
+from lstm_viz.train.data import read_corpus, split_bounds
+from lstm_viz.train.evaluate import evaluate
+from lstm_viz.train.loop import cpu_model
 
 HYPOTHESES = ("bracket_depth", "paren_depth", "if_condition", "comment")
 

@@ -33,11 +33,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import cellpage, load
-from lstm_viz import explainer as E
-from lstm_viz import hypotheses as Hy
-from lstm_viz.data import held_out
-from lstm_viz.train import cpu_model
+from lstm_viz import load
+from lstm_viz.find import cellpage
+from lstm_viz.find import explainer as E
+from lstm_viz.find import hypotheses as Hy
+from lstm_viz.train.data import held_out
+from lstm_viz.train.loop import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz import features as F
 from lstm_viz import load
-from lstm_viz.data import held_out
-from lstm_viz.finder import Activations, find_cells, score_all, trace_activations
-from lstm_viz.train import cpu_model
+from lstm_viz.core import features as F
+from lstm_viz.find.finder import Activations, find_cells, score_all, trace_activations
+from lstm_viz.train.data import held_out
+from lstm_viz.train.loop import cpu_model
 
 CODE = 'static int f(struct s *p)\n{\n\tif (p->n > (m + 1)) {\n\t\tg(p, "x");\n\t}\n\treturn 0; /* done */\n}\n'
 PROSE = '"Well, Prince," said she, "so Genoa and Lucca are now\njust family estates." He smiled.\n\n'

@@ -28,10 +28,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz import reference
-from lstm_viz.ablation import closing_positions
-from lstm_viz.data import held_out
-from lstm_viz.train import cpu_model
+from lstm_viz.causal.ablation import closing_positions
+from lstm_viz.core import reference
+from lstm_viz.train.data import held_out
+from lstm_viz.train.loop import cpu_model
 
 
 def load_average() -> str:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 import lstm_viz
-from lstm_viz import kernel, trace
+from lstm_viz.core import kernel, trace
 
 
 def model(kind: str, layers: int, hidden: int) -> lstm_viz.CharLSTM:

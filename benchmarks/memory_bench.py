@@ -6,7 +6,7 @@ Starts `streamlit run app.py` on a free loopback port and one Chromium; opens th
 after another (a browser context each, kept open), each pasting a text of its own and waiting
 until it is coloured; prints the server's resident memory (VmRSS, and the peak VmHWM) after
 every --every sessions. Then, --rounds - 1 more times, every open session pastes another new
-text: the caches (ui/cache.py, each with max_entries) then hold only the latest texts, so the
+text: the caches (ui/backend/cache.py, each with max_entries) then hold only the latest texts, so the
 memory must stop growing. Every page is checked for its own text at the end. The load average is
 printed: the machine is shared.
 """

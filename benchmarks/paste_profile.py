@@ -13,7 +13,7 @@ samples in each of the house's functions (inclusive: it or anything it calls), i
 own work (the script thread's elements, the event loop's sending) and the top functions by self
 time, leaving out samples of threads waiting on a lock, queue, socket or timer (py-spy counts a
 thread as running while the OS has it runnable, so on a loaded machine these are shares of
-time, not of CPU). Runs per paste come from the server's run log (ui/runlog.py,
+time, not of CPU). Runs per paste come from the server's run log (ui/backend/runlog.py,
 $LSTM_VIZ_RUN_LOG). --env NAME=VALUE (repeatable) sets the server's environment, e.g.
 STREAMLIT_RUNNER_POST_SCRIPT_GC=false. The load average is printed: the machine is shared.
 """
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.class_bench import cpu_seconds, runs
 from benchmarks.service_bench import person_text
-from lstm_viz.train import cpu_model
+from lstm_viz.train.loop import cpu_model
 from tests.browser.harness import app_server, chromium, paste, server_pid, wait_idle, wait_view
 
 HOUSE = ("lstm_viz/", "ui/", "app.py")
@@ -62,7 +62,7 @@ def where(frame: str) -> tuple[str, str]:
 
 
 def house_name(frame: str) -> str | None:
-    """'ui/payload.py:layer_part' for a frame of the house's code, else None."""
+    """'ui/components/payload.py:layer_part' for a frame of the house's code, else None."""
     name, path = where(frame)
     for root in HOUSE:
         at = path.find(root)

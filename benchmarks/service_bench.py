@@ -1,6 +1,6 @@
 """N people's traces at once in one process: one after another, each in its own thread (what
 the app did before the service: torch's default threads, all the cores), each in its own thread
-on one torch thread, and through the trace service (lstm_viz.service: batches on the cores as the
+on one torch thread, and through the trace service (lstm_viz.serve.service: batches on the cores as the
 machine allows, see benchmarks/trace_workers.py).
 
     .venv/bin/python benchmarks/service_bench.py [--people 1 4 8 16] [--chars 2000] [--repeats 3]
@@ -27,13 +27,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
-from lstm_viz.service import Budget, TraceService
-from lstm_viz.threads import torch_threads
-from ui.examples import EXAMPLES
+from lstm_viz.core.threads import torch_threads
+from lstm_viz.serve.service import Budget, TraceService
+from ui.session.examples import EXAMPLES
 
 # A batch's matmuls round differently from one text's, and over 2,000 steps of the shipped model
 # that grows: measured, batch vs single tanh(c) 3.6e-5 at most, while a single trace is itself
-# 2.3e-5 from the step-by-step reference (lstm_viz.reference) on the same text. The tests check
+# 2.3e-5 from the step-by-step reference (lstm_viz.core.reference) on the same text. The tests check
 # 1e-5 on small models and short texts.
 TOLERANCE = 1e-4
 

@@ -1,4 +1,4 @@
-"""How a batch of traces uses the cores (`lstm_viz.batch.trace_batch`): on one thread, on torch's
+"""How a batch of traces uses the cores (`lstm_viz.core.batch.trace_batch`): on one thread, on torch's
 OpenMP threads (which share each step's matrix product and meet at a barrier after it), or on
 workers that never wait for one another within a step (layers pipelined, or groups of texts),
 on the idle machine and with one core kept busy by another process (as the browsers or another
@@ -7,7 +7,7 @@ job keep it in a class on one machine).
     .venv/bin/python benchmarks/trace_workers.py [--texts 1 2 4 8 16] [--chars 2000] [--repeats 3]
 
 The texts differ (service_bench.person_text); each figure is the best wall time of --repeats.
-The service (`lstm_viz.service`) picks OpenMP when no other thread wants a core as a batch
+The service (`lstm_viz.serve.service`) picks OpenMP when no other thread wants a core as a batch
 starts, and the workers otherwise. Every way's traces are checked against one thread's.
 """
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
 from benchmarks.service_bench import TOLERANCE, on_threads, person_text
-from lstm_viz.batch import trace_batch
+from lstm_viz.core.batch import trace_batch
 
 
 def best(fn, texts: list[str], repeats: int) -> tuple[float, list]:

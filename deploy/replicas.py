@@ -7,7 +7,7 @@ balancer's port + 1, + 2, ...); HAProxy (deploy/haproxy.cfg) listens on --addres
 keeps each visitor on one replica with a cookie. The replicas share one cookie secret, so
 Streamlit's XSRF cookie from one is good on another after a failover. Replicas on one machine
 split its cores (LSTM_VIZ_CORES, OMP_NUM_THREADS) and the folder where pasted texts are kept
-for links (ui/texts.py: LSTM_VIZ_TEXTS, by default one per machine), so a visitor moved to another
+for links (ui/session/texts.py: LSTM_VIZ_TEXTS, by default one per machine), so a visitor moved to another
 replica gets their own text back. On several machines, run one replica per machine with
 `lstm-viz app`, give them LSTM_VIZ_TEXTS on a shared disk and one STREAMLIT_SERVER_COOKIE_SECRET,
 and list them in the backend by hand. Ctrl+C stops everything.
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lstm_viz.launch import app_command, stop, wait_until_up
-from lstm_viz.service import cores
+from lstm_viz.serve.launch import app_command, stop, wait_until_up
+from lstm_viz.serve.service import cores
 
 CONFIG = Path(__file__).with_name("haproxy.cfg")
 

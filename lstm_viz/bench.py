@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import reference
-from .model import CharLSTM, Config
-from .vocab import Vocab
+from .core import reference
+from .core.model import CharLSTM, Config
+from .core.vocab import Vocab
 
 ALPHABET = sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'\"()[]{}<>=+-*/&|#_\n\t"))
 
@@ -97,7 +97,7 @@ def train_report(model: CharLSTM, batch: int, seq: int, device: str, steps: int 
 
 def bench_model(model_name: str | None, layers: int = 2, hidden: int = 512) -> CharLSTM:
     """A shipped or saved model, or a random one of the given shape."""
-    from . import checkpoint
+    from .io import checkpoint
 
     if model_name:
         return checkpoint.load(model_name)

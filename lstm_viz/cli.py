@@ -8,9 +8,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .checkpoint import CheckpointError
-from .checks import WHOLE, quoted
-from .data import CorpusError
+from .core.checks import WHOLE, quoted
+from .io.checkpoint import CheckpointError
+from .train.data import CorpusError
 
 
 class UsageError(Exception):
@@ -122,7 +122,7 @@ def note_other_corpus(corpus, trained_on: bool) -> None:
 
 
 def cmd_train(a) -> None:
-    from .train import TrainArgs, train
+    from .train.loop import TrainArgs, train
 
     args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
     result = train(args)
@@ -133,9 +133,9 @@ def cmd_train(a) -> None:
 def cmd_eval(a) -> None:
     import torch
 
-    from . import checkpoint
-    from .data import read_corpus, sha256, split_bounds
-    from .evaluate import bits, evaluate
+    from .io import checkpoint
+    from .train.data import read_corpus, sha256, split_bounds
+    from .train.evaluate import bits, evaluate
 
     model = checkpoint.load(a.model)
     text = read_corpus(a.corpus)
@@ -149,7 +149,7 @@ def cmd_eval(a) -> None:
 
 
 def cmd_sample(a) -> None:
-    from . import checkpoint
+    from .io import checkpoint
 
     model = checkpoint.load(a.model)
     print(a.prime + model.sample(a.prime, a.n, a.temperature, a.seed))
@@ -169,7 +169,7 @@ def cmd_bench(a) -> None:
 
 
 def cmd_sweep(a) -> None:
-    from . import sweep
+    from .train import sweep
 
     common = {k: v for k, v in (("epochs", a.epochs), ("max_minutes", a.max_minutes)) if v is not None}
     results = sweep.run(a.corpus, a.out, a.config, common, a.resume)
@@ -196,8 +196,9 @@ def read_text_file(path) -> str:
 def cmd_find(a) -> None:
     import pandas as pd
 
-    from . import checkpoint, features
-    from .finder import check_signal, find_cells, trace_activations
+    from .core import features
+    from .find.finder import check_signal, find_cells, trace_activations
+    from .io import checkpoint
 
     feature = a.feature or ("regex" if a.regex is not None else None)
     if feature is None:
@@ -223,7 +224,7 @@ def wrote(path: Path, record: dict, corpus) -> str:
 def cmd_explain(a) -> None:
     import os
 
-    from . import cellpage
+    from .find import cellpage
 
     if a.threads is not None:
         import torch
@@ -258,7 +259,7 @@ def cmd_explain(a) -> None:
 
 
 def cmd_analyse(a) -> None:
-    from . import analysis_report, ngram
+    from .paper import analysis_report, ngram
 
     if a.train_ngram:
         built = ngram.build_for_model(a.model, a.corpus, train_chars=a.ngram_chars)
@@ -278,7 +279,7 @@ def cmd_analyse(a) -> None:
 
 
 def cmd_compare(a) -> None:
-    from . import analysis_report
+    from .paper import analysis_report
 
     result = analysis_report.compare(a.models, a.corpus, a.max_chars, a.split)
     files = analysis_report.write_comparison(result, a.out)
@@ -287,7 +288,7 @@ def cmd_compare(a) -> None:
 
 
 def cmd_table(a) -> None:
-    from . import runs
+    from .paper import runs
 
     text = runs.markdown(runs.read_runs(a.runs))
     print(text, end="")
@@ -332,10 +333,10 @@ def add_analyse(sub) -> None:
 
 
 def cmd_import(a) -> None:
-    from .importers import import_file
+    from .io.importers import import_file
 
     out = import_file(a.framework, a.file, a.alphabet, a.out)
-    from .checkpoint import load
+    from .io.checkpoint import load
 
     m = load(out)
     print(
@@ -345,7 +346,7 @@ def cmd_import(a) -> None:
 
 
 def cmd_app(a) -> None:
-    from .launch import LaunchError, run_app
+    from .serve.launch import LaunchError, run_app
 
     try:
         status = run_app(a.models, a.port, a.address)
@@ -356,9 +357,9 @@ def cmd_app(a) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .checkpoint import STORAGE
-    from .model import KINDS
-    from .train import OPTIMIZERS, TrainArgs
+    from .core.model import KINDS
+    from .io.checkpoint import STORAGE
+    from .train.loop import OPTIMIZERS, TrainArgs
 
     p = Parser(prog="python -m lstm_viz", description="Look inside character-level LSTMs.")
     sub = p.add_subparsers(dest="command", required=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_viz import CharLSTM, Config, Vocab, cellpage
+from lstm_viz import CharLSTM, Config, Vocab
+from lstm_viz.find import cellpage
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")  # the script AppTest runs
 
@@ -80,7 +81,7 @@ def tiny_any(request):
 
 @pytest.fixture(scope="session", autouse=True)
 def kept_texts(tmp_path_factory):
-    """Own texts the app keeps for its links (ui/texts.py) go to a folder of this test session, for
+    """Own texts the app keeps for its links (ui/session/texts.py) go to a folder of this test session, for
     the app in this process and the servers the tests start."""
     with pytest.MonkeyPatch.context() as mp:
         folder = tmp_path_factory.mktemp("texts")
@@ -91,8 +92,8 @@ def kept_texts(tmp_path_factory):
 @pytest.fixture
 def model_runs(monkeypatch):
     """Every text the model is run over from now on, whether by `model.trace` or in a batch of the
-    trace service (lstm_viz.service), which the app's traces go through."""
-    from lstm_viz import service
+    trace service (lstm_viz.serve.service), which the app's traces go through."""
+    from lstm_viz.serve import service
 
     runs = []
     trace, batch = CharLSTM.trace, service.trace_batch
@@ -105,5 +106,5 @@ def model_runs(monkeypatch):
 
 @pytest.fixture(scope="session")
 def warpeace():
-    """The shipped War and Peace model's explain.json (cell labels), as lstm_viz.cellpage.load reads it."""
+    """The shipped War and Peace model's explain.json (cell labels), as lstm_viz.find.cellpage.load reads it."""
     return cellpage.load("warpeace")

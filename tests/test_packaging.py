@@ -120,7 +120,7 @@ def test_the_installed_app_lists_the_shipped_models_and_your_own(installed):
     code = (
         "import sys; from pathlib import Path\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "import lstm_viz.launch as launch\n"
+        "import lstm_viz.serve.launch as launch\n"
         "at = AppTest.from_file(str(launch.app_dir() / 'app.py'), default_timeout=120).run()\n"
         "assert not at.exception, at.exception\n"
         "print(at.selectbox(key='model').options)\n"

@@ -1,11 +1,14 @@
-"""The house's structure, read from the source (ast, nothing imported): no import circle, and the
-library built in floors that only import downwards.
+"""The house's structure, read from the source (ast, nothing imported): the folders are the
+layers, no import circle, and each layer imports only from itself and the layers below it.
 
 The rule:
-- Every module of `lstm_viz/` sits on one floor of `FLOORS` (a new module must be placed). A
-  module imports modules of its own floor or of floors below it, never above, whether the
+- `lstm_viz/` and `ui/` are built of subpackages, their layers, listed lowest first in the
+  package's `LAYERS` (its `__init__.py`): every subpackage is a layer, every layer a subpackage
+  whose docstring says what it holds, and a module sits in a layer, not deeper. The package's few
+  top-level modules (lstm_viz's commands, ui's page and panels) stand above every layer.
+- A module imports modules of its own layer or of layers below it, never above, whether the
   import is at the top of the file or inside a function.
-- The one exception is a facade method, like pandas' `DataFrame.plot`: a method of a low-floor
+- The one exception is a facade method, like pandas' `DataFrame.plot`: a method of a low-layer
   class that imports its view module when called, so the class can offer the view without
   depending on it. Each is declared in `FACADES` (module, function, imported module) and must be
   an import inside that function, with the reason in the module's docstring.
@@ -13,49 +16,45 @@ The rule:
   out, form no circle, counting imports inside functions too: an import moved into a function
   to dodge a load-time cycle is still a cycle here.
 - The library never imports Streamlit, plotly, or the app (`ui`, `app`, `pages`).
+- The library is a package layout: at most 8 top-level modules, at least 5 subpackages.
 """
 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-FLOORS = [  # lowest first
-    ("basics", {"checks", "cells", "vocab", "glyphs", "colour", "data", "match", "resume", "reference", "threads"}),
-    ("kernels", {"edits", "kernel"}),
-    ("trace", {"trace", "batch"}),
-    ("model", {"model"}),
-    ("views", {"render", "figures", "notebook"}),
-    (
-        "tools",
-        {
-            "checkpoint",
-            "importers",
-            "archive",
-            "evaluate",
-            "intervene",
-            "ablation",
-            "attribute",
-            "features",
-            "finder",
-            "hypotheses",
-            "service",
-        },
-    ),
-    ("analyses", {"ngram", "analysis", "train", "explainer", "cellpage", "runs"}),
-    ("commands", {"analysis_report", "bench", "sweep", "launch", "cli", "__main__", "__init__"}),
-]
+PACKAGES = ("lstm_viz", "ui")  # each built in layers: its subpackages, in the order of its LAYERS
+MAX_TOP_LEVEL_MODULES, MIN_SUBPACKAGES = 8, 5  # the library's package layout
 FACADES = {  # (module, function, imported module): views a Trace offers as methods
-    ("lstm_viz.trace", "Trace.to_html", "lstm_viz.render"),
-    ("lstm_viz.trace", "Trace._repr_html_", "lstm_viz.render"),
-    ("lstm_viz.trace", "Trace.figure", "lstm_viz.figures"),
-    ("lstm_viz.trace", "Trace.show", "lstm_viz.notebook"),
+    ("lstm_viz.core.trace", "Trace._repr_html_", "lstm_viz.views.render"),
+    ("lstm_viz.core.trace", "Trace.figure", "lstm_viz.views.figures"),
+    ("lstm_viz.core.trace", "Trace.show", "lstm_viz.views.notebook"),
+    ("lstm_viz.core.trace", "Trace.to_html", "lstm_viz.views.render"),
 }
 NOT_IN_THE_LIBRARY = ("streamlit", "plotly", "ui", "app", "pages")
+
+
+@cache
+def layers(package: str) -> tuple[str, ...]:
+    """The package's layers, lowest first: `LAYERS` in its __init__.py."""
+    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LAYERS" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    raise AssertionError(f"{package}/__init__.py declares no LAYERS")
+
+
+def subpackages(package: str) -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / package).glob("*/__init__.py"))
+
+
+def top_level_modules(package: str) -> list[str]:
+    return sorted(p.stem for p in (ROOT / package).glob("*.py"))
 
 
 def module_name(path: Path) -> str:
@@ -65,8 +64,7 @@ def module_name(path: Path) -> str:
 
 def house() -> dict[str, Path]:
     paths = [
-        *(ROOT / "lstm_viz").glob("*.py"),
-        *(ROOT / "ui").glob("*.py"),
+        *(p for package in PACKAGES for p in (ROOT / package).rglob("*.py")),
         ROOT / "app.py",
         *(ROOT / "pages").glob("*.py"),
     ]
@@ -113,7 +111,7 @@ def in_function(path: Path, qualname: str) -> bool:
 
 
 def canonical(target: str, modules) -> str:
-    """The house module an import loads (`lstm_viz` is its `__init__`), or the outside package."""
+    """The house module an import loads (a package is its `__init__`), or the outside package."""
     if target in modules:
         return target
     if f"{target}.__init__" in modules:
@@ -132,30 +130,52 @@ def graph() -> dict[str, list[tuple[str, str | None]]]:
 
 
 def floor(module: str) -> int:
-    short = module.split(".", 1)[1]
-    return next(i for i, (_, names) in enumerate(FLOORS) if short in names)
+    """A module's place in its package: its layer's index in LAYERS, or above them all at the top."""
+    package, *rest = module.split(".")
+    if len(rest) == 1:
+        return len(layers(package))
+    assert rest[0] in layers(package), f"{module}: {package}/{rest[0]}/ is not in {package}.LAYERS"
+    return layers(package).index(rest[0])
 
 
-def test_every_library_module_sits_on_exactly_one_floor():
-    modules = sorted(p.stem for p in (ROOT / "lstm_viz").glob("*.py"))
-    placed = [name for _, names in FLOORS for name in names]
-    assert sorted(placed) == modules, "place new library modules in FLOORS (and drop gone ones)"
+def layer_name(module: str) -> str:
+    package, *rest = module.split(".")
+    return f"{package}.{rest[0]}" if len(rest) > 1 else f"{package} (top level)"
 
 
-def test_the_library_imports_only_downwards_but_for_the_declared_facades(graph):
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_layers_are_the_subpackages_each_saying_what_it_holds(package):
+    order = layers(package)
+    assert len(set(order)) == len(order), f"{package}.LAYERS names a layer twice"
+    assert sorted(order) == subpackages(package), (
+        f"list every subpackage of {package}/ in {package}.LAYERS, lowest first (and drop gone ones)"
+    )
+    for layer in order:
+        doc = ast.get_docstring(ast.parse((ROOT / package / layer / "__init__.py").read_text(encoding="utf-8")))
+        assert doc, f"{package}/{layer}/__init__.py: a docstring saying what the layer holds"
+    deeper = sorted(str(p.relative_to(ROOT)) for p in (ROOT / package).glob("*/*/*.py"))
+    assert not deeper, f"a module sits in a layer, not below it: {deeper}"
+
+
+def test_the_library_is_a_package_layout():
+    modules, packages = top_level_modules("lstm_viz"), subpackages("lstm_viz")
+    assert len(modules) <= MAX_TOP_LEVEL_MODULES, f"{len(modules)} top-level modules in lstm_viz/: {modules}"
+    assert len(packages) >= MIN_SUBPACKAGES, f"{len(packages)} subpackages in lstm_viz/: {packages}"
+
+
+def test_each_layer_imports_only_from_itself_and_the_layers_below_but_for_the_declared_facades(graph):
     upward = []
     for module, edges in graph.items():
-        if not module.startswith("lstm_viz."):
+        package = module.split(".")[0]
+        if package not in PACKAGES:
             continue
         for target, where in edges:
-            if (
-                target.startswith("lstm_viz.")
-                and floor(target) > floor(module)
-                and (module, where, target) not in FACADES
-            ):
+            if target not in graph or target.split(".")[0] != package or (module, where, target) in FACADES:
+                continue
+            if floor(target) > floor(module):
                 upward.append(
-                    f"{module} ({where or 'at load time'}) imports {target}, a higher floor: "
-                    f"{FLOORS[floor(module)][0]} < {FLOORS[floor(target)][0]}"
+                    f"{module} ({where or 'at load time'}) imports {target}, a higher layer: "
+                    f"{layer_name(module)} < {layer_name(target)}"
                 )
     assert not upward, "\n".join(upward)
 
@@ -197,20 +217,29 @@ def test_the_library_never_imports_streamlit_plotly_or_the_app(graph):
 
 
 def test_the_checks_find_what_they_look_for(tmp_path):
-    """The parser sees imports at load time, inside functions and methods, relative and absolute."""
+    """The parser sees imports at load time, inside functions and methods, relative (within a layer
+    and across layers) and absolute; the floors put a layer above those before it in LAYERS."""
     source = (
-        "import numpy\nfrom . import colour\nfrom .kernel import GATES\n"
-        "class A:\n    from .vocab import Vocab\n    def f(self):\n        from .render import to_html\n"
-        "def g():\n    import lstm_viz.trace\n"
+        "import numpy\nfrom . import colour\nfrom ..core.kernel import GATES\n"
+        "class A:\n    from ..core import vocab\n    def f(self):\n        from .render import to_html\n"
+        "def g():\n    import lstm_viz.core.trace\n"
     )
     path = tmp_path / "probe.py"
     path.write_text(source)
-    modules = {"lstm_viz.colour", "lstm_viz.kernel", "lstm_viz.vocab", "lstm_viz.render", "lstm_viz.trace"}
-    assert imports("lstm_viz.probe", path, modules) == [
+    modules = {
+        "lstm_viz.views.colour",
+        "lstm_viz.core.kernel",
+        "lstm_viz.core.vocab",
+        "lstm_viz.views.render",
+        "lstm_viz.core.trace",
+    }
+    assert imports("lstm_viz.views.probe", path, modules) == [
         ("numpy", None),
-        ("lstm_viz.colour", None),
-        ("lstm_viz.kernel", None),
-        ("lstm_viz.vocab", None),
-        ("lstm_viz.render", "A.f"),
-        ("lstm_viz.trace", "g"),
+        ("lstm_viz.views.colour", None),
+        ("lstm_viz.core.kernel", None),
+        ("lstm_viz.core.vocab", None),
+        ("lstm_viz.views.render", "A.f"),
+        ("lstm_viz.core.trace", "g"),
     ]
+    order = layers("lstm_viz")
+    assert floor(f"lstm_viz.{order[0]}.x") < floor(f"lstm_viz.{order[-1]}.x") < floor("lstm_viz.cli")

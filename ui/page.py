@@ -1,7 +1,7 @@
 """What every page of the app sets first: its title and icon, a still page (ui/assets/still.css),
 its layout and look (ui/assets/page.css), the links to the app's pages by what they are (Streamlit's
 own list, which names the main page after its file, is off in .streamlit/config.toml), and widget
-states read safely (ui/widget_states.py)."""
+states read safely (ui/session/widget_states.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from . import cell_link, session_check, state, widget_states
+from .session import cell_link, session_check, state, widget_states
 
 ASSETS = Path(__file__).parent / "assets"
 ICON = str(ASSETS / "icon.png")  # served locally: no request leaves the server

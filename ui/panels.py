@@ -1,6 +1,6 @@
 """The tabs right below the coloured text: one line per tab, its label and its section.
 
-A section is a function of `ui.shown.Shown` that draws the tab, in its own ui/ view module.
+A section is a function of `ui.session.shown.Shown` that draws the tab, in its own ui/ view module.
 Tabs are lazy (`st.tabs(on_change="rerun")`): only the open one runs and is sent, so none holds
 up the coloured text. Adding a tab is its view module, one line here, and its test.
 """
@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from . import cellmap_view, cells_view, finder_view, intervene_view, labels_view, state, text_view
-from .shown import Shown
+from .session import state
+from .session.shown import Shown
+from .views import cellmap_view, cells_view, finder_view, intervene_view, labels_view, text_view
 
 PANELS: dict[str, Callable[[Shown], None]] = {
     "Predictions": text_view.predictions,

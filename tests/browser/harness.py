@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lstm_viz import normalise
-from lstm_viz.launch import stop, wait_until_up
-from ui.payload import text_key
+from lstm_viz.serve.launch import stop, wait_until_up
+from ui.components.payload import text_key
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.browser.harness import ROOT, TEXT_VIEW, app_server, chromium, wait_idle, wait_view
-from ui.examples import EXAMPLES
+from ui.session.examples import EXAMPLES
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from ui import payload
+from ui.components import payload
 
 from .harness import set_text, wait_idle, wait_view
 

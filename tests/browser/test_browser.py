@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from lstm_viz import colour, finder, glyphs
-from ui import payload
-from ui.examples import EXAMPLES
+from lstm_viz.find import finder
+from lstm_viz.views import colour, glyphs
+from ui.components import payload
+from ui.session.examples import EXAMPLES
 
 from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
 

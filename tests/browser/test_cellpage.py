@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lstm_viz import cellpage
-from ui import labels
+from lstm_viz.find import cellpage
+from ui.session import labels
 
 from .harness import wait_idle, wait_view
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from lstm_viz import colour
-from ui import payload
-from ui.examples import EXAMPLES
+from lstm_viz.views import colour
+from ui.components import payload
+from ui.session.examples import EXAMPLES
 
 from .harness import START_SWITCH, SWITCHED, TEXT_VIEW, wait_idle, wait_view
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from lstm_viz import cellpage, features, finder
-from ui.examples import EXAMPLES
+from lstm_viz.core import features
+from lstm_viz.find import cellpage, finder
+from ui.session.examples import EXAMPLES
 
 from .harness import TEXT_LABEL, set_text, wait_idle, wait_view
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 import lstm_viz
-from lstm_viz import glyphs
-from tests.test_app_hostile import INJECTIONS, ODD, make_model_folders
-from ui import payload, state
+from lstm_viz.views import glyphs
+from tests.app.test_app_hostile import INJECTIONS, ODD, make_model_folders
+from ui.components import payload
+from ui.session import state
 
 from .harness import TEXT_LABEL, TEXT_VIEW, app_server, rss_mb, server_pid, set_text, wait_idle, wait_view
 
@@ -25,7 +26,7 @@ INJECTED = "script, img, svg, iframe, object, embed, a[href^='javascript'], [one
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory):
     root = make_model_folders(tmp_path_factory.mktemp("pretrained"))
-    (root / "linux").symlink_to(lstm_viz.checkpoint.resolve("linux"))
+    (root / "linux").symlink_to(lstm_viz.io.checkpoint.resolve("linux"))
     with app_server(env={"LSTM_VIZ_PRETRAINED": str(root)}) as url:
         yield url
 

@@ -15,7 +15,7 @@ import sys
 import nbformat
 import pytest
 
-from lstm_viz.launch import wait_until_up
+from lstm_viz.serve.launch import wait_until_up
 
 from .harness import ROOT, free_port
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import lstm_viz
-from lstm_viz import colour
-from ui import payload
+from lstm_viz.views import colour
+from ui.components import payload
 
 from .harness import START_SWITCH, SWITCHED, TEXT_VIEW, rss_mb, server_pid, set_text, wait_idle, wait_view
 

@@ -17,9 +17,10 @@ import pytest
 
 import lstm_viz
 from deploy.replicas import balancer_config, cluster, haproxy
-from lstm_viz.launch import REPLICA_COOKIE
-from ui import payload, texts
-from ui.examples import EXAMPLES
+from lstm_viz.serve.launch import REPLICA_COOKIE
+from ui.components import payload
+from ui.session import texts
+from ui.session.examples import EXAMPLES
 
 from .harness import START_SWITCH, SWITCHED, TEXT_LABEL, TEXT_VIEW, free_port, set_text, wait_idle, wait_view
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from lstm_viz import normalise
-from lstm_viz.vocab import UNKNOWN_SYMBOL
-from ui import controls, glossary, state, tour
-from ui.examples import EXAMPLES
+from lstm_viz.core.vocab import UNKNOWN_SYMBOL
+from ui.session import state, tour
+from ui.session.examples import EXAMPLES
+from ui.widgets import controls, glossary
 
 from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from lstm_viz.notebook import ASSETS
+from lstm_viz.views.notebook import ASSETS
 
 pytestmark = pytest.mark.browser
 anywidget = pytest.importorskip("anywidget")

@@ -1,0 +1,1 @@
+"""Causal tools: interventions and their effect, attribution, the ablation ranking."""

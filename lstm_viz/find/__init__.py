@@ -1,0 +1,1 @@
+"""Finding what cells do: hypotheses, the finder, the atlas, the explainer and the cell pages' data."""

@@ -1,0 +1,1 @@
+"""Serving: the process-wide trace service, and `lstm-viz app`, which starts the app."""

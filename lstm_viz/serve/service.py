@@ -1,0 +1,352 @@
+"""One process serving many people at once: batched traces, a core budget, a queue for heavy jobs.
+
+A server (the app) runs each visitor's script in a thread of its own. Left alone, every thread
+that asks torch for work gets all the cores, so N visitors pasting at once run N x cores
+threads, and each trace is a separate pass over the weights. Here instead:
+
+- `TraceService.trace(model, text)` blocks until the trace is done, like `model.trace(text)`.
+  Requests from all threads that arrive within `window_ms` of the first (and any that arrive
+  while a batch runs) are traced together by one worker thread (`lstm_viz.core.batch.trace_batch`),
+  grouped by model. While no core is free a batch waits for more as long as they keep coming
+  (until `busy_gap_ms` pass without one, at most `busy_window_ms` after its first): on a busy
+  machine a trace runs slowly anyway, every text that joins saves a pass over the weights, and a
+  class's texts reach the server over a few hundred milliseconds. (A fixed 100 ms wait cut a
+  class of 16 into batches of 9 and 7, the second waiting for the first.) A (model,
+  text) already waiting or being traced is not traced again: its callers share the one result.
+  Finished traces are not kept here (callers cache them).
+- `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
+  so torch work that goes through the service never runs more threads than there are cores. A
+  trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
+  depends on what else the machine is doing as it starts (`idle_cores`, from the kernel's count
+  of runnable threads). When nothing else wants them, torch runs it on that many OpenMP threads,
+  which share each step's small matrix product: on this 2-core machine a 2,000-character trace
+  took 0.27 s against 0.84 s on one thread (each core then keeps half of the weights in its
+  cache; `benchmarks/trace_workers.py`). But those threads meet at a barrier after every step,
+  and when another program holds a core the barrier waits for a thread that is not running:
+  with one core kept busy the trace took 0.94 s and 16 of them 6.6 s (3.0 s on one thread), and
+  with 1-16 browsers on the same cores (`benchmarks/class_bench.py`) 16 people waited 100 s
+  against 14.5 s on one thread. So when a core is busy the batch is run by
+  `trace_batch(..., workers=cores)` instead, threads of one torch thread each that never wait
+  for one another within a step (layers pipelined, or groups of texts): 0.70 s for the trace
+  with a core kept busy, 1.17 s for 4 (1.39 s on one thread), 3.1 s for 16. A heavy job takes
+  one core.
+- `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
+  at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
+  them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
+  ahead)" instead of stalling silently, and a page that went away (its callback raises) leaves
+  the queue. Past `max_waiting` waiting jobs, `Busy` is raised (one line, for the page).
+
+`shared()` is the process-wide service the app uses; it also sets torch's default for the
+threads the process starts from then on (Streamlit starts one per script run) to one thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+
+from ..core.batch import trace_batch
+from ..core.threads import torch_threads
+from ..core.vocab import normalise
+
+
+def cores() -> int:
+    """The cores this process may use: LSTM_VIZ_CORES if set (replicas sharing a machine split it),
+    else those it may run on."""
+    if os.environ.get("LSTM_VIZ_CORES", "").isdigit() and int(os.environ["LSTM_VIZ_CORES"]) > 0:
+        return int(os.environ["LSTM_VIZ_CORES"])
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Budget:
+    """The cores as permits, handed out first come first served."""
+
+    def __init__(self, total: int | None = None):
+        self.total = total or cores()
+        self.free = self.total
+        self._queue: deque = deque()
+        self._cond = threading.Condition()
+        self._mine = threading.local()
+
+    def held(self) -> int:
+        """Permits the calling thread holds now."""
+        return getattr(self._mine, "n", 0)
+
+    @contextmanager
+    def hold(self, want: int):
+        """Wait for at least one permit, take up to `want`, and run the block on that many torch threads."""
+        me = object()
+        with self._cond:
+            self._queue.append(me)
+            while self._queue[0] is not me or not self.free:
+                self._cond.wait()
+            self._queue.popleft()
+            n = min(max(1, want), self.free)
+            self.free -= n
+            self._cond.notify_all()
+        self._mine.n = self.held() + n
+        try:
+            with torch_threads(n):
+                yield n
+        finally:
+            self._mine.n -= n
+            with self._cond:
+                self.free += n
+                self._cond.notify_all()
+
+
+@dataclass
+class _Request:
+    model: object
+    text: str
+    arrived: float
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    error: BaseException | None = None
+    callers: int = 1
+
+
+@dataclass
+class Stats:
+    """What the service did since it started (for benchmarks and the server's log)."""
+
+    requests: int = 0  # calls to trace
+    shared: int = 0  # calls answered by another call's trace of the same (model, text)
+    batches: int = 0
+    traced: int = 0  # texts traced
+    largest: int = 0  # texts in the largest batch
+    busy_s: float = 0.0  # seconds spent tracing
+    wide: int = 0  # batches traced on more than one core
+    split: int = 0  # of those, batches split over threads that never wait for one another (`trace_batch` workers)
+
+
+class TraceService:
+    """Traces from many threads, batched (see the module's docstring)."""
+
+    def __init__(
+        self,
+        budget: Budget | None = None,
+        window_ms: float = 5.0,
+        busy_gap_ms: float = 30.0,
+        busy_window_ms: float = 500.0,
+        max_batch: int = 16,
+        max_chars: int = 60_000,
+        threads: int | None = None,
+    ):
+        self.budget = budget or Budget()
+        self.threads = threads  # cores of the budget per batch at most; None: all
+        self.window, self.busy_gap, self.busy_window = window_ms / 1000, busy_gap_ms / 1000, busy_window_ms / 1000
+        self.max_batch, self.max_chars = max_batch, max_chars
+        self.stats = Stats()
+        self._waiting: dict[tuple, _Request] = {}  # (id(model), text) -> request, in arrival order
+        self._running: dict[tuple, _Request] = {}
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+
+    def trace(self, model, text: str):
+        """`model.trace(text)`, traced in a batch with whatever else is asked for at the same time."""
+        if self.budget.held():  # inside a heavy job: trace on its cores here (the worker may need them)
+            return model.trace(text)
+        text = normalise(text)
+        key = (id(model), text)  # the request holds the model, so its id is not reused while it waits
+        with self._cond:
+            self.stats.requests += 1
+            request = self._waiting.get(key) or self._running.get(key)
+            if request is not None:
+                request.callers += 1
+                self.stats.shared += 1
+            else:
+                request = self._waiting[key] = _Request(model, text, time.monotonic())
+                self._start()
+                self._cond.notify_all()
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def _start(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._serve, name="lstm-viz-traces", daemon=True)
+            self._worker.start()
+
+    def _take(self) -> list[_Request]:
+        """The next batch: the oldest request and those of the same model after it, within the limits."""
+        with self._cond:
+            while not self._waiting:
+                self._cond.wait()
+            first = next(iter(self._waiting.values()))
+
+            def room() -> bool:
+                return sum(r.model is first.model for r in self._waiting.values()) < self.max_batch
+
+            while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
+                self._cond.wait(left)
+            while room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
+                last = max(r.arrived for r in self._waiting.values() if r.model is first.model)
+                left = min(first.arrived + self.busy_window, last + self.busy_gap) - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.005))
+            batch, chars = [], 0
+            for key, request in list(self._waiting.items()):
+                if request.model is not first.model or len(batch) == self.max_batch:
+                    continue
+                if batch and chars + len(request.text) > self.max_chars:
+                    break
+                batch.append(request)
+                chars += len(request.text)
+                self._running[key] = self._waiting.pop(key)
+            return batch
+
+    def _serve(self) -> None:
+        while True:
+            batch = self._take()
+            start, threads, workers = time.perf_counter(), 0, 1
+            try:
+                with self.budget.hold(self.threads or self.budget.total) as threads:
+                    workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
+                    traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
+                for request, tr in zip(batch, traces):
+                    request.result = tr
+            except Exception as e:  # every caller of the batch gets the error, and the worker goes on
+                for request in batch:
+                    request.error = e
+            with self._cond:
+                self.stats.batches += 1
+                self.stats.wide += threads > 1
+                self.stats.split += workers > 1
+                self.stats.traced += len(batch)
+                self.stats.largest = max(self.stats.largest, len(batch))
+                self.stats.busy_s += time.perf_counter() - start
+                for request in batch:
+                    del self._running[(id(request.model), request.text)]
+            for request in batch:
+                request.done.set()
+
+
+class Busy(RuntimeError):
+    """Too many heavy jobs are waiting already; the message is one line for the page."""
+
+
+class HeavyJobs:
+    """At most `slots` heavy jobs at once, each on `threads` cores of the budget; the rest wait in order."""
+
+    def __init__(
+        self,
+        budget: Budget | None = None,
+        slots: int | None = None,
+        threads: int = 1,
+        max_waiting: int = 32,
+        retell_s: float = 1.0,
+    ):
+        self.budget = budget or Budget()
+        self.slots = slots or max(1, self.budget.total // 2)
+        self.threads, self.max_waiting, self.retell_s = threads, max_waiting, retell_s
+        self.running = 0
+        self._queue: deque = deque()
+        self._cond = threading.Condition()
+
+    def ahead(self, ticket) -> int:
+        """Jobs that start before this waiting one: those running and those waiting in front of it."""
+        return self.running + self._queue.index(ticket)
+
+    def run(self, fn, *args, waiting=None, **kwargs):
+        """fn(*args, **kwargs) in this thread once a slot is free; `waiting(n)` is called (in this
+        thread) while it waits, with the number of jobs ahead of it, each time that changes and
+        every `retell_s` seconds; never if it starts at once. An exception from `waiting` leaves
+        the queue. Raises `Busy` when `max_waiting` jobs are waiting already."""
+        ticket = object()
+        with self._cond:
+            if self.running < self.slots and not self._queue:
+                self.running += 1
+                ticket = None
+            elif len(self._queue) >= self.max_waiting:
+                raise Busy(f"The server is busy (long jobs waiting: {len(self._queue)}). Try again in a minute.")
+            else:
+                self._queue.append(ticket)
+        told = None
+        try:
+            while ticket is not None:
+                with self._cond:
+                    if self._queue[0] is ticket and self.running < self.slots:
+                        self._queue.popleft()
+                        self.running += 1
+                        self._cond.notify_all()
+                        break
+                    ahead = self.ahead(ticket)
+                    if ahead == told and not self._cond.wait(self.retell_s):
+                        told = None  # nothing moved for retell_s: tell it again
+                    if ahead == told:
+                        continue
+                told = ahead
+                if waiting is not None:
+                    waiting(ahead)  # outside the lock: it may draw on a page
+        except BaseException:  # the caller gave up (its page went away): leave the queue
+            with self._cond:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                self._cond.notify_all()
+            raise
+        try:
+            with self.budget.hold(self.threads):
+                return fn(*args, **kwargs)
+        finally:
+            with self._cond:
+                self.running -= 1
+                self._cond.notify_all()
+
+    def status(self) -> tuple[int, int]:
+        """(jobs running, jobs waiting)."""
+        with self._cond:
+            return self.running, len(self._queue)
+
+
+def idle_cores(total: int, stat: str = "/proc/stat", looks: int = 10, gap_s: float = 0.002) -> int:
+    """How many of `total` cores no other thread on the machine wants: `total` less the runnable
+    threads the kernel counts besides the caller, at least 1; the most of `looks` counts `gap_s`
+    apart (a thread that ran for a moment, a browser taking a message, does not make a core
+    busy); 1 where the count cannot be read."""
+    idle = 1
+    for k in range(looks):
+        try:
+            with open(stat) as f:
+                running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            return 1
+        idle = max(idle, min(total, total + 1 - running))
+        if idle == total:
+            break
+        if k < looks - 1:
+            time.sleep(gap_s)
+    return idle
+
+
+def trace_threads() -> int | None:
+    """LSTM_VIZ_TRACE_THREADS if set, else None (each batch takes every core, used as `idle_cores` allows)."""
+    value = os.environ.get("LSTM_VIZ_TRACE_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+_shared: tuple[TraceService, HeavyJobs] | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> tuple[TraceService, HeavyJobs]:
+    """The process-wide trace service and heavy-job queue, on one budget of this machine's cores;
+    threads started from now on run torch on one thread unless they hold more of the budget."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            torch.set_num_threads(1)  # torch keeps this as the default of threads started later
+            budget = Budget()
+            _shared = TraceService(budget, threads=trace_threads()), HeavyJobs(budget)
+        return _shared

@@ -1,0 +1,470 @@
+"""Every matplotlib figure of the library: paper figures of a trace, and the analyses' figures.
+
+Paper figures of a trace (`figure`), as SVG text or PNG bytes sized for a paper column. Four
+kinds: "text" (one cell colouring the text), "cells" (pinned cells, one row each under every
+line of text), "strip" (the top-5 next-character guesses under each character) and "heatmap"
+(cells x characters). Every figure has a caption (layer, cell, signal, model) and a colour
+legend; colours come from `lstm_viz.views.colour`, labels from `lstm_viz.views.glyphs`. Drawn SVG is
+written directly, with the characters as text; PNG is drawn with matplotlib.
+
+The analyses' figures (`gate_saturation`, `error_breakdown`, `closing_distance`,
+`character_advantage`, `quote_memory`, written by `save` as PNG and SVG) draw the tables of
+`lstm_viz.analysis` for the `analyse` and `compare` reports (`lstm_viz.paper.analysis_report`); the
+first two and `quote_memory` also draw several models side by side.
+
+matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
+rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from ..core.checks import check_choice
+from . import colour, glyphs
+from .render import GATE_SIGNALS, caption, check_view, signal_name, visible
+
+KINDS = ("text", "cells", "strip", "heatmap")
+FORMATS = ("svg", "png")
+COLUMN_INCHES = 3.4  # one column of a two-column paper
+MAX_CHARS = 2000  # a figure is a passage, not a book
+FONT = ["DejaVu Sans Mono", "monospace"]
+SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+ANALYSIS_STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+
+
+class Sheet:
+    """A page in points, y downwards, on one matplotlib axes that fills the figure."""
+
+    def __init__(self, width_pt: float, font_size: float):
+        self.w, self.fs = width_pt, font_size
+        self.cw, self.lh = 0.6 * font_size, 1.35 * font_size  # monospace advance, line height
+        self.rects, self.texts = [], []
+        self.y = 0.0
+
+    def rect(self, x, y, w, h, face, edge=None, lw=0.0):
+        self.rects.append((x, y, w, h, face, edge, lw))
+
+    def text(self, x, y, s, size=None, colour_="#111", ha="left", weight="normal", mono=True):
+        self.texts.append((x, y, s, size or self.fs, colour_, ha, weight, mono))
+
+    def char(self, x, y, char: str, value: float | None, face=None, ink=None, bold=False):
+        """One character box: background from `value` on the colour scale (or `face`), readable ink.
+
+        Multi-letter labels (U+0001) shrink to fit the box."""
+        label = glyphs.label(visible(char))
+        self.rect(x, y, self.cw, self.lh, face if face is not None else colour.hex_colour(value))
+        size = self.fs if len(label) == 1 else 1.6 * self.fs / len(label)
+        self.text(
+            x + self.cw / 2,
+            y + self.lh / 2,
+            label,
+            size=size,
+            colour_=ink or (colour.ink(value) if value is not None else "#111"),
+            ha="center",
+            weight="bold" if bold else "normal",
+        )
+
+    def legend(self, lo: float, hi: float, gate: bool, note: str = ""):
+        """A colour bar from lo to hi with its end values (and 0 for the diverging scale)."""
+        n, bar_w, h = 48, min(self.w * 0.4, 120.0), self.fs * 0.8
+        x0 = self.cw * 6
+        self.text(0, self.y + h / 2, f"{lo:+.2f}", size=self.fs * 0.85)
+        for k, v in enumerate(colour.legend_values(gate, n)):
+            self.rect(x0 + k * bar_w / n, self.y, bar_w / n + 0.05, h, colour.hex_colour(v))
+        self.rect(x0, self.y, bar_w, h, "none", "#999", 0.4)
+        self.text(x0 + bar_w + self.cw, self.y + h / 2, f"{hi:+.2f}", size=self.fs * 0.85)
+        self.y += h + self.lh * 0.6
+        if note:
+            self.text(0, self.y, note, size=self.fs * 0.8, colour_="#555", mono=False)
+            self.y += self.lh
+
+    def save(self, fmt: str, dpi: int = 300):
+        """SVG text, written directly (characters stay text), or PNG bytes drawn by matplotlib."""
+        return self.svg() if fmt == "svg" else self.png(dpi)
+
+    def svg(self) -> str:
+        height = max(self.y, self.lh)
+        out = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.w:g}pt" height="{height:.2f}pt" '
+            f'viewBox="0 0 {self.w:g} {height:.2f}" xml:space="preserve">'
+        ]
+        for x, y, w, h, face, edge, lw in self.rects:
+            stroke = f' stroke="{edge}" stroke-width="{lw:g}"' if edge else ""
+            out.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}" fill="{face}"{stroke}/>')
+        for x, y, text, size, ink, ha, weight, mono in self.texts:
+            anchor = ' text-anchor="middle"' if ha == "center" else ""
+            bold = ' font-weight="bold"' if weight == "bold" else ""
+            out.append(
+                f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.2f}" font-family="{SVG_FONTS[mono]}" '
+                f'fill="{ink}" dominant-baseline="central"{anchor}{bold}>{escape(xml_safe(text))}</text>'
+            )
+        return "\n".join(out + ["</svg>", ""])
+
+    def png(self, dpi: int) -> bytes:
+        from matplotlib import rc_context
+        from matplotlib.collections import PatchCollection
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
+
+        height = max(self.y, self.lh)
+        with rc_context({"font.family": "monospace", "font.monospace": FONT}):
+            fig = Figure(figsize=(self.w / 72, height / 72))
+            ax = fig.add_axes((0, 0, 1, 1))
+            ax.set_xlim(0, self.w)
+            ax.set_ylim(height, 0)
+            ax.set_axis_off()
+            ax.add_collection(
+                PatchCollection(
+                    [Rectangle((x, y), w, h) for x, y, w, h, *_ in self.rects],
+                    facecolors=[face for *_, face, _, _ in self.rects],
+                    edgecolors=[edge or "none" for *_, edge, _ in self.rects],
+                    linewidths=[lw for *_, lw in self.rects],
+                )
+            )
+            for x, y, s, size, ink, ha, weight, mono in self.texts:
+                ax.text(
+                    x,
+                    y,
+                    s,
+                    fontsize=size,
+                    color=ink,
+                    ha=ha,
+                    va="center",
+                    fontweight=weight,
+                    parse_math=False,
+                    family="monospace" if mono else "sans-serif",
+                )
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=dpi)
+        return out.getvalue()
+
+
+def xml_safe(text: str) -> str:
+    """Text with the characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF) as U+FFFD."""
+    return NOT_XML.sub("\ufffd", text)
+
+
+def wrap(text: str, cols: int, break_lines: bool) -> list[list[int]]:
+    """Positions of `text` in rows of at most `cols`; with break_lines a newline also ends its row."""
+    rows, row = [], []
+    for t, char in enumerate(text):
+        row.append(t)
+        if len(row) == cols or (break_lines and char == "\n"):
+            rows.append(row)
+            row = []
+    return rows + ([row] if row else [])
+
+
+def figure(
+    trace,
+    kind: str = "text",
+    layer: int = 0,
+    cell: int = 0,
+    signal: str = "cell",
+    cells=None,
+    start: int = 0,
+    stop: int | None = None,
+    scale: str = "fixed",
+    model: str | None = None,
+    format: str = "svg",
+    width: float = COLUMN_INCHES,
+    font_size: float = 7.0,
+):
+    """A figure of the trace: SVG text (format="svg") or PNG bytes at 300 dpi (format="png").
+
+    `cells` lists the cells of `layer` for "cells" and "heatmap" (default: `cell` alone; for
+    the heatmap, the 16 that vary most). scale: "fixed" ([-1, 1]; gates [0, 1]) or "text"
+    (the range this text reaches). ValueError for anything the trace cannot show.
+    """
+    check_choice("figure", kind, KINDS)
+    check_choice("format", format, FORMATS)
+    stop = check_view(trace, layer, cell, signal, start, stop)
+    if stop - start > MAX_CHARS:
+        raise ValueError(f"a figure shows at most {MAX_CHARS:,} characters; pass start and stop")
+    H = trace.shape[2]
+    if cells is None:
+        cells = (
+            [cell]
+            if kind != "heatmap"
+            else list(np.argsort(-trace.signal(signal, layer, None, start, stop).std(axis=0), kind="stable")[:16])
+        )
+    cells = [int(c) for c in cells]
+    if not cells or any(not 0 <= c < H for c in cells):
+        raise ValueError(f"cells must be between 0 and {H - 1}")
+    sheet = Sheet(width * 72, font_size)
+    draw = {"text": _text, "cells": _cells, "strip": _strip, "heatmap": _heatmap}[kind]
+    draw(sheet, trace, layer, cell, signal, cells, start, stop, scale, model)
+    return sheet.save(format)
+
+
+def _head(sheet, title: str, lo: float, hi: float, gate: bool, scale: str, note: str = ""):
+    sheet.y = sheet.lh * 0.7
+    sheet.text(0, sheet.y, title, size=sheet.fs, mono=False, weight="bold")
+    sheet.y += sheet.lh
+    sheet.legend(lo, hi, gate, "; ".join(n for n in ("scaled to this text" if scale == "text" else "", note) if n))
+
+
+def _text(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]  # (n,)
+    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
+    _head(sheet, caption(layer, cell, signal, model, trace.kind), lo, hi, signal in GATE_SIGNALS, scale)
+    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=True):
+        for k, i in enumerate(row):
+            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
+        sheet.y += sheet.lh
+    sheet.y += sheet.lh * 0.3
+
+
+def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    gate = signal in GATE_SIGNALS
+    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
+    values, (lo, hi) = colour.fit(raw, gate, scale)
+    names = [f"{layer + 1}:{c}" for c in cells]
+    indent = (max(map(len, names)) + 1) * sheet.cw
+    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {signal_name(signal, trace.kind)}" + (
+        f", model {model}" if model else ""
+    )
+    _head(sheet, title, lo, hi, gate, scale)
+    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+        for j, name in enumerate(names):
+            sheet.text(0, sheet.y + sheet.lh / 2, name, size=sheet.fs * 0.85, colour_="#555")
+            for k, i in enumerate(row):
+                sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], values[i, j])
+            sheet.y += sheet.lh
+        sheet.y += sheet.lh * 0.5
+
+
+def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]
+    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
+    _head(
+        sheet,
+        caption(layer, cell, signal, model, trace.kind),
+        lo,
+        hi,
+        signal in GATE_SIGNALS,
+        scale,
+        note="below: top-5 next characters, shade = probability, bold = what came next",
+    )
+    ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
+    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=False):
+        for k, i in enumerate(row):
+            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
+            t = start + i
+            nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
+            for g in range(5):
+                p = float(probs[i, g])
+                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS))
+                sheet.char(
+                    k * sheet.cw,
+                    sheet.y + (g + 1.15) * sheet.lh,
+                    trace.vocab.symbol(int(ids[i, g])),
+                    None,
+                    face=face,
+                    ink="#fff" if p > 0.6 else "#111",
+                    bold=int(ids[i, g]) == nxt and nxt > 0,
+                )
+        sheet.y += sheet.lh * 6.8
+
+
+def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
+    gate = signal in GATE_SIGNALS
+    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
+    values, (lo, hi) = colour.fit(raw, gate, scale)
+    indent = (len(str(max(cells))) + 1) * sheet.cw
+    title = f"Layer {layer + 1}, {len(cells)} cells, {signal_name(signal, trace.kind)}" + (
+        f", model {model}" if model else ""
+    )
+    _head(sheet, title, lo, hi, gate, scale)
+    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+        for k, i in enumerate(row):
+            sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], None, face="#ffffff")
+        sheet.y += sheet.lh
+        for j, c in enumerate(cells):
+            sheet.text(
+                0,
+                sheet.y + sheet.cw / 2,
+                str(c),
+                size=sheet.fs * 0.7,
+                colour_="#000" if c == cell else "#666",
+                weight="bold" if c == cell else "normal",
+            )
+            for k, i in enumerate(row):
+                sheet.rect(indent + k * sheet.cw, sheet.y, sheet.cw, sheet.cw, colour.hex_colour(values[i, j]))
+            sheet.y += sheet.cw
+        sheet.y += sheet.lh * 0.5
+
+
+# The analyses' figures ------------------------------------------------------------------------
+
+
+def analysis_style(draw):
+    """Decorator: run `draw` inside the analyses' figure style (`ANALYSIS_STYLE`)."""
+
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        from matplotlib import rc_context
+
+        with rc_context(ANALYSIS_STYLE):
+            return draw(*args, **kwargs)
+
+    return styled
+
+
+def new_figure(figsize, rows: int = 1, cols: int = 1, **options):
+    """A matplotlib Figure (object API) and its axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **options)
+
+
+@analysis_style
+def save(fig, folder, name: str) -> list[Path]:
+    """Write `fig` as NAME.png and NAME.svg into `folder`; returns both paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=110, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    return paths
+
+
+def by_model(tables, model: str) -> dict:
+    """{model name: its table(s)}: a dict as given, or one model's under the name `model`."""
+    return dict(tables) if isinstance(tables, dict) else {model: tables}
+
+
+@analysis_style
+def gate_saturation(tables, model: str = "LSTM"):
+    """Figure 3 of the paper: per layer (rows) and gate (columns), each cell at (fraction of
+    characters left-saturated, fraction right-saturated); tables of `analysis.gate_saturation`,
+    per layer. Several models side by side (the paper's LSTM and GRU panels): a dict of name ->
+    per-layer tables, each model's gates in its own columns."""
+    models = by_model(tables, model)
+    columns = [(name, gate) for name, layers in models.items() for gate in dict.fromkeys(layers[0]["gate"])]
+    rows = max(len(layers) for layers in models.values())
+    fig, axes = new_figure(
+        (2.7 * len(columns), 2.6 * rows), rows, len(columns), squeeze=False, sharex=True, sharey=True
+    )
+    for j, (name, gate) in enumerate(columns):
+        for layer in range(rows):
+            ax = axes[layer, j]
+            if layer >= len(models[name]):
+                ax.set_axis_off()
+                continue
+            table = models[name][layer]
+            cells = table[table["gate"] == gate]
+            ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
+            ax.scatter(cells["left"], cells["right"], s=6, alpha=0.5, color=colour.LSTM, linewidths=0, rasterized=True)
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"{name + ', ' if len(models) > 1 else ''}layer {layer + 1}, {gate} gate")
+            if layer == rows - 1:
+                ax.set_xlabel("fraction left-saturated (< 0.1)")
+            if j == 0:
+                ax.set_ylabel("fraction right-saturated (> 0.9)")
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def error_breakdown(table, model: str = "LSTM"):
+    """The model's errors attributed to each oracle in turn, as shares of all errors; several
+    models (a dict of name -> table) as bars side by side for each oracle."""
+    models = by_model(table, model)
+    oracles = list(next(iter(models.values()))["oracle"])[::-1]
+    fig, ax = new_figure((6, 0.35 + (0.25 + 0.2 * len(models)) * len(oracles)))
+    height = 0.8 / len(models)
+    shades = colour.CATEGORIES if len(models) > 1 else (colour.LSTM,)
+    top = 1.0
+    for k, (name, part) in enumerate(models.items()):
+        shares = part.set_index("oracle")["share"].reindex(oracles) * 100
+        y = np.arange(len(oracles)) + (len(models) - 1 - 2 * k) * height / 2
+        ax.barh(
+            y,
+            shares,
+            height=height,
+            color=shades[k % len(shades)],
+            label=f"{name} ({part.attrs.get('errors', 0):,} errors)",
+        )
+        for yy, v in zip(y, shares):
+            ax.text(v + 0.5, yy, f"{v:.1f}%", va="center", fontsize=7 if len(models) > 1 else None)
+        top = max(top, float(shares.max()) * 1.2)
+    ax.set_yticks(np.arange(len(oracles)), oracles)
+    if len(models) > 1:
+        ax.set_xlabel("share of each model's errors (%)")
+        ax.legend(loc="lower right", frameon=False)
+    else:
+        ax.set_xlabel(f"share of the {model}'s {next(iter(models.values())).attrs.get('errors', 0):,} errors (%)")
+    ax.set_xlim(0, top)
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def closing_distance(bins, model: str = "LSTM"):
+    """Mean probability of the correct closer against the distance to its opener, per kind of pair."""
+    kinds = list(dict.fromkeys(bins["kind"]))
+    fig, axes = new_figure((4.2 * len(kinds), 3), 1, len(kinds), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        rows = bins[bins["kind"] == kind]
+        labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
+        x = range(len(rows))
+        ax.plot(x, rows["lstm"], "o-", color=colour.LSTM, label=model)
+        if rows["ngram"].notna().any():
+            ax.plot(x, rows["ngram"], "s--", color=colour.BASELINE, label="20-gram")
+        ax.set_xticks(list(x), labels, rotation=45)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
+        ax.set_ylabel(f"mean p(closing {'}' if kind == 'brace' else 'quote'})")
+        for i, n in zip(x, rows["pairs"]):
+            ax.annotate(f"{n}", (i, 0.02), ha="center", fontsize=7, color="#666")
+        ax.legend(loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def quote_memory(tables: dict):
+    """The long-memory test, several models on one plot: the mean probability of the closing quote
+    against its distance from the opening one (tables of `analysis.quote_memory`, by model name),
+    the pairs in each bin written under it."""
+    fig, ax = new_figure((6, 3.4))
+    edges = sorted({(int(lo), int(hi)) for t in tables.values() for lo, hi in zip(t["low"], t["high"])})
+    where = {edge: i for i, edge in enumerate(edges)}
+    markers = "osD^v"
+    for k, (name, table) in enumerate(tables.items()):
+        x = [where[(int(lo), int(hi))] for lo, hi in zip(table["low"], table["high"])]
+        shade = colour.CATEGORIES[k % len(colour.CATEGORIES)]
+        ax.plot(x, table["p"], marker=markers[k % len(markers)], color=shade, label=name)
+    first = next(iter(tables.values()))
+    for lo, hi, n in zip(first["low"], first["high"], first["pairs"]):
+        ax.annotate(f"{n}", (where[(int(lo), int(hi))], 0.02), ha="center", fontsize=7, color="#666")
+    labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in edges]
+    ax.set_xticks(range(len(edges)), labels, rotation=45)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("distance from the opening quote (characters)")
+    ax.set_ylabel('mean p(closing ")')
+    ax.legend(loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@analysis_style
+def character_advantage(table, model: str = "LSTM"):
+    """Where the model's memory pays: nats saved over the n-gram in total, per next character."""
+    fig, ax = new_figure((6, 3))
+    ax.barh(table["label"][::-1], table["saved"][::-1], color=colour.LSTM)
+    ax.set_xlabel(f"nats saved by the {model} over the n-gram, summed over the text")
+    fig.tight_layout()
+    return fig

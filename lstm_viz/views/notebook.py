@@ -1,0 +1,177 @@
+"""`trace.show(...)`: the coloured text as a notebook widget (anywidget), for Jupyter, JupyterLab,
+VS Code and Colab.
+
+Python computes everything the browser shows (colours from `lstm_viz.views.colour`, labels from
+`lstm_viz.views.glyphs`, the top-5 guesses); the widget's script only lays them out. Up/Down change
+the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
+Hover cards and the strip need no kernel round trip; a cell change recolours from Python.
+Given the model's cell labels (`labels=`: `lstm_viz.explain`'s table, or the shipped one from
+`lstm_viz.find.cellpage`), the hover card also says what the chosen cell is about.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import colour, glyphs
+from .render import GATE_SIGNALS, caption, check_view, to_html, visible
+
+try:
+    import anywidget
+    import traitlets
+except ImportError:  # the widget is optional: trace.to_html() and figures work without it
+    anywidget = None
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+MAX_CHARS = 20_000  # the widget sends every character's labels, colours and guesses at once
+
+
+def _missing(*args, **kwargs):
+    raise ImportError(
+        "trace.show() needs anywidget: pip install 'lstm-viz[notebook]' "
+        "(trace.to_html() and trace.figure() work without it)"
+    )
+
+
+def cell_labels(labels) -> dict[tuple[int, int], str]:
+    """{(layer, cell): "label (match 0.82)"} from a table with columns layer (from 0), cell, label
+    and score (`lstm_viz.explain`'s), or from such a mapping of plain labels; {} for None."""
+    if labels is None:
+        return {}
+    if isinstance(labels, dict):
+        return {(int(layer), int(cell)): str(text) for (layer, cell), text in labels.items()}
+    missing = {"layer", "cell", "label", "score"} - set(getattr(labels, "columns", ()))
+    if missing:
+        raise ValueError(
+            f"labels needs the columns layer, cell, label and score (as lstm_viz.explain gives): "
+            f"missing {', '.join(sorted(missing))}"
+        )
+    return {
+        (int(layer), int(cell)): f"{text} (match {score:.2f})" if score == score else str(text)
+        for layer, cell, text, score in zip(labels["layer"], labels["cell"], labels["label"], labels["score"])
+    }
+
+
+if anywidget is None:
+    TraceWidget = _missing
+else:
+
+    class TraceWidget(anywidget.AnyWidget):
+        """One cell of a trace colouring its text; `cell`, `layer`, `signal` and `scale` are live."""
+
+        _esm = ASSETS / "widget.js"
+        _css = ASSETS / "widget.css"
+        layer = traitlets.Int(0).tag(sync=True)
+        cell = traitlets.Int(0).tag(sync=True)
+        signal = traitlets.Unicode("cell").tag(sync=True)
+        scale = traitlets.Unicode("fixed").tag(sync=True)
+        selected = traitlets.Int(0).tag(sync=True)  # position (within the view) the strip is centred on
+        cells = traitlets.Int(0).tag(sync=True)  # cells per layer, for the keys' wrap-around
+        offset = traitlets.Int(0).tag(sync=True)  # text position of the first character shown
+        labels = traitlets.List().tag(sync=True)  # (n,) printable label of each character
+        breaks = traitlets.List().tag(sync=True)  # positions where a line ends
+        unknown = traitlets.List().tag(sync=True)  # positions outside the model's alphabet
+        top = traitlets.List().tag(sync=True)  # (n, 5) [label, probability] of the likeliest next characters
+        hits = traitlets.List().tag(sync=True)  # (n,) which of the five came next, -1 if none
+        colours = traitlets.List().tag(sync=True)  # (n,) CSS background of each character
+        inks = traitlets.List().tag(sync=True)  # (n,) CSS text colour of each character
+        values = traitlets.List().tag(sync=True)  # (n,) the signal's value, for the hover card
+        caption = traitlets.Unicode().tag(sync=True)
+        label = traitlets.Unicode().tag(sync=True)  # the chosen cell's label and score, "" without labels
+        legend = traitlets.Dict().tag(sync=True)  # lo, hi and the gradient's colour stops
+        palette = traitlets.Dict(colour.scale()).tag(sync=True)  # lstm_viz.views.colour's scale and colours
+
+        def __init__(
+            self,
+            trace,
+            layer: int = 0,
+            cell: int = 0,
+            signal: str = "cell",
+            scale: str = "fixed",
+            start: int = 0,
+            stop: int | None = None,
+            model: str | None = None,
+            labels=None,
+        ):
+            stop = check_view(trace, layer, cell, signal, start, stop)
+            self._labels = cell_labels(labels)
+            colour.fit([], False, scale)  # refuses an unknown scale
+            if stop - start > MAX_CHARS:
+                raise ValueError(f"the widget shows at most {MAX_CHARS:,} characters; pass start and stop")
+            self._trace, self._span, self._model = trace, (start, stop), model
+            text = trace.text[start:stop]
+            ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
+            nxt = list(trace.ids[start + 1 : stop + 1]) + [-1] * (stop + 1 - len(trace.ids) - start)
+            labels = [glyphs.label(visible(trace.vocab.symbol(i))) for i in range(len(trace.vocab))]
+            super().__init__(
+                layer=layer,
+                cell=cell,
+                signal=signal,
+                scale=scale,
+                cells=trace.shape[2],
+                offset=start,
+                labels=[glyphs.label(visible(c)) for c in text],
+                breaks=[k for k, c in enumerate(text) if c == "\n"],
+                unknown=[k for k in range(len(text)) if trace.unknown[start + k]],
+                top=[
+                    [[labels[i], round(float(p), 4)] for i, p in zip(row_ids, row_p)]
+                    for row_ids, row_p in zip(ids, probs)
+                ],
+                hits=[list(row).index(n) if n > 0 and n in row else -1 for row, n in zip(ids.tolist(), nxt)],
+            )
+            self._paint()
+
+        @traitlets.validate("cell")
+        def _valid_cell(self, proposal):
+            if not 0 <= proposal["value"] < self._trace.shape[2]:
+                raise traitlets.TraitError(f"cell {proposal['value']} is out of range: 0 to {self._trace.shape[2] - 1}")
+            return proposal["value"]
+
+        @traitlets.validate("layer")
+        def _valid_layer(self, proposal):
+            if not 0 <= proposal["value"] < self._trace.shape[0]:
+                raise traitlets.TraitError(
+                    f"layer {proposal['value']} is out of range: 0 to {self._trace.shape[0] - 1}"
+                )
+            return proposal["value"]
+
+        @traitlets.validate("signal", "scale")
+        def _valid_choice(self, proposal):
+            name, value = proposal["trait"].name, proposal["value"]
+            check_view(self._trace, 0, 0, value, 0, 0) if name == "signal" else colour.fit([], False, value)
+            return value
+
+        @traitlets.observe("layer", "cell", "signal", "scale")
+        def _changed(self, change):
+            if hasattr(self, "_trace"):
+                self._paint()
+
+        def _paint(self) -> None:
+            """Colours, inks, values, caption and legend of the current layer, cell, signal and scale."""
+            start, stop = self._span
+            raw = self._trace.signal(self.signal, self.layer, [self.cell], start, stop)[:, 0]  # (n,)
+            gate = self.signal in GATE_SIGNALS
+            values, (lo, hi) = colour.fit(raw, gate, self.scale)
+            with self.hold_sync():
+                self.colours = [colour.css(v) for v in values]
+                self.inks = [colour.ink(v) for v in values]
+                self.values = [round(float(v), 4) for v in raw]
+                self.caption = caption(self.layer, self.cell, self.signal, self._model, self._trace.kind)
+                self.label = self._labels.get((self.layer, self.cell), "")
+                self.legend = {
+                    "lo": lo,
+                    "hi": hi,
+                    "stops": [colour.css(v) for v in colour.legend_values(gate)],
+                    "note": "scaled to this text" if self.scale == "text" else "",
+                }
+
+        def to_html(self) -> str:
+            """The static view of what the widget shows now."""
+            start, stop = self._span
+            return to_html(self._trace, self.layer, self.cell, self.signal, start, stop, self.scale, self._model)
+
+        def _repr_mimebundle_(self, **kwargs):
+            """The widget, with the static HTML beside it for viewers that run no kernel (nbviewer, GitHub)."""
+            bundle = super()._repr_mimebundle_(**kwargs)
+            data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
+            return {**data, "text/html": self.to_html()}, meta

@@ -1,0 +1,156 @@
+"""Static HTML and paper figures of a trace: escaped text, the shared colour scale, captions, legends."""
+
+import dataclasses
+import re
+import struct
+import xml.etree.ElementTree as ET
+from html import unescape
+
+import numpy as np
+import pytest
+
+from lstm_viz.views import colour, render
+
+HOSTILE = 'a <script>alert("x")</script> & b\n$x$ (c) \ufffe\x01'
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def tr(tiny_model):
+    return tiny_model.trace(HOSTILE)
+
+
+def spans(html):
+    return re.findall(r'<span style="background:(rgb\([^)]*\));[^"]*" title="([^"]*)">([^<]*)</span>', html)
+
+
+def test_to_html_escapes_the_text_and_colours_every_character_by_the_cell(tr):
+    html = tr.to_html(layer=1, cell=5)
+    assert "<script" not in html and "&lt;" in html and "&quot;" in html
+    found = spans(html)
+    assert "".join(unescape(shown) for _, _, shown in found) == tr.text.replace("\n", "\u21b5\n")
+    assert [bg for bg, _, _ in found] == [colour.css(v) for v in tr.cell[1, :, 5]]
+    assert "Layer 2, cell 5, cell state tanh(c)" in html
+
+
+def test_to_html_hover_cards_give_the_value_and_the_top_five_guesses(tr):
+    _, card, shown = spans(tr.to_html(layer=0, cell=2))[0]
+    assert shown == "a"
+    assert f"cell state tanh(c) {tr.cell[0, 0, 2]:+.3f}" in card
+    assert card.count("%") == 5 and tr.top_k(0, 1)[0][0] in card
+
+
+def test_to_html_of_a_gate_uses_the_gate_and_its_zero_to_one_legend(tr):
+    html = tr.to_html(layer=0, cell=1, signal="forget")
+    forget = tr.gate("forget", 0, [1])[:, 0]
+    assert [bg for bg, _, _ in spans(html)] == [colour.css(v) for v in forget]
+    assert "+0.00" in html and "+1.00" in html and "forget gate" in html
+
+
+def test_the_text_scale_stretches_a_signal_to_the_range_this_text_reaches(tr):
+    values = tr.cell[1, :, 3]
+    m = np.abs(values).max()
+    assert [bg for bg, _, _ in spans(tr.to_html(layer=1, cell=3, scale="text"))] == [colour.css(v / m) for v in values]
+
+
+def test_to_html_of_a_range_and_its_refusals(tr):
+    assert len(spans(tr.to_html(cell=0, start=2, stop=9))) == 7
+    with pytest.raises(ValueError, match="cell 24 is out of range"):
+        tr.to_html(cell=24)
+    with pytest.raises(ValueError, match="unknown signal"):
+        tr.to_html(signal="gate")
+
+
+def test_a_notebook_shows_the_most_varying_cell_of_the_last_layer_without_a_kernel(tr):
+    html = tr._repr_html_()
+    layer, cell = render.default_view(tr)
+    assert layer == 1 and cell == int(np.argmax(tr.cell[1].std(axis=0)))
+    assert f"Layer 2, cell {cell}," in html and "<script" not in html and "trace.show" in html
+
+
+def svg_texts(svg):
+    root = ET.fromstring(svg)
+    return root, ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+
+
+@pytest.mark.parametrize("kind", ["text", "cells", "strip", "heatmap"])
+def test_every_figure_is_well_formed_svg_a_column_wide_with_caption_and_legend(tr, kind):
+    svg = tr.figure(kind, layer=1, cell=5, cells=[5, 7] if kind == "cells" else None, model="tiny")
+    root, texts = svg_texts(svg)
+    assert root.get("width") == "244.8pt"
+    assert any(t.startswith("Layer 2, ") and t.endswith("model tiny") for t in texts)
+    assert "-1.00" in texts and "+1.00" in texts
+    assert "<script" not in svg
+
+
+def character_boxes(svg) -> list[tuple[str, str]]:
+    """(character, background fill) of every character box of a figure, in reading order: each
+    character's label is centred on its box."""
+    root = ET.fromstring(svg)
+    rects = [
+        tuple(float(r.get(k)) for k in ("x", "y", "width", "height")) + (r.get("fill"),)
+        for r in root.iter(SVG + "rect")
+    ]
+    boxes = []
+    for t in root.iter(SVG + "text"):
+        if t.get("text-anchor") == "middle":
+            cx, cy = float(t.get("x")), float(t.get("y"))
+            (fill,) = [f for x, y, w, h, f in rects if x <= cx <= x + w and y <= cy <= y + h]
+            boxes.append(("".join(t.itertext()), fill))
+    return boxes
+
+
+# Values and their colours worked out by hand from the scale's rule (level k = floor(255 (1 - |v|) + 0.5),
+# red (255, k, k) below 0, blue (k, k, 255) above), away from the rounding edges of float32 values.
+BY_HAND = [
+    (-1.5, "#ff0000"),
+    (-1.0, "#ff0000"),
+    (-0.6, "#ff6666"),
+    (-0.2, "#ffcccc"),
+    (0.0, "#ffffff"),
+    (0.25, "#bfbfff"),
+    (0.8, "#3333ff"),
+    (1.0, "#0000ff"),
+]
+
+
+def test_the_text_figure_colours_each_character_by_its_own_value(tiny_model):
+    text = "abc(d)xy"
+    tr = tiny_model.trace(text)
+    planted = tr.cell.copy()
+    planted[1, :, 5] = [v for v, _ in BY_HAND]
+    svg = dataclasses.replace(tr, cell=planted).figure("text", layer=1, cell=5, model="tiny")
+    assert character_boxes(svg) == [(char, fill) for char, (_, fill) in zip(text, BY_HAND)]
+
+
+def test_the_text_figure_colours_each_character_like_the_app(tr):
+    svg = tr.figure("text", layer=1, cell=5, model="tiny")
+    _, texts = svg_texts(svg)
+    boxes = character_boxes(svg)
+    assert len(boxes) == len(tr.text)
+    assert [fill for _, fill in boxes] == [colour.hex_colour(v) for v in tr.cell[1, :, 5]]
+    assert "<" in texts and "$" in texts  # the user's characters are text in the SVG, not markup or maths
+
+
+def test_a_gate_figure_has_a_zero_to_one_legend_and_the_text_scale_its_own_range(tr):
+    _, texts = svg_texts(tr.figure("text", layer=0, cell=1, signal="input"))
+    assert "+0.00" in texts and "+1.00" in texts
+    _, texts = svg_texts(tr.figure("text", layer=0, cell=1, signal="input", scale="text"))
+    gate = tr.gate("input", 0, [1])[:, 0]
+    assert f"{gate.min():+.2f}" in texts and f"{gate.max():+.2f}" in texts and "scaled to this text" in texts
+
+
+def test_png_figures_are_300_dpi_for_a_paper_column(tr):
+    png = tr.figure("strip", layer=0, cell=0, format="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 1020 and height > 100
+
+
+def test_figures_refuse_what_they_cannot_draw(tr):
+    with pytest.raises(ValueError, match="unknown figure"):
+        tr.figure("pie")
+    with pytest.raises(ValueError, match="cells must be between 0 and 23"):
+        tr.figure("cells", cells=[3, 99])
+    with pytest.raises(ValueError, match="unknown scale"):
+        tr.figure("text", scale="log")

@@ -1,0 +1,276 @@
+"""The Analyses page: the paper's analyses for the chosen model, on its held-out test split
+(precomputed, from docs/analyses/NAME/) and live on the current text."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import lstm_viz
+from lstm_viz.paper.analysis import ORACLES, SATURATION_GATES
+from lstm_viz.views.colour import BASELINE, LSTM
+from lstm_viz.views.glyphs import label
+from lstm_viz.views.render import span
+
+from ..backend import cache, jobs
+from ..session import examples, state
+from ..widgets import glossary
+
+REPORTS = Path(__file__).resolve().parents[2] / "docs" / "analyses"
+DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
+SHUT, OPEN = "share of characters nearly shut (< 0.1)", "share nearly open (> 0.9)"  # a gate's saturation axes
+
+
+def current(models: list[str]) -> tuple[str, str]:
+    """(model name, text) the main page shows (its plain keys current_model and shown_text, see
+    ui/session/state.DEFAULTS); the default model and its example when this page is opened first (a
+    ?model= link is honoured)."""
+    session = st.session_state
+    name = session.get("current_model") or st.query_params.get("model")
+    name = name if name in models else state.default_model(models)
+    text = session.get("shown_text")
+    if not text:
+        text = examples.EXAMPLES[examples.default_example(name)].text
+    return name, lstm_viz.normalise(text)
+
+
+def report(name: str) -> dict | None:
+    """The committed held-out report of a shipped model, or None."""
+    path = REPORTS / name / "report.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def held_out(name: str) -> None:
+    """The precomputed figures of the model's held-out test split."""
+    data = report(name)
+    if data is None:
+        st.info(
+            f"No precomputed report for {name!r}: make one with `python -m lstm_viz analyse --model {name} "
+            f"--corpus CORPUS --out docs/analyses/{name}`."
+        )
+        return
+    loss, paper = data["loss"], data["loss"].get("paper") or {}
+    st.markdown(
+        f"{data['chars']:,} characters of the {data['corpus']['split']} split of "
+        f"`{data['corpus']['name']}`: LSTM **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
+        + (f" (the paper's: LSTM {paper['lstm']}, 20-gram {paper['ngram']})" if paper else "")
+        + ". Lower is better: the model is less surprised by each next character.",
+        help=glossary.tip("nats and bits", "n-gram", "held-out text"),
+    )
+    folder = REPORTS / name
+    tabs = st.tabs(["Gate saturation", "Error breakdown", "Closing distance", "Where the LSTM wins"])
+    for tab, figure in zip(tabs, ("gate_saturation", "error_breakdown", "closing_distance", "character_advantage")):
+        with tab:
+            png = folder / f"{figure}.png"
+            if png.is_file():
+                st.image(str(png))
+            else:
+                st.caption("Not in this report (the split has no braces or quotes to close).")
+    text = folder / "report.md"
+    if text.is_file():
+        with st.expander("The full report: every number behind these figures"):
+            st.markdown(report_body(text.read_text(encoding="utf-8")))
+
+
+IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)[ \t]*\n?", re.M)  # a markdown image on its own line
+
+
+def report_body(markdown: str) -> str:
+    """A report's markdown as it reads on this page: its figures left out (the tabs above show them)
+    and its headings one level down, under the page's own."""
+    return re.sub(r"^(#+) ", r"##\1 ", IMAGE.sub("", markdown), flags=re.M)
+
+
+def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
+    """Per layer (rows) and gate (columns): each cell at (fraction left-, fraction right-saturated)."""
+    data, layout = (
+        [],
+        {"height": 300 * len(tables) + 40, "showlegend": False, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}},
+    )
+    rows, cols = len(tables), len(SATURATION_GATES)
+    for r, table in enumerate(tables):
+        for c, gate in enumerate(SATURATION_GATES):
+            k = r * cols + c + 1
+            axis = "" if k == 1 else str(k)
+            part = table[table["gate"] == gate]
+            data.append(
+                {
+                    "type": "scattergl",
+                    "mode": "markers",
+                    "x": part["left"].tolist(),
+                    "y": part["right"].tolist(),
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
+                    "text": [f"cell {i}" for i in part["cell"]],
+                    "hovertemplate": "%{text}: nearly shut %{x:.0%}, nearly open %{y:.0%} of the time<extra></extra>",
+                }
+            )
+            x0, x1 = c / cols + 0.03, (c + 1) / cols - 0.03
+            gap = 0.07 if rows > 1 else 0  # room between rows for a row's tick labels and the next one's titles
+            y1, y0 = 1 - r / rows - (gap if r else 0), 1 - (r + 1) / rows + (gap if r < rows - 1 else 0)
+            layout[f"xaxis{axis}"] = {  # axis titles once: under the last row, left of the first column
+                "domain": [x0, x1],
+                "range": [-0.03, 1.03],
+                "anchor": f"y{axis}",
+                "title": {"text": SHUT if r == rows - 1 else "", "font": {"size": 11}},
+            }
+            layout[f"yaxis{axis}"] = {
+                "domain": [y0, y1],
+                "range": [-0.03, 1.03],
+                "anchor": f"x{axis}",
+                "title": {"text": OPEN if c == 0 else "", "font": {"size": 11}},
+            }
+            layout.setdefault("annotations", []).append(
+                {
+                    "text": f"layer {r + 1}, {gate} gate",
+                    "x": (x0 + x1) / 2,
+                    "y": y1,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def difference_html(text: str, diff: np.ndarray) -> str:
+    """The text (escaped) with each character on the colour of the LSTM's advantage in predicting
+    it: blue where the LSTM's loss was lower than the n-gram's, red where higher."""
+    spans = []
+    for t, ch in enumerate(text):
+        d = diff[t - 1] if t else np.nan  # character t is predicted at position t - 1
+        value = float(np.clip(-d / DIFF_SCALE, -1, 1)) if np.isfinite(d) else 0.0
+        tip = f"LSTM - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
+        spans.append(span(ch if ch in " \n" else label(ch), value, tip))
+    return (
+        '<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
+        f'overflow-y:auto;border:1px solid #ddd;padding:6px">{"".join(spans)}</div>'
+    )
+
+
+def breakdown_figure(table: pd.DataFrame) -> go.Figure:
+    order = list(ORACLES) + ["unexplained"]
+    rows = table.set_index("oracle").reindex(order)
+    share = (rows["share"] * 100).tolist()[::-1]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "x": share,
+            "y": order[::-1],
+            "marker": {"color": LSTM},
+            "text": [f"{p:.0f}%" for p in share],  # on the axis's own scale; the counts are in the hover
+            "customdata": rows["errors"].tolist()[::-1],
+            "hovertemplate": "%{y}: %{x:.1f}% of the errors (%{customdata:,} errors)<extra></extra>",
+        }
+    ]
+    layout = {
+        "height": 300,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
+        "xaxis": {"title": {"text": "share of the LSTM's errors (%)"}, "ticksuffix": "%"},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def closing_figure(table: pd.DataFrame) -> go.Figure:
+    """Each closing brace or quote at (distance to its opener, probability of it), per model."""
+    data = []
+    for kind, symbol in (("brace", "circle"), ("quote", "diamond")):
+        part = table[table["kind"] == kind]
+        if not len(part):
+            continue
+        for model, colour in (("lstm", LSTM), ("ngram", BASELINE)):
+            if part[model].notna().any():
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "markers",
+                        "x": part["distance"].tolist(),
+                        "y": part[model].tolist(),
+                        "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, closing {kind}",
+                        "marker": {"color": colour, "symbol": symbol, "size": 8, "opacity": 0.75},
+                        "hovertemplate": f"{'LSTM' if model == 'lstm' else '20-gram'}: a closing {kind} "
+                        "%{x} characters after its opener, probability %{y:.2f}<extra></extra>",
+                    }
+                )
+    layout = {
+        "height": 360,
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
+        "xaxis": {"type": "log", "title": {"text": "characters since its opener (log scale)"}},
+        "yaxis": {"range": [0, 1.02], "title": {"text": "probability of the closer"}},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "showlegend": True,
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def live(name: str, text: str) -> None:
+    """The analyses of the current text, computed now (cached per model and text)."""
+    try:
+        result = cache.analyses(name, text)
+    except jobs.Busy as e:
+        st.warning(str(e))
+        return
+    if result["problem"]:
+        st.info(result["problem"])
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("LSTM loss", f"{result['lstm']:.3f} nats/char", help=glossary.tip("nats and bits"))
+    c2.metric("20-gram loss", f"{result['ngram']:.3f} nats/char", help=glossary.tip("n-gram", "nats and bits"))
+    c3.metric("Characters", f"{len(text):,}")
+    st.markdown(
+        "**Where the LSTM's memory pays**: each character on the colour of LSTM loss minus 20-gram loss "
+        f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats).",
+        help=glossary.tip("nats and bits", "n-gram"),
+    )
+    st.markdown(difference_html(text, result["difference"]), unsafe_allow_html=True)
+    st.markdown(
+        "**Gate saturation** (the paper's figure 3): each dot is a cell; how often its gate is nearly shut, "
+        "below 0.1 (across), and nearly open, above 0.9 (up). A dot near the top left is a gate almost always "
+        "open; along the diagonal, one that is always either shut or open.",
+        help=glossary.tip("gate"),
+    )
+    st.plotly_chart(saturation_figure(result["saturation"]), key="live_saturation")
+    st.markdown(
+        f"**Error breakdown**: {result['errors']:,} errors (characters the model gave less than an even "
+        f"chance, p < 0.5) among {result['scored']:,} characters. Each simple explanation of an error (an "
+        "oracle, defined in the table) in turn takes the errors it explains; what none explains is left.",
+        help=glossary.tip("p (probability)"),
+    )
+    st.plotly_chart(breakdown_figure(result["breakdown"]), key="live_breakdown")
+    st.dataframe(result["breakdown"], hide_index=True, width="stretch")
+    st.markdown(
+        "**Closing braces and quotes**: each closing } or quote in the text, at how far it is from its opener "
+        "(across) and the probability each model gave it (up): an LSTM that remembers the opener keeps it high "
+        "however far away it is."
+    )
+    if result["closing"] is None:
+        st.info(result["closing_problem"])
+    else:
+        st.plotly_chart(closing_figure(result["closing"]), key="live_closing")
+
+
+def page() -> None:
+    models = lstm_viz.available()
+    st.title("Analyses")
+    if not models:
+        st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
+        return
+    name, text = current(models)
+    st.caption(
+        f"The analyses of Karpathy, Johnson & Fei-Fei (2015), sections 4.2 to 4.4, for model **{name}**: "
+        "on its held-out test split (precomputed) and on the text of the main page (live)."
+    )
+    st.subheader("Held-out test split")
+    held_out(name)
+    st.subheader("The current text")
+    live(name, text)

@@ -1,0 +1,1 @@
+"""Widgets drawn from session state, the figure menu, tables of cells, files to download."""
