@@ -1,4 +1,4 @@
-"""How fast the app feels in a real browser: every figure of issue 9's target table, and where the
+"""How fast the app feels in a real browser: every figure of the performance targets, and where the
 browser's time goes.
 
     .venv/bin/python benchmarks/browser_bench.py [--repeats 7] [--sizes 2000 10000] [--sessions 8]

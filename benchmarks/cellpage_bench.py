@@ -1,4 +1,4 @@
-"""How long a cell page takes to open on a warm server, in a real browser (issue 19: <= 1 s).
+"""How long a cell page takes to open on a warm server, in a real browser (target: <= 1 s).
 
     .venv/bin/python benchmarks/cellpage_bench.py [--cells 12] [--seed 0]
 

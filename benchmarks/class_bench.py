@@ -1,4 +1,4 @@
-"""A class at once (issue 20): N people, one Chromium context each, paste a different 2,000-character
+"""A class at once: N people, one Chromium context each, paste a different 2,000-character
 text at the same moment; how long until each sees their own text coloured.
 
     .venv/bin/python benchmarks/class_bench.py [--people 1 4 8 16] [--chars 2000] [--threads N]

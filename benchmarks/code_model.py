@@ -1,4 +1,4 @@
-"""Code models side by side (issue 18): loss on a corpus's whole test split, loss on C code from
+"""Code models side by side: loss on a corpus's whole test split, loss on C code from
 outside the training tree, and each model's best cells for the code hypotheses on that outside code.
 
     .venv/bin/python benchmarks/code_model.py --models pretrained/linux NEW_DIR \

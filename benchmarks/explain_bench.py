@@ -1,4 +1,4 @@
-"""Issue 19's targets for `lstm_viz.explain`, printed (never asserted on time).
+"""The targets for `lstm_viz.explain`, printed (never asserted on time).
 
     .venv/bin/python benchmarks/explain_bench.py                          # tables, targets, cell page
     .venv/bin/python benchmarks/explain_bench.py --time --page-threads 1  # + trace_batch, all cells, 1 and 2 processes

@@ -1,4 +1,4 @@
-"""Server memory with a class open (issue 20): N sessions, each with its own 2,000-character text.
+"""Server memory with a class open: N sessions, each with its own 2,000-character text.
 
     .venv/bin/python benchmarks/memory_bench.py [--sessions 32] [--chars 2000] [--every 8] [--rounds 2]
 

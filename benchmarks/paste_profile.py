@@ -1,4 +1,4 @@
-"""Where one paste's server CPU goes (issue 20): the server process's CPU seconds per paste of a
+"""Where one paste's server CPU goes: the server process's CPU seconds per paste of a
 2,000-character text on a warm server, and a profile of every thread of it.
 
     .venv/bin/python benchmarks/paste_profile.py [--pastes 6] [--chars 2000] [--panel "All cells"] [--top 25]
