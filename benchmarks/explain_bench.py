@@ -114,7 +114,7 @@ def page(name: str, cells: int = 20) -> None:
     layer, cell = picked[0]
     e = cellpage.entry(record, layer, cell)
     t0, c0 = time.perf_counter(), time.process_time()
-    cellpage.steer(model, layer, cell, e["c_low"], e["c_high"], "\n\n", 200)
+    cellpage.steer(model, "\n\n", layer, cell, e["c_low"], e["c_high"], 200)
     steer_s, steer_cpu = time.perf_counter() - t0, time.process_time() - c0
     print(
         f"\n{name} cell page, warm ({torch.get_num_threads()} torch threads): entry + writes + drivers "

@@ -456,11 +456,11 @@ def drivers(model, record: dict, layer: int, cell: int, k: int = 8) -> list[tupl
 
 def steer(
     model,
+    prime: str,
     layer: int,
     cell: int,
     low: float,
     high: float,
-    prime: str,
     n: int = 200,
     temperature: float = 0.8,
     seed: int = 0,

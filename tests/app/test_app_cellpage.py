@@ -158,7 +158,7 @@ def test_steering_runs_on_the_press_once_per_model_cell_and_seed(warpeace, monke
     calls = []
 
     def counted(*args, **kwargs):
-        calls.append(args[1:3])
+        calls.append(args[2:4])
         return steer(*args, **kwargs)
 
     steer = cellpage.steer

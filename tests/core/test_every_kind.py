@@ -111,7 +111,7 @@ def test_the_explain_command_writes_a_grus_or_rnns_explanation_table(explained, 
     assert feeds[0][0] == int(np.abs(w).sum(0).argmax()) and tuple(feeds[0][2]) == blocks
     found = cellpage.drivers(model, record, 1, 3, k=5)
     assert all(tuple(d[3]) == blocks for d in found)
-    runs = cellpage.steer(model, 1, 3, -1.0, 1.0, "the cat ", n=40, seed=3)
+    runs = cellpage.steer(model, "the cat ", 1, 3, -1.0, 1.0, n=40, seed=3)
     assert runs["plain"] == model.sample("the cat ", 40, 0.8, 3) and runs["low"] != runs["high"]
 
 

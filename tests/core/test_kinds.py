@@ -9,6 +9,7 @@ from safetensors.torch import load_file
 
 import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab
+from lstm_viz.core import kernel
 from lstm_viz.core.model import GATE_ROWS, KINDS, detach_state
 from lstm_viz.io import checkpoint
 from lstm_viz.train.loop import TrainArgs, train
@@ -197,8 +198,8 @@ def test_chunks_batches_and_a_given_state_give_the_whole_trace(kind):
 
 def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):
     tr = tiny_model.trace(TEXT)
-    assert tr.kind == "lstm" and tr.memory is tr.cell and tr.gate_names == lstm_viz.GATES
-    assert tr.signals == lstm_viz.SIGNALS
+    assert tr.kind == "lstm" and tr.memory is tr.cell and tr.gate_names == kernel.GATES
+    assert tr.signals == kernel.SIGNALS
     np.testing.assert_array_equal(tr.signal("memory", 1), tr.signal("cell", 1))
 
 

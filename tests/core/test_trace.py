@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_viz import GATES, CharLSTM, Clamp, Config, Scale, Vocab
-from lstm_viz.core.kernel import float32_matmuls
+from lstm_viz import CharLSTM, Clamp, Config, Scale, Vocab
+from lstm_viz.core.kernel import GATES, float32_matmuls
 from lstm_viz.core.reference import run as run_reference
 
 TEXT = 'the cat said "hello (there)" [quickly]\nand ran.\n'

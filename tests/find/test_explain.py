@@ -294,10 +294,10 @@ def test_page_functions_write_drive_and_steer(model_and_corpus, tmp_path):
     sources = {d[0] for d in cellpage.drivers(model, record, 0, 3, k=40)}
     assert sources <= {"layer 0", "character"} and "character" in sources
     c = cellpage.entry(record, 1, 3)
-    runs = cellpage.steer(model, 1, 3, c["c_low"], c["c_high"], "the cat ", n=60, seed=3)
+    runs = cellpage.steer(model, "the cat ", 1, 3, c["c_low"], c["c_high"], n=60, seed=3)
     assert runs["plain"] == model.sample("the cat ", 60, 0.8, 3)
     assert all(len(v) == 60 for v in runs.values())
-    strong = cellpage.steer(model, 1, 3, -50.0, 50.0, "the cat ", n=60, seed=3)
+    strong = cellpage.steer(model, "the cat ", 1, 3, -50.0, 50.0, n=60, seed=3)
     assert strong["low"] != strong["high"]
 
 
@@ -366,7 +366,7 @@ def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shi
     line = table[table.key.str.contains("since:\n", regex=False) | table.key.str.contains("line_position")].iloc[0]
     assert line.score >= 0.85  # strongly explained
     e = cellpage.entry(record, line.layer, line.cell)
-    runs = cellpage.steer(model, line.layer, line.cell, e["c_low"], e["c_high"], "\n\n", n=200, seed=0)
+    runs = cellpage.steer(model, "\n\n", line.layer, line.cell, e["c_low"], e["c_high"], n=200, seed=0)
     assert all(len(v) == 200 for v in runs.values())  # plain is model.sample's: see the test above
     assert runs["low"] != runs["plain"] and runs["high"] != runs["plain"]
     longer_lines = "low" if e["sign"] > 0 else "high"  # the cell rises along a line: held low, the line never ends

@@ -197,11 +197,11 @@ def steer(name: str, layer: int, cell: int, seed: int) -> dict:
     return heavy(
         cellpage.steer,
         model(name),
+        steer_prime(name),
         layer,
         cell,
         entry["c_low"],
         entry["c_high"],
-        steer_prime(name),
         STEER_CHARS,
         STEER_TEMPERATURE,
         seed,
