@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 8501
 
-.PHONY: run replicas test test-fast lint bench install install-dev browser balancer
+.PHONY: run replicas test test-fast lint docs bench install install-dev browser balancer podman
 
 .venv/installed: requirements.txt
 	python3 -m venv .venv
@@ -17,7 +17,7 @@ PORT ?= 8501
 install: .venv/installed
 install-dev: .venv/installed-dev
 
-browser: balancer  # Debian's Chromium for the Playwright tests (Playwright's own browser download is not used)
+browser: balancer podman  # Debian's Chromium for the Playwright tests (Playwright's own browser download is not used)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
@@ -26,6 +26,12 @@ balancer:  # Debian's HAProxy, in front of replicas (deploy/haproxy.cfg; tests/b
 	@PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq haproxy; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq haproxy; fi; }
+
+podman:  # Podman (with runc) and debootstrap: tests/browser/test_image.py builds the Dockerfile on a debootstrapped Debian
+	@PATH="$$PATH:/usr/sbin"; for c in podman runc debootstrap; do command -v $$c >/dev/null || missing=1; done; \
+	[ -z "$$missing" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq podman runc debootstrap; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq podman runc debootstrap; fi; }
 
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -38,10 +44,14 @@ lint: install-dev  # ruff's lint rules and format check, configured in pyproject
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint browser
+docs: install-dev  # the documentation site (docs/mkdocs.yml), built strictly into a temporary folder: a broken link fails
+	@site=$$(mktemp -d) && trap 'rm -rf "$$site"' EXIT && \
+	  NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet -f docs/mkdocs.yml -d "$$site"
+
+test: lint docs browser
 	$(PY) -m pytest -q
 
-test-fast: lint
+test-fast: lint docs
 	$(PY) -m pytest -q -m "not browser"
 
 bench: install
