@@ -134,22 +134,23 @@ def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote
     layer, cell = int(best["layer"]), int(best["cell"])
     assert (data["cell"]["layer"], data["cell"]["cell"], data["cell"]["signal"]) == (layer, cell, "cell")
     np.testing.assert_array_equal(shown_values(at), tr.cell[layer, :, cell])
-    assert any(
-        c.value.startswith(
-            f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} "
-            "follows \u201cinside double quotes"
-        )
-        for c in at.caption
-    )
+    assert marked(at) == [f"layer {layer + 1} cell {cell} follows quotes"]
     assert (at.query_params["layer"], at.query_params["cell"]) == (str(layer + 1), str(cell))
     assert not at.error and not at.warning
 
 
-def test_the_suggestion_note_goes_once_another_cell_is_shown():
+def marked(at) -> list[str]:
+    """The best cells' buttons marked as the cell shown, up to their match."""
+    return [b.label.split(",")[0] for b in at.button if b.proto.type == "primary" and " follows " in b.label]
+
+
+def test_the_suggested_cell_is_named_once_and_unmarked_once_another_cell_is_shown():
     at = run()
+    assert not [c for c in at.caption if c.value.startswith("Suggested")]  # one list: the best cells' row
+    assert len([b for b in at.button if " follows quotes, " in b.label]) == 1
     at.session_state["cell"] = (at.session_state["cell"] + 1) % 512  # the view's Next cell, synced
     rerun(at)
-    assert not [c for c in at.caption if c.value.startswith("Suggested")]
+    assert marked(at) == []
 
 
 def test_the_view_carries_every_signal_of_the_chosen_cell(models):
@@ -306,7 +307,7 @@ def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_t
     assert text_area(at).value == text and view(at)["text"]["text"] == text
     best = finder.find_cells(models["linux"].trace(text), "line_position", top=1).iloc[0]
     assert (view(at)["cell"]["layer"], view(at)["cell"]["cell"]) == (int(best["layer"]), int(best["cell"]))
-    assert any("characters since the last newline" in c.value for c in at.caption)
+    assert marked(at) == [f"layer {int(best['layer']) + 1} cell {int(best['cell'])} follows line position"]
     assert at.query_params["example"] == "long"
 
 

@@ -117,7 +117,8 @@ def test_switching_the_model_loads_its_example_and_the_cell_it_suggests_there():
         lstm_viz.load("linux").trace(lstm_viz.normalise(EXAMPLES["c"].text)), "bracket_depth", top=1
     )
     assert chosen(at) == (int(best.layer[0]), int(best.cell[0])) == (0, 425)
-    assert any(c.value.startswith("Suggested for this example: of all the cells, layer 1 cell 425") for c in at.caption)
+    (marked,) = [b for b in at.button if b.proto.type == "primary" and " follows " in b.label]
+    assert marked.label.startswith("layer 1 cell 425 follows bracket depth, match ")
 
 
 def test_switching_the_model_keeps_your_own_text_and_says_so_in_one_line():

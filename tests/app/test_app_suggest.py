@@ -87,3 +87,13 @@ def test_an_example_gets_its_suggestions_on_this_example(model, example):
     found = finder.best_matches(lstm_viz.load(model).trace(text), ["quotes", "line_position", "bracket_depth"])
     for feature, label in suggestions(at).items():
         assert label.startswith(f"layer {found[feature]['layer'] + 1} cell {found[feature]['cell']} follows")
+
+
+def test_an_example_shows_off_its_own_thing_in_the_same_row_and_its_cell_is_the_marked_one():
+    at = page(model="linux", example="ifs")
+    (marked,) = [b for b in at.button if b.proto.type == "primary" and " follows " in b.label]
+    assert " follows if condition, match " in marked.label
+    assert (at.session_state["layer"], at.session_state["cell"]) == tuple(
+        int(n) - (i == 0) for i, n in enumerate(marked.label.split(" follows ")[0].split()[1::2])
+    )
+    assert not [c for c in at.caption if c.value.startswith("Suggested")]

@@ -118,7 +118,8 @@ def test_switching_the_model_to_linux_shows_its_c_example_and_the_cell_it_sugges
     wait_idle(page)
     assert shown_cell(page) == (0, 425)  # the bracket depth cell, layer 1
     assert page.get_by_label(TEXT_LABEL).input_value() == EXAMPLES["c"].text
-    assert page.get_by_text("Suggested for this example: of all the cells, layer 1 cell 425").count() == 1
+    suggested = page.get_by_role("button", name="layer 1 cell 425 follows bracket depth")
+    assert suggested.count() == 1 and suggested.get_attribute("data-testid") == "stBaseButton-primary"
     no_exception(page)
 
 

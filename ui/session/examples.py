@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lstm_viz.core import features
-
-from .labels import match_text
-
 
 @dataclass(frozen=True)
 class Example:
@@ -107,21 +103,3 @@ CUSTOM = "custom"  # the example key once the visitor has edited the text
 def default_example(model_name: str) -> str:
     """The example that suits a model: code for a model trained on C, dialogue otherwise."""
     return "c" if "linux" in model_name.lower() or "kernel" in model_name.lower() else "dialogue"
-
-
-def suggestion_note(suggested: dict | None, model: str, example: str, layer: int, cell: int) -> str | None:
-    """One line saying why the shown cell was suggested, while it is still the one shown."""
-    if not suggested or (suggested["model"], suggested["example"], suggested["layer"], suggested["cell"]) != (
-        model,
-        example,
-        layer,
-        cell,
-    ):
-        return None
-    feature = features.get(EXAMPLES[example].feature)
-    return (
-        f"Suggested for this example: of all the cells, layer {layer + 1} cell {cell} follows "
-        f"\u201c{feature.description}\u201d most closely here "
-        f"({match_text(suggested['match'], 'example')}). "
-        f"Step through the others with Next cell, or j and k."
-    )

@@ -39,7 +39,6 @@ KINDS = {
     "dims": lambda v: isinstance(v, tuple) and len(v) == 2 and all(whole(n) and n >= 1 for n in v),
     "notes": texts,
     "notes_for": optional(lambda v: isinstance(v, dict) and all(map(text, v.values()))),
-    "suggested": optional(lambda v: isinstance(v, dict) and {"model", "example", "layer", "cell"} <= set(v)),
     "uploads": optional(texts),
     "uploads_dropped": optional(texts),
     "upload_error": optional(text),

@@ -17,7 +17,6 @@ class Picked(NamedTuple):
     cell: int
     signal: str
     notes: list[str]  # one line for each choice that was moved or ignored
-    suggestion: str | None  # why the shown cell was suggested, while it is shown
 
 
 class Shown(NamedTuple):

@@ -14,7 +14,7 @@ from lstm_viz import normalise
 from lstm_viz.core.checks import whole_number
 
 from . import session_check, texts
-from .examples import CUSTOM, EXAMPLES, default_example, suggestion_note
+from .examples import CUSTOM, EXAMPLES, default_example
 from .signals import SIGNALS
 
 LIMIT = 10_000  # characters of text the app traces
@@ -41,7 +41,6 @@ DEFAULTS = {
     "dims": (1, 1),  # (layers, cells) of the last model that loaded
     "jump": 0,  # counts cell moves made on the server; the text view follows a move when it changes
     "suggest": True,  # show the example's most telling cell on the next run
-    "suggested": None,  # what `suggestion` showed, and why
     "switch_note": "",  # what `switch_model` says on the next run (your own text was kept)
     "notes": [],  # one line for each choice that was ignored or moved; shown until the visitor changes one
     "notes_for": None,  # the choices (`to_query`) the notes were made for; None for a new session
@@ -257,8 +256,9 @@ def follow_view(state: MutableMapping, cell: int) -> None:
     state["cell"] = cell
 
 
-def suggestion(state: MutableMapping, model: str, find) -> str | None:
-    """Show the example's most telling cell if one is due, and say why while it is still shown.
+def suggest(state: MutableMapping, model: str, find) -> None:
+    """Show the example's most telling cell if one is due (the best cells' row under the text says
+    which it is and marks it).
 
     find(model, text, feature) -> {"layer", "cell", "match", "sign"} (cache.suggestion).
     """
@@ -267,9 +267,7 @@ def suggestion(state: MutableMapping, model: str, find) -> str | None:
         found = find(model, EXAMPLES[example].text, EXAMPLES[example].feature)
         if found is not None:  # None: the example's hypothesis never changes on its text
             move_cell(state, found["cell"], found["layer"])
-            state["suggested"] = {**found, "model": model, "example": example}
     state["suggest"] = False
-    return suggestion_note(state["suggested"], model, example, state["layer"], state["cell"])
 
 
 def fit_to_model(state: MutableMapping, layers: int, hidden: int) -> list[str]:

@@ -21,12 +21,12 @@ def pickers(models: list[str]) -> Picked:
             model, load_error = cache.model(name), None
         except lstm_viz.CheckpointError as e:
             model, load_error = None, f"Cannot load model {name!r}: {e}"
-        notes, suggestion = [], None
+        notes = []
         if model is not None:
             L, H = session["dims"] = (model.config.layers, model.config.hidden)
             session["current_model"] = name
             controls.model_summary(model.card, L, H)
-            suggestion = state.suggestion(session, name, cache.suggestion)
+            state.suggest(session, name, cache.suggestion)
             new = own_model.dropped_notes(session) + state.model_notes(session) + state.fit_to_model(session, L, H)
             notes = state.standing_notes(session, new)
         else:  # keep the pickers (and so their values) while another model is tried
@@ -39,7 +39,7 @@ def pickers(models: list[str]) -> Picked:
                 query_params=cell_link.query(name, layer, cell),
                 help="its label, snippets of held-out text, what it writes, related cells and steering",
             )
-    return Picked(name, model, load_error, layer, cell, signal, notes, suggestion)
+    return Picked(name, model, load_error, layer, cell, signal, notes)
 
 
 def download_buttons(shown: Shown) -> None:

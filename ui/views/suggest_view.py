@@ -1,6 +1,7 @@
 """The best cells for the text on the page: which cell follows quotes, line position and bracket
-depth most closely on it (their match, measured live), each a button that shows that cell, or a
-line saying the text has none of the thing (a text without quotes)."""
+depth most closely on it (and, on an example, the thing it shows off), their match measured live,
+each a button that shows that cell, or a line saying the text has none of the thing (a text without
+quotes). The one list of suggested cells: the button of the cell shown is marked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from lstm_viz.core import features
 
 from ..backend import cache
 from ..session import labels, state
-from ..session.examples import CUSTOM
+from ..session.examples import CUSTOM, EXAMPLES
 from ..session.shown import Shown
 
 NONE_IN = {  # what a text lacks when a suggested hypothesis never changes on it
@@ -31,24 +32,41 @@ def line(found: dict | None, feature: str, where: str) -> str:
     return f"layer {found['layer'] + 1} cell {found['cell']} follows {name}, {match}"
 
 
+def shown_features(example: str) -> tuple[str, ...]:
+    """What the page names the best cell of: the usual three, and an example's own thing."""
+    own = EXAMPLES[example].feature if example in EXAMPLES else None
+    return cache.SUGGESTED if own is None or own in cache.SUGGESTED else (*cache.SUGGESTED, own)
+
+
 def draw(shown: Shown) -> None:
-    """The suggestions for the shown text, in one row under it."""
-    found = cache.suggestions(shown.name, shown.trace.text)
-    where = "live" if st.session_state["example"] == CUSTOM else "example"
-    columns = st.columns([2, 3, 3, 3], vertical_alignment="center")
+    """The suggestions for the shown text, in one row under it; the shown cell's button marked."""
+    example = st.session_state["example"]
+    wanted = shown_features(example)
+    found = cache.suggestions(shown.name, shown.trace.text, wanted)
+    where = "live" if example == CUSTOM else "example"
+    columns = st.columns([2] + [3] * len(wanted), vertical_alignment="center")
     columns[0].caption(
-        f"Best cells {labels.MATCH_WHERE[where]}:", help=labels.MATCH_HELP["live"] + " A click shows the cell."
+        f"Best cells {labels.MATCH_WHERE[where]}:",
+        help=labels.MATCH_HELP["live"] + " A click shows the cell; the one shown is marked. "
+        "Step through the others with Next cell, or j and k.",
     )
-    for column, feature in zip(columns[1:], cache.SUGGESTED):
+    for column, feature in zip(columns[1:], wanted):
         best = found[feature]
         if best is None:
             column.caption(line(None, feature, where))
             continue
+        now = (best["layer"], best["cell"]) == (shown.layer, shown.cell)
         column.button(  # no key: a button's state cannot be given a default (state.DEFAULTS)
             line(best, feature, where),
-            help=f"{features.get(feature).description}: the cell whose tanh(c) follows it most closely "
-            f"{labels.MATCH_WHERE[where]}",
+            help=f"{features.get(feature).description}: the cell whose {memory_words(shown)} follows it most "
+            f"closely {labels.MATCH_WHERE[where]}" + (" (shown now)" if now else ""),
+            type="primary" if now else "secondary",
             on_click=state.move_cell,
             args=(st.session_state, best["cell"], best["layer"]),
             width="stretch",
         )
+
+
+def memory_words(shown: Shown) -> str:
+    """The signal the finder follows, as the page names it: tanh(c) for an LSTM, h otherwise."""
+    return "tanh(c)" if shown.trace.kind == "lstm" else "hidden state h"

@@ -35,8 +35,6 @@ def text_box(picked: Picked) -> str | None:
     for note in picked.notes:
         st.warning(note)
     typed = controls.text_box()
-    if picked.suggestion:
-        st.caption(picked.suggestion)
     problem = state.text_problem(typed)
     if problem:
         st.error(problem)
