@@ -196,3 +196,14 @@ def test_show_in_the_main_view_moves_the_main_pages_cell():
     assert at.title[0].value == "lstm-viz"
     assert (at.session_state["model"], at.session_state["layer"], at.session_state["cell"]) == ("linux", 1, 5)
     assert at.session_state["jump"] == jump + 1 and at.selectbox(key="model").value == "linux"
+
+
+def test_a_character_alone_is_named_in_words_as_the_labels_name_it(warpeace):
+    entry = cellpage.entry(warpeace, 1, 429)
+    text = markdown(open_page({"model": "warpeace", "cell": "2:429"}))
+    about = re.search(r"where it is one of (.*?) by \*\*", text).group(1)
+    assert '"' not in about and "\\\"" not in about
+    if '"' in entry["causal"]["about"]:
+        assert "double quote" in about
+    for line in re.findall(r"^\| (.*?) \| [-+.\d]+ \|$", text, re.M):
+        assert line.strip("\\") not in ('"', "'", "`", " ")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 import lstm_viz
-from lstm_viz.find import cellpage
+from lstm_viz.core.vocab import UNKNOWN_SYMBOL
+from lstm_viz.find import cellpage, hypotheses
 from lstm_viz.views import glyphs, render
 
 from ..backend import cache, own_model
@@ -121,13 +122,22 @@ def summary(record: dict, entry: dict) -> None:
     )
 
 
+def char_words(char: str) -> str:
+    """One character as the page names it: in words where it would not read alone (a double quote,
+    an apostrophe, a backquote, a space, a newline, any other character) as the labels name them,
+    else the character itself."""
+    if char == UNKNOWN_SYMBOL:
+        return glyphs.UNKNOWN_WORDS
+    return hypotheses.NAMED.get(char, glyphs.label(char))
+
+
 def causal(record: dict, entry: dict) -> None:
     check = entry.get("causal")
     if not check:
         st.caption("No causal check: it is run for the 50 best-explained cells of the model.")
         return
     about = (
-        "where it is one of " + " ".join(plain(glyphs.words(ch)) for ch in check["about"])
+        "where it is one of " + ", ".join(plain(char_words(ch)) for ch in check["about"])
         if check["about"]
         else "at every position"
     )
@@ -189,7 +199,7 @@ def writes(name: str, record: dict, layer: int, cell: int, layers: int) -> None:
         for column, key, heading in ((left, "raises", "Raises"), (right, "lowers", "Lowers")):
             column.markdown(
                 f"| {heading} | logit |\n|:-:|--:|\n"
-                + "\n".join(f"| {plain(glyphs.words(ch))} | {v:+.3f} |" for ch, v in out[key])
+                + "\n".join(f"| {plain(char_words(ch))} | {v:+.3f} |" for ch, v in out[key])
             )
         return
     st.markdown(
@@ -220,7 +230,7 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
         )
         for source, index, amount, _ in cache.cell_drivers(name, layer, cell):
             if source == "character":
-                st.markdown(f"reading {plain(glyphs.words(index))} \u00b7 {amount:.2f}")
+                st.markdown(f"reading {plain(char_words(index))} \u00b7 {amount:.2f}")
             else:
                 source_layer = int(source.split()[-1])
                 when = "at the previous character" if source_layer == layer else "in the layer below"
