@@ -42,8 +42,17 @@ def css(value: float) -> str:
 def scale() -> dict:
     """The scale and colours as the browser views get them: level k of a value v is
     floor(LEVELS (1 - |v|) + 0.5), and its colour runs from `low` (v < 0) or `high` to `zero` as
-    k goes from 0 to LEVELS; `guess` is the prediction strip's colour."""
-    return {"low": RED, "zero": WHITE, "high": BLUE, "levels": LEVELS, "dark": DARK, "guess": GUESS}
+    k goes from 0 to LEVELS; `guess` is the prediction strip's colour; `stops` the colours a
+    legend's gradient is drawn through (`legend_values`)."""
+    return {
+        "low": RED,
+        "zero": WHITE,
+        "high": BLUE,
+        "levels": LEVELS,
+        "dark": DARK,
+        "guess": GUESS,
+        "stops": LEGEND_STOPS,
+    }
 
 
 SCALES = ("fixed", "text")  # the signal's own fixed range, or the range this text reaches

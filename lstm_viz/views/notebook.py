@@ -1,9 +1,10 @@
 """`trace.show(...)`: the coloured text as a notebook widget (anywidget), for Jupyter, JupyterLab,
 VS Code and Colab.
 
-Python computes everything the browser shows (colours from `lstm_viz.views.colour`, labels from
-`lstm_viz.views.glyphs`, the top-5 guesses); the widget's script only lays them out. Up/Down change
-the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
+Python computes what the browser shows (each character's place on the colour scale of
+`lstm_viz.views.colour`, labels from `lstm_viz.views.glyphs`, the top-5 guesses); the script is
+the coloured text the app draws too (assets/coloured_text.js) with the widget's head and strip.
+Up/Down change the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
 Hover cards and the strip need no kernel round trip; a cell change recolours from Python.
 Given the model's cell labels (`labels=`: `lstm_viz.explain`'s table, or the shipped one from
 `lstm_viz.find.cellpage`), the hover card also says what the chosen cell is about.
@@ -11,6 +12,7 @@ Given the model's cell labels (`labels=`: `lstm_viz.explain`'s table, or the shi
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from . import colour, glyphs
@@ -23,7 +25,24 @@ except ImportError:  # the widget is optional: trace.to_html() and figures work 
     anywidget = None
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+COLOURED_TEXT_JS, COLOURED_TEXT_CSS = ASSETS / "coloured_text.js", ASSETS / "coloured_text.css"  # the app's too
 MAX_CHARS = 20_000  # the widget sends every character's labels, colours and guesses at once
+TOP = 5  # next-character guesses per position
+
+
+def script() -> str:
+    """The widget's ES module: the constants the coloured text needs, the coloured text, widget.js."""
+    shared = {"scale": colour.scale(), "glyphs": glyphs.NAMES, "top": TOP}
+    return (
+        f"const SHARED = {json.dumps(shared)};\n"
+        + COLOURED_TEXT_JS.read_text(encoding="utf-8")
+        + (ASSETS / "widget.js").read_text(encoding="utf-8")
+    )
+
+
+def style() -> str:
+    """The widget's CSS: the coloured text's, then its own."""
+    return COLOURED_TEXT_CSS.read_text(encoding="utf-8") + (ASSETS / "widget.css").read_text(encoding="utf-8")
 
 
 def _missing(*args, **kwargs):
@@ -59,8 +78,8 @@ else:
     class TraceWidget(anywidget.AnyWidget):
         """One cell of a trace colouring its text; `cell`, `layer`, `signal` and `scale` are live."""
 
-        _esm = ASSETS / "widget.js"
-        _css = ASSETS / "widget.css"
+        _esm = script()
+        _css = style()
         layer = traitlets.Int(0).tag(sync=True)
         cell = traitlets.Int(0).tag(sync=True)
         signal = traitlets.Unicode("cell").tag(sync=True)
@@ -68,18 +87,16 @@ else:
         selected = traitlets.Int(0).tag(sync=True)  # position (within the view) the strip is centred on
         cells = traitlets.Int(0).tag(sync=True)  # cells per layer, for the keys' wrap-around
         offset = traitlets.Int(0).tag(sync=True)  # text position of the first character shown
-        labels = traitlets.List().tag(sync=True)  # (n,) printable label of each character
-        breaks = traitlets.List().tag(sync=True)  # positions where a line ends
+        chars = traitlets.List().tag(sync=True)  # (n,) the characters shown
+        labels = traitlets.List().tag(sync=True)  # (n,) printable label of each character, for the strip
         unknown = traitlets.List().tag(sync=True)  # positions outside the model's alphabet
         top = traitlets.List().tag(sync=True)  # (n, 5) [label, probability] of the likeliest next characters
         hits = traitlets.List().tag(sync=True)  # (n,) which of the five came next, -1 if none
-        colours = traitlets.List().tag(sync=True)  # (n,) CSS background of each character
-        inks = traitlets.List().tag(sync=True)  # (n,) CSS text colour of each character
+        shades = traitlets.List().tag(sync=True)  # (n,) each character's place on the colour scale, -1 to 1
         values = traitlets.List().tag(sync=True)  # (n,) the signal's value, for the hover card
         caption = traitlets.Unicode().tag(sync=True)
         label = traitlets.Unicode().tag(sync=True)  # the chosen cell's label and score, "" without labels
-        legend = traitlets.Dict().tag(sync=True)  # lo, hi and the gradient's colour stops
-        palette = traitlets.Dict(colour.scale()).tag(sync=True)  # lstm_viz.views.colour's scale and colours
+        legend = traitlets.Dict().tag(sync=True)  # lo, hi, whether the scale is a gate's, a note
 
         def __init__(
             self,
@@ -100,7 +117,7 @@ else:
                 raise ValueError(f"the widget shows at most {MAX_CHARS:,} characters; pass start and stop")
             self._trace, self._span, self._model = trace, (start, stop), model
             text = trace.text[start:stop]
-            ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
+            ids, probs = trace.top_k_ids(TOP, start, stop)  # (n, TOP)
             nxt = list(trace.ids[start + 1 : stop + 1]) + [-1] * (stop + 1 - len(trace.ids) - start)
             labels = [glyphs.label(visible(trace.vocab.symbol(i))) for i in range(len(trace.vocab))]
             super().__init__(
@@ -110,8 +127,8 @@ else:
                 scale=scale,
                 cells=trace.shape[2],
                 offset=start,
+                chars=[visible(c) for c in text],
                 labels=[glyphs.label(visible(c)) for c in text],
-                breaks=[k for k, c in enumerate(text) if c == "\n"],
                 unknown=[k for k in range(len(text)) if trace.unknown[start + k]],
                 top=[
                     [[labels[i], round(float(p), 4)] for i, p in zip(row_ids, row_p)]
@@ -147,21 +164,20 @@ else:
                 self._paint()
 
         def _paint(self) -> None:
-            """Colours, inks, values, caption and legend of the current layer, cell, signal and scale."""
+            """Shades, values, caption and legend of the current layer, cell, signal and scale."""
             start, stop = self._span
             raw = self._trace.signal(self.signal, self.layer, [self.cell], start, stop)[:, 0]  # (n,)
             gate = self.signal in GATE_SIGNALS
             values, (lo, hi) = colour.fit(raw, gate, self.scale)
             with self.hold_sync():
-                self.colours = [colour.css(v) for v in values]
-                self.inks = [colour.ink(v) for v in values]
+                self.shades = [float(v) for v in values]
                 self.values = [round(float(v), 4) for v in raw]
                 self.caption = caption(self.layer, self.cell, self.signal, self._model, self._trace.kind)
                 self.label = self._labels.get((self.layer, self.cell), "")
                 self.legend = {
                     "lo": lo,
                     "hi": hi,
-                    "stops": [colour.css(v) for v in colour.legend_values(gate)],
+                    "gate": gate,
                     "note": "scaled to this text" if self.scale == "text" else "",
                 }
 

@@ -1,4 +1,4 @@
-"""The notebook widget's hover card in Chromium, without a notebook server: widget.js rendered
+"""The notebook widget's hover card in Chromium, without a notebook server: its script rendered
 from a model holding exactly the traits TraceWidget syncs (anywidget's model interface: get, set,
 on, off, save_changes)."""
 
@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from lstm_viz.views.notebook import ASSETS
+from lstm_viz.views.notebook import script
 
 pytestmark = pytest.mark.browser
 anywidget = pytest.importorskip("anywidget")
@@ -30,8 +30,8 @@ def view(tiny_model):
 
 def card_text(page, view) -> str:
     traits = {k: v for k, v in view.get_state().items() if not k.startswith("_") and k != "layout"}
-    script = (ASSETS / "widget.js").read_bytes()
-    page.set_content(PAGE % (json.dumps(traits), json.dumps(base64.b64encode(script).decode())))
+    code = script().encode("utf-8")
+    page.set_content(PAGE % (json.dumps(traits), json.dumps(base64.b64encode(code).decode())))
     page.wait_for_function("window.__ready === true")
     page.locator(".lvw .ch").nth(3).hover()
     return page.locator(".lvw .card").inner_text()

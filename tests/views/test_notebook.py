@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import lstm_viz
-from lstm_viz.views import colour
 
 anywidget = pytest.importorskip("anywidget")
 
@@ -23,17 +22,16 @@ def tr(tiny_model):
 
 def test_the_widget_colours_the_text_by_the_chosen_cell_with_the_shared_scale(tr):
     view = tr.show(layer=1, cell=4)
-    assert view.colours == [colour.css(v) for v in tr.cell[1, :, 4]]
-    assert view.inks == [colour.ink(v) for v in tr.cell[1, :, 4]]
+    assert view.shades == [float(v) for v in tr.cell[1, :, 4]]  # coloured by the browser with colour.scale()
     assert view.caption == "Layer 2, cell 4, cell state tanh(c)"
-    assert view.labels[TEXT.index("\n")] == "\u21b5" and view.breaks == [TEXT.index("\n")]
+    assert "".join(view.chars) == TEXT and view.labels[TEXT.index("\n")] == "\u21b5"
 
 
 def test_the_chosen_cell_is_readable_and_settable_from_python(tr):
     view = tr.show(layer=0, cell=2, signal="forget")
     view.cell = 7
     assert view.cell == 7 and view.caption == "Layer 1, cell 7, forget gate"
-    assert view.colours == [colour.css(v) for v in tr.gate("forget", 0, [7])[:, 0]]
+    assert view.shades == [float(v) for v in tr.gate("forget", 0, [7])[:, 0]]
     assert view.legend["lo"] == 0.0 and view.legend["hi"] == 1.0
     with pytest.raises(Exception, match="cell 24 is out of range: 0 to 23"):
         view.cell = 24

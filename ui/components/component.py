@@ -18,6 +18,7 @@ import streamlit as st
 
 from lstm_viz.serve.launch import REPLICA_COOKIE
 from lstm_viz.views import colour, glyphs
+from lstm_viz.views.notebook import ASSETS as LIBRARY_ASSETS
 
 from .payload import TOP
 
@@ -32,23 +33,29 @@ SHARED = {  # constants every view's script gets
 }
 
 
-def _register(name: str, stem: str):
-    """A view from ui/components/assets/STEM.{html,css,js}; its script starts with SHARED and common.js."""
+def _register(name: str, stem: str, css: str = ""):
+    """A view from ui/components/assets/STEM.{html,css,js}; its script starts with SHARED, the
+    library's coloured text (the notebook widget's too: its scale, labels and drawing) and
+    common.js, and the text view's style with the coloured text's (then `css`)."""
     script = (
         f"const SHARED = {json.dumps(SHARED)};\n"
+        + (LIBRARY_ASSETS / "coloured_text.js").read_text(encoding="utf-8")
         + (ASSETS / "common.js").read_text(encoding="utf-8")
         + (ASSETS / f"{stem}.js").read_text(encoding="utf-8")
     )
+    shared_css = (LIBRARY_ASSETS / "coloured_text.css").read_text(encoding="utf-8") if stem == "text_view" else ""
     return st.components.v2.component(
         name,
         html=(ASSETS / f"{stem}.html").read_text(encoding="utf-8"),
-        css=(ASSETS / f"{stem}.css").read_text(encoding="utf-8"),
+        css=shared_css + (ASSETS / f"{stem}.css").read_text(encoding="utf-8") + css,
         js=script,
     )
 
 
 _layer_data = _register("lstm_viz_layer", "layer_data")
-_text_view = _register("lstm_viz_text", "text_view")
+# The coloured text scrolls on its own past about 15 lines: the tabs below it stay on the first screen.
+TEXT_CAP = "\n.text { max-height: 20rem; }\n"
+_text_view = _register("lstm_viz_text", "text_view", TEXT_CAP)
 _strip_view = _register("lstm_viz_strip", "strip")
 _heatmap_view = _register("lstm_viz_heatmap", "heatmap")
 _bars_view = _register("lstm_viz_bars", "bars")
