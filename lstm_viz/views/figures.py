@@ -10,7 +10,8 @@ written directly, with the characters as text; PNG is drawn with matplotlib.
 The analyses' figures (`gate_saturation`, `error_breakdown`, `closing_distance`,
 `character_advantage`, `quote_memory`, written by `save` as PNG and SVG) draw the tables of
 `lstm_viz.analysis` for the `analyse` and `compare` reports (`lstm_viz.paper.analysis_report`); the
-first two and `quote_memory` also draw several models side by side.
+first two and `quote_memory` also draw several models side by side. Gate saturation is also
+given as a plotly figure (`gate_saturation_spec`, for the app), drawn from the same panels.
 
 matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
 rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
@@ -22,6 +23,7 @@ import functools
 import io
 import re
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -38,6 +40,8 @@ FONT = ["DejaVu Sans Mono", "monospace"]
 SVG_FONTS = {True: "DejaVu Sans Mono, Menlo, Consolas, monospace", False: "DejaVu Sans, Helvetica, Arial, sans-serif"}
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+SHUT, OPEN = "share of characters nearly shut (< 0.1)", "share nearly open (> 0.9)"  # a gate's saturation axes
+SATURATION = {"size": 5, "opacity": 0.5, "diagonal": "#ccc", "range": (-0.03, 1.03)}  # its marks, in points
 ANALYSIS_STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
 
@@ -344,37 +348,128 @@ def by_model(tables, model: str) -> dict:
     return dict(tables) if isinstance(tables, dict) else {model: tables}
 
 
-@analysis_style
-def gate_saturation(tables, model: str = "LSTM"):
-    """Figure 3 of the paper: per layer (rows) and gate (columns), each cell at (fraction of
-    characters left-saturated, fraction right-saturated); tables of `analysis.gate_saturation`,
-    per layer. Several models side by side (the paper's LSTM and GRU panels): a dict of name ->
-    per-layer tables, each model's gates in its own columns."""
+class Panel(NamedTuple):
+    """One gate of one layer in the gate-saturation grid: where it goes, its title, and each cell
+    at (share of characters nearly shut, share nearly open)."""
+
+    row: int  # the layer
+    col: int
+    title: str
+    cells: list[int]
+    shut: list[float]
+    open: list[float]
+
+
+def saturation_panels(tables, model: str = "LSTM") -> tuple[list[Panel], int, int]:
+    """(panels, rows, columns) of the gate-saturation grid from the tables of
+    `analysis.gate_saturation`, per layer: a row per layer, a column per gate; several models (a
+    dict of name -> per-layer tables, the paper's LSTM and GRU panels) each with their own columns."""
     models = by_model(tables, model)
     columns = [(name, gate) for name, layers in models.items() for gate in dict.fromkeys(layers[0]["gate"])]
-    rows = max(len(layers) for layers in models.values())
-    fig, axes = new_figure(
-        (2.7 * len(columns), 2.6 * rows), rows, len(columns), squeeze=False, sharex=True, sharey=True
-    )
-    for j, (name, gate) in enumerate(columns):
-        for layer in range(rows):
-            ax = axes[layer, j]
-            if layer >= len(models[name]):
-                ax.set_axis_off()
-                continue
-            table = models[name][layer]
-            cells = table[table["gate"] == gate]
-            ax.plot([0, 1], [1, 0], color="#ccc", lw=0.8)
-            ax.scatter(cells["left"], cells["right"], s=6, alpha=0.5, color=colour.LSTM, linewidths=0, rasterized=True)
-            ax.set_xlim(-0.02, 1.02)
-            ax.set_ylim(-0.02, 1.02)
-            ax.set_title(f"{name + ', ' if len(models) > 1 else ''}layer {layer + 1}, {gate} gate")
-            if layer == rows - 1:
-                ax.set_xlabel("fraction left-saturated (< 0.1)")
-            if j == 0:
-                ax.set_ylabel("fraction right-saturated (> 0.9)")
+    panels = []
+    for col, (name, gate) in enumerate(columns):
+        for row, table in enumerate(models[name]):
+            part = table[table["gate"] == gate]
+            title = f"{name + ', ' if len(models) > 1 else ''}layer {row + 1}, {gate} gate"
+            panels.append(Panel(row, col, title, part["cell"].tolist(), part["left"].tolist(), part["right"].tolist()))
+    return panels, max(len(layers) for layers in models.values()), len(columns)
+
+
+@analysis_style
+def gate_saturation(tables, model: str = "LSTM"):
+    """Figure 3 of the paper (`saturation_panels`) with matplotlib, for the reports' PNG and SVG;
+    `gate_saturation_spec` is the same figure for plotly."""
+    panels, rows, cols = saturation_panels(tables, model)
+    fig, axes = new_figure((2.7 * cols, 2.6 * rows), rows, cols, squeeze=False, sharex=True, sharey=True)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for p in panels:
+        ax = axes[p.row, p.col]
+        ax.set_axis_on()
+        ax.plot([0, 1], [1, 0], color=SATURATION["diagonal"], lw=0.8)
+        ax.scatter(
+            p.shut,
+            p.open,
+            s=SATURATION["size"] ** 2 / 4,
+            alpha=SATURATION["opacity"],
+            color=colour.LSTM,
+            linewidths=0,
+            rasterized=True,
+        )
+        ax.set_xlim(*SATURATION["range"])
+        ax.set_ylim(*SATURATION["range"])
+        ax.set_title(p.title)
+        if p.row == rows - 1:
+            ax.set_xlabel(SHUT)
+        if p.col == 0:
+            ax.set_ylabel(OPEN)
     fig.tight_layout()
     return fig
+
+
+def gate_saturation_spec(tables, model: str = "LSTM") -> dict:
+    """The gate-saturation grid (`saturation_panels`) as a plotly figure's data and layout (plain
+    JSON: the library needs no plotly), for the app: the same panels, titles, axes and marks as
+    `gate_saturation`, with each cell's number on hover."""
+    panels, rows, cols = saturation_panels(tables, model)
+    data, annotations = [], []
+    layout = {"height": 300 * rows + 40, "showlegend": False, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}}
+    gap = 0.07 if rows > 1 else 0  # room between rows for a row's tick labels and the next one's titles
+    for p in panels:
+        k = p.row * cols + p.col + 1
+        axis = "" if k == 1 else str(k)
+        mark = {"xaxis": f"x{axis}", "yaxis": f"y{axis}"}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [0, 1],
+                "y": [1, 0],
+                "hoverinfo": "skip",
+                **mark,
+                "line": {"color": SATURATION["diagonal"], "width": 1},
+            }
+        )
+        data.append(
+            {
+                "type": "scattergl",
+                "mode": "markers",
+                "x": p.shut,
+                "y": p.open,
+                **mark,
+                "marker": {"size": SATURATION["size"], "color": colour.LSTM, "opacity": SATURATION["opacity"]},
+                "text": [f"cell {i}" for i in p.cells],
+                "hovertemplate": "%{text}: nearly shut %{x:.0%}, nearly open %{y:.0%} of the time<extra></extra>",
+            }
+        )
+        x0, x1 = p.col / cols + 0.03, (p.col + 1) / cols - 0.03
+        r = p.row
+        y1, y0 = 1 - r / rows - (gap if r else 0), 1 - (r + 1) / rows + (gap if r < rows - 1 else 0)
+        layout[f"xaxis{axis}"] = {  # axis titles once: under the last row, left of the first column
+            "domain": [x0, x1],
+            "range": list(SATURATION["range"]),
+            "anchor": f"y{axis}",
+            "title": {"text": SHUT if r == rows - 1 else "", "font": {"size": 11}},
+        }
+        layout[f"yaxis{axis}"] = {
+            "domain": [y0, y1],
+            "range": list(SATURATION["range"]),
+            "anchor": f"x{axis}",
+            "title": {"text": OPEN if p.col == 0 else "", "font": {"size": 11}},
+        }
+        annotations.append(
+            {
+                "text": p.title,
+                "x": (x0 + x1) / 2,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
+    return {"data": data, "layout": {**layout, "annotations": annotations}}
 
 
 @analysis_style

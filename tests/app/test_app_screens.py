@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.core.vocab import UNKNOWN_SYMBOL
-from lstm_viz.views import glyphs
+from lstm_viz.views import figures, glyphs
 from tests.conftest import APP
 from ui.session import cell_link
 from ui.views import analyses_view
@@ -42,11 +43,11 @@ def test_the_gate_saturation_grid_titles_each_axis_once_and_keeps_row_titles_cle
     table = pd.DataFrame(
         {"gate": ["input", "forget", "output"] * 2, "left": 0.5, "right": 0.2, "cell": [0, 0, 0, 1, 1, 1]}
     )
-    layout = analyses_view.saturation_figure([table, table]).layout
+    layout = go.Figure(figures.gate_saturation_spec([table, table]), _validate=False).layout  # as the page draws it
     x_titles = [layout[f"xaxis{k if k > 1 else ''}"].title.text for k in range(1, 7)]
     y_titles = [layout[f"yaxis{k if k > 1 else ''}"].title.text for k in range(1, 7)]
-    assert x_titles == ["", "", "", analyses_view.SHUT, analyses_view.SHUT, analyses_view.SHUT]
-    assert y_titles == [analyses_view.OPEN, "", "", analyses_view.OPEN, "", ""]
+    assert x_titles == ["", "", "", figures.SHUT, figures.SHUT, figures.SHUT]
+    assert y_titles == [figures.OPEN, "", "", figures.OPEN, "", ""]
     first_row_bottom = layout.yaxis.domain[0]
     second_row_title = [a for a in layout.annotations if a.text == "layer 2, input gate"][0]
     assert first_row_bottom - second_row_title.y >= 0.1  # room for the first row's tick labels between

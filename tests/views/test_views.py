@@ -9,7 +9,7 @@ from html import unescape
 import numpy as np
 import pytest
 
-from lstm_viz.views import colour, render
+from lstm_viz.views import colour, figures, render
 
 HOSTILE = 'a <script>alert("x")</script> & b\n$x$ (c) \ufffe\x01'
 SVG = "{http://www.w3.org/2000/svg}"
@@ -154,3 +154,22 @@ def test_figures_refuse_what_they_cannot_draw(tr):
         tr.figure("cells", cells=[3, 99])
     with pytest.raises(ValueError, match="unknown scale"):
         tr.figure("text", scale="log")
+
+
+def test_gate_saturation_is_one_drawing_in_matplotlib_and_plotly(tiny_model):
+    from lstm_viz.paper import analysis
+
+    tr = tiny_model.trace(HOSTILE * 3)
+    tables = [analysis.gate_saturation(tr, layer) for layer in range(2)]
+    panels, rows, cols = figures.saturation_panels(tables)
+    assert (rows, cols) == (2, 3) and panels[0].title == "layer 1, input gate"
+    spec = figures.gate_saturation_spec(tables)
+    fig = figures.gate_saturation(tables)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [p.title for p in panels]
+    assert sorted(ax.get_title() for ax in fig.axes) == sorted(p.title for p in panels)
+    dots = [d for d in spec["data"] if d["mode"] == "markers"]
+    for p, d in zip(panels, dots):
+        ax = fig.axes[p.row * cols + p.col]
+        assert ax.get_title() == p.title and ax.get_xlabel() in ("", figures.SHUT)
+        np.testing.assert_array_equal(ax.collections[0].get_offsets(), np.column_stack([d["x"], d["y"]]))
+        assert d["marker"]["color"] == colour.LSTM

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import lstm_viz
-from lstm_viz.paper.analysis import ORACLES, SATURATION_GATES
+from lstm_viz.paper.analysis import ORACLES
+from lstm_viz.views import figures
 from lstm_viz.views.colour import BASELINE, LSTM
 from lstm_viz.views.glyphs import label
 from lstm_viz.views.render import span
@@ -24,7 +25,6 @@ from ..widgets import glossary
 
 REPORTS = Path(__file__).resolve().parents[2] / "docs" / "analyses"
 DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
-SHUT, OPEN = "share of characters nearly shut (< 0.1)", "share nearly open (> 0.9)"  # a gate's saturation axes
 
 
 def current(models: list[str]) -> tuple[str, str]:
@@ -85,61 +85,6 @@ def report_body(markdown: str) -> str:
     """A report's markdown as it reads on this page: its figures left out (the tabs above show them)
     and its headings one level down, under the page's own."""
     return re.sub(r"^(#+) ", r"##\1 ", IMAGE.sub("", markdown), flags=re.M)
-
-
-def saturation_figure(tables: list[pd.DataFrame]) -> go.Figure:
-    """Per layer (rows) and gate (columns): each cell at (fraction left-, fraction right-saturated)."""
-    data, layout = (
-        [],
-        {"height": 300 * len(tables) + 40, "showlegend": False, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}},
-    )
-    rows, cols = len(tables), len(SATURATION_GATES)
-    for r, table in enumerate(tables):
-        for c, gate in enumerate(SATURATION_GATES):
-            k = r * cols + c + 1
-            axis = "" if k == 1 else str(k)
-            part = table[table["gate"] == gate]
-            data.append(
-                {
-                    "type": "scattergl",
-                    "mode": "markers",
-                    "x": part["left"].tolist(),
-                    "y": part["right"].tolist(),
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
-                    "marker": {"size": 5, "color": LSTM, "opacity": 0.5},
-                    "text": [f"cell {i}" for i in part["cell"]],
-                    "hovertemplate": "%{text}: nearly shut %{x:.0%}, nearly open %{y:.0%} of the time<extra></extra>",
-                }
-            )
-            x0, x1 = c / cols + 0.03, (c + 1) / cols - 0.03
-            gap = 0.07 if rows > 1 else 0  # room between rows for a row's tick labels and the next one's titles
-            y1, y0 = 1 - r / rows - (gap if r else 0), 1 - (r + 1) / rows + (gap if r < rows - 1 else 0)
-            layout[f"xaxis{axis}"] = {  # axis titles once: under the last row, left of the first column
-                "domain": [x0, x1],
-                "range": [-0.03, 1.03],
-                "anchor": f"y{axis}",
-                "title": {"text": SHUT if r == rows - 1 else "", "font": {"size": 11}},
-            }
-            layout[f"yaxis{axis}"] = {
-                "domain": [y0, y1],
-                "range": [-0.03, 1.03],
-                "anchor": f"x{axis}",
-                "title": {"text": OPEN if c == 0 else "", "font": {"size": 11}},
-            }
-            layout.setdefault("annotations", []).append(
-                {
-                    "text": f"layer {r + 1}, {gate} gate",
-                    "x": (x0 + x1) / 2,
-                    "y": y1,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "yanchor": "bottom",
-                    "showarrow": False,
-                    "font": {"size": 12},
-                }
-            )
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def difference_html(text: str, diff: np.ndarray) -> str:
@@ -239,7 +184,8 @@ def live(name: str, text: str) -> None:
         "open; along the diagonal, one that is always either shut or open.",
         help=glossary.tip("gate"),
     )
-    st.plotly_chart(saturation_figure(result["saturation"]), key="live_saturation")
+    saturation = go.Figure(figures.gate_saturation_spec(result["saturation"]), _validate=False)
+    st.plotly_chart(saturation, key="live_saturation")
     st.markdown(
         f"**Error breakdown**: {result['errors']:,} errors (characters the model gave less than an even "
         f"chance, p < 0.5) among {result['scored']:,} characters. Each simple explanation of an error (an "
