@@ -1,4 +1,4 @@
-"""What every page of the app sets first: its title and icon, a still page (ui/assets/still.css),
+"""What every page of the app sets first: the process's trace service, its title and icon, a still page (ui/assets/still.css),
 its layout and look (ui/assets/page.css), the links to the app's pages by what they are (Streamlit's
 own list, which names the main page after its file, is off in .streamlit/config.toml), and widget
 states read safely (ui/session/widget_states.py)."""
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from lstm_viz.serve import service
 
 from .session import cell_link, session_check, state, widget_states
 
@@ -29,7 +31,9 @@ PAGES = {  # the sidebar's links: page file (relative to app.py), its name and w
 
 
 def start(title: str) -> None:
-    """The page's title, icon and wide layout, and its style (a style-only st.html takes no room)."""
+    """The process's trace service (`lstm_viz.serve.service.start`, once per process), and the
+    page's title, icon and wide layout, and its style (a style-only st.html takes no room)."""
+    service.start()
     widget_states.guard(mend)
     st.set_page_config(page_title=title, page_icon=ICON, layout="wide")
     st.html(f"<style>{STILL}\n{LOOK}</style>")

@@ -10,34 +10,29 @@ threads, and each trace is a separate pass over the weights. Here instead:
   grouped by model. While no core is free a batch waits for more as long as they keep coming
   (until `busy_gap_ms` pass without one, at most `busy_window_ms` after its first): on a busy
   machine a trace runs slowly anyway, every text that joins saves a pass over the weights, and a
-  class's texts reach the server over a few hundred milliseconds. (A fixed 100 ms wait cut a
-  class of 16 into batches of 9 and 7, the second waiting for the first.) A (model,
-  text) already waiting or being traced is not traced again: its callers share the one result.
-  Finished traces are not kept here (callers cache them).
+  class's texts reach the server over a few hundred milliseconds. A (model, text) already
+  waiting or being traced is not traced again: its callers share the one result. Finished
+  traces are not kept here (callers cache them).
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
   so torch work that goes through the service never runs more threads than there are cores. A
   trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
   depends on what else the machine is doing as it starts (`idle_cores`, from the kernel's count
   of runnable threads). When nothing else wants them, torch runs it on that many OpenMP threads,
-  which share each step's small matrix product: on this 2-core machine a 2,000-character trace
-  took 0.27 s against 0.84 s on one thread (each core then keeps half of the weights in its
-  cache; `benchmarks/trace_workers.py`). But those threads meet at a barrier after every step,
-  and when another program holds a core the barrier waits for a thread that is not running:
-  with one core kept busy the trace took 0.94 s and 16 of them 6.6 s (3.0 s on one thread), and
-  with 1-16 browsers on the same cores (`benchmarks/class_bench.py`) 16 people waited 100 s
-  against 14.5 s on one thread. So when a core is busy the batch is run by
-  `trace_batch(..., workers=cores)` instead, threads of one torch thread each that never wait
-  for one another within a step (layers pipelined, or groups of texts): 0.70 s for the trace
-  with a core kept busy, 1.17 s for 4 (1.39 s on one thread), 3.1 s for 16. A heavy job takes
-  one core.
+  which share each step's small matrix product (each core keeps part of the weights in its
+  cache). But those threads meet at a barrier after every step, and when another program holds
+  a core the barrier waits for a thread that is not running. So when a core is busy the batch is
+  run by `trace_batch(..., workers=cores)` instead, threads of one torch thread each that never
+  wait for one another within a step (layers pipelined, or groups of texts). A heavy job takes
+  one core. (`benchmarks/trace_workers.py` and `benchmarks/class_bench.py` measure both ways.)
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
   ahead)" instead of stalling silently, and a page that went away (its callback raises) leaves
   the queue. Past `max_waiting` waiting jobs, `Busy` is raised (one line, for the page).
 
-`shared()` is the process-wide service the app uses; it also sets torch's default for the
-threads the process starts from then on (Streamlit starts one per script run) to one thread.
+`start()` starts the process-wide `Service` the app uses (its `traces` and its `jobs`, on one
+budget), and sets torch's default for the threads the process starts from then on (Streamlit
+starts one per script run) to one thread.
 """
 
 from __future__ import annotations
@@ -336,17 +331,27 @@ def trace_threads() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-_shared: tuple[TraceService, HeavyJobs] | None = None
-_shared_lock = threading.Lock()
+@dataclass(frozen=True)
+class Service:
+    """The process's trace service and heavy-job queue, sharing one budget of its cores."""
+
+    traces: TraceService
+    jobs: HeavyJobs
+    budget: Budget
 
 
-def shared() -> tuple[TraceService, HeavyJobs]:
-    """The process-wide trace service and heavy-job queue, on one budget of this machine's cores;
-    threads started from now on run torch on one thread unless they hold more of the budget."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
+_started: Service | None = None
+_start_lock = threading.Lock()
+
+
+def start() -> Service:
+    """The process-wide service, started by the first call (later calls return the same one).
+    Starting it sets torch's default thread count to one for the threads started from then on:
+    torch work runs on more only while it holds more of the budget."""
+    global _started
+    with _start_lock:
+        if _started is None:
             torch.set_num_threads(1)  # torch keeps this as the default of threads started later
             budget = Budget()
-            _shared = TraceService(budget, threads=trace_threads()), HeavyJobs(budget)
-        return _shared
+            _started = Service(TraceService(budget, threads=trace_threads()), HeavyJobs(budget), budget)
+        return _started

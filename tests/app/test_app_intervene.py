@@ -79,7 +79,7 @@ def one_slot(monkeypatch):
     """The process's queue of long jobs with one slot, taken by a job that runs until `release` is set."""
     budget = service.Budget(2)
     jobs = service.HeavyJobs(budget, slots=1, max_waiting=1)
-    monkeypatch.setattr(service, "_shared", (service.TraceService(budget), jobs))
+    monkeypatch.setattr(service, "_started", service.Service(service.TraceService(budget), jobs, budget))
     release, started = threading.Event(), threading.Event()
     ahead = threading.Thread(target=jobs.run, args=(lambda: (started.set(), release.wait(300)),))
     ahead.start()

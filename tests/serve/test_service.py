@@ -299,21 +299,28 @@ def test_a_thread_that_runs_for_a_moment_does_not_make_a_core_busy(tmp_path, mon
     assert service_module.idle_cores(2, str(stat), looks=5) == 1
 
 
-def test_the_shared_service_traces_on_as_many_threads_as_the_environment_says(monkeypatch):
-    monkeypatch.setattr(service_module, "_shared", None)
+def test_the_started_service_traces_on_as_many_threads_as_the_environment_says(monkeypatch):
+    monkeypatch.setattr(service_module, "_started", None)
     monkeypatch.setenv("LSTM_VIZ_TRACE_THREADS", "2")
-    assert service_module.shared()[0].threads == 2
-    monkeypatch.setattr(service_module, "_shared", None)
+    assert service_module.start().traces.threads == 2
+    monkeypatch.setattr(service_module, "_started", None)
     monkeypatch.delenv("LSTM_VIZ_TRACE_THREADS")
-    assert service_module.shared()[0].threads is None  # every core, used as the machine allows batch by batch
+    assert service_module.start().traces.threads is None  # every core, used as the machine allows batch by batch
 
 
-def test_threads_started_after_the_shared_service_run_torch_on_one_thread(monkeypatch):
+def test_the_service_starts_once_its_traces_and_jobs_on_one_budget(monkeypatch):
+    monkeypatch.setattr(service_module, "_started", None)
+    started = service_module.start()
+    assert service_module.start() is started
+    assert started.traces.budget is started.jobs.budget is started.budget
+
+
+def test_threads_started_after_the_service_starts_run_torch_on_one_thread(monkeypatch):
     before = torch.get_num_threads()
-    monkeypatch.setattr(service_module, "_shared", None)  # as in a fresh server process, whatever ran before
+    monkeypatch.setattr(service_module, "_started", None)  # as in a fresh server process, whatever ran before
     torch.set_num_threads(2)
     try:
-        service_module.shared()
+        service_module.start()
         assert in_threads(torch.get_num_threads, [()]) == [1]
     finally:
         torch.set_num_threads(before)

@@ -42,7 +42,7 @@ def stored_model(name: str) -> lstm_viz.CharLSTM:
 
 @st.cache_resource(max_entries=16, show_spinner="Running the model over the text...")
 def trace(name: str, text: str) -> lstm_viz.Trace:
-    return service.shared()[0].trace(model(name), text)
+    return service.start().traces.trace(model(name), text)
 
 
 def trace_source(name: str, tr: lstm_viz.Trace) -> Callable[[], lstm_viz.Trace]:
@@ -51,7 +51,7 @@ def trace_source(name: str, tr: lstm_viz.Trace) -> Callable[[], lstm_viz.Trace]:
     again. It holds the model and text, not the trace, so an open session never keeps alive a
     trace the cache has dropped (~17 MB for 2,000 characters, ~85 MB for 10,000)."""
     held, m, text = weakref.ref(tr), model(name), tr.text
-    return lambda: held() or service.shared()[0].trace(m, text)
+    return lambda: held() or service.start().traces.trace(m, text)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

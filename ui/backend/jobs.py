@@ -1,5 +1,5 @@
 """Long jobs (the ablation ranking, attributions, the live analyses) through the process's queue
-of heavy jobs (`lstm_viz.serve.service.shared`): a few run at once, the others wait in order, and the
+of heavy jobs (`lstm_viz.serve.service.start`): a few run at once, the others wait in order, and the
 page says where they stand rather than stalling silently."""
 
 from __future__ import annotations
@@ -24,6 +24,6 @@ def heavy(fn, *args, **kwargs):
     lives in a placeholder made and cleared here, so a replay of the cached call shows nothing."""
     slot = st.empty()
     try:
-        return service.shared()[1].run(fn, *args, waiting=lambda ahead: slot.info(queued(ahead)), **kwargs)
+        return service.start().jobs.run(fn, *args, waiting=lambda ahead: slot.info(queued(ahead)), **kwargs)
     finally:
         slot.empty()

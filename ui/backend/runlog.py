@@ -41,7 +41,7 @@ def timed(session: MutableMapping) -> Iterator[None]:
             "start": start,
             "end": time.time(),
             "finished": finished,
-            "service": vars(service.shared()[0].stats),
+            "service": vars(service.start().traces.stats),
         }
         with open(path, "a") as log:
             log.write(json.dumps(line) + "\n")
