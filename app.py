@@ -6,7 +6,7 @@ pickers, the title and the tour of the lecture's cells, the text box beside the 
 "What am I looking at?", the coloured text, the best cells for it, then right under them the lazy
 tabs of `ui.panels.PANELS` (the predictions at the selected position first) and the sidebar's
 downloads. The coloured text comes first and nothing above it waits on the panels below. To add a
-tab, see the README's "Adding a panel".
+tab, see docs/architecture.md, "Adding a panel".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The library's `python -m lstm_viz bench` command: trace vs plain nn.LSTM forward, the step-by-step
 reference loop, memory, training speed. Installed with the package, so it runs on any machine
 (e.g. `--train-only --device cuda` before a sweep); the scripts in `benchmarks/` (not installed)
-measure the README's other figures (browser, finder, interventions, analyses)."""
+measure the other figures of docs/performance.md (browser, finder, interventions, analyses)."""
 
 from __future__ import annotations
 
