@@ -1,4 +1,5 @@
-"""Command line: python -m lstm_viz {train,sweep,eval,sample,bench,find,explain,analyse,compare,table,import,app} ..."""
+"""Command line: python -m lstm_viz
+{train,sweep,eval,sample,bench,find,explain,analyse,compare,dynamics,table,import,app} ..."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ NUMBERS = {
     "val_every": (0, BIG, False),
     "eval_chars": (0, BIG, False),
     "snapshots": (0, 10_000, False),
+    "snapshot": (-10_000, 10_000, False),
+    "threshold": (-1, 1, False),
     "init": (0, 1, False),
     "n": (0, 10_000_000, False),
     "temperature": (0, 1_000, True),
@@ -67,6 +70,7 @@ NUMBERS_OF = {
     ("explain", "threads"): (1, 4_096, False),
     ("analyse", "max_chars"): (1, BIG, False),
     ("compare", "max_chars"): (1, BIG, False),
+    ("dynamics", "max_chars"): (100, BIG, False),
 }
 
 
@@ -137,7 +141,7 @@ def cmd_eval(a) -> None:
     from .train.data import read_corpus, sha256, split_bounds
     from .train.evaluate import bits, evaluate
 
-    model = checkpoint.load(a.model)
+    model = checkpoint.load(a.model, snapshot=a.snapshot)
     text = read_corpus(a.corpus)
     expected = model.card.get("corpus", {}).get("sha256")
     note_other_corpus(a.corpus, not expected or expected == sha256(a.corpus))
@@ -151,7 +155,7 @@ def cmd_eval(a) -> None:
 def cmd_sample(a) -> None:
     from .io import checkpoint
 
-    model = checkpoint.load(a.model)
+    model = checkpoint.load(a.model, snapshot=a.snapshot)
     print(a.prime + model.sample(a.prime, a.n, a.temperature, a.seed))
 
 
@@ -208,7 +212,7 @@ def cmd_find(a) -> None:
         features.compile_regex(a.regex)
     check_signal(a.signal)
     text = read_text_file(a.text_file)
-    model = checkpoint.load(a.model)
+    model = checkpoint.load(a.model, snapshot=a.snapshot)
     table = find_cells(trace_activations(model, text, a.signal), feature, a.signal, a.top, a.regex)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -296,6 +300,49 @@ def cmd_table(a) -> None:
         Path(a.out).write_text(text)
 
 
+def cmd_dynamics(a) -> None:
+    from .io.checkpoint import resolve
+    from .paper import dynamics
+
+    record = dynamics.build(a.model, a.corpus, a.max_chars, a.split, a.threshold)
+    path = dynamics.write(a.out or resolve(a.model), record)
+    print(
+        f"{path}: {len(record['snapshots'])} snapshots on {record['chars']:,} chars of the {a.split} split "
+        f"(after {record['warmup']:,} of warm-up)"
+    )
+    print(
+        f"\nWhen each cell learnt its label: the best cell of the last snapshot, match >= {a.threshold:g} from then on"
+    )
+    print(f"  {'feature':<14} {'cell':>6} {'first':>7} {'last':>7}  from snapshot (characters seen)")
+    for r in record["first_above"]:
+        when = "never" if r["snapshot"] is None else f"{r['snapshot']} ({r['chars_seen']:,})"
+        print(f"  {r['feature']:<14} {r['layer'] + 1:>2}:{r['cell']:<3} {r['first']:>7.3f} {r['last']:>7.3f}  {when}")
+    shown = [r["feature"] for r in record["first_above"]]
+    print(f"\n  {'snapshot':>8} {'chars seen':>12} {'val':>6} " + " ".join(f"{f[:12]:>12}" for f in shown))
+    for s in record["snapshots"]:
+        matches = {r["feature"]: r["match"] for r in record["emergence"] if r["snapshot"] == s["snapshot"]}
+        val = "" if s["val"] is None else f"{s['val']:.3f}"
+        print(
+            f"  {s['snapshot']:>8} {s['chars_seen']:>12,} {val:>6} " + " ".join(f"{matches[f]:>12.3f}" for f in shown)
+        )
+    if record["dynamics"] is None:
+        print("\nNo n-gram beside the model: no training dynamics (build one with analyse --train-ngram)")
+        return
+    orders = record["orders"]
+    for measure, title in (
+        ("kl", "symmetric KL divergence between the model's and the n-gram's next-character distributions (nats)"),
+        ("overlap", "errors in common: characters both get wrong / characters either gets wrong"),
+    ):
+        print(f"\nTraining dynamics, {title}")
+        print(f"  {'snapshot':>8} {'errors':>7} " + " ".join(f"{f'{n}-gram':>8}" for n in orders))
+        for s in record["snapshots"]:
+            rows = {r["order"]: r for r in record["dynamics"] if r["snapshot"] == s["snapshot"]}
+            errors = rows[orders[0]]["model_errors"]
+            print(f"  {s['snapshot']:>8} {errors:>7.1%} " + " ".join(f"{rows[n][measure]:>8.3f}" for n in orders))
+    errors = {r["order"]: r["ngram_errors"] for r in record["dynamics"]}
+    print("  n-gram error rates: " + ", ".join(f"{n}-gram {errors[n]:.1%}" for n in orders))
+
+
 def add_analyse(sub) -> None:
     an = sub.add_parser("analyse", help="the paper's analyses on the held-out split: figures, JSON and Markdown")
     an.add_argument("--model", required=True)
@@ -326,6 +373,18 @@ def add_analyse(sub) -> None:
     co.add_argument("--split", default="test", choices=["val", "test"])
     co.add_argument("--max-chars", type=int, default=None, help="only the first N characters of the split")
     co.set_defaults(run=cmd_compare)
+    dy = sub.add_parser(
+        "dynamics",
+        help="a model over its training (its snapshots): when each cell learnt its label and how its "
+        "predictions compare with n-gram models of several orders; writes dynamics.json",
+    )
+    dy.add_argument("--model", required=True, help="a model folder or shipped name with snapshots")
+    dy.add_argument("--corpus", required=True, help="the corpus the model was trained on")
+    dy.add_argument("--split", default="test", choices=["val", "test"])
+    dy.add_argument("--max-chars", type=int, default=10_000, help="held-out characters to measure on")
+    dy.add_argument("--threshold", type=float, default=0.5, help="the match at which a cell has learnt its label")
+    dy.add_argument("--out", default=None, help="folder for dynamics.json (default: the model's folder)")
+    dy.set_defaults(run=cmd_dynamics)
     ta = sub.add_parser("table", help="the paper's Table 1: test losses of the finished runs under a folder")
     ta.add_argument("--runs", required=True, help="a folder of run folders (checkpoints whose cards have a test loss)")
     ta.add_argument("--out", default=None, help="also write the table to this Markdown file")
@@ -377,11 +436,17 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(run=cmd_train)
     e = sub.add_parser("eval", help="validation and test loss on the training split")
     e.add_argument("--model", required=True)
+    e.add_argument(
+        "--snapshot", type=int, default=None, help="that snapshot of the model's training (0 untrained, -1 the last)"
+    )
     e.add_argument("--corpus", required=True)
     e.add_argument("--splits", nargs="+", default=["val", "test"], choices=["train", "val", "test"])
     e.set_defaults(run=cmd_eval)
     s = sub.add_parser("sample", help="generate text")
     s.add_argument("--model", required=True)
+    s.add_argument(
+        "--snapshot", type=int, default=None, help="that snapshot of the model's training (0 untrained, -1 the last)"
+    )
     s.add_argument("--prime", default="\n")
     s.add_argument("-n", type=int, default=500)
     s.add_argument("--temperature", type=float, default=0.8)
@@ -413,6 +478,9 @@ def parser() -> argparse.ArgumentParser:
     w.set_defaults(run=cmd_sweep)
     f = sub.add_parser("find", help="rank cells by their match with a hypothesis on a text")
     f.add_argument("--model", required=True)
+    f.add_argument(
+        "--snapshot", type=int, default=None, help="that snapshot of the model's training (0 untrained, -1 the last)"
+    )
     f.add_argument("--text-file", required=True)
     f.add_argument("--feature", default=None, help="quotes, line_position, bracket_depth, ... or regex")
     f.add_argument("--regex", default=None, help="pattern for --feature regex (implies it)")

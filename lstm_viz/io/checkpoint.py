@@ -103,7 +103,7 @@ SCHEMA = {  # every card field the library, app or CLI reads, with its type; oth
     "training": {},
     "history": [{"epoch": WHOLE, "chars": WHOLE, "train": NUMBER, "val": NUMBER, "lr": NUMBER, "chars_s": NUMBER}],
     "storage": TEXT,
-    "ngram": {"file": TEXT, "order": WHOLE, "pruning_trials": [{}]},
+    "ngram": {"file": TEXT, "model": TEXT, "order": WHOLE, "pruning_trials": [{}]},
 }
 REQUIRED = ("format", "config", "alphabet")
 MAX_DEPTH = 32  # JSON nesting a card or a safetensors header may have (a card needs 4)

@@ -189,6 +189,27 @@ class NGram:
             rows.append(p)
         return np.stack(rows)
 
+    def distributions(self, ids: np.ndarray, orders) -> dict[int, np.ndarray]:
+        """For each n in `orders`: (T - 1, V) float32 distribution of the character after each
+        position t under P_n, the model cut at contexts of n - 1 characters (row n of `order_probs`
+        for every character at once; shorter contexts where the text starts)."""
+        orders = sorted({int(n) for n in orders})
+        if not orders or not 1 <= orders[0] <= orders[-1] <= self.order:
+            raise ValueError(f"orders go from 1 to {self.order}, not {orders}")
+        V = len(self.vocab)
+        p = np.full((max(len(ids) - 1, 0), V), 1.0 / V)
+        out = {}
+        every = np.arange(V)
+        with np.errstate(over="ignore"):
+            for n, t, contexts, _ in self.walk(ids, orders[-1]):
+                grams = extend(np.repeat(contexts, V), np.tile(every, len(t)))  # (len(t) * V,)
+                alpha = lookup(self.keys[n], self.alpha[n], grams, 0.0).reshape(len(t), V)
+                gamma = lookup(self.keys[n - 1], self.gamma[n - 1], contexts, 1.0)  # (len(t),)
+                p[t] = alpha + gamma[:, None] * p[t]
+                if n in orders:
+                    out[n] = p.astype(np.float32)
+        return out
+
     def true_order_probs(self, ids: np.ndarray, up_to: int) -> np.ndarray:
         """(up_to, T - 1) probability of each next character ids[t + 1] under the true order-n
         model of the training text, n = 1 .. up_to (at most TRUE_ORDERS): raw counts and their
@@ -366,13 +387,25 @@ def load_file(path) -> NGram:
 
 
 def load_ngram(name_or_path) -> NGram:
-    """The n-gram shipped beside a model (pretrained/NAME/ngram.npz), or one at a path."""
+    """The n-gram shipped beside a model (pretrained/NAME/ngram.npz), or one at a path. A model
+    trained on the same corpus split with the same alphabet as another may share that one's: its
+    card's ngram names the other model ({"model": NAME}), whose own ngram.npz is read."""
     from ..io import checkpoint
 
     path = Path(name_or_path)
     if path.is_file():
         return load_file(path)
     folder = checkpoint.resolve(name_or_path)
+    card = checkpoint.read_card(folder)
+    shared = (card.get("ngram") or {}).get("model")
+    if not (folder / FILE).is_file() and isinstance(shared, str) and shared != folder.name:
+        owner = checkpoint.resolve(shared)
+        if not (owner / FILE).is_file():
+            raise ValueError(f"{folder}: shares the n-gram of {shared}, which has no {FILE}")
+        ngram = load_file(owner / FILE)
+        if ngram.vocab.chars != list(card["alphabet"]):
+            raise ValueError(f"{folder}: the n-gram of {shared} is over another alphabet; build one for this model")
+        return ngram
     if not (folder / FILE).is_file():
         raise ValueError(
             f"{folder}: has no {FILE}; build one with python -m lstm_viz analyse --model NAME "
