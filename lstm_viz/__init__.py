@@ -26,6 +26,7 @@ from .io.checkpoint import CheckpointError, available, load, save
 from .io.importers import ModelImportError, from_keras, from_torch
 from .paper import analysis as analysis  # a namespace, not in __all__
 from .paper.ngram import NGram, load_ngram
+from .views.view import View
 
 # The library's layers, its subpackages, lowest first: a module imports only from its own layer
 # and the layers below it (tests/test_structure.py). The top-level modules (the commands) come above.
@@ -42,6 +43,7 @@ __all__ = [
     "NGram",
     "Scale",
     "Trace",
+    "View",
     "Vocab",
     # verbs
     "ablation_ranking",

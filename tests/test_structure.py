@@ -35,6 +35,7 @@ FACADES = {  # (module, function, imported module): views a Trace offers as meth
     ("lstm_viz.core.trace", "Trace.figure", "lstm_viz.views.figures"),
     ("lstm_viz.core.trace", "Trace.show", "lstm_viz.views.notebook"),
     ("lstm_viz.core.trace", "Trace.to_html", "lstm_viz.views.render"),
+    *(("lstm_viz.core.trace", f"Trace.{name}", "lstm_viz.views.view") for name in ("figure", "show", "to_html")),
 }
 NOT_IN_THE_LIBRARY = ("streamlit", "plotly", "ui", "app", "pages")
 

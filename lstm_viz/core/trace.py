@@ -250,28 +250,36 @@ class Trace:
 
     # Views for notebooks and papers (lstm_viz.views.render, lstm_viz.views.figures, lstm_viz.views.notebook) ----------
 
-    def to_html(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view) -> str:
-        """Static, self-contained HTML of the text coloured by one cell (see `lstm_viz.views.render.to_html`)."""
+    def to_html(self, view=None, **options) -> str:
+        """Static, self-contained HTML of the text coloured by one cell (`lstm_viz.views.render.to_html`);
+        `view` a `lstm_viz.View`, or its fields as keywords (layer=1, cell=429), with model=."""
         from ..views.render import to_html
+        from ..views.view import split
 
-        return to_html(self, layer, cell, signal, **view)
+        return to_html(self, *split(view, options))
 
     def _repr_html_(self) -> str:
         from ..views.render import repr_html
 
         return repr_html(self)
 
-    def figure(self, kind: str = "text", layer: int = 0, cell: int = 0, signal: str = "cell", **options):
-        """A paper figure as SVG text (or PNG bytes with format="png"); see `lstm_viz.views.figures.figure`."""
+    def figure(self, kind: str = "text", view=None, **options):
+        """A paper figure as SVG text (or PNG bytes with format="png"), see `lstm_viz.views.figures.figure`;
+        `view` a `lstm_viz.View`, or its fields as keywords, with the figure's options."""
         from ..views.figures import figure
+        from ..views.view import split
 
-        return figure(self, kind, layer, cell, signal, **options)
+        view, rest = split(view, options)
+        return figure(self, view, kind, **rest)
 
-    def show(self, layer: int = 0, cell: int = 0, signal: str = "cell", **view):
-        """The interactive notebook widget: hover cards, Up/Down to change cells, the top-5 strip."""
+    def show(self, view=None, **options):
+        """The interactive notebook widget: hover cards, Up/Down to change cells, the top-5 strip;
+        `view` a `lstm_viz.View`, or its fields as keywords, with model= and labels=."""
         from ..views.notebook import TraceWidget
+        from ..views.view import split
 
-        return TraceWidget(self, layer, cell, signal, **view)
+        view, rest = split(view, options)
+        return TraceWidget(self, view, **rest)
 
 
 @torch.no_grad()

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.checks import check_choice
 from . import colour, glyphs
-from .render import GATE_SIGNALS, caption, check_view, signal_name, visible
+from .view import DEFAULT_VIEW, View, caption, describe, signal_name, visible
 
 KINDS = ("text", "cells", "strip", "heatmap")
 FORMATS = ("svg", "png")
@@ -152,6 +152,11 @@ class Sheet:
         return out.getvalue()
 
 
+def hex_of(rgb) -> str:
+    """#rrggbb of an (r, g, b)."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
 def xml_safe(text: str) -> str:
     """Text with the characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF) as U+FFFD."""
     return NOT_XML.sub("\ufffd", text)
@@ -170,104 +175,97 @@ def wrap(text: str, cols: int, break_lines: bool) -> list[list[int]]:
 
 def figure(
     trace,
+    view: View = DEFAULT_VIEW,
     kind: str = "text",
-    layer: int = 0,
-    cell: int = 0,
-    signal: str = "cell",
     cells=None,
-    start: int = 0,
-    stop: int | None = None,
-    scale: str = "fixed",
     model: str | None = None,
     format: str = "svg",
     width: float = COLUMN_INCHES,
     font_size: float = 7.0,
 ):
-    """A figure of the trace: SVG text (format="svg") or PNG bytes at 300 dpi (format="png").
+    """A figure of the trace's `view`: SVG text (format="svg") or PNG bytes at 300 dpi (format="png").
 
-    `cells` lists the cells of `layer` for "cells" and "heatmap" (default: `cell` alone; for
-    the heatmap, the 16 that vary most). scale: "fixed" ([-1, 1]; gates [0, 1]) or "text"
-    (the range this text reaches). ValueError for anything the trace cannot show.
+    `cells` lists the cells of the view's layer for "cells" and "heatmap" (default: the view's
+    cell alone; for the heatmap, the 16 that vary most). ValueError for anything the trace
+    cannot show.
     """
     check_choice("figure", kind, KINDS)
     check_choice("format", format, FORMATS)
-    stop = check_view(trace, layer, cell, signal, start, stop)
-    if stop - start > MAX_CHARS:
+    view = view.on(trace)
+    if view.stop - view.start > MAX_CHARS:
         raise ValueError(f"a figure shows at most {MAX_CHARS:,} characters; pass start and stop")
     H = trace.shape[2]
     if cells is None:
-        cells = (
-            [cell]
-            if kind != "heatmap"
-            else list(np.argsort(-trace.signal(signal, layer, None, start, stop).std(axis=0), kind="stable")[:16])
-        )
+        spread = _values(trace, view, None).std(axis=0) if kind == "heatmap" else None  # (H,)
+        cells = [view.cell] if spread is None else list(np.argsort(-spread, kind="stable")[:16])
     cells = [int(c) for c in cells]
     if not cells or any(not 0 <= c < H for c in cells):
         raise ValueError(f"cells must be between 0 and {H - 1}")
     sheet = Sheet(width * 72, font_size)
     draw = {"text": _text, "cells": _cells, "strip": _strip, "heatmap": _heatmap}[kind]
-    draw(sheet, trace, layer, cell, signal, cells, start, stop, scale, model)
+    draw(sheet, trace, view, cells, model)
     return sheet.save(format)
 
 
-def _head(sheet, title: str, lo: float, hi: float, gate: bool, scale: str, note: str = ""):
+def _values(trace, view: View, cells) -> np.ndarray:
+    """(n, k) the view's signal of `cells` (None: every cell) over its characters."""
+    return trace.signal(view.signal, view.layer, cells, view.start, view.stop)
+
+
+def _head(sheet, title: str, lo: float, hi: float, view: View, note: str = ""):
     sheet.y = sheet.lh * 0.7
     sheet.text(0, sheet.y, title, size=sheet.fs, mono=False, weight="bold")
     sheet.y += sheet.lh
-    sheet.legend(lo, hi, gate, "; ".join(n for n in ("scaled to this text" if scale == "text" else "", note) if n))
+    scaled = "scaled to this text" if view.scale == "text" else ""
+    sheet.legend(lo, hi, view.gate, "; ".join(n for n in (scaled, note) if n))
 
 
-def _text(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
-    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]  # (n,)
-    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
-    _head(sheet, caption(layer, cell, signal, model, trace.kind), lo, hi, signal in GATE_SIGNALS, scale)
-    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=True):
+def _described(sheet, x, y, d, k):
+    """Character k of a description, in its own colours."""
+    sheet.char(x, y, d.chars[k], None, face=hex_of(d.rgb[k]), ink=d.inks[k])
+
+
+def _text(sheet, trace, view, cells, model):
+    d = describe(trace, view)
+    _head(sheet, caption(view, model, trace.kind), d.lo, d.hi, view)
+    for row in wrap(d.chars, int(sheet.w // sheet.cw), break_lines=True):
         for k, i in enumerate(row):
-            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
+            _described(sheet, k * sheet.cw, sheet.y, d, i)
         sheet.y += sheet.lh
     sheet.y += sheet.lh * 0.3
 
 
-def _cells(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
-    gate = signal in GATE_SIGNALS
-    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
-    values, (lo, hi) = colour.fit(raw, gate, scale)
-    names = [f"{layer + 1}:{c}" for c in cells]
+def _cells(sheet, trace, view, cells, model):
+    values, (lo, hi) = colour.fit(_values(trace, view, cells), view.gate, view.scale)  # (n, k)
+    names = [f"{view.layer + 1}:{c}" for c in cells]
     indent = (max(map(len, names)) + 1) * sheet.cw
-    title = f"Layer {layer + 1}, cells {', '.join(map(str, cells))}, {signal_name(signal, trace.kind)}" + (
+    title = f"Layer {view.layer + 1}, cells {', '.join(map(str, cells))}, {signal_name(view.signal, trace.kind)}" + (
         f", model {model}" if model else ""
     )
-    _head(sheet, title, lo, hi, gate, scale)
-    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+    _head(sheet, title, lo, hi, view)
+    text = trace.text[view.start : view.stop]
+    for row in wrap(text, int((sheet.w - indent) // sheet.cw), break_lines=False):
         for j, name in enumerate(names):
             sheet.text(0, sheet.y + sheet.lh / 2, name, size=sheet.fs * 0.85, colour_="#555")
             for k, i in enumerate(row):
-                sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], values[i, j])
+                sheet.char(indent + k * sheet.cw, sheet.y, text[i], values[i, j])
             sheet.y += sheet.lh
         sheet.y += sheet.lh * 0.5
 
 
-def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
-    raw = trace.signal(signal, layer, [cell], start, stop)[:, 0]
-    values, (lo, hi) = colour.fit(raw, signal in GATE_SIGNALS, scale)
-    _head(
-        sheet,
-        caption(layer, cell, signal, model, trace.kind),
-        lo,
-        hi,
-        signal in GATE_SIGNALS,
-        scale,
-        note="below: top-5 next characters, shade = probability, bold = what came next",
-    )
-    ids, probs = trace.top_k_ids(5, start, stop)  # (n, 5)
-    for row in wrap(trace.text[start:stop], int(sheet.w // sheet.cw), break_lines=False):
+def _strip(sheet, trace, view, cells, model):
+    d = describe(trace, view)
+    note = "below: top-5 next characters, shade = probability, bold = what came next"
+    _head(sheet, caption(view, model, trace.kind), d.lo, d.hi, view, note=note)
+    ids, probs = trace.top_k_ids(5, view.start, view.stop)  # (n, 5)
+    for row in wrap(d.chars, int(sheet.w // sheet.cw), break_lines=False):
         for k, i in enumerate(row):
-            sheet.char(k * sheet.cw, sheet.y, trace.text[start + i], values[i])
-            t = start + i
+            _described(sheet, k * sheet.cw, sheet.y, d, i)
+            t = view.start + i
             nxt = int(trace.ids[t + 1]) if t + 1 < len(trace.ids) else -1
             for g in range(5):
                 p = float(probs[i, g])
-                face = "#{:02x}{:02x}{:02x}".format(*(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS))
+                face = hex_of(round(255 - (255 - c) * min(1.0, p)) for c in colour.GUESS)
                 sheet.char(
                     k * sheet.cw,
                     sheet.y + (g + 1.15) * sheet.lh,
@@ -280,18 +278,17 @@ def _strip(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
         sheet.y += sheet.lh * 6.8
 
 
-def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model):
-    gate = signal in GATE_SIGNALS
-    raw = trace.signal(signal, layer, cells, start, stop)  # (n, k)
-    values, (lo, hi) = colour.fit(raw, gate, scale)
+def _heatmap(sheet, trace, view, cells, model):
+    values, (lo, hi) = colour.fit(_values(trace, view, cells), view.gate, view.scale)  # (n, k)
     indent = (len(str(max(cells))) + 1) * sheet.cw
-    title = f"Layer {layer + 1}, {len(cells)} cells, {signal_name(signal, trace.kind)}" + (
+    title = f"Layer {view.layer + 1}, {len(cells)} cells, {signal_name(view.signal, trace.kind)}" + (
         f", model {model}" if model else ""
     )
-    _head(sheet, title, lo, hi, gate, scale)
-    for row in wrap(trace.text[start:stop], int((sheet.w - indent) // sheet.cw), break_lines=False):
+    _head(sheet, title, lo, hi, view)
+    text = trace.text[view.start : view.stop]
+    for row in wrap(text, int((sheet.w - indent) // sheet.cw), break_lines=False):
         for k, i in enumerate(row):
-            sheet.char(indent + k * sheet.cw, sheet.y, trace.text[start + i], None, face="#ffffff")
+            sheet.char(indent + k * sheet.cw, sheet.y, text[i], None, face="#ffffff")
         sheet.y += sheet.lh
         for j, c in enumerate(cells):
             sheet.text(
@@ -299,8 +296,8 @@ def _heatmap(sheet, trace, layer, cell, signal, cells, start, stop, scale, model
                 sheet.y + sheet.cw / 2,
                 str(c),
                 size=sheet.fs * 0.7,
-                colour_="#000" if c == cell else "#666",
-                weight="bold" if c == cell else "normal",
+                colour_="#000" if c == view.cell else "#666",
+                weight="bold" if c == view.cell else "normal",
             )
             for k, i in enumerate(row):
                 sheet.rect(indent + k * sheet.cw, sheet.y, sheet.cw, sheet.cw, colour.hex_colour(values[i, j]))

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from . import colour, glyphs
-from .render import GATE_SIGNALS, caption, check_view, to_html, visible
+from .render import to_html
+from .view import DEFAULT_VIEW, TOP, View, caption, describe, visible
 
 try:
     import anywidget
@@ -27,7 +28,6 @@ except ImportError:  # the widget is optional: trace.to_html() and figures work 
 ASSETS = Path(__file__).resolve().parent / "assets"
 COLOURED_TEXT_JS, COLOURED_TEXT_CSS = ASSETS / "coloured_text.js", ASSETS / "coloured_text.css"  # the app's too
 MAX_CHARS = 20_000  # the widget sends every character's labels, colours and guesses at once
-TOP = 5  # next-character guesses per position
 
 
 def script() -> str:
@@ -98,21 +98,10 @@ else:
         label = traitlets.Unicode().tag(sync=True)  # the chosen cell's label and score, "" without labels
         legend = traitlets.Dict().tag(sync=True)  # lo, hi, whether the scale is a gate's, a note
 
-        def __init__(
-            self,
-            trace,
-            layer: int = 0,
-            cell: int = 0,
-            signal: str = "cell",
-            scale: str = "fixed",
-            start: int = 0,
-            stop: int | None = None,
-            model: str | None = None,
-            labels=None,
-        ):
-            stop = check_view(trace, layer, cell, signal, start, stop)
+        def __init__(self, trace, view: View = DEFAULT_VIEW, model: str | None = None, labels=None):
+            view = view.on(trace)
             self._labels = cell_labels(labels)
-            colour.fit([], False, scale)  # refuses an unknown scale
+            start, stop = view.start, view.stop
             if stop - start > MAX_CHARS:
                 raise ValueError(f"the widget shows at most {MAX_CHARS:,} characters; pass start and stop")
             self._trace, self._span, self._model = trace, (start, stop), model
@@ -121,10 +110,10 @@ else:
             nxt = list(trace.ids[start + 1 : stop + 1]) + [-1] * (stop + 1 - len(trace.ids) - start)
             labels = [glyphs.label(visible(trace.vocab.symbol(i))) for i in range(len(trace.vocab))]
             super().__init__(
-                layer=layer,
-                cell=cell,
-                signal=signal,
-                scale=scale,
+                layer=view.layer,
+                cell=view.cell,
+                signal=view.signal,
+                scale=view.scale,
                 cells=trace.shape[2],
                 offset=start,
                 chars=[visible(c) for c in text],
@@ -137,6 +126,12 @@ else:
                 hits=[list(row).index(n) if n > 0 and n in row else -1 for row, n in zip(ids.tolist(), nxt)],
             )
             self._paint()
+
+        @property
+        def view(self) -> View:
+            """What the widget shows now."""
+            start, stop = self._span
+            return View(self.layer, self.cell, self.signal, start, stop, self.scale)
 
         @traitlets.validate("cell")
         def _valid_cell(self, proposal):
@@ -155,7 +150,7 @@ else:
         @traitlets.validate("signal", "scale")
         def _valid_choice(self, proposal):
             name, value = proposal["trait"].name, proposal["value"]
-            check_view(self._trace, 0, 0, value, 0, 0) if name == "signal" else colour.fit([], False, value)
+            View(**{name: value}).on(self._trace)
             return value
 
         @traitlets.observe("layer", "cell", "signal", "scale")
@@ -164,27 +159,23 @@ else:
                 self._paint()
 
         def _paint(self) -> None:
-            """Shades, values, caption and legend of the current layer, cell, signal and scale."""
-            start, stop = self._span
-            raw = self._trace.signal(self.signal, self.layer, [self.cell], start, stop)[:, 0]  # (n,)
-            gate = self.signal in GATE_SIGNALS
-            values, (lo, hi) = colour.fit(raw, gate, self.scale)
+            """Shades, values, caption and legend of the current view (`view.describe`)."""
+            d = describe(self._trace, self.view)
             with self.hold_sync():
-                self.shades = [float(v) for v in values]
-                self.values = [round(float(v), 4) for v in raw]
-                self.caption = caption(self.layer, self.cell, self.signal, self._model, self._trace.kind)
+                self.shades = [float(v) for v in d.shades]
+                self.values = [round(float(v), 4) for v in d.values]
+                self.caption = caption(d.view, self._model, self._trace.kind)
                 self.label = self._labels.get((self.layer, self.cell), "")
                 self.legend = {
-                    "lo": lo,
-                    "hi": hi,
-                    "gate": gate,
+                    "lo": d.lo,
+                    "hi": d.hi,
+                    "gate": d.view.gate,
                     "note": "scaled to this text" if self.scale == "text" else "",
                 }
 
         def to_html(self) -> str:
             """The static view of what the widget shows now."""
-            start, stop = self._span
-            return to_html(self._trace, self.layer, self.cell, self.signal, start, stop, self.scale, self._model)
+            return to_html(self._trace, self.view, self._model)
 
         def _repr_mimebundle_(self, **kwargs):
             """The widget, with the static HTML beside it for viewers that run no kernel (nbviewer, GitHub)."""

@@ -16,7 +16,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRe
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
-from lstm_viz import CharLSTM, Config
+from lstm_viz import CharLSTM, Config, View
 from lstm_viz.io import archive, checkpoint
 from lstm_viz.io.checkpoint import CheckpointError
 from tests.conftest import APP
@@ -189,12 +189,12 @@ def test_figure_downloads_follow_the_chosen_figure_and_cells():
 
 def test_a_figure_download_is_a_column_wide_svg_around_the_selected_position(tiny_model):
     tr = tiny_model.trace("the cat sat on a mat. " * 30)
-    svg = downloads.figure(tr, "strip", 1, 4, "cell", 300, "fixed", "svg", "tiny")
+    svg = downloads.figure(tr, View(1, 4), "strip", 300, "svg", "tiny")
     root = ET.fromstring(svg)
     assert root.get("width") == "244.8pt"
     assert downloads.figure_window("strip", 300, len(tr.text)) == (288, 336)
     assert downloads.figure_window("text", 5, len(tr.text)) == (0, 320)
-    assert downloads.figure(tr, "text", 0, 0, "forget", 0, "text", "png", "tiny")[:4] == b"\x89PNG"
+    assert downloads.figure(tr, View(signal="forget", scale="text"), "text", 0, "png", "tiny")[:4] == b"\x89PNG"
 
 
 def test_an_upload_whose_weights_would_take_too_much_memory_is_refused_from_its_card(tiny_zip, monkeypatch):

@@ -13,7 +13,7 @@ import torch
 from conftest import make_corpus
 
 import lstm_viz
-from lstm_viz import Clamp, Scale, ablation_ranking, analysis, attribution, cli, explain
+from lstm_viz import Clamp, Scale, View, ablation_ranking, analysis, attribution, cli, explain
 from lstm_viz.causal.ablation import closing_positions
 from lstm_viz.find import cellpage, finder
 from lstm_viz.find import hypotheses as Hy
@@ -188,7 +188,7 @@ def test_every_figure_draws_every_kinds_memory_and_gates(tiny_any, figure):
         root = ET.fromstring(svg)
         texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
         assert any(render.signal_name(signal, tiny_any.kind) in t for t in texts)
-        gate = signal in render.GATE_SIGNALS
+        gate = View(signal=signal).gate
         assert ("+0.00" if gate else "-1.00") in texts and "+1.00" in texts
     png = tr.figure("text", layer=0, cell=1, format="png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -211,10 +211,10 @@ def test_the_notebook_widget_shows_a_grus_memory_and_gates_and_refuses_an_rnns_g
     tr = tiny_gru.trace(TEXT)
     view = tr.show(layer=0, cell=2)
     assert view.caption == "Layer 1, cell 2, memory h"
-    assert view.colours == [colour.css(v) for v in tr.hidden[0, :, 2]]
+    assert view.shades == [float(v) for v in tr.hidden[0, :, 2]]
     view.signal = "update"
     assert view.caption == "Layer 1, cell 2, update gate" and view.legend["lo"] == 0.0
-    assert view.colours == [colour.css(v) for v in tr.gate("update", 0, [2])[:, 0]]
+    assert view.shades == [float(v) for v in tr.gate("update", 0, [2])[:, 0]]
     with pytest.raises(Exception, match="it is an LSTM's gate"):
         view.signal = "forget"
     rnn = tiny_rnn.trace(TEXT).show(layer=1, cell=4)

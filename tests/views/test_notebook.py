@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 import lstm_viz
+from lstm_viz import View
+from lstm_viz.views import colour, render
+from lstm_viz.views.view import describe
 
 anywidget = pytest.importorskip("anywidget")
 
@@ -25,6 +28,17 @@ def test_the_widget_colours_the_text_by_the_chosen_cell_with_the_shared_scale(tr
     assert view.shades == [float(v) for v in tr.cell[1, :, 4]]  # coloured by the browser with colour.scale()
     assert view.caption == "Layer 2, cell 4, cell state tanh(c)"
     assert "".join(view.chars) == TEXT and view.labels[TEXT.index("\n")] == "\u21b5"
+
+
+@pytest.mark.parametrize("view", [View(1, 5), View(0, 1, "input", scale="text"), View(1, 3, start=2, stop=20)])
+def test_the_widget_colours_each_character_as_the_static_html_and_svg_do(tr, view):
+    """The widget sends each character's shade from the one description (`describe`) the HTML and
+    SVG draw; the browser colours it by the scale's recipe, which test_colour.py holds equal to colour.rgb."""
+    d = describe(tr, view)
+    widget = tr.show(view)
+    assert widget.shades == d.shades.tolist() and widget.view == d.view
+    assert [colour.rgb(v) for v in widget.shades] == d.rgb
+    assert widget.to_html() == render.to_html(tr, view)
 
 
 def test_the_chosen_cell_is_readable_and_settable_from_python(tr):

@@ -4,12 +4,14 @@ import dataclasses
 import re
 import struct
 import xml.etree.ElementTree as ET
-from html import unescape
+from html import escape, unescape
 
 import numpy as np
 import pytest
 
+from lstm_viz import View
 from lstm_viz.views import colour, figures, render
+from lstm_viz.views.view import describe
 
 HOSTILE = 'a <script>alert("x")</script> & b\n$x$ (c) \ufffe\x01'
 SVG = "{http://www.w3.org/2000/svg}"
@@ -63,8 +65,9 @@ def test_to_html_of_a_range_and_its_refusals(tr):
 
 def test_a_notebook_shows_the_most_varying_cell_of_the_last_layer_without_a_kernel(tr):
     html = tr._repr_html_()
-    layer, cell = render.default_view(tr)
-    assert layer == 1 and cell == int(np.argmax(tr.cell[1].std(axis=0)))
+    view = render.default_view(tr)
+    assert view.layer == 1 and view.cell == int(np.argmax(tr.cell[1].std(axis=0)))
+    cell = view.cell
     assert f"Layer 2, cell {cell}," in html and "<script" not in html and "trace.show" in html
 
 
@@ -173,3 +176,15 @@ def test_gate_saturation_is_one_drawing_in_matplotlib_and_plotly(tiny_model):
         assert ax.get_title() == p.title and ax.get_xlabel() in ("", figures.SHUT)
         np.testing.assert_array_equal(ax.collections[0].get_offsets(), np.column_stack([d["x"], d["y"]]))
         assert d["marker"]["color"] == colour.LSTM
+
+
+@pytest.mark.parametrize(
+    "view", [View(1, 5), View(0, 1, "input", scale="text"), View(1, 3, "hidden", start=2, stop=20, scale="text")]
+)
+def test_html_and_svg_colour_each_character_from_one_description(tr, view):
+    d = describe(tr, view)
+    html = render.to_html(tr, view)
+    svg = figures.figure(tr, view, "text")
+    assert [bg for bg, _, _ in spans(html)] == ["rgb({}, {}, {})".format(*rgb) for rgb in d.rgb]
+    assert [title for _, title, _ in spans(html)] == [escape(t, quote=True) for t in d.titles]
+    assert [fill for _, fill in character_boxes(svg)] == ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in d.rgb]

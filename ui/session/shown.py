@@ -31,3 +31,8 @@ class Shown(NamedTuple):
     signal: str
     pos: int
     hypothesis: str
+
+    @property
+    def view(self) -> lstm_viz.View:
+        """The chosen layer, cell and signal over the whole text, as every drawing of a trace takes them."""
+        return lstm_viz.View(self.layer, self.cell, self.signal)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_viz import Trace
-from lstm_viz.views.render import NAMES
+from lstm_viz.views.view import NAMES
 
 CARD_SIGNALS = ("cell", "hidden", "input", "forget", "output")  # shown in the hover card
 SIGNALS = {name: NAMES[name] for name in CARD_SIGNALS}  # name -> what the app calls it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 import lstm_viz
@@ -82,12 +84,9 @@ def figure_downloads(shown: Shown) -> None:
                 downloads.later(
                     downloads.figure,
                     source,
+                    dataclasses.replace(shown.view, scale=scale),
                     kind,
-                    shown.layer,
-                    shown.cell,
-                    shown.signal,
                     shown.pos,
-                    scale,
                     fmt,
                     shown.name,
                     rows,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from lstm_viz import Trace
+from lstm_viz import Trace, View
 from lstm_viz.core.vocab import codepoints
+from lstm_viz.views import figures
 
 from ..session.signals import cell_signals
 
@@ -71,20 +73,9 @@ def figure_window(kind: str, pos: int, length: int) -> tuple[int, int]:
 
 
 def figure(
-    trace: Trace,
-    kind: str,
-    layer: int,
-    cell: int,
-    signal: str,
-    pos: int,
-    scale: str,
-    fmt: str,
-    model: str,
-    cells: list[int] | None = None,
+    trace: Trace, view: View, kind: str, pos: int, fmt: str, model: str, cells: list[int] | None = None
 ) -> bytes:
-    """One of `lstm_viz.views.figures` around the selected position, as SVG or PNG bytes."""
+    """One of `lstm_viz.views.figures` of `view` around the selected position, as SVG or PNG bytes."""
     start, stop = figure_window(kind, pos, len(trace.text))
-    out = trace.figure(
-        kind, layer, cell, signal, cells=cells, start=start, stop=stop, scale=scale, model=model, format=fmt
-    )
+    out = figures.figure(trace, dataclasses.replace(view, start=start, stop=stop), kind, cells, model, fmt)
     return out.encode("utf-8") if fmt == "svg" else out
