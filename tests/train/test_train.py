@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lstm_viz
-from lstm_viz.train.loop import TrainArgs, train
+from lstm_viz.train.loop import Progress, TrainArgs, train
 
 SMALL = dict(layers=2, hidden=32, embed=8, dropout=0.0, batch=8, seq_len=32, lr=3e-3, min_count=2)
 
@@ -111,6 +111,19 @@ def test_a_validation_on_the_last_step_of_an_epoch_is_that_epochs_only_entry(cor
     run = train(TrainArgs(str(corpus_file), str(tmp_path / "b"), epochs=1, val_every=epoch_chars, **SMALL), quiet=True)
     assert [(h["epoch"], h["chars"]) for h in run["history"]] == [(1, epoch_chars)]
     assert run["history"][0]["train"] > 0 and run["epochs"] == run["best_epoch"] == 1
+
+
+def test_a_resume_state_without_the_later_counters_starts_them_at_their_defaults(corpus_file, tmp_path):
+    """A state.json written before the step and snapshot counters were kept still resumes."""
+    out = tmp_path / "m"
+    train(TrainArgs(str(corpus_file), str(out), epochs=1, **SMALL), quiet=True)
+    path = out / "resume" / "state.json"
+    saved = json.loads(path.read_text())
+    assert {"epoch", "step", "global_step", "chars", "best_val", "history", "snapshot_loss"} <= set(saved)
+    path.write_text(json.dumps({k: v for k, v in saved.items() if k not in ("global_step", "snapshot_loss")}))
+    resumed = train(TrainArgs(str(corpus_file), str(out), epochs=2, resume=True, **SMALL), quiet=True)
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2]
+    assert Progress.of({"epoch": 1, "chars": 10}) == Progress(epoch=1, chars=10)
 
 
 def test_the_learning_rate_falls_linearly_over_the_last_characters_of_the_budget():
