@@ -1,7 +1,7 @@
-"""What every page of the app sets first: the process's trace service, its title and icon, a still page (ui/assets/still.css),
-its layout and look (ui/assets/page.css), the links to the app's pages by what they are (Streamlit's
-own list, which names the main page after its file, is off in .streamlit/config.toml), and widget
-states read safely (ui/session/widget_states.py)."""
+"""What every page of the app sets first: the process's trace service, its title and icon, a still
+page (ui/assets/still.css), its layout and look (ui/assets/page.css), the links to the app's pages
+by what they are (Streamlit's own list, which names the main page after its file, is off in
+.streamlit/config.toml), and widget states read safely (ui/session/widget_states.py)."""
 
 from __future__ import annotations
 
