@@ -1,4 +1,4 @@
-"""Deployment files: the Dockerfile (no engine here to build it, so it is parsed) and config.toml."""
+"""Deployment files: the Dockerfile, parsed (tests/browser/test_image.py builds and runs it), and config.toml."""
 
 import re
 import tomllib
@@ -18,8 +18,9 @@ def args_of(name: str) -> list[str]:
     return [args for instr, args in instructions() if instr == name]
 
 
-def test_base_image_is_a_slim_python():
-    assert re.fullmatch(r"python:3\.\d+-slim(-\w+)?", args_of("FROM")[0])
+def test_base_image_is_a_slim_python_by_default():
+    assert args_of("FROM") == ["${BASE}"]
+    assert re.fullmatch(r"BASE=python:3\.\d+-slim(-\w+)?", args_of("ARG")[0])
 
 
 def test_torch_is_the_cpu_build_pinned_like_requirements():
