@@ -110,3 +110,22 @@ def test_a_first_paste_over_the_limit_gets_one_message_and_a_button_that_keeps_t
     assert at.text_area(key="text").value == kept
     assert at.session_state["shown_text"] == kept
     assert controls.KEEP_FIRST == "Keep the first 10,000 characters"
+
+
+def test_the_glossary_says_what_differs_for_a_gru_and_a_vanilla_rnn():
+    at = AppTest.from_file(APP, default_timeout=300)
+    run(at)
+    at.switch_page(glossary_view.GLOSSARY)
+    run(at)
+    text = "\n".join(m.value for m in at.markdown)
+    for name in ("kind", "one state h", "reset gate r", "update gate z", "GRU candidate n", "vanilla RNN"):
+        assert f"**{name}**: {glossary.TERMS[name].short}" in text
+    assert "one state per cell, h, where the LSTM keeps two (c and h)" in text
+    equations = "\n".join(e.value for e in at.latex)
+    for line in (
+        r"r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)",
+        r"z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)",
+        r"h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
+        r"h_t &= \tanh(W x_t + U h_{t-1} + b)",
+    ):
+        assert line in equations

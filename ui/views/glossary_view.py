@@ -18,6 +18,15 @@ c_t &= f_t \odot c_{t-1} + i_t \odot g_t && \text{cell state: the long-term memo
 h_t &= o_t \odot \tanh(c_t) && \text{hidden state: the working state}
 \end{aligned}
 """
+OTHER_KINDS = r"""
+\begin{aligned}
+&\text{GRU:} & r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r) && \text{reset gate: how much of h the candidate sees} \\
+&& z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z) && \text{update gate: how much of h to keep} \\
+&& n_t &= \tanh(W_n x_t + r_t \odot (U_n h_{t-1} + b_{hn}) + b_n) && \text{candidate: what h could become} \\
+&& h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} && \text{its one state} \\
+&\text{vanilla RNN:} & h_t &= \tanh(W x_t + U h_{t-1} + b) && \text{its one state, no gates}
+\end{aligned}
+"""
 
 
 def looking_at() -> None:
@@ -54,6 +63,13 @@ def page(title: str) -> None:
         r"$\sigma$ is the sigmoid, between 0 and 1; $\odot$ multiplies cell by cell):"
     )
     st.latex(EQUATIONS)
+    st.subheader("The GRU and the vanilla RNN: one state instead of two")
+    st.markdown(
+        "A GRU and a vanilla RNN keep one state per cell, h, where the LSTM keeps two (c and h): the app colours "
+        "the text by h for them. The GRU has two gates, reset and update, and a candidate; the RNN none "
+        "(PyTorch's nn.GRU and nn.RNN, as the models here are built):"
+    )
+    st.latex(OTHER_KINDS)
     for group, terms in glossary.GROUPS.items():
         st.subheader(group)
         for term in terms:

@@ -93,6 +93,54 @@ GROUPS: dict[str, list[Term]] = {
             latex=r"g_t = \tanh(W_g x_t + U_g h_{t-1} + b_g)",
         ),
     ],
+    "Other kinds of model: the GRU and the vanilla RNN": [
+        Term(
+            "kind",
+            "Which recurrent network a model is: an LSTM (two states, c and h, three gates), a GRU (one "
+            "state h, two gates) or a vanilla RNN (one state h, no gates).",
+            "The paper compares the three (its Table 1 and Figure 3). For a GRU or an RNN the app colours "
+            "the text by h, the one state it has, and the Compare tab shows one text under a model of each "
+            "kind, each with its best cell for an idea such as \u201cinside quotes\u201d. Where something has no "
+            "meaning for a kind (the output gate of a GRU, the gates of an RNN) the app says so.",
+        ),
+        Term(
+            "one state h",
+            "A GRU or a vanilla RNN keeps one number per cell, h, where an LSTM keeps two (the long-term c "
+            "and the working h): its memory and what it shows the rest of the network are the same number.",
+            "h lies between -1 and +1 and colours the text where an LSTM's tanh(c) would. Without a separate "
+            "c that the gates can hold untouched, a value is harder to carry over hundreds of characters.",
+        ),
+        Term(
+            "reset gate r",
+            "A GRU's gate (0 to 1) deciding how much of the previous h the candidate looks at: 0 makes the "
+            "candidate start afresh from the character alone.",
+            latex=r"r_t = \sigma(W_r x_t + U_r h_{t-1} + b_r)",
+        ),
+        Term(
+            "update gate z",
+            "A GRU's gate (0 to 1) deciding how much of the previous h is kept (1: all of it) rather than "
+            "replaced by the candidate; it does the work of an LSTM's forget and input gates at once.",
+            latex=r"z_t = \sigma(W_z x_t + U_z h_{t-1} + b_z)",
+        ),
+        Term(
+            "GRU candidate n",
+            "The new value, between -1 and +1, a GRU's cell could take at this character, made from the "
+            "character and the part of the previous h the reset gate lets through.",
+            "The new h mixes it with the old one, in the proportions the update gate says (as PyTorch's "
+            "nn.GRU computes it).",
+            r"n_t = \tanh(W_n x_t + r_t \odot (U_n h_{t-1} + b_{hn}) + b_n), \quad "
+            r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
+        ),
+        Term(
+            "vanilla RNN",
+            "The simplest recurrent network: at every character each cell's h is a squeezed weighted sum of "
+            "the input and the previous h, with no gates and no separate memory.",
+            "Everything it remembers must survive being multiplied by the same weights and squeezed by tanh "
+            "at every character, which is why the paper found it far behind the LSTM and the GRU on long "
+            "memories such as an open quote.",
+            r"h_t = \tanh(W x_t + U h_{t-1} + b)",
+        ),
+    ],
     "Guesses and surprise": [
         Term(
             "p (probability)",
