@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lstm_viz
 from lstm_viz.causal.ablation import closing_positions
-from lstm_viz.core import features as F
+from lstm_viz.core import features
 from lstm_viz.find.finder import find_cells
 from lstm_viz.train.data import held_out
 
@@ -68,7 +68,7 @@ def main() -> None:
         text, _, warm = held_out(Path(args.corpora) / corpus, args.search)
         piece, positions = passage(text[warm:], closers, args.chars)
         plain = model.trace(piece)
-        where_off = outside(F.compute(hypothesis, piece))
+        where_off = outside(features.compute(hypothesis, piece))
         best = find_cells(plain, hypothesis, top=1).iloc[0]
         L, H = model.config.layers, model.config.hidden
         cells = [("finder's best", int(best["layer"]), int(best["cell"]))]

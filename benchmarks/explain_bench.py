@@ -34,9 +34,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lstm_viz import load
-from lstm_viz.find import cellpage
-from lstm_viz.find import explainer as E
-from lstm_viz.find import hypotheses as Hy
+from lstm_viz.find import cellpage, explainer, hypotheses
 from lstm_viz.train.data import held_out
 from lstm_viz.train.loop import cpu_model
 
@@ -145,15 +143,16 @@ def windows(name: str, layer: int, cell: int, corpora: Path, size: int = 20_000)
     record, model = cellpage.load(name), load(name)
     e, c = cellpage.entry(record, layer, cell), record["corpus"]
     text, _, warm = held_out(corpora / c["name"], record["chars"], c["split"])
-    parts = E.segments(len(text), warm, record["segment"])
-    spans = E.windows(parts, record["warmup"])
-    y, batch = [], record.get("batch", E.BATCH)
+    parts = explainer.segments(len(text), warm, record["segment"])
+    spans = explainer.windows(parts, record["warmup"])
+    y, batch = [], record.get("batch", explainer.BATCH)
     for i in range(0, len(parts), batch):
         y += [
-            cells[layer, :, cell] for cells, _ in E.trace_block(model, text, parts[i : i + batch], spans[i : i + batch])
+            cells[layer, :, cell]
+            for cells, _ in explainer.trace_block(model, text, parts[i : i + batch], spans[i : i + batch])
         ]
     y = np.concatenate(y).astype(np.float64)
-    family = {h.key: h for h in Hy.generate(text[warm:], model.vocab.chars)}
+    family = {h.key: h for h in hypotheses.generate(text[warm:], model.vocab.chars)}
     half = len(y) // 2
     print(f"\n{name} {layer + 1}:{cell} {e['label']!r}: score {e['score']}, fit {e['fit']}")
     for key in e["key"].split(" + "):
@@ -179,7 +178,7 @@ def timed(corpus: Path, processes: int, threads: int) -> None:
         before = load_average()
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
         subprocess.run([sys.executable] + cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        record = json.loads((Path(out) / cellpage.FILE).read_text())
+        record = json.loads((Path(out) / explainer.FILE).read_text())
     s = record["seconds"]
     print(
         f"all {record['layers'] * record['cells_per_layer']} cells over {record['chars']:,} chars, {processes} "

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lstm_viz import load
-from lstm_viz.core import features as F
+from lstm_viz.core import features
 from lstm_viz.find.finder import Activations, find_cells, score_all, trace_activations
 from lstm_viz.train.data import held_out
 from lstm_viz.train.loop import cpu_model
@@ -89,7 +89,7 @@ def main() -> None:
         print(f"activations: SYNTHETIC (tanh of random walks, a fifth saturated), not a model's; text: {source}")
     L, T, H = acts.shape
     print(f"{T:,} characters x {L} x {H} cells")
-    seconds, feats = best_of(lambda: F.compute_all(acts.text), a.repeats)
+    seconds, feats = best_of(lambda: features.compute_all(acts.text), a.repeats)
     print(f"all {len(feats)} hypotheses computed from the text: {seconds}")
     seconds, scores = best_of(lambda: score_all(acts, feats), a.repeats)
     print(f"every cell ranked against all {len(feats)} hypotheses: {seconds}")

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 
 from .core import reference
 from .core.model import CharLSTM, Config
@@ -50,7 +50,7 @@ def train_speed(
         nonlocal state
         logits, state = model(ids[:, :-1], state)
         state = tuple(s.detach() for s in state)
-        loss = F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten())
+        loss = functional.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten())
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -62,7 +62,7 @@ def train_speed(
     bare_opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3, fused=fused)
 
     def bare():
-        loss = F.cross_entropy(head(lstm(x)[0]).flatten(0, 1), ids[:, 1:].flatten())
+        loss = functional.cross_entropy(head(lstm(x)[0]).flatten(0, 1), ids[:, 1:].flatten())
         bare_opt.zero_grad()
         loss.backward()
         bare_opt.step()

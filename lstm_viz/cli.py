@@ -228,18 +228,18 @@ def wrote(path: Path, record: dict, corpus) -> str:
 def cmd_explain(a) -> None:
     import os
 
-    from .find import cellpage
+    from .find import cellpage, explainer
 
     if a.threads is not None:
         import torch
 
         torch.set_num_threads(a.threads)
-    folder, record = cellpage.build_for_corpus(
+    folder, record = explainer.build_for_corpus(
         a.model, a.corpus, a.max_chars, a.split, a.segment, not a.quiet, a.batch, a.causal_cells
     )
     if record is None:  # a process other than the first under torchrun
         return
-    path = cellpage.write(a.out or folder, record)
+    path = explainer.write(a.out or folder, record)
     c = record["corpus"]
     print(
         wrote(path, record, a.corpus) + f", {len(record['family'])} hypotheses, "

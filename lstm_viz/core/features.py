@@ -1,7 +1,9 @@
-"""Hypotheses: per-character signals computed from the text alone, to compare cells against.
+"""Hypotheses: per-character signals computed from the text alone, to compare cells against;
+the hand-written ones registered here by name (`FEATURES`, the finder's list; a registered
+hypothesis's name is what `find_cells` calls its `feature`).
 
-Every feature maps a text of T characters to an array (T,) aligned with it: `binary` features
-(bool) say whether character t is inside something (a quote, a comment...), `count` features
+Every hypothesis maps a text of T characters to an array (T,) aligned with it: `binary` ones
+(bool) say whether character t is inside something (a quote, a comment...), `count` ones
 (int64) say how much of something (line position, bracket depth...). Values describe the state
 after reading character t, like the cell values of a trace.
 """
@@ -23,11 +25,21 @@ REGEX_TIMEOUT_S = 1.0  # longest a user's regular expression may search one text
 
 
 @dataclass(frozen=True)
-class Feature:
-    name: str
-    kind: str  # BINARY or COUNT
-    description: str  # one line for the UI
-    compute: Callable[[str], np.ndarray] = None  # text -> (T,); None for `regex`, which needs a pattern
+class Hypothesis:
+    """A named per-character signal of a text: `program(text)` gives a (T,) array, one number per
+    character (the hand-written ones here, the generated family in `lstm_viz.find.hypotheses`)."""
+
+    key: str  # unique in its family; a registered hypothesis's name
+    label: str  # plain words
+    about: str = ""  # the characters whose prediction it is about ("" = every character)
+    program: Callable[[str], np.ndarray] | None = None  # None for `regex`, which needs a pattern
+    kind: str | None = None  # BINARY or COUNT where declared (the registered ones)
+
+    def __call__(self, text: str) -> np.ndarray:
+        values = np.asarray(self.program(text))
+        if values.shape != (len(text),):
+            raise ValueError(f"hypothesis {self.key!r} gave shape {values.shape} for {len(text)} characters")
+        return values
 
 
 def is_in(cp: np.ndarray, symbols: str) -> np.ndarray:
@@ -228,25 +240,25 @@ def compile_regex(pattern: str) -> user_re.Pattern:
         raise ValueError(f"bad regular expression {pattern!r}: {e}") from None
 
 
-FEATURES: dict[str, Feature] = {
-    f.name: f
-    for f in (
-        Feature("quotes", BINARY, "inside double quotes (a blank line ends an unclosed quote)", quotes),
-        Feature("line_position", COUNT, "characters since the last newline", line_position),
-        Feature("bracket_depth", COUNT, "nesting depth of ( [ { brackets", bracket_depth),
-        Feature("paren_depth", COUNT, "nesting depth of ( parentheses only", paren_depth),
-        Feature("if_condition", BINARY, "from `if` through its condition's closing )", if_condition),
-        Feature("if_body", BINARY, "the block or statement after an if's condition", if_body),
-        Feature("comment", BINARY, "inside a C comment: /* ... */ or // to the end of the line", comment),
-        Feature("in_word", BINARY, "letters of a word", in_word),
-        Feature("sentence_end", BINARY, "a sentence's final . ! or ? and the space after it", sentence_end),
-        Feature("regex", BINARY, "characters inside any match of your regular expression"),
+FEATURES: dict[str, Hypothesis] = {
+    h.key: h
+    for h in (
+        Hypothesis("quotes", "inside double quotes (a blank line ends an unclosed quote)", '"', quotes, BINARY),
+        Hypothesis("line_position", "characters since the last newline", "\n", line_position, COUNT),
+        Hypothesis("bracket_depth", "nesting depth of ( [ { brackets", ")]}", bracket_depth, COUNT),
+        Hypothesis("paren_depth", "nesting depth of ( parentheses only", ")", paren_depth, COUNT),
+        Hypothesis("if_condition", "from `if` through its condition's closing )", ")", if_condition, BINARY),
+        Hypothesis("if_body", "the block or statement after an if's condition", "};", if_body, BINARY),
+        Hypothesis("comment", "inside a C comment: /* ... */ or // to the end of the line", "/\n", comment, BINARY),
+        Hypothesis("in_word", "letters of a word", " ", in_word, BINARY),
+        Hypothesis("sentence_end", "a sentence's final . ! or ? and the space after it", "", sentence_end, BINARY),
+        Hypothesis("regex", "characters inside any match of your regular expression", kind=BINARY),
     )
 }
 
 
-def get(name: str) -> Feature:
-    """The registered feature `name`; a ValueError listing the valid names otherwise."""
+def get(name: str) -> Hypothesis:
+    """The registered hypothesis `name`; a ValueError listing the valid names otherwise."""
     return FEATURES[check_choice("feature", name, FEATURES)]
 
 
@@ -257,7 +269,7 @@ def compute(name: str, text: str, regex: str | None = None) -> np.ndarray:
         return user_regex(text, regex)
     if regex is not None:
         raise ValueError(f"a regex pattern only goes with the regex feature, not with {name!r}")
-    return feature.compute(text)
+    return feature(text)
 
 
 def compute_all(text: str, names=None) -> dict[str, np.ndarray]:

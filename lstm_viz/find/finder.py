@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import features as F
-from ..core import kernel
+from ..core import features, kernel
 from ..core.checks import check_choice
 from ..core.vocab import normalise
 from .match import match
@@ -140,8 +139,8 @@ def correlate(x: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Hypotheses:
-    """Features prepared once for ranking many blocks of cells."""
+class Table:
+    """The hypotheses' table on one text, prepared once for ranking many blocks of cells."""
 
     binary: list  # names
     count: list
@@ -152,9 +151,9 @@ class Hypotheses:
     spearman: np.ndarray  # (Fc, T) standardised ranks of the counts
 
     @classmethod
-    def prepare(cls, feats: dict, kinds: dict) -> Hypotheses:
-        binary = [n for n in feats if kinds[n] == F.BINARY]
-        count = [n for n in feats if kinds[n] == F.COUNT]
+    def prepare(cls, feats: dict, kinds: dict) -> Table:
+        binary = [n for n in feats if kinds[n] == features.BINARY]
+        count = [n for n in feats if kinds[n] == features.COUNT]
         T = len(next(iter(feats.values())))
         masks = np.array([feats[n] for n in binary], dtype=np.float64).reshape(-1, T)
         counts = np.array([feats[n] for n in count], dtype=np.float64).reshape(-1, T)
@@ -192,7 +191,7 @@ class Hypotheses:
 
 def feature_kind(values: np.ndarray) -> str:
     """binary for bool arrays and arrays of only 0 and 1; count otherwise."""
-    return F.BINARY if values.dtype == bool or np.isin(values, (0, 1)).all() else F.COUNT
+    return features.BINARY if values.dtype == bool or np.isin(values, (0, 1)).all() else features.COUNT
 
 
 @dataclass
@@ -239,19 +238,20 @@ def score_all(acts: Activations, feats: dict, kinds: dict | None = None) -> dict
         if np.shape(v) != (T,):
             raise ValueError(f"feature {name!r} has shape {np.shape(v)}; the text has {T} characters")
     kinds = {
-        n: (kinds or {}).get(n) or (F.FEATURES[n].kind if n in F.FEATURES else feature_kind(np.asarray(v)))
+        n: (kinds or {}).get(n)
+        or (features.FEATURES[n].kind if n in features.FEATURES else feature_kind(np.asarray(v)))
         for n, v in feats.items()
     }
     for name, kind in kinds.items():
-        if kind not in (F.BINARY, F.COUNT):
-            raise ValueError(f"kind of {name!r} must be {F.BINARY} or {F.COUNT}, not {kind!r}")
-    hyp = Hypotheses.prepare(feats, kinds)
+        if kind not in (features.BINARY, features.COUNT):
+            raise ValueError(f"kind of {name!r} must be {features.BINARY} or {features.COUNT}, not {kind!r}")
+    table = Table.prepare(feats, kinds)
     B = max(1, min(H, BLOCK_ELEMENTS // T))
     blocks = [(layer, j) for layer in range(L) for j in range(0, H, B)]
 
     def run(block):
         layer, j = block
-        return hyp.score_block(np.ascontiguousarray(acts.values[layer, :, j : j + B].T))
+        return table.score_block(np.ascontiguousarray(acts.values[layer, :, j : j + B].T))
 
     with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # numpy sorts release the GIL
         results = list(pool.map(run, blocks))
@@ -282,7 +282,9 @@ def find_cells(
         raise ValueError(f"top must be at least 1, not {top}")
     acts = activations(source, signal)
     name, values = (
-        (feature, F.compute(feature, acts.text, regex)) if isinstance(feature, str) else ("custom", np.asarray(feature))
+        (feature, features.compute(feature, acts.text, regex))
+        if isinstance(feature, str)
+        else ("custom", np.asarray(feature))
     )
     scores = score_all(acts, {name: values}, {name: kind} if kind else None)[name]
     if np.isnan(scores.match).all():
@@ -302,7 +304,7 @@ def best_matches(source, names, signal: str = "cell") -> dict[str, dict | None]:
     """
     acts = activations(source, signal)
     L, T, H = acts.shape
-    feats = {name: np.asarray(F.compute(name, acts.text), dtype=np.float64) for name in names}
+    feats = {name: np.asarray(features.compute(name, acts.text), dtype=np.float64) for name in names}
     varying = [name for name, v in feats.items() if T and np.ptp(v) > 0]
     out: dict[str, dict | None] = {name: None for name in names}
     if not varying:

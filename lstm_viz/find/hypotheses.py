@@ -9,9 +9,10 @@ raw and as a logarithm;
 the current, previous and next character in a class or equal to each frequent character; the
 frequent words; in code, the parentheses and the body after each keyword found in the text and
 the statement after each statement keyword; and the 9 hand-written hypotheses of
-`lstm_viz.core.features`. Each hypothesis has a plain-words `label` and `about`, the characters whose
-prediction it is about (the closer of a pair, the character counted from...; "" for all), which
-the causal check in `lstm_viz.find.cellpage` scores.
+`lstm_viz.core.features`, where the `Hypothesis` class is defined. Each hypothesis has a
+plain-words `label` and `about`, the characters whose prediction it is about (the closer of a
+pair, the character counted from...; "" for all), which
+the causal check in `lstm_viz.find.explainer` scores.
 
 Values describe the state after reading character t, like the cell values of a trace.
 """
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import features as F
+from ..core import features
+from ..core.features import Hypothesis
 from ..core.vocab import codepoints, normalise
 
 FREQUENT_SHARE = 0.002  # a character is frequent from this share of the text on
@@ -44,22 +46,6 @@ CLASSES = {  # name in labels -> test of one character
 }
 COMMENTS = (("/*", "*/"), ("<!--", "-->"))  # multi-character pairs, tried when both halves occur
 LINE_COMMENTS = ("//", "#", "--")  # to the end of the line, tried where they start lines or follow code
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """One program over a text: `program(text)` gives a (T,) array, one number per character."""
-
-    key: str  # unique in its family
-    label: str  # plain words
-    about: str  # the characters whose prediction it is about ("" = every character)
-    program: Callable[[str], np.ndarray]
-
-    def __call__(self, text: str) -> np.ndarray:
-        values = np.asarray(self.program(text))
-        if values.shape != (len(text),):
-            raise ValueError(f"hypothesis {self.key!r} gave shape {values.shape} for {len(text)} characters")
-        return values
 
 
 @dataclass(frozen=True)
@@ -92,7 +78,7 @@ def name(c: str) -> str:
 
 def is_char(text: str, chars: str, shift: int = 0) -> np.ndarray:
     """(T,) bool: the character at t + shift is one of `chars` (False past either end)."""
-    hit = F.is_in(codepoints(text), chars)
+    hit = features.is_in(codepoints(text), chars)
     out = np.zeros(len(text), dtype=bool)
     if shift >= 0:
         out[: len(text) - shift] = hit[shift:]
@@ -104,7 +90,7 @@ def is_char(text: str, chars: str, shift: int = 0) -> np.ndarray:
 def since(text: str, chars: str, log: bool = False) -> np.ndarray:
     """(T,) characters read since the last one of `chars` (0 on it; t + 1 before the first)."""
     pos = np.arange(len(text), dtype=np.int64)
-    count = pos - F.last_index(F.is_in(codepoints(text), chars))
+    count = pos - features.last_index(features.is_in(codepoints(text), chars))
     return np.log1p(count) if log else count
 
 
@@ -152,7 +138,7 @@ def nesting(text: str, opener: str, closer: str, end: str | None = None) -> np.n
         elif level > 0:
             level -= 1
         state[t] = level
-    last = F.last_index(opens | closes | resets)
+    last = features.last_index(opens | closes | resets)
     return np.where(last >= 0, state[np.maximum(last, 0)], 0)
 
 
@@ -163,26 +149,26 @@ def inside(text: str, opener: str, closer: str, end: str | None = None) -> np.nd
 
 def to_line_end(text: str, marker: str) -> np.ndarray:
     """(T,) bool: from `marker` through the end of its line (the newline itself is outside)."""
-    return F.regex_mask(text, re.escape(marker) + r"[^\n]*")
+    return features.regex_mask(text, re.escape(marker) + r"[^\n]*")
 
 
 def keyword_condition(text: str, word: str) -> np.ndarray:
     """(T,) bool: from `word` through its condition's matching `)` (code only)."""
-    starts, cond_ends, _ = F.keyword_spans(text, word)
-    return F.spans_mask(starts, cond_ends, len(text))
+    starts, cond_ends, _ = features.keyword_spans(text, word)
+    return features.spans_mask(starts, cond_ends, len(text))
 
 
 def keyword_body(text: str, word: str) -> np.ndarray:
     """(T,) bool: the { ... } block or the statement through `;` after `word (...)` (code only)."""
-    _, cond_ends, body_ends = F.keyword_spans(text, word)
-    return F.spans_mask(cond_ends, body_ends, len(text))
+    _, cond_ends, body_ends = features.keyword_spans(text, word)
+    return features.spans_mask(cond_ends, body_ends, len(text))
 
 
 def statement_after(text: str, word: str) -> np.ndarray:
     """(T,) bool: from `word` through the `;` that ends its statement (code only; at the same
     parenthesis depth; an unfinished one runs to the end)."""
     n = len(text)
-    comments, strings = F.c_tokens(text)
+    comments, strings = features.c_tokens(text)
     code = ~(comments | strings)
     starts = np.array(
         [m.start() for m in re.finditer(rf"(?<![#\w]){re.escape(word)}\b", text) if code[m.start()]], dtype=np.int64
@@ -190,19 +176,19 @@ def statement_after(text: str, word: str) -> np.ndarray:
     if not len(starts):
         return np.zeros(n, dtype=bool)
     cp = np.where(code, codepoints(text), ord(" "))
-    paren = F.clamped_depth((cp == ord("(")).astype(np.int64) - (cp == ord(")")))
+    paren = features.clamped_depth((cp == ord("(")).astype(np.int64) - (cp == ord(")")))
     semis = np.flatnonzero(cp == ord(";"))
-    ends = F.match_after(starts, paren[starts], semis, paren[semis], n)
-    return F.spans_mask(starts, np.minimum(ends + 1, n), n)
+    ends = features.match_after(starts, paren[starts], semis, paren[semis], n)
+    return features.spans_mask(starts, np.minimum(ends + 1, n), n)
 
 
 def word_mask(text: str, word: str) -> np.ndarray:
     """(T,) bool: the characters of every whole-word occurrence of `word`."""
-    return F.regex_mask(text, rf"(?<!\w){re.escape(word)}(?!\w)")
+    return features.regex_mask(text, rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
 def registered(text: str, feature: str) -> np.ndarray:
-    return F.compute(feature, text)
+    return features.compute(feature, text)
 
 
 # What the text holds -------------------------------------------------------------------------
@@ -274,18 +260,6 @@ def frequent_words(text: str) -> list[str]:
 
 # The family ----------------------------------------------------------------------------------
 
-ABOUT = {
-    "quotes": '"',
-    "line_position": "\n",
-    "bracket_depth": ")]}",
-    "paren_depth": ")",
-    "if_condition": ")",
-    "if_body": "};",
-    "comment": "/\n",
-    "in_word": " ",
-    "sentence_end": "",
-}
-
 
 def generate(text: str, alphabet=None) -> list[Hypothesis]:
     """The family of hypotheses for a text, written from it and the model's `alphabet` (a list
@@ -299,8 +273,9 @@ def generate(text: str, alphabet=None) -> list[Hypothesis]:
     def add(key, label, about, program, *args):
         out.setdefault(key, Hypothesis(key, label, about, Program(program, args)))
 
-    for feature, about in ABOUT.items():
-        add(feature, F.FEATURES[feature].description, about, registered, feature)
+    for h in features.FEATURES.values():
+        if h.program is not None:
+            add(h.key, h.label, h.about, registered, h.key)
     for c in frequent:
         add(f"is:{c}", f"the current character is {name(c)}", "", is_char, c)
         add(f"prev:{c}", f"the previous character is {name(c)}", "", is_char, c, -1)
@@ -352,12 +327,12 @@ def generate(text: str, alphabet=None) -> list[Hypothesis]:
 def since_blank(text: str) -> np.ndarray:
     """(T,) log of 1 + characters since the last blank line (paragraph position)."""
     pos = np.arange(len(text), dtype=np.int64)
-    return np.log1p(pos - F.last_index(blank_lines(text)))
+    return np.log1p(pos - features.last_index(blank_lines(text)))
 
 
 @dataclass
-class Values:
-    """A family evaluated on one text: the hypotheses that vary on it, standardised by block."""
+class Table:
+    """A family's table on one text: the hypotheses that vary on it, standardised by block."""
 
     family: list  # the Hypothesis objects kept (constant ones dropped)
     columns: list  # (T,) arrays in their own compact dtype, one per hypothesis
@@ -365,7 +340,7 @@ class Values:
     scale: np.ndarray  # (F,) float64 standard deviation over the whole text
 
     @classmethod
-    def of(cls, family, text: str) -> Values:
+    def of(cls, family, text: str) -> Table:
         """Evaluate every hypothesis of `family` on `text`. Those constant on it are left out, and
         so is one that gives exactly the values of an earlier one (the earlier label is kept)."""
         text = normalise(text)

@@ -31,7 +31,7 @@ import pandas as pd
 from ..core.features import compute, get
 from ..core.trace import trace_chunks
 from ..core.vocab import normalise
-from ..find import hypotheses as Hy
+from ..find import hypotheses
 from ..find.match import match
 from ..io import checkpoint
 
@@ -183,7 +183,7 @@ def label_curves(run: Run, cells: list[dict]) -> np.ndarray:
     explain.json ({"layer", "cell", "key"}; a key "a + b" is a pair, fitted as a line in both).
     NaN for a cell whose label is not in the family generated from this text (or a constant cell)."""
     scored = run.text[run.warm :]
-    family = {h.key: h for h in Hy.generate(scored, run.snapshots[-1].chars)}
+    family = {h.key: h for h in hypotheses.generate(scored, run.snapshots[-1].chars)}
     values, cache = {}, {}
     for c in cells:
         keys = [k for k in c.get("key", "").split(" + ") if k]

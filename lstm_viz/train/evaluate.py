@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 
 from ..core.model import eval_mode
 from .data import streams, windows
@@ -20,7 +20,7 @@ def evaluate(model, ids: torch.Tensor, n_streams: int = 32, seq_len: int = 512) 
     with eval_mode(model):
         for x, y in windows(data, seq_len):
             logits, state = model(x, state)
-            total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+            total += functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
             count += y.numel()
     return total / count
 

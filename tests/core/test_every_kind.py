@@ -15,8 +15,7 @@ from conftest import make_corpus
 import lstm_viz
 from lstm_viz import Clamp, Scale, View, ablation_ranking, analysis, attribution, cli, explain
 from lstm_viz.causal.ablation import closing_positions
-from lstm_viz.find import cellpage, finder
-from lstm_viz.find import hypotheses as Hy
+from lstm_viz.find import cellpage, finder, hypotheses
 from lstm_viz.paper import ngram
 from lstm_viz.views import colour, figures, render
 
@@ -65,7 +64,7 @@ def test_a_signal_another_kind_has_is_refused_in_one_line_that_says_why(tiny_gru
 
 def test_explain_scores_a_grus_or_rnns_memory_fitted_on_one_half_and_measured_on_the_other(tiny_any):
     text = lstm_viz.normalise(make_corpus(60, seed=1))[:2400]
-    family = [h for h in Hy.generate(text, tiny_any.vocab.chars) if h.key == "quotes"]
+    family = [h for h in hypotheses.generate(text, tiny_any.vocab.chars) if h.key == "quotes"]
     table = explain(tiny_any, text, cells=[(1, 5)], family=family, segment=10_000)
     y = tiny_any.trace(text).memory[1, :, 5].astype(np.float64)
     z = family[0](text).astype(np.float64)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from lstm_viz.core import features as F
+from lstm_viz.core import features
 
 
 def runs(name: str, text: str, **kw) -> list[str]:
     """The stretches of text where a binary feature is on, in order."""
-    mask = F.compute(name, text, **kw)
+    mask = features.compute(name, text, **kw)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
     return [text[a:b] for a, b in zip(edges[::2], edges[1::2])]
 
@@ -40,27 +40,27 @@ def test_curly_quotes_open_and_close():
 
 
 def test_line_position_counts_characters_read_on_the_line():
-    assert F.compute("line_position", "ab\ncde\n\nf").tolist() == [1, 2, 0, 1, 2, 3, 0, 0, 1]
+    assert features.compute("line_position", "ab\ncde\n\nf").tolist() == [1, 2, 0, 1, 2, 3, 0, 0, 1]
 
 
 # bracket depth
 
 
 def test_bracket_depth_counts_all_three_kinds_of_bracket():
-    assert F.compute("bracket_depth", "f(a[b]{c})x").tolist() == [0, 1, 1, 2, 2, 1, 2, 2, 1, 0, 0]
+    assert features.compute("bracket_depth", "f(a[b]{c})x").tolist() == [0, 1, 1, 2, 2, 1, 2, 2, 1, 0, 0]
 
 
 def test_paren_depth_counts_parentheses_only():
-    assert F.compute("paren_depth", "f(a[b]{c})x").tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert features.compute("paren_depth", "f(a[b]{c})x").tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
 
 
 def test_unbalanced_closers_never_make_depth_negative():
-    assert F.compute("bracket_depth", "))]} (a)").tolist() == [0, 0, 0, 0, 0, 1, 1, 0]
-    assert F.compute("paren_depth", "a)(b").tolist() == [0, 0, 1, 1]
+    assert features.compute("bracket_depth", "))]} (a)").tolist() == [0, 0, 0, 0, 0, 1, 1, 0]
+    assert features.compute("paren_depth", "a)(b").tolist() == [0, 0, 1, 1]
 
 
 def test_an_unclosed_opener_keeps_its_depth_to_the_end():
-    assert F.compute("bracket_depth", "{ [x").tolist() == [1, 1, 2, 2]
+    assert features.compute("bracket_depth", "{ [x").tolist() == [1, 1, 2, 2]
 
 
 # if condition and body
@@ -83,8 +83,8 @@ def test_if_body_without_braces_is_the_statement_through_its_semicolon():
 
 def test_if_inside_words_preprocessor_lines_comments_and_strings_does_not_count():
     code = 'elif (a); #if (B)\n/* if (c) */ s = "if (d)"; gif (e);'
-    assert not F.compute("if_condition", code).any()
-    assert not F.compute("if_body", code).any()
+    assert not features.compute("if_condition", code).any()
+    assert not features.compute("if_body", code).any()
 
 
 def test_a_paren_inside_a_string_does_not_close_the_condition():
@@ -94,7 +94,7 @@ def test_a_paren_inside_a_string_does_not_close_the_condition():
 
 def test_an_unclosed_if_condition_runs_to_the_end_without_crashing():
     assert runs("if_condition", "a; if (b && (c") == ["if (b && (c"]
-    assert not F.compute("if_body", "a; if (b && (c").any()
+    assert not features.compute("if_body", "a; if (b && (c").any()
 
 
 def test_nested_ifs_mark_both_conditions():
@@ -113,7 +113,7 @@ def test_block_and_line_comments_are_marked_with_their_delimiters():
 
 def test_comment_markers_inside_strings_are_not_comments():
     code = 'url = "http://x/*y"; z;'
-    assert not F.compute("comment", code).any()
+    assert not features.compute("comment", code).any()
 
 
 def test_an_unclosed_block_comment_runs_to_the_end():
@@ -145,32 +145,32 @@ def test_regex_is_multiline():
 
 def test_a_bad_regex_raises_one_clear_line():
     with pytest.raises(ValueError, match=r"bad regular expression '\(\[': ") as e:
-        F.compute("regex", "text", regex="([")
+        features.compute("regex", "text", regex="([")
     assert "\n" not in str(e.value)
 
 
 def test_a_regex_that_backtracks_forever_is_stopped(monkeypatch):
-    monkeypatch.setattr(F, "REGEX_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(features, "REGEX_TIMEOUT_S", 0.2)
     with pytest.raises(ValueError, match=r"ran for over 0.2 s on this text \(too much backtracking\)") as e:
-        F.compute("regex", "a" * 40 + "!", regex=r"(a|aa)+$")  # exponentially many ways to fail
+        features.compute("regex", "a" * 40 + "!", regex=r"(a|aa)+$")  # exponentially many ways to fail
     assert "\n" not in str(e.value)
 
 
 def test_the_regex_feature_needs_a_pattern():
     with pytest.raises(ValueError, match="needs a non-empty pattern"):
-        F.compute("regex", "text")
+        features.compute("regex", "text")
 
 
 def test_a_pattern_for_another_feature_is_refused():
     with pytest.raises(ValueError, match="only goes with the regex feature"):
-        F.compute("quotes", "text", regex="x")
+        features.compute("quotes", "text", regex="x")
 
 
 # the registry
 
 
 def test_registry_names_kinds_and_descriptions():
-    assert list(F.FEATURES) == [
+    assert list(features.FEATURES) == [
         "quotes",
         "line_position",
         "bracket_depth",
@@ -182,30 +182,34 @@ def test_registry_names_kinds_and_descriptions():
         "sentence_end",
         "regex",
     ]
-    counts = {n for n, f in F.FEATURES.items() if f.kind == F.COUNT}
+    counts = {n for n, f in features.FEATURES.items() if f.kind == features.COUNT}
     assert counts == {"line_position", "bracket_depth", "paren_depth"}
-    assert all(f.kind in (F.BINARY, F.COUNT) and f.description and f.name == n for n, f in F.FEATURES.items())
+    assert all(
+        f.kind in (features.BINARY, features.COUNT) and f.label and f.key == n for n, f in features.FEATURES.items()
+    )
 
 
 def test_unknown_feature_names_raise_listing_the_valid_ones():
     with pytest.raises(ValueError, match="unknown feature 'quote'; choose one of quotes, line_position"):
-        F.compute("quote", "text")
+        features.compute("quote", "text")
 
 
 @pytest.mark.parametrize("text", ["", "x", 'if (a) { "q\n/* c */ } (( ]] \u201c\ud800'])
 def test_every_feature_is_aligned_with_the_text_and_typed_by_kind(text):
-    values = F.compute_all(text)
-    assert list(values) == [n for n in F.FEATURES if n != "regex"]
+    values = features.compute_all(text)
+    assert list(values) == [n for n in features.FEATURES if n != "regex"]
     for name, v in values.items():
         assert v.shape == (len(text),)
-        assert v.dtype == (bool if F.FEATURES[name].kind == F.BINARY else np.int64)
+        assert v.dtype == (bool if features.FEATURES[name].kind == features.BINARY else np.int64)
 
 
 def test_features_of_a_long_text_match_those_of_its_parts():
     rng = np.random.default_rng(0)
     line = 'if (a[i] > (b + 1)) { s = "x y"; } /* c */ Word, "quoted".\n'
     text = "".join(line[: rng.integers(5, len(line))] + "\n" for _ in range(2000))
-    values = F.compute_all(text)
+    values = features.compute_all(text)
     cut = text.index("\n", len(text) // 2) + 1  # a line that starts outside quotes, comments and brackets
     for name in ("line_position", "in_word", "comment"):
-        assert np.array_equal(values[name], np.concatenate([F.compute(name, text[:cut]), F.compute(name, text[cut:])]))
+        assert np.array_equal(
+            values[name], np.concatenate([features.compute(name, text[:cut]), features.compute(name, text[cut:])])
+        )

@@ -12,9 +12,7 @@ import torch
 
 import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab
-from lstm_viz.find import cellpage
-from lstm_viz.find import explainer as E
-from lstm_viz.find import hypotheses as Hy
+from lstm_viz.find import cellpage, explainer, hypotheses
 from lstm_viz.find.match import match
 from lstm_viz.io import checkpoint
 from lstm_viz.train.data import held_out, split_bounds
@@ -61,7 +59,7 @@ def depth_model():
 
 def test_a_cell_planted_to_count_parenthesis_depth_gets_that_label_with_a_near_perfect_score():
     text = prose()
-    table = E.explain(depth_model(), text)
+    table = explainer.explain(depth_model(), text)
     row = table[(table.layer == 0) & (table.cell == 3)].iloc[0]
     assert "depth" in row.label and "(" in row.label
     assert row.score > 0.99 and row.sign == 1
@@ -69,9 +67,9 @@ def test_a_cell_planted_to_count_parenthesis_depth_gets_that_label_with_a_near_p
     assert list(table.columns[:6]) == ["layer", "cell", "label", "score", "runner_up", "runner_up_score"]
 
 
-def synthetic_sums(y: np.ndarray, z: np.ndarray) -> E.Sums:
+def synthetic_sums(y: np.ndarray, z: np.ndarray) -> explainer.Sums:
     """Sums of cells y (C, T) and hypotheses z (F, T), first half then second."""
-    sums = E.Sums.zeros(len(y), len(z))
+    sums = explainer.Sums.zeros(len(y), len(z))
     half = y.shape[1] // 2
     for h, part in enumerate((slice(0, half), slice(half, None))):
         sums.add(h, torch.from_numpy(y[:, part]), torch.from_numpy(z[:, part]))
@@ -82,7 +80,7 @@ def test_scoring_on_synthetic_activations_finds_the_planted_hypothesis_and_pair(
     rng = np.random.default_rng(1)
     T = 4000
     z = rng.normal(size=(6, T))
-    family = [Hy.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(6)]
+    family = [hypotheses.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(6)]
     y = np.stack(
         [
             np.tanh(0.5 * z[2]) + 0.05 * rng.normal(size=T),  # follows h2
@@ -91,7 +89,7 @@ def test_scoring_on_synthetic_activations_finds_the_planted_hypothesis_and_pair(
             rng.normal(size=T),
         ]
     )  # nothing
-    table = E.score_table(E.Moments.of(synthetic_sums(y, z)), family, np.arange(4), 4).set_index("cell")
+    table = explainer.score_table(explainer.Moments.of(synthetic_sums(y, z)), family, np.arange(4), 4).set_index("cell")
     assert table.loc[0, "key"] == "h2" and table.loc[0, "score"] > 0.95
     assert table.loc[1, "key"] == "h4" and table.loc[1, "sign"] == -1 and table.loc[1, "score"] > 0.99
     assert table.loc[2, "pair"] and set(table.loc[2, "key"].split(" + ")) == {"h0", "h5"}
@@ -103,9 +101,9 @@ def test_a_constant_cell_gets_no_label_and_comes_last():
     rng = np.random.default_rng(3)
     z = rng.normal(size=(3, 2000))
     y = np.stack([z[1] + 0.1 * rng.normal(size=2000), np.full(2000, 0.7)])
-    family = [Hy.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(3)]
-    table = E.score_table(E.Moments.of(synthetic_sums(y, z)), family, np.arange(2), 2)
-    assert table.cell.tolist() == [0, 1] and table.label[1] == E.CONSTANT and np.isnan(table.score[1])
+    family = [hypotheses.Hypothesis(f"h{j}", f"hypothesis {j}", "", None) for j in range(3)]
+    table = explainer.score_table(explainer.Moments.of(synthetic_sums(y, z)), family, np.arange(2), 2)
+    assert table.cell.tolist() == [0, 1] and table.label[1] == explainer.CONSTANT and np.isnan(table.score[1])
     assert table.runner_up[1] == "" and table.key[0] == "h1"
 
 
@@ -115,7 +113,7 @@ def test_a_hypothesis_constant_on_the_first_half_fits_nothing_there():
     z[1, :1000] = 0.3  # constant on the first half: its sums leave only rounding
     y = rng.normal(size=(3, 2000))
     y[2, 1000:] = 0.5 + 1e-5 * y[2, 1000:]  # a cell that is constant on the second half gets no score
-    fit, score = E.single_scores(E.Moments.of(synthetic_sums(y, z)))
+    fit, score = explainer.single_scores(explainer.Moments.of(synthetic_sums(y, z)))
     assert np.isnan(fit[:, 1]).all() and np.isnan(score[:, 1]).all() and np.isfinite(fit[:, 0]).all()
     assert np.isfinite(score[:2, 0]).all() and np.isnan(score[2]).all()
 
@@ -130,12 +128,12 @@ def direct_score(y: np.ndarray, columns: list) -> float:
 
 def test_batched_scores_equal_a_direct_per_cell_computation(tiny_model):
     text = prose(200)
-    family = Hy.generate(text, tiny_model.vocab.chars)
-    values = Hy.Values.of(family, text)
+    family = hypotheses.generate(text, tiny_model.vocab.chars)
+    values = hypotheses.Table.of(family, text)
     rows = np.arange(48)
-    sums, _ = E.collect(tiny_model, text, values, rows, segment=len(text))  # one segment: a plain trace
-    m = E.Moments.of(sums)
-    fit, score = E.single_scores(m)
+    sums, _ = explainer.collect(tiny_model, text, values, rows, segment=len(text))  # one segment: a plain trace
+    m = explainer.Moments.of(sums)
+    fit, score = explainer.single_scores(m)
     cells = tiny_model.trace(text).cell  # (L, T, H)
     rng = np.random.default_rng(0)
     for r in rng.choice(48, 6, replace=False):
@@ -145,7 +143,7 @@ def test_batched_scores_equal_a_direct_per_cell_computation(tiny_model):
             if np.ptp(np.asarray(column[: len(y) // 2], dtype=float)) == 0:
                 continue
             assert score[r, j] == pytest.approx(direct_score(y, [column]), abs=TOLERANCE)
-    table = E.score_table(m, values.family, rows, 24)
+    table = explainer.score_table(m, values.family, rows, 24)
     keys = [h.key for h in values.family]
     for row in table.head(8).itertuples():
         y = cells[row.layer, :, row.cell].astype(np.float64)
@@ -155,35 +153,35 @@ def test_batched_scores_equal_a_direct_per_cell_computation(tiny_model):
 
 def test_cells_picks_the_cells_and_bad_ones_are_refused(tiny_model):
     text = prose(60)
-    table = E.explain(tiny_model, text, cells=[(1, 5), (0, 2)])
+    table = explainer.explain(tiny_model, text, cells=[(1, 5), (0, 2)])
     assert sorted(zip(table.layer, table.cell)) == [(0, 2), (1, 5)]
-    full = E.explain(tiny_model, text).set_index(["layer", "cell"])
+    full = explainer.explain(tiny_model, text).set_index(["layer", "cell"])
     for row in table.itertuples():
         assert row.score == pytest.approx(full.loc[(row.layer, row.cell), "score"], abs=TOLERANCE)
     with pytest.raises(ValueError, match="no cell 24 in layer 0"):
-        E.explain(tiny_model, text, cells=[(0, 24)])
+        explainer.explain(tiny_model, text, cells=[(0, 24)])
     with pytest.raises(ValueError, match="scored characters"):
-        E.explain(tiny_model, "ab")
+        explainer.explain(tiny_model, "ab")
 
 
 def test_segments_cover_the_scored_text_and_their_windows_are_equally_long():
-    parts = E.segments(100_000, 1_000, 40_000)
+    parts = explainer.segments(100_000, 1_000, 40_000)
     assert parts[0][0] == 1_000 and parts[-1][1] == 100_000
     assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
-    assert len(parts) == 2 and E.segments(500, 0, 40_000) == [(0, 500)]
-    parts = E.segments(10_001, 1_000, 3_000)
+    assert len(parts) == 2 and explainer.segments(500, 0, 40_000) == [(0, 500)]
+    parts = explainer.segments(10_001, 1_000, 3_000)
     assert [b - a for a, b in parts] == [3_001, 3_000, 3_000]  # the longer ones first
-    spans = E.windows(parts, 1_000)
+    spans = explainer.windows(parts, 1_000)
     assert spans[0] == (0, 4_001) and {b - a for a, b in spans} == {4_001}
     assert all(s[1] == p[1] for s, p in zip(spans, parts))
-    assert E.windows([(0, 300), (300, 600)], 1_000) == [(0, 300), (0, 600)]  # the text's start cuts the first
+    assert explainer.windows([(0, 300), (300, 600)], 1_000) == [(0, 300), (0, 600)]  # the text's start cuts the first
 
 
 def test_segments_traced_side_by_side_equal_segments_traced_alone(tiny_model):
     text = prose(40)
-    parts = E.segments(len(text), 100, 300)
-    spans = E.windows(parts, 100)
-    together = E.trace_block(tiny_model, text, parts, spans)
+    parts = explainer.segments(len(text), 100, 300)
+    spans = explainer.windows(parts, 100)
+    together = explainer.trace_block(tiny_model, text, parts, spans)
     for (start, stop), (first, _), (cell, hidden) in zip(parts, spans, together):
         alone = tiny_model.trace(text[first:stop])
         assert cell.shape == (2, stop - start, 24)
@@ -249,7 +247,7 @@ def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_pat
     assert "layer 1: " in printed and "constant cells; match >= 0.5" in printed
     text = (model_and_corpus / "prose.txt").read_text()
     c = cellpage.entry(record, 1, 7)
-    assert len(c["histogram"]) == E.BINS and abs(sum(c["histogram"]) - 1000) <= E.BINS
+    assert len(c["histogram"]) == explainer.BINS and abs(sum(c["histogram"]) - 1000) <= explainer.BINS
     start = record["corpus"]["start"]
     for kind in ("top", "quantiles", "bottom"):
         assert c[kind]
@@ -257,10 +255,10 @@ def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_pat
             assert snippet == text[start + offset : start + offset + len(snippet)] and len(values) == len(snippet)
             assert values[at] == round(value * 100)
     assert c["top"][0][2] >= c["quantiles"][-1][2] >= c["quantiles"][0][2] >= c["bottom"][0][2]
-    assert len(c["related"]) == cellpage.RELATED and all(abs(r[2]) <= 1 for r in c["related"])
+    assert len(c["related"]) == explainer.RELATED and all(abs(r[2]) <= 1 for r in c["related"])
     assert c["c_low"] <= c["c_high"] and len(c["map"]) == 2
     checked = [x for x in record["cells"] if x["causal"]]
-    assert len(checked) == min(cellpage.CAUSAL_CELLS, 32)
+    assert len(checked) == min(explainer.CAUSAL_CELLS, 32)
     assert {"plain", "low", "high", "change_low", "change_high", "targets"} <= set(checked[0]["causal"])
     frame = cellpage.table(record)
     assert frame.score.is_monotonic_decreasing
@@ -310,7 +308,7 @@ def test_the_package_data_ships_explain_json_beside_the_weights():
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
         "lstm_viz_app"
     ]
-    assert any(fnmatch.fnmatch(f"pretrained/warpeace/{cellpage.FILE}", p) for p in patterns)
+    assert any(fnmatch.fnmatch(f"pretrained/warpeace/{explainer.FILE}", p) for p in patterns)
 
 
 SHIPPED = ("warpeace", "linux")
@@ -320,13 +318,13 @@ SHIPPED = ("warpeace", "linux")
 def test_each_shipped_model_has_its_cells_explained_on_held_out_text(name):
     record = cellpage.load(name)
     assert record is not None and not record["stale"]  # built from the shipped weights
-    assert (checkpoint.resolve(name) / cellpage.FILE).stat().st_size <= 5_000_000
+    assert (checkpoint.resolve(name) / explainer.FILE).stat().st_size <= 5_000_000
     L, H = record["layers"], record["cells_per_layer"]
     assert [(c["layer"], c["cell"]) for c in record["cells"]] == [(a, b) for a in range(L) for b in range(H)]
     corpus = record["corpus"]
     assert corpus["split"] == "test" and corpus["trained_on"] and corpus["end"] - corpus["start"] == record["chars"]
     assert 100 <= len(record["family"]) <= 5_000  # hundreds to a few thousand hypotheses
-    best = cellpage.table(record).head(cellpage.CAUSAL_CELLS)
+    best = cellpage.table(record).head(explainer.CAUSAL_CELLS)
     checked = {(c["layer"], c["cell"]) for c in record["cells"] if c["causal"]}
     assert checked == set(zip(best.layer, best.cell)) and best.change_low.notna().all()
 
@@ -343,7 +341,7 @@ def test_the_map_spreads_the_cells_that_vary_and_leaves_out_the_all_but_constant
     varying = np.stack([a, a + 0.3 * b, b, b - 0.3 * a, a + b], axis=1) * 0.3  # two directions of change
     wobble = rng.standard_normal(n) * 1e-4  # all but constant cells, wobbling together (sd 0.0001)
     constant = np.stack([0.99 + wobble, -0.99 - wobble, 0.98 + wobble], axis=1)
-    _, layout = cellpage.related_and_map(*sums(np.concatenate([varying, constant], axis=1)))
+    _, layout = explainer.related_and_map(*sums(np.concatenate([varying, constant], axis=1)))
     assert np.isnan(layout[5:]).all()
     placed = layout[:5]
     assert np.isfinite(placed).all() and (np.ptp(placed, axis=0) > 0.3).all()
@@ -383,9 +381,9 @@ def test_a_process_group_started_for_a_run_ends_with_it_on_every_path(monkeypatc
     monkeypatch.setattr(dist, "init_process_group", lambda backend: calls.append("init"))
     monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
 
-    @E.in_process_group
+    @explainer.in_process_group
     def run():
-        with E.process_group():  # nested: the outer one owns the group
+        with explainer.process_group():  # nested: the outer one owns the group
             calls.append("run")
         if fails:
             raise RuntimeError("a step failed")
@@ -408,13 +406,13 @@ def random_model(folder) -> object:
     return folder
 
 
-RECORD = {"format": cellpage.FORMAT, "layers": 1, "cells_per_layer": 1, "cells": [{"layer": 0, "cell": 0}]}
+RECORD = {"format": explainer.FORMAT, "layers": 1, "cells_per_layer": 1, "cells": [{"layer": 0, "cell": 0}]}
 
 
 def test_write_then_load_round_trips_and_absent_is_none(tmp_path):
     model = random_model(tmp_path / "m")
     assert cellpage.load(model) is None
-    cellpage.write(model, {**RECORD, "model": {"weights_sha256": cellpage.weights_sha256(model)}})
+    explainer.write(model, {**RECORD, "model": {"weights_sha256": explainer.weights_sha256(model)}})
     loaded = cellpage.load(model)
     assert loaded.pop("stale") is False
     assert loaded["cells"] == RECORD["cells"]
@@ -422,17 +420,17 @@ def test_write_then_load_round_trips_and_absent_is_none(tmp_path):
 
 def test_a_record_of_other_weights_is_flagged_stale(tmp_path):
     model = random_model(tmp_path / "m")
-    cellpage.write(model, {**RECORD, "model": {"weights_sha256": "0" * 64}})
+    explainer.write(model, {**RECORD, "model": {"weights_sha256": "0" * 64}})
     assert cellpage.load(model)["stale"] is True
 
 
 def test_a_broken_explain_file_raises_one_clear_line(tmp_path):
     model = random_model(tmp_path / "m")
-    (model / cellpage.FILE).write_text("{not json")
+    (model / explainer.FILE).write_text("{not json")
     with pytest.raises(ValueError, match="explain.json: not valid JSON"):
         cellpage.load(model)
-    (model / cellpage.FILE).write_text('{"format": "something else"}')
-    with pytest.raises(ValueError, match=f"not a {cellpage.FORMAT} file"):
+    (model / explainer.FILE).write_text('{"format": "something else"}')
+    with pytest.raises(ValueError, match=f"not a {explainer.FORMAT} file"):
         cellpage.load(model)
 
 
@@ -452,7 +450,7 @@ def test_a_single_hypothesis_scores_its_match_fitted_on_the_first_half_and_measu
     rng = np.random.default_rng(4)
     z = rng.normal(size=(1, 600))
     y = -0.8 * z + rng.normal(0, 0.5, (2, 600))  # two cells that fall with the hypothesis
-    fit, score = E.single_scores(E.Moments.of(synthetic_sums(y, z)))
+    fit, score = explainer.single_scores(explainer.Moments.of(synthetic_sums(y, z)))
     r1 = [np.corrcoef(y[c, :300], z[0, :300])[0, 1] for c in range(2)]
     r2 = [np.corrcoef(y[c, 300:], z[0, 300:])[0, 1] for c in range(2)]
     np.testing.assert_allclose(score[:, 0], match(np.array(r1), np.array(r2)), atol=TOLERANCE)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_viz.find import hypotheses as Hy
+from lstm_viz.find import hypotheses
 
 C_CODE = "".join(
     f"\tif (x{i} > 0) {{\n\t\ty = f(x{i});\n\t}}\n\twhile (k < {i}) k++;\n\treturn y;\n" for i in range(12)
@@ -11,7 +11,7 @@ C_CODE = "".join(
 
 
 def keys(text, alphabet=None):
-    return {h.key for h in Hy.generate(text, alphabet)}
+    return {h.key for h in hypotheses.generate(text, alphabet)}
 
 
 def test_a_delimiter_pair_seen_in_the_text_yields_inside_and_depth_hypotheses():
@@ -46,7 +46,7 @@ def test_frequent_characters_give_current_previous_next_and_since_hypotheses():
 
 
 def test_labels_are_plain_words_and_keys_unique():
-    family = Hy.generate(C_CODE + 'said "so" (well) ' * 20)
+    family = hypotheses.generate(C_CODE + 'said "so" (well) ' * 20)
     assert len({h.key for h in family}) == len(family)
     labels = {h.key: h.label for h in family}
     assert labels["since:\n"] == "characters since the last newline"
@@ -59,36 +59,36 @@ def test_labels_are_plain_words_and_keys_unique():
 
 
 def test_nesting_counts_openers_from_themselves_and_closers_as_outside():
-    assert Hy.nesting("a(b(c)d)e)", "(", ")").tolist() == [0, 1, 1, 2, 2, 1, 1, 0, 0, 0]
-    assert Hy.inside('x"ab"y"c', '"', '"').tolist() == [0, 1, 1, 1, 0, 0, 1, 1]
-    assert Hy.nesting("(a\n\nb)c", "(", ")", "blank").tolist() == [1, 1, 1, 0, 0, 0, 0]
-    assert Hy.nesting("(a\nb)c", "(", ")", "newline").tolist() == [1, 1, 0, 0, 0, 0]
-    assert Hy.inside("a/*b*/c", "/*", "*/").tolist() == [0, 0, 1, 1, 1, 0, 0]
+    assert hypotheses.nesting("a(b(c)d)e)", "(", ")").tolist() == [0, 1, 1, 2, 2, 1, 1, 0, 0, 0]
+    assert hypotheses.inside('x"ab"y"c', '"', '"').tolist() == [0, 1, 1, 1, 0, 0, 1, 1]
+    assert hypotheses.nesting("(a\n\nb)c", "(", ")", "blank").tolist() == [1, 1, 1, 0, 0, 0, 0]
+    assert hypotheses.nesting("(a\nb)c", "(", ")", "newline").tolist() == [1, 1, 0, 0, 0, 0]
+    assert hypotheses.inside("a/*b*/c", "/*", "*/").tolist() == [0, 0, 1, 1, 1, 0, 0]
 
 
 def test_counts_and_character_tests():
-    assert Hy.since("ab\ncd\n", "\n").tolist() == [1, 2, 0, 1, 2, 0]
-    assert Hy.since("ab", "\n", log=True) == pytest.approx(np.log1p([1, 2]))
-    assert Hy.is_char("abca", "a").tolist() == [True, False, False, True]
-    assert Hy.is_char("abca", "a", 1).tolist() == [False, False, True, False]  # the next character
-    assert Hy.is_char("abca", "a", -1).tolist() == [False, True, False, False]  # the previous one
-    assert Hy.to_line_end("x // c\ny", "//").tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
-    assert Hy.word_mask("the other the", "the").tolist() == [1, 1, 1] + [0] * 7 + [1, 1, 1]
+    assert hypotheses.since("ab\ncd\n", "\n").tolist() == [1, 2, 0, 1, 2, 0]
+    assert hypotheses.since("ab", "\n", log=True) == pytest.approx(np.log1p([1, 2]))
+    assert hypotheses.is_char("abca", "a").tolist() == [True, False, False, True]
+    assert hypotheses.is_char("abca", "a", 1).tolist() == [False, False, True, False]  # the next character
+    assert hypotheses.is_char("abca", "a", -1).tolist() == [False, True, False, False]  # the previous one
+    assert hypotheses.to_line_end("x // c\ny", "//").tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
+    assert hypotheses.word_mask("the other the", "the").tolist() == [1, 1, 1] + [0] * 7 + [1, 1, 1]
 
 
 def test_keyword_programs_mark_condition_body_and_statement():
     text = "if (a) {b;} c; return d(e); f"
-    cond = Hy.keyword_condition(text, "if")
-    body = Hy.keyword_body(text, "if")
-    stmt = Hy.statement_after(text, "return")
+    cond = hypotheses.keyword_condition(text, "if")
+    body = hypotheses.keyword_body(text, "if")
+    stmt = hypotheses.statement_after(text, "return")
     assert "".join(c for c, on in zip(text, cond) if on) == "if (a)"
     assert "".join(c for c, on in zip(text, body) if on) == " {b;}"
     assert "".join(c for c, on in zip(text, stmt) if on) == "return d(e);"
 
 
 def test_values_standardise_each_hypothesis_and_drop_constant_and_repeated_ones():
-    family = Hy.generate("a (b) c\n" * 30)
-    values = Hy.Values.of(family, "a (b) c\n" * 30)
+    family = hypotheses.generate("a (b) c\n" * 30)
+    values = hypotheses.Table.of(family, "a (b) c\n" * 30)
     kept = [h.key for h in values.family]
     assert "inside:(|)|blank" not in kept  # no blank line: the same values as inside:(|)|None
     assert "bracket_depth" in kept  # no [ or {: paren_depth and depth of ( ) give its values, the first is kept
@@ -96,5 +96,5 @@ def test_values_standardise_each_hypothesis_and_drop_constant_and_repeated_ones(
     block = values.block(0, 240)
     assert block.shape == (len(values), 240)
     assert np.allclose(block.mean(axis=1), 0, atol=1e-12) and np.allclose(block.std(axis=1), 1, atol=1e-12)
-    constant = Hy.Hypothesis("zero", "always zero", "", lambda text: np.zeros(len(text)))
-    assert not Hy.Values.of([constant], "a (b) c\n").family
+    constant = hypotheses.Hypothesis("zero", "always zero", "", lambda text: np.zeros(len(text)))
+    assert not hypotheses.Table.of([constant], "a (b) c\n").family

@@ -43,7 +43,7 @@ def query(length: int, pos: int) -> dict:
             HYPOTHESES,
             key="find_feature",
             on_change=_hypothesis_picked,
-            format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).description}",
+            format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).label}",
         )
         return {"mode": mode, "feature": feature, "regex": None}
     if mode == "regex":

@@ -58,7 +58,7 @@ def draw(shown: Shown) -> None:
         now = (best["layer"], best["cell"]) == (shown.layer, shown.cell)
         column.button(  # no key: a button's state cannot be given a default (state.DEFAULTS)
             line(best, feature, where),
-            help=f"{features.get(feature).description}: the cell whose {memory_words(shown)} follows it most "
+            help=f"{features.get(feature).label}: the cell whose {memory_words(shown)} follows it most "
             f"closely {labels.MATCH_WHERE[where]}" + (" (shown now)" if now else ""),
             type="primary" if now else "secondary",
             on_click=state.move_cell,
