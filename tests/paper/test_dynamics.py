@@ -9,9 +9,10 @@ import pytest
 
 import lstm_viz
 from lstm_viz import cli
+from lstm_viz.find import hypotheses
 from lstm_viz.find.match import match
-from lstm_viz.paper import dynamics as D
-from lstm_viz.paper import ngram as N
+from lstm_viz.paper import dynamics
+from lstm_viz.paper import ngram as ngrams
 from lstm_viz.train.loop import TrainArgs, train
 
 SMALL = dict(layers=1, hidden=16, embed=8, dropout=0.0, batch=8, seq_len=32, lr=5e-3, min_count=2, val_chars=2000)
@@ -27,23 +28,23 @@ def trained(corpus_file, tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(trained, corpus_file):
     text = corpus_file.read_bytes().decode()[-6000:]
-    return D.trace_snapshots(trained, text, warm=200)
+    return dynamics.trace_snapshots(trained, text, warm=200)
 
 
 def test_a_cells_match_is_the_finders_match_fitted_on_one_half_and_measured_on_the_other():
     rng = np.random.default_rng(0)
     z = (rng.random(400) < 0.3).astype(float)
     y = np.stack([np.tanh(2 * z - 1 + rng.normal(0, 0.5, 400)), rng.normal(size=400), -z], axis=1)  # (T, 3)
-    got = D.cell_matches(y, z)
+    got = dynamics.cell_matches(y, z)
     r1 = [np.corrcoef(y[:200, c], z[:200])[0, 1] for c in range(3)]
     r2 = [np.corrcoef(y[200:, c], z[200:])[0, 1] for c in range(3)]
     assert np.allclose(got, match(np.array(r1), np.array(r2)), atol=1e-12)
     assert got[2] == pytest.approx(1.0) and got[0] > 0.7 and abs(got[1]) < 0.2
-    assert D.line_match(y[:, 0], z[:, None]) == pytest.approx(got[0], abs=1e-9)  # one hypothesis: the same match
+    assert dynamics.line_match(y[:, 0], z[:, None]) == pytest.approx(got[0], abs=1e-9)  # one hypothesis: the same match
 
 
 def test_the_emergence_curve_follows_the_last_snapshots_best_cell_back_through_training(run):
-    curves = D.emergence(run, ("quotes", "in_word"))
+    curves = dynamics.emergence(run, ("quotes", "in_word"))
     assert set(curves["feature"]) == {"quotes", "in_word"}
     for _, curve in curves.groupby("feature"):
         assert list(curve["snapshot"]) == [s.row["index"] for s in run.snapshots]
@@ -67,26 +68,26 @@ def test_first_above_names_the_snapshot_from_which_the_match_stays_above_the_thr
         }
     )
     never = curve.assign(feature="in_word", match=0.1)
-    table = D.first_above(pd.concat([curve, never]), threshold=0.5).set_index("feature")
+    table = dynamics.first_above(pd.concat([curve, never]), threshold=0.5).set_index("feature")
     assert table.loc["quotes", "snapshot"] == 3 and table.loc["quotes", "chars_seen"] == 40  # not 1: it fell back
     assert table.loc["quotes", "first"] == 0.0 and table.loc["quotes", "last"] == 0.9
-    assert table.loc["in_word"].isna()["snapshot"] and D.records(table.reset_index())[1]["snapshot"] is None
+    assert table.loc["in_word"].isna()["snapshot"] and dynamics.records(table.reset_index())[1]["snapshot"] is None
 
 
 def test_every_cells_label_curve_uses_the_explanation_tables_hypothesis(run):
     text = run.text[run.warm :]
-    quotes = next(h for h in D.Hy.generate(text) if h(text).dtype == bool and "double quote" in h.label)
+    quotes = next(h for h in hypotheses.generate(text) if h(text).dtype == bool and "double quote" in h.label)
     cells = [{"layer": 0, "cell": 3, "key": quotes.key}, {"layer": 0, "cell": 4, "key": "no such key"}]
-    curves = D.label_curves(run, cells)
+    curves = dynamics.label_curves(run, cells)
     assert curves.shape == (len(run.snapshots), 2) and np.isnan(curves[:, 1]).all()
-    expected = [D.cell_matches(s.memory[0, run.warm :, 3:4], quotes(text))[0] for s in run.snapshots]
+    expected = [dynamics.cell_matches(s.memory[0, run.warm :, 3:4], quotes(text))[0] for s in run.snapshots]
     assert np.allclose(curves[:, 0], expected, atol=1e-9)
 
 
 def test_ngram_distributions_are_the_order_n_models_probabilities_of_every_character(corpus_file):
     text = corpus_file.read_bytes().decode()
-    model = N.train(text[:20_000], N.Vocab(sorted(set(text))), order=5)
-    ids = model.vocab.encode(N.normalise(text[20_000:21_000]))
+    model = ngrams.train(text[:20_000], ngrams.Vocab(sorted(set(text))), order=5)
+    ids = model.vocab.encode(ngrams.normalise(text[20_000:21_000]))
     dists = model.distributions(ids, (1, 3, 5))
     rows = model.order_probs(ids)
     for n, p in dists.items():
@@ -100,18 +101,18 @@ def test_ngram_distributions_are_the_order_n_models_probabilities_of_every_chara
 def test_the_dynamics_measure_zero_distance_and_full_overlap_against_the_model_itself(run, corpus_file):
     text = corpus_file.read_bytes().decode()
     chars = run.snapshots[0].chars
-    ngram = N.train(text[:20_000], N.Vocab(list(chars)), order=3)
+    ngram = ngrams.train(text[:20_000], ngrams.Vocab(list(chars)), order=3)
     ids = ngram.vocab.encode(run.text)
     as_model = np.log(ngram.distributions(ids, (2,))[2])  # a "snapshot" that predicts as the 2-gram does
-    fake = D.Run(
-        run.text, run.warm, [D.Traced(run.snapshots[0].row, None, np.vstack([as_model, as_model[-1:]]), chars)]
+    fake = dynamics.Run(
+        run.text, run.warm, [dynamics.Traced(run.snapshots[0].row, None, np.vstack([as_model, as_model[-1:]]), chars)]
     )
-    table = D.ngram_dynamics(fake, ngram, orders=(1, 2, 3)).set_index("order")
+    table = dynamics.ngram_dynamics(fake, ngram, orders=(1, 2, 3)).set_index("order")
     assert table.loc[2, "kl"] == pytest.approx(0, abs=1e-6) and table.loc[2, "overlap"] == pytest.approx(1)
     assert table.loc[1, "kl"] > 0.1 and table.loc[3, "kl"] > 0
     assert table.loc[2, "model_errors"] == pytest.approx(table.loc[2, "ngram_errors"])
 
-    real = D.ngram_dynamics(run, ngram, orders=(1, 2, 3))
+    real = dynamics.ngram_dynamics(run, ngram, orders=(1, 2, 3))
     assert len(real) == 3 * len(run.snapshots) and (real["kl"] >= 0).all() and real["overlap"].between(0, 1).all()
     assert real["characters"].iloc[0] == np.count_nonzero(ids[1 + run.warm :])
 
@@ -119,14 +120,14 @@ def test_the_dynamics_measure_zero_distance_and_full_overlap_against_the_model_i
 def test_the_dynamics_command_writes_the_record_and_prints_both_tables(trained, corpus_file, tmp_path, capsys):
     text = corpus_file.read_bytes().decode()
     card = json.loads((trained / "card.json").read_text())
-    N.train(text[:30_000], N.Vocab(card["alphabet"]), order=4).save(trained / N.FILE)
+    ngrams.train(text[:30_000], ngrams.Vocab(card["alphabet"]), order=4).save(trained / ngrams.FILE)
     code = cli.main(["dynamics", "--model", str(trained), "--corpus", str(corpus_file), "--max-chars", "3000"])
     out = capsys.readouterr().out
     assert code == 0 and "When each cell learnt its label" in out and "symmetric KL divergence" in out
-    record = D.read(trained)
-    assert record["format"] == D.FORMAT and len(record["emergence"]) % len(record["snapshots"]) == 0
+    record = dynamics.read(trained)
+    assert record["format"] == dynamics.FORMAT and len(record["emergence"]) % len(record["snapshots"]) == 0
     assert record["cells"] is None  # no explain.json beside the model: no label to follow
-    assert {r["order"] for r in record["dynamics"]} == {1, 2, 3, 4} and record["threshold"] == D.THRESHOLD
+    assert {r["order"] for r in record["dynamics"]} == {1, 2, 3, 4} and record["threshold"] == dynamics.THRESHOLD
     assert cli.main(["dynamics", "--model", str(tmp_path), "--corpus", str(corpus_file)]) == 2
     assert "has no snapshots" in capsys.readouterr().err
 
