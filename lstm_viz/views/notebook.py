@@ -4,7 +4,7 @@ VS Code and Colab.
 Python computes what the browser shows (each character's place on the colour scale of
 `lstm_viz.views.colour`, labels from `lstm_viz.views.glyphs`, the top-5 guesses); the script is
 the coloured text the app draws too (assets/coloured_text.js) with the widget's head and strip.
-Up/Down change the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
+Up/Down or k/j change the cell through the synced `cell` trait, so `widget.cell` reads and sets it from Python.
 Hover cards and the strip need no kernel round trip; a cell change recolours from Python.
 Given the model's cell labels (`labels=`: `lstm_viz.explain`'s table, or the shipped one from
 `lstm_viz.find.cellpage`), the hover card also says what the chosen cell is about.
