@@ -1,4 +1,5 @@
-"""The shipped models load, trace, and carry figures on their cards that their weights reproduce."""
+"""The shipped models load, trace, and carry figures on their cards that their weights reproduce; the LSTM of
+the architecture comparison comes with its training's snapshots, each of which loads and traces."""
 
 import math
 from pathlib import Path
@@ -9,7 +10,9 @@ import torch
 import torch.nn.functional as F
 
 import lstm_viz
-from lstm_viz.io.checkpoint import PRETRAINED
+from lstm_viz.core.features import compute as compute_feature
+from lstm_viz.io.checkpoint import PRETRAINED, snapshots
+from lstm_viz.paper.dynamics import cell_matches
 from lstm_viz.train.data import read_corpus, sha256, split_bounds
 
 CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"  # ../shared beside the clone, never committed
@@ -91,3 +94,61 @@ def test_weights_are_stored_as_safetensors_only():
     for name in SAMPLES:
         files = sorted(p.name for p in (PRETRAINED / name).iterdir() if p.is_file())
         assert "model.safetensors" in files and not any(f.endswith((".pt", ".pth", ".pkl", ".bin")) for f in files)
+
+
+COMPARISON = "warpeace-lstm-2x128"  # the LSTM of the architecture comparison, shipped with its training's snapshots
+HIDDEN_PROSE = (  # written for this test: prose with dialogue that no model here has read
+    "The rain had not stopped for three days when the doctor came up the hill.\n\n"
+    '"You should have sent for me sooner," he said, shaking the water from his coat. "A fever like this '
+    'one does not wait for the roads to dry."\n\n"We could not find anyone to ride down," answered the woman '
+    'at the door. "The boy is in the room at the back, and he has been asking for his father."\n\n'
+    "The doctor said nothing for a while. He set his bag on the table and looked at the cold hearth.\n\n"
+    '"Is he very ill?" she asked when he came out again.\n\n"He is young and he is strong," the doctor '
+    'replied slowly. "Keep the fire going tonight, and give him water whenever he wakes."\n\nShe thanked '
+    "him, and he went out into the rain, and she watched his lantern moving down the hill until it was "
+    'only a spark among the trees.\n\n"Where is father?" the boy asked in the morning, and she told him.'
+)
+
+
+def test_the_comparison_lstm_is_shipped_with_at_least_twelve_snapshots_from_untrained_to_trained():
+    found = snapshots(COMPARISON)
+    assert len(found) >= 12 and [s["index"] for s in found] == list(range(len(found)))
+    chars = [s["chars_seen"] for s in found]
+    assert chars[0] == 0 and chars == sorted(set(chars))
+    vals = [s["loss"]["val"]["nats"] for s in found]
+    assert vals[0] > 4 and vals[-1] < 1.5  # from guessing (ln 78 = 4.36 nats) to a trained model
+    model = lstm_viz.load(COMPARISON)
+    assert (model.kind, model.config.layers, model.config.hidden) == ("lstm", 2, 128)
+    assert model.card["loss"]["test"]["nats"] < 1.5
+
+
+def test_every_snapshot_loads_and_traces_and_training_made_it_better():
+    found = snapshots(COMPARISON)
+    bits = []
+    for s in found:
+        tr = lstm_viz.load(COMPARISON, snapshot=s["index"]).trace(SAMPLES["warpeace"])
+        assert tr.shape == (2, len(SAMPLES["warpeace"]), 128) and np.isfinite(tr.cell).all()
+        bits.append(tr.bits_per_char)
+    assert bits[-1] < bits[0] - 2
+
+
+def test_the_comparison_lstm_fits_its_storage_budget_and_shares_the_war_and_peace_ngram():
+    folder = PRETRAINED / COMPARISON
+    assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 12e6
+    assert not (folder / "ngram.npz").exists()
+    ngram = lstm_viz.load_ngram(COMPARISON)
+    assert ngram.vocab.chars == lstm_viz.load(COMPARISON).vocab.chars == lstm_viz.load_ngram("warpeace").vocab.chars
+    assert (folder / "explain.json").is_file() and (folder / "dynamics.json").is_file()
+
+
+def test_the_quote_cell_is_learnt_in_training_on_prose_no_model_has_read():
+    z = compute_feature("quotes", HIDDEN_PROSE).astype(float)
+
+    def matches(snapshot):
+        tr = lstm_viz.load(COMPARISON, snapshot=snapshot).trace(HIDDEN_PROSE)
+        L, T, H = tr.memory.shape
+        return cell_matches(tr.memory.transpose(1, 0, 2).reshape(T, L * H), z)
+
+    last, first = matches(-1), matches(0)
+    best = int(np.nanargmax(last))  # the best quote cell of the last snapshot, followed back to the first
+    assert last[best] > 0.9 and last[best] >= first[best] + 0.3
