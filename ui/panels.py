@@ -13,7 +13,7 @@ import streamlit as st
 
 from .session import state
 from .session.shown import Shown
-from .views import cellmap_view, cells_view, finder_view, intervene_view, labels_view, text_view
+from .views import cellmap_view, cells_view, compare_view, finder_view, intervene_view, labels_view, text_view
 
 PANELS: dict[str, Callable[[Shown], None]] = {
     "Predictions": text_view.predictions,
@@ -22,6 +22,7 @@ PANELS: dict[str, Callable[[Shown], None]] = {
     "Intervene": intervene_view.section,
     "Cell labels": labels_view.section,
     "Cell map": cellmap_view.section,
+    "Compare kinds": compare_view.section,
 }
 
 

@@ -61,14 +61,22 @@ _heatmap_view = _register("lstm_viz_heatmap", "heatmap")
 _bars_view = _register("lstm_viz_bars", "bars")
 
 
-def text_view(layer_part: bytes, view_part: dict, on_select: Callable[[], None], on_cell: Callable[[], None]) -> None:
+def text_view(
+    layer_part: bytes,
+    view_part: dict,
+    on_select: Callable[[], None],
+    on_cell: Callable[[], None],
+    key: str = "",
+) -> None:
     """The coloured text with its own cell switching, pinned rows and hover cards (`payload`).
 
-    Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`.
+    Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`. A page
+    with several of them gives each a `key` of its own (its widget keys are TEXT_KEY + key and
+    LAYER_KEY + key).
     """
     with st.container(gap=None):
-        _layer_data(key=LAYER_KEY, data=layer_part, height=0)
-        _text_view(key=TEXT_KEY, data=view_part, on_select_change=on_select, on_cell_change=on_cell)
+        _layer_data(key=LAYER_KEY + key, data=layer_part, height=0)
+        _text_view(key=TEXT_KEY + key, data=view_part, on_select_change=on_select, on_cell_change=on_cell)
 
 
 def strip_view(strip_part: dict, on_select: Callable[[], None]) -> None:

@@ -61,6 +61,7 @@ DEFAULTS = {
     "find_mode": "hypothesis",
     "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the hypothesis picker: `hypothesis` when drawn
     "find_regex": "",
+    "compare_feature": "quotes",  # the Compare tab's hypothesis (ui.views.compare_view)
     "find_start": None,  # None: at the selected position
     "find_end": None,  # None: ten characters after it
     # the Intervene tab (ui.views.intervene_view)

@@ -24,7 +24,14 @@ from ..session import examples, state
 from ..widgets import glossary
 
 REPORTS = Path(__file__).resolve().parents[2] / "docs" / "analyses"
-DIFF_SCALE = 3.0  # nats of LSTM-minus-n-gram loss shown at full colour
+DIFF_SCALE = 3.0  # nats of model-minus-n-gram loss shown at full colour
+WHO = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # each kind of model, as the figures name it
+
+
+def who(name: str) -> str:
+    """The model's kind as the page names it: LSTM, GRU or RNN."""
+    kind = cache.model(name).config.kind
+    return WHO.get(kind, kind)
 
 
 def current(models: list[str]) -> tuple[str, str]:
@@ -48,7 +55,7 @@ def report(name: str) -> dict | None:
 
 def held_out(name: str) -> None:
     """The precomputed figures of the model's held-out test split."""
-    data = report(name)
+    data, model = report(name), who(name)
     if data is None:
         st.info(
             f"No precomputed report for {name!r}: make one with `python -m lstm_viz analyse --model {name} "
@@ -58,13 +65,13 @@ def held_out(name: str) -> None:
     loss, paper = data["loss"], data["loss"].get("paper") or {}
     st.markdown(
         f"{data['chars']:,} characters of the {data['corpus']['split']} split of "
-        f"`{data['corpus']['name']}`: LSTM **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
+        f"`{data['corpus']['name']}`: {model} **{loss['lstm']:.3f}** nats/char, 20-gram **{loss['ngram']:.3f}**"
         + (f" (the paper's: LSTM {paper['lstm']}, 20-gram {paper['ngram']})" if paper else "")
         + ". Lower is better: the model is less surprised by each next character.",
         help=glossary.tip("nats and bits", "n-gram", "held-out text"),
     )
     folder = REPORTS / name
-    tabs = st.tabs(["Gate saturation", "Error breakdown", "Closing distance", "Where the LSTM wins"])
+    tabs = st.tabs(["Gate saturation", "Error breakdown", "Closing distance", f"Where the {model} wins"])
     for tab, figure in zip(tabs, ("gate_saturation", "error_breakdown", "closing_distance", "character_advantage")):
         with tab:
             png = folder / f"{figure}.png"
@@ -87,14 +94,14 @@ def report_body(markdown: str) -> str:
     return re.sub(r"^(#+) ", r"##\1 ", IMAGE.sub("", markdown), flags=re.M)
 
 
-def difference_html(text: str, diff: np.ndarray) -> str:
-    """The text (escaped) with each character on the colour of the LSTM's advantage in predicting
-    it: blue where the LSTM's loss was lower than the n-gram's, red where higher."""
+def difference_html(text: str, diff: np.ndarray, model: str = "LSTM") -> str:
+    """The text (escaped) with each character on the colour of the model's advantage in predicting
+    it: blue where the model's (an LSTM's, say) loss was lower than the n-gram's, red where higher."""
     spans = []
     for t, ch in enumerate(text):
         d = diff[t - 1] if t else np.nan  # character t is predicted at position t - 1
         value = float(np.clip(-d / DIFF_SCALE, -1, 1)) if np.isfinite(d) else 0.0
-        tip = f"LSTM - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
+        tip = f"{model} - n-gram: {d:+.2f} nats" if np.isfinite(d) else "not scored"
         spans.append(span(ch if ch in " \n" else label(ch), value, tip))
     return (
         '<div style="font-family:monospace;white-space:pre-wrap;line-height:1.5;max-height:420px;'
@@ -102,7 +109,7 @@ def difference_html(text: str, diff: np.ndarray) -> str:
     )
 
 
-def breakdown_figure(table: pd.DataFrame) -> go.Figure:
+def breakdown_figure(table: pd.DataFrame, model: str = "LSTM") -> go.Figure:
     order = list(ORACLES) + ["unexplained"]
     rows = table.set_index("oracle").reindex(order)
     share = (rows["share"] * 100).tolist()[::-1]
@@ -121,12 +128,12 @@ def breakdown_figure(table: pd.DataFrame) -> go.Figure:
     layout = {
         "height": 300,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
-        "xaxis": {"title": {"text": "share of the LSTM's errors (%)"}, "ticksuffix": "%"},
+        "xaxis": {"title": {"text": f"share of the {model}'s errors (%)"}, "ticksuffix": "%"},
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def closing_figure(table: pd.DataFrame) -> go.Figure:
+def closing_figure(table: pd.DataFrame, who: str = "LSTM") -> go.Figure:
     """Each closing brace or quote at (distance to its opener, probability of it), per model."""
     data = []
     for kind, symbol in (("brace", "circle"), ("quote", "diamond")):
@@ -141,9 +148,9 @@ def closing_figure(table: pd.DataFrame) -> go.Figure:
                         "mode": "markers",
                         "x": part["distance"].tolist(),
                         "y": part[model].tolist(),
-                        "name": f"{'LSTM' if model == 'lstm' else '20-gram'}, closing {kind}",
+                        "name": f"{who if model == 'lstm' else '20-gram'}, closing {kind}",
                         "marker": {"color": colour, "symbol": symbol, "size": 8, "opacity": 0.75},
-                        "hovertemplate": f"{'LSTM' if model == 'lstm' else '20-gram'}: a closing {kind} "
+                        "hovertemplate": f"{who if model == 'lstm' else '20-gram'}: a closing {kind} "
                         "%{x} characters after its opener, probability %{y:.2f}<extra></extra>",
                     }
                 )
@@ -168,41 +175,45 @@ def live(name: str, text: str) -> None:
     if result["problem"]:
         st.info(result["problem"])
         return
+    model = who(name)
     c1, c2, c3 = st.columns(3)
-    c1.metric("LSTM loss", f"{result['lstm']:.3f} nats/char", help=glossary.tip("nats and bits"))
+    c1.metric(f"{model} loss", f"{result['lstm']:.3f} nats/char", help=glossary.tip("nats and bits"))
     c2.metric("20-gram loss", f"{result['ngram']:.3f} nats/char", help=glossary.tip("n-gram", "nats and bits"))
     c3.metric("Characters", f"{len(text):,}")
     st.markdown(
-        "**Where the LSTM's memory pays**: each character on the colour of LSTM loss minus 20-gram loss "
-        f"in predicting it (blue: the LSTM did better, red: worse; full colour at {DIFF_SCALE:g} nats).",
+        f"**Where the {model}'s memory pays**: each character on the colour of {model} loss minus 20-gram loss "
+        f"in predicting it (blue: the {model} did better, red: worse; full colour at {DIFF_SCALE:g} nats).",
         help=glossary.tip("nats and bits", "n-gram"),
     )
-    st.markdown(difference_html(text, result["difference"]), unsafe_allow_html=True)
+    st.markdown(difference_html(text, result["difference"], model), unsafe_allow_html=True)
     st.markdown(
         "**Gate saturation** (the paper's figure 3): each dot is a cell; how often its gate is nearly shut, "
         "below 0.1 (across), and nearly open, above 0.9 (up). A dot near the top left is a gate almost always "
         "open; along the diagonal, one that is always either shut or open.",
         help=glossary.tip("gate"),
     )
-    saturation = go.Figure(figures.gate_saturation_spec(result["saturation"]), _validate=False)
-    st.plotly_chart(saturation, key="live_saturation")
+    if result["saturation_problem"]:
+        st.info(f"{result['saturation_problem'][0].upper()}{result['saturation_problem'][1:]}")
+    else:
+        saturation = go.Figure(figures.gate_saturation_spec(result["saturation"], model), _validate=False)
+        st.plotly_chart(saturation, key="live_saturation")
     st.markdown(
         f"**Error breakdown**: {result['errors']:,} errors (characters the model gave less than an even "
         f"chance, p < 0.5) among {result['scored']:,} characters. Each simple explanation of an error (an "
         "oracle, defined in the table) in turn takes the errors it explains; what none explains is left.",
         help=glossary.tip("p (probability)"),
     )
-    st.plotly_chart(breakdown_figure(result["breakdown"]), key="live_breakdown")
+    st.plotly_chart(breakdown_figure(result["breakdown"], model), key="live_breakdown")
     st.dataframe(result["breakdown"], hide_index=True, width="stretch")
     st.markdown(
         "**Closing braces and quotes**: each closing } or quote in the text, at how far it is from its opener "
-        "(across) and the probability each model gave it (up): an LSTM that remembers the opener keeps it high "
+        "(across) and the probability each model gave it (up): a model that remembers the opener keeps it high "
         "however far away it is."
     )
     if result["closing"] is None:
         st.info(result["closing_problem"])
     else:
-        st.plotly_chart(closing_figure(result["closing"]), key="live_closing")
+        st.plotly_chart(closing_figure(result["closing"], model), key="live_closing")
 
 
 def page() -> None:

@@ -180,7 +180,11 @@ def explain_view(trace: lstm_viz.Trace, layer: int, cell: int, pos: int, attribu
         "Explain the selected position by", list(EXPLAIN), format_func=EXPLAIN.get, horizontal=True, key="explain"
     )
     if how == "contributions":
-        values = trace.contributions(layer, cell, pos)
+        try:
+            values = trace.contributions(layer, cell, pos)
+        except ValueError as e:  # a GRU or an RNN has no c_t to split: one line says so
+            st.info(f"{str(e)[0].upper()}{str(e)[1:]}.")
+            return
         st.caption(
             f"Layer {layer + 1}, cell {cell}: c = {values.sum():+.3f} at position {pos}, split into what each "
             "earlier character wrote into the cell (the input gate times the candidate) and the forget gates "

@@ -33,7 +33,8 @@ def pickers(models: list[str]) -> Picked:
             notes = state.standing_notes(session, new)
         else:  # keep the pickers (and so their values) while another model is tried
             L, H = state.holding_dims(session)
-        layer, cell, signal = controls.cell_picker(L, H, disabled=model is None)
+        kind = model.config.kind if model is not None else "lstm"
+        layer, cell, signal = controls.cell_picker(L, H, kind, disabled=model is None)
         if model is not None:
             st.page_link(
                 cell_link.PAGE,

@@ -10,9 +10,8 @@ import streamlit as st
 from lstm_viz import normalise
 
 from ..components import component
-from ..session import state
+from ..session import signals, state
 from ..session.examples import CUSTOM, EXAMPLES
-from ..session.signals import SIGNALS
 from ..session.state import LIMIT
 from . import glossary
 
@@ -43,7 +42,7 @@ def _cell_typed() -> None:
     state.move_cell(st.session_state, st.session_state["cell"])
 
 
-def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, int, str]:
+def cell_picker(layers: int, hidden: int, kind: str = "lstm", disabled: bool = False) -> tuple[int, int, str]:
     """Layer (0-based), cell and signal. (The coloured text has its own previous/next buttons; the
     cell box follows them.) Disabled, they still hold their values (Streamlit forgets the state of
     widgets not drawn)."""
@@ -65,11 +64,13 @@ def cell_picker(layers: int, hidden: int, disabled: bool = False) -> tuple[int, 
         disabled=disabled,
         help=glossary.TERMS["cell"].short,
     )
+    options = signals.offered(kind)
+    state.choose(st.session_state, "signal", options)
     signal = st.radio(
         "Colour by",
-        list(SIGNALS),
+        list(options),
         key="signal",
-        format_func=SIGNALS.get,
+        format_func=options.get,
         disabled=disabled,
         help=glossary.tip("tanh(c)", "hidden state h", "input gate i", "forget gate f", "output gate o"),
     )

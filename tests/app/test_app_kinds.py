@@ -1,0 +1,133 @@
+"""The app for every kind of model: tiny LSTM, GRU and vanilla RNN models trained on the same
+(named) corpus, found through $LSTM_VIZ_MODELS, each shown with every tab, every signal it offers
+and the Analyses page, with no exception; the Compare tab puts the three side by side."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_viz
+from lstm_viz.find import finder
+from lstm_viz.paper import ngram
+from tests.conftest import APP, make_corpus, tiny
+from ui import panels
+from ui.session import signals
+
+KINDS = ("lstm", "gru", "rnn")
+TEXT = 'the cat sat. "yes," he said (quickly).\nand the dogs ran over [it] "to see".\n'
+CORPUS = {"corpus": {"name": "tiny text", "sha256": "0" * 64}}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A models folder holding tiny-lstm, tiny-gru and tiny-rnn, all with the same corpus."""
+    root = tmp_path_factory.mktemp("kinds")
+    for kind in KINDS:
+        model = tiny(kind)
+        folder = lstm_viz.save(model, root / f"tiny-{kind}", CORPUS)
+        ngram.train(lstm_viz.normalise(make_corpus(300)), model.vocab, order=5).save(folder / ngram.FILE)
+    return root
+
+
+@pytest.fixture
+def kinds(folder, monkeypatch):
+    monkeypatch.setenv("LSTM_VIZ_MODELS", str(folder))
+    return folder
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def opened(kind: str, text: str = TEXT) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["model"] = f"tiny-{kind}"
+    rerun(at)
+    at.session_state["text"] = text
+    at.session_state["example"] = "custom"
+    return rerun(at)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_tab_and_every_signal_of_a_kind_draws_without_an_exception(kinds, kind):
+    at = opened(kind)
+    assert at.session_state["current_model"] == f"tiny-{kind}"
+    assert list(at.radio(key="signal").options) == list(signals.offered(kind).values())
+    for signal in signals.offered(kind):
+        at.radio(key="signal").set_value(signal)
+        rerun(at)
+    for label in panels.PANELS:
+        at.session_state["panel"] = label
+        rerun(at)
+    assert not at.error
+
+
+def test_a_gru_offers_its_reset_and_update_gates_and_an_rnn_only_its_memory():
+    assert list(signals.offered("gru")) == ["cell", "reset", "update"]
+    assert list(signals.offered("rnn")) == ["cell"]
+    assert signals.offered("rnn")["cell"] == "memory h"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_analyses_page_draws_for_every_kind_and_says_where_an_analysis_has_no_meaning(kinds, kind):
+    at = opened(kind, TEXT * 8)
+    at.switch_page("pages/1_Analyses.py")
+    rerun(at)
+    notes = [i.value for i in at.info]
+    assert at.metric[0].label == {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[kind] + " loss"
+    charts = len(at.get("plotly_chart"))
+    if kind == "rnn":  # no gate saturation: one line says why, the other figures stay
+        assert "A vanilla RNN has no gates: gate saturation has no meaning for it" in notes
+        assert charts >= 1
+    else:
+        assert not [n for n in notes if "no gates" in n] and charts >= 2
+
+
+def test_the_compare_tab_shows_one_row_per_kind_each_with_its_best_quote_cell_and_match(kinds):
+    at = opened("lstm")
+    at.session_state["panel"] = "Compare kinds"
+    rerun(at)
+    rows = [m.value for m in at.markdown if m.value.startswith("**tiny-")]
+    assert [row.split("**")[1] for row in rows] == ["tiny-lstm", "tiny-gru", "tiny-rnn"]
+    text = lstm_viz.normalise(TEXT)
+    for kind, row in zip(KINDS, rows):
+        best = finder.best_matches(lstm_viz.load(f"tiny-{kind}").trace(text), ["quotes"])["quotes"]
+        assert (
+            f"layer {best['layer'] + 1} cell {best['cell']}, follows quotes with match **{best['match']:.2f}**" in row
+        )
+    assert not [c for c in at.caption if c.value.startswith("Only ")]
+    views = [v for v in at.get("bidi_component") if v.proto.component_name.endswith("lstm_viz_text")]
+    assert len(views) == 1 + len(KINDS)  # the page's own text, then one row per model
+
+
+def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
+    at = opened("gru")
+    at.session_state["panel"] = "Compare kinds"
+    rerun(at)
+    at.selectbox(key="compare_feature").set_value("bracket_depth")
+    rerun(at)
+    rows = [m.value for m in at.markdown if m.value.startswith("**tiny-")]
+    assert len(rows) == 3 and all("follows bracket depth" in row for row in rows)
+
+
+def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
+    at = AppTest.from_file(APP, default_timeout=300)
+    rerun(at)
+    at.session_state["panel"] = "Compare kinds"
+    rerun(at)
+    (note,) = [c.value for c in at.caption if c.value.startswith("Only ")]
+    assert note.startswith("Only an LSTM is available for this corpus")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_cell_and_glossary_pages_draw_for_every_kind(kinds, kind):
+    at = opened(kind)
+    at.switch_page("pages/2_Cell.py")
+    at.query_params.update({"model": f"tiny-{kind}", "cell": "1:3"})
+    rerun(at)
+    assert at.title[0].value == "Layer 1, cell 3"
+    at.switch_page("pages/3_Glossary.py")
+    rerun(at)
