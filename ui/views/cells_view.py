@@ -8,12 +8,12 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz.core import cells as cell_list
+from lstm_viz.views.view import signal_name
 
 from ..backend import cache
 from ..components import component, payload
 from ..session import labels, ordering, state
 from ..session.shown import Shown
-from ..session.signals import SIGNALS
 
 HEATMAP_BEFORE, HEATMAP_AFTER = 30, 90  # characters around the selected position
 
@@ -65,7 +65,8 @@ def section(shown: Shown) -> None:
     tr, layer, signal, pos = shown.trace, shown.layer, shown.signal, shown.pos
     L, _, H = tr.shape
     everything = tr.signal(signal, layer, None, pos, pos + 1)[0]  # (H,)
-    component.cells_view(payload.cells_part(everything, pos, SIGNALS[signal]), on_pick=pick_bar)
+    words = signal_name(signal, tr.kind)  # "memory h" for a GRU's or an RNN's memory
+    component.cells_view(payload.cells_part(everything, pos, words), on_pick=pick_bar)
     order, rows, custom_text, group = heatmap_options(H)
     custom, custom_problem = cell_list.of_layer(custom_text, layer, L, H)
     if order == "custom" and custom_problem:
@@ -80,7 +81,7 @@ def section(shown: Shown) -> None:
         chosen, groups = grouped(shown.name, layer, H, chosen)
     start, stop = max(0, pos - HEATMAP_BEFORE), min(len(tr.text), pos + HEATMAP_AFTER)
     window = tr.signal(signal, layer, chosen, start, stop)
-    title = f"{SIGNALS[signal]} of {len(chosen)} cells over positions {start} to {stop - 1}"
+    title = f"{words} of {len(chosen)} cells over positions {start} to {stop - 1}"
     component.heatmap_view(
         payload.heatmap_part(window, chosen, start, tr.text[start:stop], shown.cell, pos, title, groups),
         on_pick=pick_from_heatmap,
