@@ -45,8 +45,9 @@ lint: install-dev  # ruff's lint rules and format check, configured in pyproject
 	$(PY) -m ruff format --check .
 
 docs: install-dev  # the documentation site (docs/mkdocs.yml), built strictly into a temporary folder: a broken link fails
+# (not --quiet: mkdocs then stops counting warnings, and --strict passes anything)
 	@site=$$(mktemp -d) && trap 'rm -rf "$$site"' EXIT && \
-	  NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet -f docs/mkdocs.yml -d "$$site"
+	  NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -f docs/mkdocs.yml -d "$$site"
 
 test: lint docs browser
 	$(PY) -m pytest -q
