@@ -81,3 +81,12 @@ def test_no_tracked_text_file_names_a_tracker_issue_by_number():
             continue  # binary: weights, images
         hits += [f"{name.decode()}:{i}" for i, line in enumerate(text.splitlines(), 1) if ISSUE_NUMBER.search(line)]
     assert hits == []
+
+
+def test_make_test_builds_the_site_strictly_counting_every_warning():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^docs:.*?\n((?:[\t#].*\n)+)", makefile, re.M).group(1)
+    assert "mkdocs build --strict" in recipe
+    assert "--quiet" not in recipe and " -q " not in recipe  # quiet mkdocs stops counting warnings
+    for target in ("test", "test-fast"):
+        assert "docs" in re.search(rf"^{target}:(.*)$", makefile, re.M).group(1).split()
