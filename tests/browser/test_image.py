@@ -31,6 +31,7 @@ BASE_IMAGE = "localhost/bookworm-min:latest"
 IMAGE = "localhost/lstm-viz:test"
 # This kernel's cgroups need cgroupfs, and its capped RLIMIT_NPROC no default ulimits; crun fails here, runc works.
 ENGINE_CONF = '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\n'
+CERT = "/etc/pip-cert.pem"  # where the build sees this machine's certificates for pip
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 
 
@@ -78,7 +79,12 @@ def pip_mounts(folder: Path) -> list[str]:
     options, mounts = {}, []
     for key, value in re.findall(r"^\S*?\.(find-links|extra-index-url|cert)='(.*)'$", listed, re.M):
         options[key] = value
+    if "cert" in options:  # beside, not over, the image's own certificates: Debian's package rewrites those
+        mounts += ["--volume", f"{options['cert']}:{CERT}:ro"]
+        options["cert"] = CERT
     for key, value in options.items():
+        if key == "cert":
+            continue
         for item in value.split():
             path = Path(urlparse(item).path if item.startswith("file:") else item)
             if not path.is_absolute() or not path.exists():
@@ -91,23 +97,30 @@ def pip_mounts(folder: Path) -> list[str]:
     return [*mounts, "--volume", f"{conf}:/etc/pip.conf:ro"]
 
 
+def make_base(podman, name: str) -> None:
+    """Debian bookworm's minimal system from the mirror apt uses, imported as the image `name`."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as rootfs:
+        made = subprocess.run(
+            ["debootstrap", "--variant=minbase", "bookworm", rootfs, debian_mirror()],
+            env={**os.environ, "PATH": SBIN_PATH},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if made.returncode:
+            pytest.fail(f"debootstrap failed ({made.returncode}):\n{(made.stdout + made.stderr)[-4000:]}")
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        podman("import", "-", name, stdin=tar.stdout, timeout=300)
+        tar.wait()
+    print(f"debootstrap and import: {time.perf_counter() - started:.0f} s")
+
+
 @pytest.fixture(scope="module")
 def image(podman, tmp_path_factory):
     """The image built from the Dockerfile on a debootstrapped Debian bookworm."""
     if podman("image", "exists", BASE_IMAGE, check=False).returncode:
-        with tempfile.TemporaryDirectory() as rootfs:
-            started = time.perf_counter()
-            subprocess.run(
-                ["debootstrap", "--variant=minbase", "bookworm", rootfs, debian_mirror()],
-                env={**os.environ, "PATH": SBIN_PATH},
-                capture_output=True,
-                check=True,
-                timeout=900,
-            )
-            tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-            podman("import", "-", BASE_IMAGE, stdin=tar.stdout, timeout=300)
-            tar.wait()
-            print(f"debootstrap and import: {time.perf_counter() - started:.0f} s")
+        make_base(podman, BASE_IMAGE)
     started = time.perf_counter()
     podman(
         "build",
