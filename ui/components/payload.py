@@ -122,12 +122,20 @@ def layer_values(blob: bytes) -> np.ndarray:
 
 
 def view_part(
-    key: str, values: dict[str, np.ndarray], layer: int, cell: int, jump: int, signal: str, selected: int
+    key: str,
+    values: dict[str, np.ndarray],
+    layer: int,
+    cell: int,
+    jump: int,
+    signal: str,
+    selected: int,
+    training: dict | None = None,
 ) -> dict:
     """The small, changing half: the layer part to show (`key`), the cell the server knows and
     `jump` (the view moves to `cell` only when `jump` changes: when the server moved it, not when
-    it is catching up with the view), the selected position, and `values`, that cell's five
-    signals (`signals.cell_signals`), exact, for the hover card."""
+    it is catching up with the view), the selected position, `values`, that cell's five
+    signals (`signals.cell_signals`), exact, for the hover card, and for a model with snapshots
+    that cell over its training (`training_part`; None for a model without)."""
     return {
         "key": key,
         "layer": layer,
@@ -139,6 +147,23 @@ def view_part(
         "selected": selected,
         "sync_ms": SYNC_MS,
         "card": {"layer": layer, "cell": cell, "values": {name: pack(values[name], "<f4") for name in CARD_SIGNALS}},
+        "training": training,
+    }
+
+
+def training_part(layer: int, cell: int, values: list, snapshots: list[dict], samples: list[str]) -> dict:
+    """One cell over training, for the text view's training slider: its signal at every snapshot
+    (`values`, (T,) each, sent at once, so that the slider recolours the text with no message to
+    the server), each snapshot's characters seen, validation loss (nats, None if not recorded) and
+    sample. The slider's last stop is the model itself, coloured as the text view colours it."""
+    return {
+        "layer": layer,
+        "cell": cell,
+        "values": [pack(v, "<f4") for v in values],
+        "chars_seen": [s["chars_seen"] for s in snapshots],
+        "val": [s["val"] for s in snapshots],
+        "index": [s["index"] for s in snapshots],
+        "samples": samples,
     }
 
 

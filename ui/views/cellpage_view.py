@@ -6,7 +6,7 @@ activation histogram, snippets of held-out text where the cell is highest, at it
 lowest (coloured like the main view), the most correlated cells and the causal check. From the
 weights: what the cell writes and which inputs drive its gates. Steering (a button): what the
 model writes with the cell held low, untouched and held high. Every other cell named is a link
-to its own page.
+to its own page. For a model with snapshots, the cell's match with its label over training.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ..backend import cache, own_model
 from ..session import cell_link, state
 from ..session.labels import MATCH_HELP, how_to_build, match_text, match_value, plain
 from ..widgets import glossary
+from . import training_view
 from .finder_view import histogram_html
 
 LABEL_CHARS = 90  # of a related cell's label in its link
@@ -298,6 +299,7 @@ def page() -> None:
         )
     entry = cellpage.entry(record, layer, cell)
     summary(record, entry)
+    training_view.cell_curve(name, layer, cell)
     causal(record, entry)
     left, right = st.columns([1, 2])
     with left:

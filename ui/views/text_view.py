@@ -9,7 +9,7 @@ import streamlit as st
 
 import lstm_viz
 
-from ..backend import cache
+from ..backend import cache, training
 from ..components import component, payload
 from ..session import signals, state, tour
 from ..session.shown import Picked, Shown
@@ -61,7 +61,18 @@ def view_part(shown: Shown) -> dict:
         st.session_state["jump"],
         shown.signal,
         shown.pos,
+        training_part(shown),
     )
+
+
+def training_part(shown: Shown) -> dict | None:
+    """The chosen cell at every snapshot of the model's training (`payload.training_part`), None
+    for a model without snapshots."""
+    found = training.snapshots(shown.name)
+    if not found:
+        return None
+    values = training.cell_over_training(shown.name, shown.trace.text, shown.layer, shown.cell, shown.signal)
+    return payload.training_part(shown.layer, shown.cell, values, found, training.samples(shown.name))
 
 
 def coloured_text(picked: Picked, text: str) -> Shown | None:

@@ -28,11 +28,13 @@ function tones(part, cell) {
   return out;
 }
 
-// Recolour the main rows with the current cell; pinned rows keep theirs.
+// Recolour the main rows with the current cell (at the training slider's snapshot, if it is on
+// one and has this cell's values); pinned rows keep theirs.
 function paint(view) {
   const { part, cell } = view;
   const lut = tones(part, cell), codes = part.codes, offset = cell * part.length;
-  paintText(view.text, (t) => lut[codes[offset + t]]);
+  const past = snapshotValues(view);
+  paintText(view.text, past ? (t) => tone(past[t]) : (t) => lut[codes[offset + t]]);
   view.paints += 1;
   Object.assign(view.root.dataset, { cell: String(cell), paints: String(view.paints) });
   // When these colours reached the screen (the frame after the repaint), for benchmarks.
@@ -40,6 +42,67 @@ function paint(view) {
   requestAnimationFrame(() => setTimeout(() => {
     Object.assign(view.root.dataset, { shown, shownAt: performance.now().toFixed(1) });
   }, 0));
+}
+
+// The training slider (data.training, for a model with snapshots): the chosen cell at every snapshot,
+// all here at once, so moving it repaints with no message to the server. Its stops are the
+// snapshots in order, then the model itself (the layer part's colours). It follows the cell the
+// server knows: after a switch made here it waits, dimmed, for that cell's values.
+function snapshotValues(view) {
+  const t = view.data && view.data.training;
+  if (!t || view.snap === null || view.snap >= t.values.length) return null;
+  if (t.layer !== view.data.layer || t.cell !== view.cell) return null;
+  return view.snapValues[view.snap];
+}
+
+function svg(tag, attrs) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
+
+// The validation loss at each snapshot against the characters seen (log scale), the current one marked.
+function drawLoss(view) {
+  const t = view.data.training, box = view.root.querySelector(".training .loss");
+  const W = 200, H = 46, pad = 5;
+  const xs = t.chars_seen.map((c) => Math.log10(c + 1000)), ys = t.val;
+  const known = ys.filter((y) => y !== null);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...known), Math.max(...known)];
+  const px = (x) => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
+  const py = (y) => pad + ((y1 - y) / (y1 - y0 || 1)) * (H - 2 * pad);
+  const points = xs.map((x, i) => (ys[i] === null ? null : `${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`)).filter(Boolean);
+  const at = Math.min(view.snap, t.values.length - 1);
+  const marker = ys[at] === null ? [] : [svg("circle", { cx: px(xs[at]), cy: py(ys[at]), r: 3.5, fill: "#d62728", class: "now" })];
+  box.replaceChildren(svg("polyline", { points: points.join(" "), fill: "none", stroke: "#1f77b4", "stroke-width": 1.5 }), ...marker);
+}
+
+function showSnapshot(view) {
+  const t = view.data.training, box = view.root.querySelector(".training");
+  const S = t.values.length, k = view.snap;
+  const at = Math.min(k, S - 1);
+  const loss = t.val[at] === null ? "" : `, validation loss ${t.val[at].toFixed(2)} nats`;
+  box.querySelector(".when").textContent = k >= S
+    ? `the trained model (slide left to go back through its ${S} snapshots)`
+    : `snapshot ${t.index[k]} of ${S}: ${t.chars_seen[k].toLocaleString("en")} characters seen${loss}`;
+  box.querySelector(".sample").textContent = t.samples[at];  // text, never HTML
+  box.querySelector(".sample-what").textContent = k >= S ? "Its last snapshot writes:" : "It writes:";
+  drawLoss(view);
+  view.root.dataset.snapshot = String(k);
+}
+
+function training(view) {
+  const t = view.data.training, box = view.root.querySelector(".training");
+  box.hidden = !t;
+  if (!t) { view.snap = null; delete view.root.dataset.snapshot; return; }
+  view.snapValues = t.values.map((v) => decode(v, Float32Array));
+  const slider = box.querySelector(".snap");
+  slider.max = String(t.values.length);
+  if (view.snap === null || view.snap > t.values.length) view.snap = t.values.length;
+  slider.value = String(view.snap);
+  const on = t.layer === view.data.layer && t.cell === view.cell;
+  box.classList.toggle("off", !on);
+  slider.disabled = !on;
+  showSnapshot(view);
 }
 
 // One row per pinned cell under each line of the text, coloured by that cell.
@@ -77,6 +140,7 @@ function drawChips(view) {
 
 function showCell(view, cell) {
   view.cell = cell;
+  if (view.data.training) training(view);
   paint(view);
   view.num.value = String(cell);
   legend(view);
@@ -135,7 +199,9 @@ function card(view, t, pinned) {
 }
 
 function init(root) {
-  const view = { root, num: root.querySelector(".num"), textKey: null, part: null, pins: [], paints: 0, timer: null };
+  const view = {
+    root, num: root.querySelector(".num"), textKey: null, part: null, pins: [], paints: 0, timer: null, snap: null,
+  };
   view.text = colouredText(root, root.querySelector(".text"), {
     select: (t) => view.send("select", t),
     step: (d) => switchTo(view, view.cell + d),
@@ -147,6 +213,11 @@ function init(root) {
     const cell = Number(view.num.value);
     if (Number.isInteger(cell) && cell >= 0 && cell < view.part.cells) switchTo(view, cell);
     else view.num.value = String(view.cell);
+  });
+  root.querySelector(".training .snap").addEventListener("input", (e) => {
+    view.snap = Number(e.target.value);
+    showSnapshot(view);
+    paint(view);
   });
   root.querySelector(".pin").addEventListener("click", () => {
     if (!view.part || view.pins.includes(view.cell)) return;
@@ -181,6 +252,9 @@ function update(view) {
     showCell(view, moved || view.cell === undefined || view.cell >= part.cells ? data.cell : view.cell);
     drawChips(view);
     drawPins(view);
+  } else {
+    training(view);
+    if (snapshotValues(view)) paint(view);
   }
   legend(view);
   selectAt(view.text, data.selected);

@@ -1,0 +1,67 @@
+"""A model over its training in the app (AppTest): the main view's training slider, the cell page's curve
+and the Analyses page's dynamics, for the shipped model with snapshots; none of it for a model without."""
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from lstm_viz.io.checkpoint import snapshots
+from tests.conftest import APP
+from ui.components import payload
+from ui.session import cell_link
+
+WITH = "warpeace-lstm-2x128"  # shipped with its training's snapshots
+WITHOUT = "warpeace"
+
+
+def run(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    if page:
+        at.switch_page(page)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text_data(at: AppTest) -> dict:
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "lstm_viz_text"]
+    return json.loads(element.proto.json)
+
+
+def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_for_its_training_slider():
+    at = run(query={"model": WITH, "layer": "2", "cell": "50"})
+    data = text_data(at)
+    part = data["training"]
+    found = snapshots(WITH)
+    assert (part["layer"], part["cell"]) == (data["layer"], data["cell"]) == (1, 50)
+    assert len(part["values"]) == len(part["samples"]) == len(part["val"]) == len(found) >= 12
+    assert part["chars_seen"] == [s["chars_seen"] for s in found] and part["chars_seen"][0] == 0
+    first, last = (payload.unpack(part["values"][k], "<f4") for k in (0, -1))
+    assert len(first) == len(last) > 0
+    assert abs(first - last).max() > 0.5  # training changed the cell's colours
+    assert all(isinstance(s, str) and s for s in part["samples"])
+
+
+def test_a_model_without_snapshots_gets_no_training_slider():
+    assert text_data(run(query={"model": WITHOUT}))["training"] is None
+
+
+def test_the_cell_page_draws_the_cells_match_over_training():
+    at = run(cell_link.PAGE, {"model": WITH, "cell": "2:50"})
+    words = "\n".join(m.value for m in at.markdown)
+    assert "**Over training**" in words
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Its match reaches 0.5 at snapshot" in captions
+    other = run(cell_link.PAGE, {"model": WITHOUT, "cell": "2:429"})
+    assert "Over training" not in "\n".join(m.value for m in other.markdown)
+
+
+def test_the_analyses_page_shows_the_lecture_cells_emerging_and_the_ngram_dynamics():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["current_model"] = WITH
+    at.switch_page("pages/1_Analyses.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Over training" in [s.value for s in at.subheader]
+    assert any("training dynamics" in m.value for m in at.markdown)
