@@ -37,11 +37,12 @@ def test_a_step_of_the_tour_loads_its_model_example_and_cell_and_says_what_the_c
     assert step.colours.split(":")[0] in words and step.promise() in words
 
 
-def test_the_tabs_to_find_and_change_cells_are_on_the_first_screen(browser, app_url):
+@pytest.mark.parametrize("query", ["", "?model=linux"])  # prose, and the taller C example
+def test_the_tabs_to_find_and_change_cells_are_on_the_first_screen(browser, app_url, query):
     context = browser.new_context(viewport=FIRST_SCREEN)
     page = context.new_page()
     try:
-        open_app(page, app_url)
+        open_app(page, app_url, query)
         tabs = page.locator("[data-testid=stTabs] [role=tablist]").first.bounding_box()
         assert tabs["y"] + tabs["height"] <= FIRST_SCREEN["height"], tabs
         for name in ("Find cells", "Intervene"):
