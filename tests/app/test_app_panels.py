@@ -88,6 +88,7 @@ def test_a_panel_is_one_line_in_the_registry(monkeypatch):
         "Intervene",
         "Cell labels",
         "Cell map",
+        "Compare kinds",
         "Throwaway",
     ]
     assert not any(m.value.startswith("Throwaway panel") for m in at.markdown)  # closed tabs do not run
