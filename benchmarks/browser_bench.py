@@ -10,6 +10,9 @@ Page opens start at navigation; pastes at the Ctrl+Enter key press; cell switche
 or key press (tests/browser/harness.py's START_SWITCH). The bytes of one 10,000-character layer
 are the websocket frames received while that text is applied. The breakdown is Chrome's own
 Performance.getMetrics (CDP) over a warm page open. The load average is printed with it.
+The Compare kinds tab is timed on a server of its own that also lists an untrained GRU and RNN
+(2 x 128, War and Peace's alphabet and corpus card) beside the shipped War and Peace LSTMs: from
+Ctrl+Enter to the last of its rows coloured.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +38,7 @@ from tests.browser.harness import (
     wait_view,
 )
 from tests.browser.test_load import drive
+from ui.backend import peers
 from ui.components.payload import text_key
 from ui.session.examples import EXAMPLES
 
@@ -45,7 +50,18 @@ TARGETS = {  # figure -> target in the issue, seconds (or MB)
     "switch": 0.05,
     "load p95": 0.3,
     "layer MB": 6.0,
+    "compare 2,000": 1.0,
 }
+# Milliseconds from Ctrl+Enter to the last of the text views showing one of `keys` (a model's text
+# key each) painted, or null while one of them has not shown it yet.
+ALL_SHOWN = """(keys) => {
+  const roots = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+    .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).filter(Boolean);
+  const times = keys.map((k) => roots.filter((r) => (r.dataset.shown || "").startsWith(k + ":"))
+    .map((r) => Number(r.dataset.shownAt)));
+  if (times.some((t) => !t.length)) return null;
+  return Math.max(...times.map((t) => Math.max(...t))) - window.__pressed;
+}"""
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 # The coloured text's root element (inside its component's shadow root), or undefined before it is drawn.
 VIEW_ROOT = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
@@ -143,6 +159,51 @@ class Rows(list):
         print(f"  {row[0]}: {row[1]} (target {row[2]})", flush=True)
 
 
+def compare_models(root: Path) -> list[str]:
+    """Untrained GRU and RNN twins (2 x 128) of the shipped War and Peace model, with its corpus
+    card, saved under `root`; the names of every model the Compare tab then shows."""
+    import torch
+
+    import lstm_viz
+
+    base = lstm_viz.load("warpeace")
+    for kind in ("gru", "rnn"):
+        torch.manual_seed(0)
+        config = lstm_viz.Config(len(base.vocab), layers=2, hidden=128, embed=base.config.embed, kind=kind)
+        model = lstm_viz.CharLSTM(config, base.vocab).eval()
+        lstm_viz.save(model, root / f"warpeace-{kind}-2x128-untrained", {"corpus": base.card["corpus"]})
+    os.environ["LSTM_VIZ_MODELS"] = str(root)  # for `peers`, read in this process
+    return [name for name, _ in peers.same_corpus("warpeace", base.card)]
+
+
+def compare_seconds(browser, env: dict | None, repeats: int) -> tuple[list[str], float]:
+    """(the models, median seconds) from Ctrl+Enter to a 2,000-character text coloured in every
+    row of the Compare kinds tab, on a warm server (one paste first, untimed)."""
+    with tempfile.TemporaryDirectory() as root:
+        names = compare_models(Path(root))
+        with app_server(env={**(env or {}), "LSTM_VIZ_MODELS": root}) as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url + "/")
+            wait_view(page)
+            wait_idle(page)
+            page.get_by_role("tab", name="Compare kinds").click()
+            wait_idle(page)
+            times = []
+            for i in range(repeats + 1):
+                text = bench_text(2000, 100 + i)
+                box = page.get_by_label(TEXT_LABEL)
+                box.fill(text)
+                page.evaluate(KEY_AT)
+                box.press("Control+Enter")
+                keys = [text_key(name, text) for name in names]
+                handle = page.wait_for_function(ALL_SHOWN, arg=keys, timeout=120_000)
+                if i:
+                    times.append(handle.json_value() / 1000)
+                wait_idle(page)
+            page.close()
+    return names, statistics.median(times)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7, help="cell switches per text size and way")
@@ -150,6 +211,7 @@ def main() -> None:
     ap.add_argument("--opens", type=int, default=3, help="warm page opens (median)")
     ap.add_argument("--sessions", type=int, default=8, help="sessions of the load figure (0: skip it)")
     ap.add_argument("--load-chars", type=int, default=400, help="characters of each load session's text")
+    ap.add_argument("--compares", type=int, default=3, help="timed pastes in the Compare kinds tab (0: skip it)")
     ap.add_argument(
         "--threads",
         type=int,
@@ -233,6 +295,16 @@ def main() -> None:
             )
             if run.problems:
                 rows.append(("problems seen under load", str(len(run.problems)), "0"))
+        if a.compares:
+            names, seconds = compare_seconds(browser, env, a.compares)
+            rows.append(
+                (
+                    f"Compare kinds tab, paste 2,000 chars -> coloured under {len(names)} models "
+                    f"({', '.join(names)}; median of {a.compares})",
+                    f"{seconds:.2f} s",
+                    f"<= {TARGETS['compare 2,000']} s",
+                )
+            )
     after = os.getloadavg()
     print(
         f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: {after[0]:.2f} {after[1]:.2f} "
