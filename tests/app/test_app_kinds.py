@@ -4,6 +4,8 @@ and the Analyses page, with no exception; the Compare tab puts the three side by
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -55,6 +57,8 @@ def opened(kind: str, text: str = TEXT) -> AppTest:
 def test_every_tab_and_every_signal_of_a_kind_draws_without_an_exception(kinds, kind):
     at = opened(kind)
     assert at.session_state["current_model"] == f"tiny-{kind}"
+    (text,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("lstm_viz_text")]
+    assert json.loads(text.proto.json)["signal_label"] == ("cell state tanh(c)" if kind == "lstm" else "memory h")
     assert list(at.radio(key="signal").options) == list(signals.offered(kind).values())
     for signal in signals.offered(kind):
         at.radio(key="signal").set_value(signal)

@@ -19,8 +19,9 @@ import numpy as np
 
 from lstm_viz import Trace
 from lstm_viz.views.glyphs import label
+from lstm_viz.views.view import signal_name
 
-from ..session.signals import CARD_SIGNALS, SIGNALS
+from ..session.signals import CARD_SIGNALS
 
 TOP = 5  # next-character guesses shown for each position (the views get it from here)
 SYNC_MS = 300  # the text view tells the server its cell after this long without another switch
@@ -130,19 +131,21 @@ def view_part(
     signal: str,
     selected: int,
     training: dict | None = None,
+    kind: str = "lstm",
 ) -> dict:
     """The small, changing half: the layer part to show (`key`), the cell the server knows and
     `jump` (the view moves to `cell` only when `jump` changes: when the server moved it, not when
     it is catching up with the view), the selected position, `values`, that cell's five
     signals (`signals.cell_signals`), exact, for the hover card, and for a model with snapshots
-    that cell over its training (`training_part`; None for a model without)."""
+    that cell over its training (`training_part`; None for a model without). The legend names
+    the signal as the model's `kind` has it (a GRU's or an RNN's memory is h)."""
     return {
         "key": key,
         "layer": layer,
         "cell": cell,
         "jump": jump,
         "signal": signal,
-        "signal_label": SIGNALS[signal],
+        "signal_label": signal_name(signal, kind),
         "gate": signal not in ("cell", "hidden"),
         "selected": selected,
         "sync_ms": SYNC_MS,

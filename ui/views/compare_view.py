@@ -9,7 +9,6 @@ import streamlit as st
 
 from lstm_viz.core import features
 from lstm_viz.core.kernel import NAMED
-from lstm_viz.views.view import signal_name
 
 from ..backend import cache, peers
 from ..components import component, payload
@@ -54,9 +53,15 @@ def row(name: str, about: dict, text: str, feature: str, index: int) -> None:
     tr = cache.trace(name, text)
     layer, cell = best["layer"], best["cell"]
     view = payload.view_part(
-        payload.layer_key(name, text, layer, "cell"), signals.cell_signals(tr, layer, cell), layer, cell, 0, "cell", 0
+        payload.layer_key(name, text, layer, "cell"),
+        signals.cell_signals(tr, layer, cell),
+        layer,
+        cell,
+        0,
+        "cell",
+        0,
+        kind=tr.kind,  # the legend: an LSTM's tanh(c), a GRU's or RNN's memory h
     )
-    view["signal_label"] = signal_name("cell", tr.kind)  # an LSTM's tanh(c), a GRU's or RNN's memory h
     component.text_view(
         cache.layer_part(name, text, layer, "cell"), view, on_select=ignore, on_cell=ignore, key=f"_compare_{index}"
     )

@@ -62,6 +62,7 @@ def view_part(shown: Shown) -> dict:
         shown.signal,
         shown.pos,
         training_part(shown),
+        shown.trace.kind,
     )
 
 
