@@ -5,6 +5,9 @@ and the Analyses page, with no exception; the Compare tab puts the three side by
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -124,6 +127,38 @@ def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
     rerun(at)
     (note,) = [c.value for c in at.caption if c.value.startswith("Only ")]
     assert note.startswith("Only an LSTM is available for this corpus")
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory):
+    """A models folder of tiny-gru and tiny-rnn with their explain.json (`lstm_viz explain`)."""
+    root = tmp_path_factory.mktemp("explained")
+    corpus = root / "prose.txt"
+    corpus.write_text(lstm_viz.normalise(make_corpus(400)))
+    for kind in ("gru", "rnn"):
+        folder = lstm_viz.save(tiny(kind), root / f"tiny-{kind}", CORPUS)
+        args = ["explain", "--model", str(folder), "--corpus", str(corpus), "--segment", "2000", "--out", str(folder)]
+        done = subprocess.run(
+            [sys.executable, "-m", "lstm_viz", *args, "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    return root
+
+
+@pytest.mark.parametrize("kind, drives", [("gru", "three gates (reset, update and candidate)"), ("rnn", "state")])
+def test_a_gru_or_rnn_cells_page_names_what_its_weights_feed(explained, monkeypatch, kind, drives):
+    monkeypatch.setenv("LSTM_VIZ_MODELS", str(explained))
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/2_Cell.py")
+    at.query_params.update({"model": f"tiny-{kind}", "cell": "2:3"})
+    rerun(at)
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"the largest weight into its {drives}" in text
+    assert "four gates" not in text
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -132,6 +132,23 @@ def char_words(char: str) -> str:
     return hypotheses.NAMED.get(char, glyphs.label(char))
 
 
+GATES_WORDS = {  # what a cell's incoming weights feed, by kind (lstm_viz.find.cellpage.weight_blocks)
+    "lstm": "four gates",
+    "gru": "three gates (reset, update and candidate)",
+    "rnn": "state (a vanilla RNN has no gates)",
+}
+
+
+def gates_words(name: str) -> str:
+    kind = cache.model(name).config.kind
+    return GATES_WORDS.get(kind, "gates")
+
+
+def block_words(block: str) -> str:
+    """One block of a cell's weights as `writes` names it: "its forget gate", or an RNN's "its state"."""
+    return "its state" if block == "state" else f"its {block} gate"
+
+
 def causal(record: dict, entry: dict) -> None:
     check = entry.get("causal")
     if not check:
@@ -205,12 +222,12 @@ def writes(name: str, record: dict, layer: int, cell: int, layers: int) -> None:
         return
     st.markdown(
         f"**What it writes**: the cells of layer {layer + 2} it feeds most (the size of its weight into their "
-        "four gates, times its typical h)",
+        f"{gates_words(name)}, times its typical h)",
         help=glossary.tip("gate", "hidden state h"),
     )
     for other, amount, gates in out["feeds"]:
         strongest = max(gates, key=lambda g: abs(gates[g]))
-        cell_link_to(name, record, layer + 1, other, f"{amount:.2f} (most on its {strongest} gate)")
+        cell_link_to(name, record, layer + 1, other, f"{amount:.2f} (most on {block_words(strongest)})")
 
 
 def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None:
@@ -225,8 +242,9 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
             cell_link_to(name, record, other_layer, other, f"r {r:+.2f}")
     with right:
         st.markdown(
-            "**Drives its gates most**: the inputs with the largest weight into its four gates, times how "
-            "large they typically are",
+            f"**Drives {'it' if cache.model(name).config.kind == 'rnn' else 'its gates'} most**: the inputs with "
+            "the largest weight into its "
+            f"{gates_words(name)}, times how large they typically are",
             help=glossary.tip("gate"),
         )
         for source, index, amount, _ in cache.cell_drivers(name, layer, cell):
