@@ -135,3 +135,16 @@ def test_the_dynamics_command_writes_the_record_and_prints_both_tables(trained, 
 def test_any_snapshot_is_a_model_like_any_other_for_the_notebook_views(trained):
     tr = lstm_viz.load(trained, snapshot=0).trace('the "cat"')
     assert tr.shape == (1, 9, 16) and "the" in tr.to_html(layer=0, cell=3)
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_a_gru_or_an_rnn_is_followed_through_training_the_same_way(kind, corpus_file, tmp_path):
+    out = tmp_path / kind
+    train(TrainArgs(str(corpus_file), str(out), epochs=1, snapshots=3, seed=2, kind=kind, **SMALL), quiet=True)
+    text = corpus_file.read_bytes().decode()
+    run = dynamics.trace_snapshots(out, text[-3000:], warm=100)
+    curves = dynamics.emergence(run, ("quotes",))
+    assert len(curves) == len(run.snapshots) == 3 and curves["match"].notna().all()
+    ngram = ngrams.train(text[:20_000], ngrams.Vocab(list(run.snapshots[0].chars)), order=3)
+    table = dynamics.ngram_dynamics(run, ngram, orders=(1, 3))
+    assert len(table) == 6 and (table["kl"] >= 0).all()
