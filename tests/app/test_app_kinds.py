@@ -97,8 +97,8 @@ def test_the_compare_tab_shows_one_row_per_kind_each_with_its_best_quote_cell_an
     at = opened("lstm")
     at.session_state["panel"] = "Compare kinds"
     rerun(at)
-    rows = [m.value for m in at.markdown if m.value.startswith("**tiny-")]
-    assert [row.split("**")[1] for row in rows] == ["tiny-lstm", "tiny-gru", "tiny-rnn"]
+    rows = [m.value for m in at.markdown if m.value.startswith("**tiny\\-")]
+    assert [row.split("**")[1] for row in rows] == [r"tiny\-lstm", r"tiny\-gru", r"tiny\-rnn"]  # markdown-escaped
     text = lstm_viz.normalise(TEXT)
     for kind, row in zip(KINDS, rows):
         best = finder.best_matches(lstm_viz.load(f"tiny-{kind}").trace(text), ["quotes"])["quotes"]
@@ -116,7 +116,7 @@ def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
     rerun(at)
     at.selectbox(key="compare_feature").set_value("bracket_depth")
     rerun(at)
-    rows = [m.value for m in at.markdown if m.value.startswith("**tiny-")]
+    rows = [m.value for m in at.markdown if m.value.startswith("**tiny\\-")]
     assert len(rows) == 3 and all("follows bracket depth" in row for row in rows)
 
 

@@ -23,7 +23,7 @@ def heading(name: str, about: dict, best: dict | None, feature: str) -> str:
     """A row's heading: the model, its kind and size, and its best cell with its match on this text
     (or that the hypothesis never changes on it)."""
     kind = KIND_NAMES.get(about["kind"], about["kind"])
-    model = f"**{name}** ({kind}, {about['layers']} x {about['hidden']})"
+    model = f"**{labels.plain(name)}** ({kind}, {about['layers']} x {about['hidden']})"
     if best is None:
         return f"{model}: {feature.replace('_', ' ')} never changes on this text"
     return (
@@ -39,8 +39,8 @@ def note(models: list[tuple[str, dict]]) -> str | None:
         return None
     (kind,) = kinds
     return (
-        f"Only {NAMED.get(kind, kind)} is available for this corpus: a GRU and a vanilla RNN trained on it "
-        "appear here once their model folders are in pretrained/."
+        f"Only {NAMED.get(kind, kind)} is available for this corpus: models of the other kinds trained on it "
+        "appear here once their folders are in pretrained/."
     )
 
 
