@@ -49,6 +49,7 @@ def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
         "Intervene",
         "Cell labels",
         "Cell map",
+        "Compare kinds",
     ]
     assert at.selectbox(key="find_feature").value == "quotes"
     text = lstm_viz.normalise(at.session_state["text"])
