@@ -61,7 +61,9 @@ def test_every_tab_and_every_signal_of_a_kind_draws_without_an_exception(kinds, 
     at = opened(kind)
     assert at.session_state["current_model"] == f"tiny-{kind}"
     (text,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("lstm_viz_text")]
-    assert json.loads(text.proto.json)["signal_label"] == ("cell state tanh(c)" if kind == "lstm" else "memory h")
+    data = json.loads(text.proto.json)
+    assert data["signal_label"] == ("cell state tanh(c)" if kind == "lstm" else "memory h")
+    assert data["card"]["rows"] == [list(row) for row in signals.offered(kind).items()]  # the hover card's rows
     assert list(at.radio(key="signal").options) == list(signals.offered(kind).values())
     for signal in signals.offered(kind):
         at.radio(key="signal").set_value(signal)
@@ -131,12 +133,13 @@ def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
 
 @pytest.fixture(scope="module")
 def explained(tmp_path_factory):
-    """A models folder of tiny-gru and tiny-rnn with their explain.json (`lstm_viz explain`)."""
+    """A models folder of explained-gru and explained-rnn with their explain.json (`lstm_viz explain`); named
+    apart from the tiny models, whose pages the app has cached without a table."""
     root = tmp_path_factory.mktemp("explained")
     corpus = root / "prose.txt"
     corpus.write_text(lstm_viz.normalise(make_corpus(400)))
     for kind in ("gru", "rnn"):
-        folder = lstm_viz.save(tiny(kind), root / f"tiny-{kind}", CORPUS)
+        folder = lstm_viz.save(tiny(kind), root / f"explained-{kind}", CORPUS)
         args = ["explain", "--model", str(folder), "--corpus", str(corpus), "--segment", "2000", "--out", str(folder)]
         done = subprocess.run(
             [sys.executable, "-m", "lstm_viz", *args, "--quiet"],
@@ -154,7 +157,7 @@ def test_a_gru_or_rnn_cells_page_names_what_its_weights_feed(explained, monkeypa
     monkeypatch.setenv("LSTM_VIZ_MODELS", str(explained))
     at = AppTest.from_file(APP, default_timeout=300)
     at.switch_page("pages/2_Cell.py")
-    at.query_params.update({"model": f"tiny-{kind}", "cell": "2:3"})
+    at.query_params.update({"model": f"explained-{kind}", "cell": "2:3"})
     rerun(at)
     text = "\n".join(m.value for m in at.markdown)
     assert f"the largest weight into its {drives}" in text

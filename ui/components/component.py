@@ -19,8 +19,7 @@ import streamlit as st
 from lstm_viz.serve.launch import REPLICA_COOKIE
 from lstm_viz.views import colour, glyphs
 from lstm_viz.views.notebook import ASSETS as LIBRARY_ASSETS
-
-from .payload import TOP
+from lstm_viz.views.view import TOP
 
 ASSETS = Path(__file__).parent / "assets"
 TEXT_KEY, LAYER_KEY, STRIP_KEY, HEATMAP_KEY = "text_view", "layer_data", "strip_view", "heatmap_view"

@@ -19,11 +19,10 @@ import numpy as np
 
 from lstm_viz import Trace
 from lstm_viz.views.glyphs import label
-from lstm_viz.views.view import signal_name
+from lstm_viz.views.view import TOP, signal_name
 
-from ..session.signals import CARD_SIGNALS
+from ..session.signals import offered
 
-TOP = 5  # next-character guesses shown for each position (the views get it from here)
 SYNC_MS = 300  # the text view tells the server its cell after this long without another switch
 
 
@@ -135,8 +134,8 @@ def view_part(
 ) -> dict:
     """The small, changing half: the layer part to show (`key`), the cell the server knows and
     `jump` (the view moves to `cell` only when `jump` changes: when the server moved it, not when
-    it is catching up with the view), the selected position, `values`, that cell's five
-    signals (`signals.cell_signals`), exact, for the hover card, and for a model with snapshots
+    it is catching up with the view), the selected position, `values`, that cell's signals
+    (`signals.cell_signals`), exact, for the hover card, named for the model's `kind`, and for a model with snapshots
     that cell over its training (`training_part`; None for a model without). The legend names
     the signal as the model's `kind` has it (a GRU's or an RNN's memory is h)."""
     return {
@@ -149,7 +148,12 @@ def view_part(
         "gate": signal not in ("cell", "hidden"),
         "selected": selected,
         "sync_ms": SYNC_MS,
-        "card": {"layer": layer, "cell": cell, "values": {name: pack(values[name], "<f4") for name in CARD_SIGNALS}},
+        "card": {
+            "layer": layer,
+            "cell": cell,
+            "rows": [[name, words] for name, words in offered(kind).items()],  # the card's rows, for this kind
+            "values": {name: pack(values[name], "<f4") for name in offered(kind)},
+        },
         "training": training,
     }
 

@@ -12,8 +12,8 @@ from lstm_viz import Trace
 from lstm_viz.core.kernel import SIGNALS_OF
 from lstm_viz.views.view import NAMES, signal_name
 
-CARD_SIGNALS = ("cell", "hidden", "input", "forget", "output")  # shown in the hover card
-SIGNALS = {name: NAMES[name] for name in (*CARD_SIGNALS, "reset", "update")}  # name -> what the app calls it
+LSTM_OFFERED = ("cell", "hidden", "input", "forget", "output")  # an LSTM's (its candidate is not offered)
+SIGNALS = {name: NAMES[name] for name in (*LSTM_OFFERED, "reset", "update")}  # name -> what the app calls it
 
 
 def offered(kind: str) -> dict[str, str]:
@@ -21,17 +21,16 @@ def offered(kind: str) -> dict[str, str]:
     three gates; a GRU's memory h and its reset and update gates; a vanilla RNN's memory h (its
     hidden state is its memory, so it is not offered twice)."""
     if kind == "lstm":
-        return {name: NAMES[name] for name in CARD_SIGNALS}
+        return {name: NAMES[name] for name in LSTM_OFFERED}
     gates = [name for name in SIGNALS_OF[kind] if name in ("reset", "update")]
     return {"cell": signal_name("cell", kind)} | {name: NAMES[name] for name in gates}
 
 
 def cell_signals(trace: Trace, layer: int, cell: int) -> dict[str, np.ndarray]:
-    """Every signal of one cell over the whole text: name -> (T,) float32; the gates a kind of
-    model lacks (a GRU's or an RNN's input, forget and output) are NaN, which the card leaves blank."""
+    """Every signal the page offers for this kind of model (`offered`), of one cell over the whole
+    text: name -> (T,) float32, in the order the hover card lists them."""
     out = {"cell": trace.cell[layer, :, cell], "hidden": trace.hidden[layer, :, cell]}
-    gates = [name for name in ("input", "forget", "output") if name in trace.gate_names]
+    gates = [name for name in offered(trace.kind) if name in trace.gate_names]
     if gates:
         out.update(trace.gates(gates, layer, [cell]))
-    blank = np.full(len(trace.text), np.nan, dtype=np.float32)
-    return {name: np.asarray(out.get(name, blank), dtype=np.float32).reshape(-1) for name in CARD_SIGNALS}
+    return {name: np.asarray(out[name], dtype=np.float32).reshape(-1) for name in offered(trace.kind)}

@@ -22,22 +22,26 @@ def later(make: Callable[..., bytes], source: Callable[[], Trace], *args) -> Cal
     return lambda: make(source(), *args)
 
 
+COLUMNS = {  # a signal's column in a cell's CSV (a GRU's or an RNN's memory is its h)
+    "cell": "tanh_c",
+    "hidden": "h",
+    "input": "input_gate",
+    "forget": "forget_gate",
+    "output": "output_gate",
+    "reset": "reset_gate",
+    "update": "update_gate",
+}
+
+
 def cell_csv(trace: Trace, layer: int, cell: int) -> bytes:
     """One row per character: the character, this cell's signals, the next character's probability."""
     values = cell_signals(trace, layer, cell)
     loss = trace.loss_per_char
+    columns = COLUMNS | ({} if trace.kind == "lstm" else {"cell": "h"})
     frame = pd.DataFrame(
-        {
-            "position": np.arange(len(trace.ids)),
-            "char": list(trace.text),
-            "unknown": trace.unknown,
-            "tanh_c": values["cell"],
-            "h": values["hidden"],
-            "input_gate": values["input"],
-            "forget_gate": values["forget"],
-            "output_gate": values["output"],
-            "p_next": np.exp(-loss),
-        }
+        {"position": np.arange(len(trace.ids)), "char": list(trace.text), "unknown": trace.unknown}
+        | {columns[name]: value for name, value in values.items()}
+        | {"p_next": np.exp(-loss)}
     )
     return frame.to_csv(index=False, float_format="%.6g").encode("utf-8", "surrogatepass")
 

@@ -7,11 +7,6 @@
 // line. Hover cards are drawn from the data already here; a click sends the position as
 // "select".
 
-const CARD_ROWS = [
-  ["cell", "tanh(c)"], ["hidden", "h"], ["input", "input gate"], ["forget", "forget gate"],
-  ["output", "output gate"],
-];
-
 function registry() {
   return window.__lstmVizLayers || (window.__lstmVizLayers = { parts: new Map(), waiting: new Map() });
 }
@@ -163,7 +158,7 @@ function legend(view) {
   view.root.querySelector(".legend .bar").style.background = gradient(d.gate);
 }
 
-// The card's five signals: exact once the server has sent this cell's (with the sync), until
+// The card's signals (the rows the server names for this kind of model): exact once the server has sent this cell's (with the sync), until
 // then the coloured signal as quantised here, and a line saying the rest is on its way.
 function cardValues(view, cell) {
   const card = view.data.card;
@@ -188,7 +183,7 @@ function card(view, t, pinned) {
     pos: `position ${t} \u00b7 cell ${cell}`,
     char: label(text.chars[t]),
     note: text.unknown.has(t) ? "not in the model's alphabet" : "",
-    rows: CARD_ROWS.map(([name, words]) => ({
+    rows: view.data.card.rows.map(([name, words]) => ({
       name: words,
       value: exact ? exact[name][t] : name === view.data.signal ? valueAt(part, cell, t) : NaN,
       on: name === view.data.signal,
