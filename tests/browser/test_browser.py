@@ -89,7 +89,7 @@ def test_hovering_a_character_shows_its_card_without_a_rerun(page, app_url, mode
     lines = card.inner_text().splitlines()
     assert lines[0] == f"position {t} \u00b7 cell 0" and lines[1] == "P"
     values = dict(line.split("\t")[1:] for line in lines if line.count("\t") == 2)
-    assert values["tanh(c)"] == f"{tr.cell[0, t, 0]:.3f}"
+    assert values["cell state tanh(c)"] == f"{tr.cell[0, t, 0]:.3f}"  # the card names signals as the sidebar does
     for gate in ("input", "forget", "output"):
         assert values[f"{gate} gate"] == f"{tr.gate(gate, 0)[t, 0]:.3f}"
     top = [glyphs.label(c) for c, _ in tr.top_k(t)]
