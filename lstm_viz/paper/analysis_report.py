@@ -171,8 +171,8 @@ def write(result: dict, out) -> list[Path]:
     if result["saturation"]:
         files += figures.save(figures.gate_saturation(result["saturation"], model), out, "gate_saturation")
     files += figures.save(figures.error_breakdown(result["error_breakdown"], model), out, "error_breakdown")
-    if result["closing_bins"] is not None:
-        files += figures.save(figures.closing_distance(result["closing_bins"], model), out, "closing_distance")
+    if result["closing"] is not None:
+        files += figures.save(figures.closing_distance(result["closing"], model), out, "closing_distance")
     files += figures.save(figures.character_advantage(result["advantage"], model), out, "character_advantage")
     data = {k: v for k, v in result.items() if k not in ("saturation", "closing")}
     for key in ("error_breakdown", "closing_bins", "advantage"):
@@ -259,7 +259,8 @@ def to_markdown(r: dict) -> str:
         lines += [
             "## Closing braces and quotes against distance (paper's section 4.3)",
             "",
-            f"{len(r['closing']):,} matched pairs; mean probability each model gave the correct closer. "
+            f"{len(r['closing']):,} matched pairs: the figure shows the probability each model gave each closer, the "
+            "table its mean per distance bin. "
             "The paper (Linux): an LSTM keeps p(}) high far beyond the n-gram's 20-character window.",
             "",
             "![](closing_distance.svg)",

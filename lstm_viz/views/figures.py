@@ -10,8 +10,10 @@ written directly, with the characters as text; PNG is drawn with matplotlib.
 The analyses' figures (`gate_saturation`, `error_breakdown`, `closing_distance`,
 `character_advantage`, `quote_memory`, written by `save` as PNG and SVG) draw the tables of
 `lstm_viz.analysis` for the `analyse` and `compare` reports (`lstm_viz.paper.analysis_report`); the
-first two and `quote_memory` also draw several models side by side. Gate saturation is also
-given as a plotly figure (`gate_saturation_spec`, for the app), drawn from the same panels.
+first two and `quote_memory` also draw several models side by side. The charts the app shows too
+are described once (`saturation_panels`, `breakdown_chart`, `closing_chart`: data, titles, axis
+words) and drawn from that description by matplotlib and as a plotly figure's JSON
+(`gate_saturation_spec`, `error_breakdown_spec`, `closing_distance_spec`), so the two cannot drift.
 
 matplotlib is used through its object API only (no pyplot state, no backend chosen, no global
 rcParams: each figure sets its style in an `rc_context`), and imported when a figure is drawn.
@@ -469,61 +471,208 @@ def gate_saturation_spec(tables, model: str = "LSTM") -> dict:
     return {"data": data, "layout": {**layout, "annotations": annotations}}
 
 
-@analysis_style
-def error_breakdown(table, model: str = "LSTM"):
-    """The model's errors attributed to each oracle in turn, as shares of all errors; several
-    models (a dict of name -> table) as bars side by side for each oracle."""
+class Series(NamedTuple):
+    """One set of marks of an analysis chart: horizontal bars (x the value, y the category, bottom
+    first) or points (marker "circle" or "diamond"), with a label on each bar and words on hover."""
+
+    name: str
+    marker: str  # "bar", "circle" or "diamond"
+    colour: str
+    x: list
+    y: list
+    labels: list[str]  # written beside each bar ([] for points)
+    hover: list[str]  # one per mark
+
+
+class Chart(NamedTuple):
+    """An analysis chart described once, drawn by `chart_figure` (matplotlib, for the reports' files)
+    and `chart_spec` (plotly, for the app), so the two carry the same title, axis words and values."""
+
+    title: str
+    x_title: str
+    y_title: str
+    series: list[Series]
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    x_log: bool = False
+    x_percent: bool = False  # x in percent, ticks written with "%"
+    inches: tuple[float, float] = (6, 3)  # the file's size
+    height: int = 360  # the page's, in pixels
+
+
+MARKERS = {"circle": "o", "diamond": "D"}  # point markers, as matplotlib names them
+POINT = {"size": 8, "opacity": 0.75}  # points' diameter in pixels and opacity
+BAR_SPACE = 0.8  # share of a category's height its bars fill
+
+
+def breakdown_chart(table, model: str = "LSTM") -> Chart:
+    """The error breakdown of `analysis.error_breakdown` (or several models': a dict of name ->
+    table), each oracle's share of the model's errors in percent, as bars side by side per oracle;
+    the counts on hover."""
     models = by_model(table, model)
-    oracles = list(next(iter(models.values()))["oracle"])[::-1]
-    fig, ax = new_figure((6, 0.35 + (0.25 + 0.2 * len(models)) * len(oracles)))
-    height = 0.8 / len(models)
+    oracles = list(next(iter(models.values()))["oracle"])[::-1]  # bottom first: the table's first on top
     shades = colour.CATEGORIES if len(models) > 1 else (colour.LSTM,)
-    top = 1.0
+    series, top = [], 1.0
     for k, (name, part) in enumerate(models.items()):
-        shares = part.set_index("oracle")["share"].reindex(oracles) * 100
-        y = np.arange(len(oracles)) + (len(models) - 1 - 2 * k) * height / 2
-        ax.barh(
-            y,
-            shares,
-            height=height,
-            color=shades[k % len(shades)],
-            label=f"{name} ({part.attrs.get('errors', 0):,} errors)",
+        rows = part.set_index("oracle").reindex(oracles)
+        shares = (rows["share"] * 100).tolist()
+        counts = rows["errors"].astype(int).tolist()
+        total = int(part["errors"].sum())
+        series.append(
+            Series(
+                f"{name} ({total:,} errors)",
+                "bar",
+                shades[k % len(shades)],
+                shares,
+                oracles,
+                [f"{p:.0f}%" for p in shares],
+                [f"{name}, {o}: {p:.1f}% of the errors ({n:,} errors)" for o, p, n in zip(oracles, shares, counts)],
+            )
         )
-        for yy, v in zip(y, shares):
-            ax.text(v + 0.5, yy, f"{v:.1f}%", va="center", fontsize=7 if len(models) > 1 else None)
-        top = max(top, float(shares.max()) * 1.2)
-    ax.set_yticks(np.arange(len(oracles)), oracles)
-    if len(models) > 1:
-        ax.set_xlabel("share of each model's errors (%)")
-        ax.legend(loc="lower right", frameon=False)
-    else:
-        ax.set_xlabel(f"share of the {model}'s {next(iter(models.values())).attrs.get('errors', 0):,} errors (%)")
-    ax.set_xlim(0, top)
-    fig.tight_layout()
-    return fig
+        top = max(top, max(shares) * 1.2)
+    several = len(models) > 1
+    return Chart(
+        "Error breakdown" + ("" if several else f": the {model}'s {total:,} errors"),
+        "share of each model's errors (%)" if several else f"share of the {model}'s errors (%)",
+        "",
+        series,
+        x_range=(0, top),
+        x_percent=True,
+        inches=(6, 0.75 + (0.25 + 0.2 * len(models)) * len(oracles)),
+        height=300 + 60 * (len(models) - 1),
+    )
+
+
+def closing_chart(table, model: str = "LSTM") -> Chart:
+    """Each closing brace or quote of `analysis.closing_distance` at (distance to its opener, the
+    probability each model gave it), on a log distance axis."""
+    series = []
+    for kind, marker in (("brace", "circle"), ("quote", "diamond")):
+        part = table[table["kind"] == kind]
+        for column, name, shade in (("lstm", model, colour.LSTM), ("ngram", "20-gram", colour.BASELINE)):
+            if len(part) and part[column].notna().any():
+                x, y = part["distance"].astype(int).tolist(), part[column].astype(float).tolist()
+                words = f"{name}: a closing {kind} {{}} characters after its opener, probability {{:.2f}}"
+                hover = [words.format(d, p) for d, p in zip(x, y)]
+                series.append(Series(f"{name}, closing {kind}", marker, shade, x, y, [], hover))
+    return Chart(
+        "Each closing brace or quote",
+        "characters since its opener (log scale)",
+        "probability of the closer",
+        series,
+        y_range=(0, 1.02),
+        x_log=True,
+        inches=(6, 3.4),
+    )
 
 
 @analysis_style
-def closing_distance(bins, model: str = "LSTM"):
-    """Mean probability of the correct closer against the distance to its opener, per kind of pair."""
-    kinds = list(dict.fromkeys(bins["kind"]))
-    fig, axes = new_figure((4.2 * len(kinds), 3), 1, len(kinds), squeeze=False)
-    for ax, kind in zip(axes[0], kinds):
-        rows = bins[bins["kind"] == kind]
-        labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(rows["low"], rows["high"])]
-        x = range(len(rows))
-        ax.plot(x, rows["lstm"], "o-", color=colour.LSTM, label=model)
-        if rows["ngram"].notna().any():
-            ax.plot(x, rows["ngram"], "s--", color=colour.BASELINE, label="20-gram")
-        ax.set_xticks(list(x), labels, rotation=45)
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel(f"distance to the opening {'{' if kind == 'brace' else 'quote'} (characters)")
-        ax.set_ylabel(f"mean p(closing {'}' if kind == 'brace' else 'quote'})")
-        for i, n in zip(x, rows["pairs"]):
-            ax.annotate(f"{n}", (i, 0.02), ha="center", fontsize=7, color="#666")
-        ax.legend(loc="upper right", frameon=False)
+def chart_figure(chart: Chart):
+    """`chart` with matplotlib, for the reports' PNG and SVG."""
+    from matplotlib.ticker import PercentFormatter
+
+    fig, ax = new_figure(chart.inches)
+    bars = [s for s in chart.series if s.marker == "bar"]
+    height = BAR_SPACE / max(len(bars), 1)
+    for s in chart.series:
+        if s.marker != "bar":
+            ax.scatter(
+                s.x,
+                s.y,
+                s=POINT["size"] ** 2 / 2,
+                marker=MARKERS[s.marker],
+                color=s.colour,
+                alpha=POINT["opacity"],
+                linewidths=0,
+                label=s.name,
+            )
+    for k, s in enumerate(bars):
+        y = np.arange(len(s.y)) + (len(bars) - 1 - 2 * k) * height / 2  # the first model on top in its category
+        ax.barh(y, s.x, height=height, color=s.colour, label=s.name)
+        for yy, v, text in zip(y, s.x, s.labels):
+            ax.text(v + 0.5, yy, text, va="center", fontsize=7)
+    if bars:
+        ax.set_yticks(np.arange(len(bars[0].y)), bars[0].y)
+    ax.set_title(chart.title)
+    ax.set_xlabel(chart.x_title)
+    ax.set_ylabel(chart.y_title)
+    if chart.x_log:
+        ax.set_xscale("log")
+    if chart.x_percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    if chart.x_range:
+        ax.set_xlim(*chart.x_range)
+    if chart.y_range:
+        ax.set_ylim(*chart.y_range)
+    if len(chart.series) > 1:
+        ax.legend(loc="lower right" if bars else "best", frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def chart_spec(chart: Chart) -> dict:
+    """`chart` as a plotly figure's data and layout (plain JSON: the library needs no plotly), for
+    the app: the same title, axis words and values as `chart_figure`, the counts on hover."""
+    data = []
+    for s in chart.series:
+        if s.marker == "bar":
+            mark = {"type": "bar", "orientation": "h", "text": s.labels, "textposition": "outside", "cliponaxis": False}
+            mark["marker"] = {"color": s.colour}
+        else:
+            mark = {"type": "scatter", "mode": "markers"}
+            mark["marker"] = {"color": s.colour, "symbol": s.marker, **POINT}
+        data.append(
+            {
+                **mark,
+                "name": s.name,
+                "x": s.x,
+                "y": s.y,
+                "hovertext": s.hover,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
+        )
+    legend = len(chart.series) > 1
+    xaxis = {"title": {"text": chart.x_title}}
+    if chart.x_log:
+        xaxis["type"] = "log"
+    if chart.x_percent:
+        xaxis["ticksuffix"] = "%"
+    if chart.x_range:
+        xaxis["range"] = list(chart.x_range)
+    yaxis = {"title": {"text": chart.y_title}}
+    if chart.y_range:
+        yaxis["range"] = list(chart.y_range)
+    layout = {
+        "title": {"text": chart.title, "x": 0, "xanchor": "left"},
+        "height": chart.height,
+        "margin": {"l": 60, "r": 10, "t": 80 if legend else 40, "b": 50},
+        "xaxis": xaxis,
+        "yaxis": yaxis,
+        "barmode": "group",
+        "showlegend": legend,
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+    }
+    return {"data": data, "layout": layout}
+
+
+def error_breakdown(table, model: str = "LSTM"):
+    """The error breakdown (`breakdown_chart`) with matplotlib; `error_breakdown_spec` for plotly."""
+    return chart_figure(breakdown_chart(table, model))
+
+
+def error_breakdown_spec(table, model: str = "LSTM") -> dict:
+    """The error breakdown (`breakdown_chart`) as a plotly figure's data and layout."""
+    return chart_spec(breakdown_chart(table, model))
+
+
+def closing_distance(table, model: str = "LSTM"):
+    """The closing distance (`closing_chart`) with matplotlib; `closing_distance_spec` for plotly."""
+    return chart_figure(closing_chart(table, model))
+
+
+def closing_distance_spec(table, model: str = "LSTM") -> dict:
+    """The closing distance (`closing_chart`) as a plotly figure's data and layout."""
+    return chart_spec(closing_chart(table, model))
 
 
 @analysis_style

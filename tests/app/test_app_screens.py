@@ -55,15 +55,16 @@ def test_the_gate_saturation_grid_titles_each_axis_once_and_keeps_row_titles_cle
 
 def test_the_error_breakdown_labels_each_bar_in_percent_on_its_percent_axis():
     table = pd.DataFrame({"oracle": ["n-gram", "unexplained"], "errors": [42, 60], "share": [0.4118, 0.5882]})
-    (bars,) = analyses_view.breakdown_figure(table).data
+    figure = analyses_view.chart(figures.error_breakdown_spec(table))
+    (bars,) = figure.data
     labelled = dict(zip(bars.y, bars.text))
-    assert labelled["n-gram"] == "41%" and labelled["unexplained"] == "59%"
-    assert "%" in bars.hovertemplate and "errors" in bars.hovertemplate  # the counts, on hover
+    assert labelled["n-gram"] == "41%" and labelled["unexplained"] == "59%" and figure.layout.xaxis.ticksuffix == "%"
+    assert dict(zip(bars.y, bars.hovertext))["n-gram"] == "LSTM, n-gram: 41.2% of the errors (42 errors)"
 
 
 def test_the_closing_distance_chart_names_its_points_and_its_axes():
     table = pd.DataFrame({"kind": ["quote", "quote"], "distance": [10, 200], "lstm": [0.9, 0.8], "ngram": [0.2, 0.1]})
-    figure = analyses_view.closing_figure(table)
+    figure = analyses_view.chart(figures.closing_distance_spec(table))
     assert [d.name for d in figure.data] == ["LSTM, closing quote", "20-gram, closing quote"]
     assert figure.layout.showlegend and figure.layout.xaxis.title.text and figure.layout.yaxis.title.text
     assert figure.layout.margin.b >= 40 and figure.layout.margin.l >= 40  # room for the axes' titles

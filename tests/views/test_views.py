@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from html import escape, unescape
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstm_viz import View
@@ -188,3 +189,65 @@ def test_html_and_svg_colour_each_character_from_one_description(tr, view):
     assert [bg for bg, _, _ in spans(html)] == ["rgb({}, {}, {})".format(*rgb) for rgb in d.rgb]
     assert [title for _, title, _ in spans(html)] == [escape(t, quote=True) for t in d.titles]
     assert [fill for _, fill in character_boxes(svg)] == ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in d.rgb]
+
+
+BREAKDOWN = pd.DataFrame(
+    {"oracle": ["n-gram", "boost", "unexplained"], "errors": [42, 8, 50], "share": [0.42, 0.08, 0.5]}
+)
+CLOSERS = pd.DataFrame(
+    {
+        "kind": ["brace", "brace", "quote"],
+        "distance": [3, 250, 40],
+        "lstm": [0.9, 0.6, 0.7],
+        "ngram": [0.5, 0.1, np.nan],
+    }
+)
+
+
+TWO = {"LSTM": BREAKDOWN, "GRU": BREAKDOWN.assign(share=[0.3, 0.3, 0.4])}
+CHARTS = {  # chart: (its description, its matplotlib drawing, its plotly spec)
+    "error breakdown": (figures.breakdown_chart, figures.error_breakdown, figures.error_breakdown_spec),
+    "closing distance": (figures.closing_chart, figures.closing_distance, figures.closing_distance_spec),
+}
+
+
+@pytest.mark.parametrize(
+    "name, table, model",
+    [("error breakdown", BREAKDOWN, "LSTM"), ("error breakdown", TWO, "LSTM"), ("closing distance", CLOSERS, "GRU")],
+    ids=["error breakdown", "error breakdown of two models", "closing distance"],
+)
+def test_each_analysis_chart_is_one_description_drawn_in_matplotlib_and_plotly(name, table, model):
+    describe_chart, draw, plot = CHARTS[name]
+    chart, drawn, spec = describe_chart(table, model), draw(table, model), plot(table, model)
+    (ax,) = drawn.axes
+    layout = spec["layout"]
+    assert chart.title and ax.get_title() == layout["title"]["text"] == chart.title
+    assert ax.get_xlabel() == layout["xaxis"]["title"]["text"] == chart.x_title
+    assert ax.get_ylabel() == layout["yaxis"]["title"]["text"] == chart.y_title
+    assert [d["name"] for d in spec["data"]] == [s.name for s in chart.series]
+    assert (ax.get_legend() is not None) == layout["showlegend"] == (len(chart.series) > 1)
+    if chart.series[0].marker == "bar":
+        assert [c.get_label() for c in ax.containers] == [d["name"] for d in spec["data"]]
+        for bars, d in zip(ax.containers, spec["data"]):
+            np.testing.assert_allclose([b.get_width() for b in bars], d["x"], rtol=1e-12)
+        assert [t.get_text() for t in ax.get_yticklabels()] == spec["data"][0]["y"]
+        assert layout["xaxis"]["ticksuffix"] == "%" and ax.xaxis.get_major_formatter()(50, 0) == "50%"
+    else:
+        for dots, d in zip(ax.collections, spec["data"]):
+            np.testing.assert_allclose(dots.get_offsets(), np.column_stack([d["x"], d["y"]]), rtol=1e-12)
+        assert layout["xaxis"]["type"] == "log" and ax.get_xscale() == "log"
+
+
+def test_the_error_breakdown_shows_percent_on_the_bars_and_the_counts_on_hover():
+    spec = figures.error_breakdown_spec(BREAKDOWN, "GRU")
+    (bars,) = spec["data"]
+    assert bars["y"] == ["unexplained", "boost", "n-gram"]  # the table's first oracle on top
+    assert bars["x"] == pytest.approx([50, 8, 42]) and bars["text"] == ["50%", "8%", "42%"]
+    assert bars["hovertext"][2] == "GRU, n-gram: 42.0% of the errors (42 errors)"
+    assert spec["layout"]["title"]["text"] == "Error breakdown: the GRU's 100 errors"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "share of the GRU's errors (%)"
+
+
+def test_the_closing_distance_leaves_out_a_model_with_no_probabilities():
+    names = [s.name for s in figures.closing_chart(CLOSERS).series]
+    assert names == ["LSTM, closing brace", "20-gram, closing brace", "LSTM, closing quote"]

@@ -8,14 +8,11 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 import lstm_viz
-from lstm_viz.paper.analysis import ORACLES
 from lstm_viz.views import figures
-from lstm_viz.views.colour import BASELINE, LSTM
 from lstm_viz.views.glyphs import label
 from lstm_viz.views.render import span
 
@@ -109,60 +106,9 @@ def difference_html(text: str, diff: np.ndarray, model: str = "LSTM") -> str:
     )
 
 
-def breakdown_figure(table: pd.DataFrame, model: str = "LSTM") -> go.Figure:
-    order = list(ORACLES) + ["unexplained"]
-    rows = table.set_index("oracle").reindex(order)
-    share = (rows["share"] * 100).tolist()[::-1]
-    data = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "x": share,
-            "y": order[::-1],
-            "marker": {"color": LSTM},
-            "text": [f"{p:.0f}%" for p in share],  # on the axis's own scale; the counts are in the hover
-            "customdata": rows["errors"].tolist()[::-1],
-            "hovertemplate": "%{y}: %{x:.1f}% of the errors (%{customdata:,} errors)<extra></extra>",
-        }
-    ]
-    layout = {
-        "height": 300,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
-        "xaxis": {"title": {"text": f"share of the {model}'s errors (%)"}, "ticksuffix": "%"},
-    }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
-
-
-def closing_figure(table: pd.DataFrame, who: str = "LSTM") -> go.Figure:
-    """Each closing brace or quote at (distance to its opener, probability of it), per model."""
-    data = []
-    for kind, symbol in (("brace", "circle"), ("quote", "diamond")):
-        part = table[table["kind"] == kind]
-        if not len(part):
-            continue
-        for model, colour in (("lstm", LSTM), ("ngram", BASELINE)):
-            if part[model].notna().any():
-                data.append(
-                    {
-                        "type": "scatter",
-                        "mode": "markers",
-                        "x": part["distance"].tolist(),
-                        "y": part[model].tolist(),
-                        "name": f"{who if model == 'lstm' else '20-gram'}, closing {kind}",
-                        "marker": {"color": colour, "symbol": symbol, "size": 8, "opacity": 0.75},
-                        "hovertemplate": f"{who if model == 'lstm' else '20-gram'}: a closing {kind} "
-                        "%{x} characters after its opener, probability %{y:.2f}<extra></extra>",
-                    }
-                )
-    layout = {
-        "height": 360,
-        "margin": {"l": 60, "r": 10, "t": 40, "b": 50},
-        "xaxis": {"type": "log", "title": {"text": "characters since its opener (log scale)"}},
-        "yaxis": {"range": [0, 1.02], "title": {"text": "probability of the closer"}},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "showlegend": True,
-    }
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+def chart(spec: dict) -> go.Figure:
+    """A plotly figure of one of the library's chart specs (`lstm_viz.views.figures`), as drawn."""
+    return go.Figure(spec, _validate=False)
 
 
 def live(name: str, text: str) -> None:
@@ -195,15 +141,14 @@ def live(name: str, text: str) -> None:
     if result["saturation_problem"]:
         st.info(f"{result['saturation_problem'][0].upper()}{result['saturation_problem'][1:]}")
     else:
-        saturation = go.Figure(figures.gate_saturation_spec(result["saturation"], model), _validate=False)
-        st.plotly_chart(saturation, key="live_saturation")
+        st.plotly_chart(chart(figures.gate_saturation_spec(result["saturation"], model)), key="live_saturation")
     st.markdown(
         f"**Error breakdown**: {result['errors']:,} errors (characters the model gave less than an even "
         f"chance, p < 0.5) among {result['scored']:,} characters. Each simple explanation of an error (an "
         "oracle, defined in the table) in turn takes the errors it explains; what none explains is left.",
         help=glossary.tip("p (probability)"),
     )
-    st.plotly_chart(breakdown_figure(result["breakdown"], model), key="live_breakdown")
+    st.plotly_chart(chart(figures.error_breakdown_spec(result["breakdown"], model)), key="live_breakdown")
     st.dataframe(result["breakdown"], hide_index=True, width="stretch")
     st.markdown(
         "**Closing braces and quotes**: each closing } or quote in the text, at how far it is from its opener "
@@ -213,7 +158,7 @@ def live(name: str, text: str) -> None:
     if result["closing"] is None:
         st.info(result["closing_problem"])
     else:
-        st.plotly_chart(closing_figure(result["closing"], model), key="live_closing")
+        st.plotly_chart(chart(figures.closing_distance_spec(result["closing"], model)), key="live_closing")
 
 
 def page() -> None:
