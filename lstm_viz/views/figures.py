@@ -643,9 +643,17 @@ def chart_spec(chart: Chart) -> dict:
     if chart.y_range:
         yaxis["range"] = list(chart.y_range)
     layout = {
-        "title": {"text": chart.title, "x": 0, "xanchor": "left"},
+        "title": {
+            "text": chart.title,
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": 8},
+        },
         "height": chart.height,
-        "margin": {"l": 60, "r": 10, "t": 80 if legend else 40, "b": 50},
+        "margin": {"l": 60, "r": 10, "t": 90 if legend else 40, "b": 50},
         "xaxis": xaxis,
         "yaxis": yaxis,
         "barmode": "group",
