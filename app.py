@@ -15,7 +15,7 @@ import streamlit as st
 
 import lstm_viz
 from ui import page, panels
-from ui.backend import own_model, runlog
+from ui.backend import cache, own_model, runlog
 from ui.session import history, state
 from ui.views import glossary_view, sidebar_view, suggest_view, text_view, tour_view
 
@@ -27,7 +27,7 @@ def main() -> None:
     if not models:
         st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
         return
-    state.start(session, st.query_params, models, history.navigated())
+    state.start(session, st.query_params, models, cache.kind, history.navigated())
     picked = sidebar_view.pickers(models)
     with text_view.header():
         tour_view.buttons()

@@ -97,11 +97,21 @@ def test_without_back_or_forward_the_page_writes_its_choices_into_the_link():
 
 def test_following_a_link_changes_the_model_text_and_cell_it_names():
     session = {"layer": 1, "cell": 431, "jump": 4, "model": "warpeace", "example": "custom", "text": OWN}
-    state.follow_link(
-        session, {"model": "linux", "layer": "1", "cell": "425", "example": "c", "pos": "3"}, ["warpeace", "linux"]
-    )
+    link = {"model": "linux", "layer": "1", "cell": "425", "example": "c", "pos": "3"}
+    state.follow_link(session, link, ["warpeace", "linux"], lambda name: "lstm")
     assert (session["model"], session["example"], session["text"]) == ("linux", "c", EXAMPLES["c"].text)
     assert (session["layer"], session["cell"], session["pos"], session["jump"]) == (0, 425, 3, 5)
+
+
+def test_a_linked_signal_the_models_kind_lacks_is_ignored_with_a_note_naming_the_kinds_own():
+    kinds = {"warpeace": "lstm", "warpeace-gru": "gru", "warpeace-rnn": "rnn"}
+    chosen, notes = state.from_query({"model": "warpeace-gru", "signal": "forget"}, list(kinds), kinds.get)
+    assert chosen["signal"] == "cell"
+    assert notes == ["Ignored `signal='forget'` from the link: choose one of cell, reset, update."]
+    chosen, notes = state.from_query({"model": "warpeace-rnn", "signal": "update"}, list(kinds), kinds.get)
+    assert chosen["signal"] == "cell" and notes[-1].endswith("choose one of cell.")
+    chosen, notes = state.from_query({"model": "warpeace-gru", "signal": "update"}, list(kinds), kinds.get)
+    assert chosen["signal"] == "update" and notes == []
 
 
 # a model switch

@@ -238,7 +238,7 @@ def test_uploads_past_the_servers_budget_drop_the_least_recently_shown_of_any_se
     assert registry.used() <= 2 << 20 and a2 not in registry
     assert own_model.names(bob) == [b1, b2] and own_model.dropped_notes(bob) == []
     models = ["warpeace", *own_model.names(alice)]  # Alice's next run
-    state.start(alice, {}, models)
+    state.start(alice, {}, models, lambda name: "lstm")
     assert models == ["warpeace", a1] and alice["model"] == "warpeace" and alice["text"] == "Alice's own words"
     assert own_model.dropped_notes(alice) == [
         f"Your uploaded model `{a2}` was dropped to make room for other uploads on this server; "

@@ -27,7 +27,7 @@ JUNK = st.one_of(
 @given(st.dictionaries(st.sampled_from(sorted(state.DEFAULTS)), JUNK), st.booleans())
 def test_any_session_is_mended_to_valid_values(junk, started):
     session = ({"notes": []} if started else {}) | junk
-    state.start(session, {}, MODELS)
+    state.start(session, {}, MODELS, lambda name: "lstm")
     for key, default in state.DEFAULTS.items():
         assert session_check.valid(key, session[key], default), (key, session[key])
     assert session["model"] in MODELS and session["signal"] in SIGNALS

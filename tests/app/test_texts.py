@@ -173,7 +173,7 @@ def test_a_folder_not_this_users_alone_is_refused_and_the_link_opens_the_example
     assert texts.problem() == why
     assert texts.put("a visitor's text") is None and texts.get(texts.key(planted)) is None
     assert sorted(p.name for p in private.iterdir()) == [f"{texts.key(planted)}.txt"]  # nothing written there
-    shown, notes = state.from_query({"text": texts.key(planted)}, ["warpeace"])
+    shown, notes = state.from_query({"text": texts.key(planted)}, ["warpeace"], lambda name: "lstm")
     assert shown["text"] == EXAMPLES[shown["example"]].text
     assert notes == [f"Ignored `text='{texts.key(planted)}'` from the link: this server cannot keep texts ({why})."]
 

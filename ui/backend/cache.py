@@ -35,6 +35,15 @@ def model(name: str) -> lstm_viz.CharLSTM:
     return uploaded if uploaded is not None else stored_model(name)
 
 
+def kind(name: str) -> str:
+    """A model's kind ("lstm", "gru" or "rnn"); an LSTM's for a model that cannot be loaded (the
+    sidebar says why)."""
+    try:
+        return model(name).config.kind
+    except lstm_viz.CheckpointError:
+        return "lstm"
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
 def stored_model(name: str) -> lstm_viz.CharLSTM:
     return lstm_viz.load(name)

@@ -8,14 +8,14 @@ Layers are numbered from 1 in the URL and the page, from 0 in the session and th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 from lstm_viz import normalise
 from lstm_viz.core.checks import whole_number
 
 from . import session_check, texts
 from .examples import CUSTOM, EXAMPLES, default_example
-from .signals import SIGNALS
+from .signals import SIGNALS, offered
 
 LIMIT = 10_000  # characters of text the app traces
 DEFAULT_MODEL = "warpeace"
@@ -91,16 +91,19 @@ PAGE_DEFAULTS = {
 }
 
 
-def start(state: MutableMapping, query: Mapping, models: list[str], navigated: bool = False) -> None:
+def start(
+    state: MutableMapping, query: Mapping, models: list[str], kind_of: Callable[[str], str], navigated: bool = False
+) -> None:
     """Fill in the session: a new one from the link it was opened with, a run the browser's Back or
     Forward started (`navigated`) from the link it went to (`follow_link`); then every key missing
     or not valid (`session_check`) gets its default, and a model, example or signal that is not
-    one of the page's the first it offers."""
+    one of the page's the first it offers. `kind_of(model)` is a model's kind ("lstm", "gru",
+    "rnn"): a link's signal is checked against the signals of its model's kind."""
     if not started(state):
-        initial, notes = from_query(query, models)
+        initial, notes = from_query(query, models, kind_of)
         state.update(initial, notes=notes)
     elif navigated:
-        follow_link(state, query, models)
+        follow_link(state, query, models, kind_of)
     session_check.repair(state, DEFAULTS)
     if state["model"] not in models:  # the model folder went away, or a client sent another name
         state["model"] = default_model(models)
@@ -173,7 +176,7 @@ def _integer(query: Mapping, key: str, notes: list[str]) -> int | None:
         return None
 
 
-def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
+def from_query(query: Mapping, models: list[str], kind_of: Callable[[str], str]) -> tuple[dict, list[str]]:
     """A new session's choices from the URL, and a note for every value that was ignored."""
     notes: list[str] = []
     model = query.get("model")
@@ -184,9 +187,9 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     if example is not None and example not in EXAMPLES:
         notes.append(f"Ignored {quoted('example', example)} from the link: choose one of {', '.join(EXAMPLES)}.")
     example = example if example in EXAMPLES else default_example(model)
-    signal = query.get("signal")
-    if signal is not None and signal not in SIGNALS:
-        notes.append(f"Ignored {quoted('signal', signal)} from the link: choose one of {', '.join(SIGNALS)}.")
+    signal, signals = query.get("signal"), offered(kind_of(model))  # this kind's signals
+    if signal is not None and signal not in signals:
+        notes.append(f"Ignored {quoted('signal', signal)} from the link: choose one of {', '.join(signals)}.")
     layer = _integer(query, "layer", notes)
     cell = _integer(query, "cell", notes)
     pos = _integer(query, "pos", notes)
@@ -204,7 +207,7 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
         "current_model": model,
         "layer": layer - 1 if layer is not None else 0,
         "cell": cell if cell is not None else 0,
-        "signal": signal if signal in SIGNALS else "cell",
+        "signal": signal if signal in signals else "cell",
         "example": example if text is None else CUSTOM,
         "text": EXAMPLES[example].text if text is None else text,
         "hypothesis": EXAMPLES[example].feature,
@@ -212,11 +215,11 @@ def from_query(query: Mapping, models: list[str]) -> tuple[dict, list[str]]:
     }, notes
 
 
-def follow_link(state: MutableMapping, query: Mapping, models: list[str]) -> None:
+def follow_link(state: MutableMapping, query: Mapping, models: list[str], kind_of: Callable[[str], str]) -> None:
     """Show what a link of this page names, as a session opened with it would (`from_query`): the
     browser went Back or Forward to it. Every choice the page makes writes a new link
     (`sync_link`, a new entry in the browser's history), so Back and Forward step through them."""
-    chosen, notes = from_query(query, models)
+    chosen, notes = from_query(query, models, kind_of)
     moved = (chosen["layer"], chosen["cell"]) != (state.get("layer"), state.get("cell"))
     state.update(chosen, notes=notes)
     if moved:
