@@ -294,7 +294,7 @@ def cmd_compare(a) -> None:
 def cmd_table(a) -> None:
     from .paper import runs
 
-    text = runs.markdown(runs.read_runs(a.runs))
+    text = runs.markdown(runs.read_runs(a.runs), paper=a.paper)
     print(text, end="")
     if a.out:
         Path(a.out).write_text(text)
@@ -388,6 +388,9 @@ def add_analyse(sub) -> None:
     ta = sub.add_parser("table", help="the paper's Table 1: test losses of the finished runs under a folder")
     ta.add_argument("--runs", required=True, help="a folder of run folders (checkpoints whose cards have a test loss)")
     ta.add_argument("--out", default=None, help="also write the table to this Markdown file")
+    ta.add_argument(
+        "--paper", action="store_true", help="add the best finished run beside the paper's best model and 20-gram"
+    )
     ta.set_defaults(run=cmd_table)
 
 

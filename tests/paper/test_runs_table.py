@@ -29,7 +29,8 @@ def grid(tmp_path_factory):
         torch.manual_seed(0)
         model = lstm_viz.CharLSTM(lstm_viz.Config(len(VOCAB), layers, hidden, 4, kind=kind), VOCAB)
         loss = {"val": {"nats": test - 0.05}, "test": {"nats": test}}
-        lstm_viz.save(model, root / f"wp_{kind}_{layers}x{hidden}", {"loss": loss})
+        card = {"loss": loss, "corpus": {"name": "warpeace_input.txt", "sha256": "0" * 64}}
+        lstm_viz.save(model, root / f"wp_{kind}_{layers}x{hidden}", card)
     torch.manual_seed(0)
     lstm_viz.save(
         lstm_viz.CharLSTM(lstm_viz.Config(len(VOCAB), 3, 8, 4, kind="gru"), VOCAB),
@@ -83,6 +84,24 @@ def test_the_table_command_prints_the_markdown_and_writes_it(grid, tmp_path, cap
     rows = [line for line in lines if line.endswith(" |") and line.startswith("| gru | 2 | 16 |")]
     assert len(rows) == 1 and "| 1.3500 | 1.3000 | wp_gru_2x16 |" in rows[0]
     assert "Unfinished: wp_gru_3x8." in lines and "Unreadable: broken." in lines
+    assert not any(line.startswith("Beside the paper") for line in lines)  # only with --paper
+
+
+def test_with_paper_the_best_finished_run_of_war_and_peace_stands_beside_the_papers_figures(grid, capsys):
+    assert cli.main(["table", "--runs", str(grid), "--paper"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "| War and Peace | lstm 1 x 16 (wp_lstm_1x16) | 1.300 | 1.077 | 1.195 |" in lines
+    assert lines.index("| War and Peace | lstm 1 x 16 (wp_lstm_1x16) | 1.300 | 1.077 | 1.195 |") < lines.index(
+        "Unfinished: wp_gru_3x8."
+    )
+    table = runs.read_runs(grid)
+    assert set(table["corpus"]) == {"warpeace_input.txt"}
+    table.loc[table["run"] == "wp_lstm_1x16", "corpus"] = "linux_large_input.txt"  # another corpus: not compared
+    best = runs.beside_paper(table)
+    assert best[["run", "test", "paper_best", "paper_ngram"]].values.tolist() == [["wp_gru_2x16", 1.35, 1.077, 1.195]]
+    elsewhere = table.assign(corpus="linux_large_input.txt")
+    assert runs.beside_paper(elsewhere).empty
+    assert "No finished run of a corpus the paper reports (warpeace_input.txt)." in runs.markdown(elsewhere, paper=True)
 
 
 def test_a_folder_without_finished_runs_says_so_and_a_missing_one_is_refused(tmp_path, capsys):
