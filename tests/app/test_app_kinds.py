@@ -1,6 +1,7 @@
 """The app for every kind of model: tiny LSTM, GRU and vanilla RNN models trained on the same
 (named) corpus, found through $LSTM_VIZ_MODELS, each shown with every tab, every signal it offers
-and the Analyses page, with no exception; the Compare tab puts the three side by side."""
+and the Analyses page, with no exception; the Compare tab puts the three side by side, as it does the
+shipped War and Peace LSTMs, GRU and RNN."""
 
 from __future__ import annotations
 
@@ -81,6 +82,14 @@ def test_a_gru_offers_its_reset_and_update_gates_and_an_rnn_only_its_memory():
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_the_colour_by_help_explains_the_signals_of_the_models_kind_only(kinds, kind):
+    at = opened(kind)
+    shown = at.radio(key="signal").help
+    assert "one state h" in shown if kind != "lstm" else "forget gate f" in shown
+    assert ("forget gate f" in shown) == (kind == "lstm") and ("reset gate r" in shown) == (kind == "gru")
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_analyses_page_draws_for_every_kind_and_says_where_an_analysis_has_no_meaning(kinds, kind):
     at = opened(kind, TEXT * 8)
     at.switch_page("pages/1_Analyses.py")
@@ -122,11 +131,32 @@ def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
     assert len(rows) == 3 and all("follows bracket depth" in row for row in rows)
 
 
-def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
+def compare_shipped(model: str) -> AppTest:
+    """The Compare kinds tab for a shipped model, with the page's own example text."""
     at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["model"] = model
     rerun(at)
     at.session_state["panel"] = "Compare kinds"
-    rerun(at)
+    return rerun(at)
+
+
+def test_the_shipped_war_and_peace_lstm_gru_and_rnn_are_compared_side_by_side():
+    at = compare_shipped("warpeace")
+    rows = [m.value for m in at.markdown if m.value.startswith("**warpeace")]
+    assert [row.split(": ")[0] for row in rows] == [
+        r"**warpeace\-lstm\-2x128** (LSTM, 2 x 128)",
+        "**warpeace** (LSTM, 2 x 512)",
+        r"**warpeace\-gru\-2x128** (GRU, 2 x 128)",
+        r"**warpeace\-rnn\-2x128** (vanilla RNN, 2 x 128)",
+    ]
+    assert all(", follows quotes with match **" in row for row in rows), rows
+    assert not [c for c in at.caption if c.value.startswith("Only ")]
+    views = [v for v in at.get("bidi_component") if v.proto.component_name.endswith("lstm_viz_text")]
+    assert len(views) == 1 + len(rows)
+
+
+def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
+    at = compare_shipped("linux")  # only an LSTM is shipped for the Linux kernel
     (note,) = [c.value for c in at.caption if c.value.startswith("Only ")]
     assert note.startswith("Only an LSTM is available for this corpus")
 
@@ -162,6 +192,10 @@ def test_a_gru_or_rnn_cells_page_names_what_its_weights_feed(explained, monkeypa
     text = "\n".join(m.value for m in at.markdown)
     assert f"the largest weight into its {drives}" in text
     assert "four gates" not in text
+    metrics = [m.label for m in at.metric]
+    assert "Mean h" in metrics and "H low / high" in metrics  # its one state, where an LSTM's page says c
+    words = text + "\n".join(c.value for c in at.caption) + "\n".join(metrics)
+    assert "tanh(c)" not in words and "raw c" not in words
 
 
 @pytest.mark.parametrize("kind", KINDS)

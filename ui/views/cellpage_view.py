@@ -11,6 +11,8 @@ to its own page. For a model with snapshots, the cell's match with its label ove
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import streamlit as st
 
 import lstm_viz
@@ -83,7 +85,25 @@ def number(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def summary(record: dict, entry: dict) -> None:
+class Memory(NamedTuple):
+    """How the page names a cell's states for one kind of model, each with its glossary term."""
+
+    shown: str  # what colours the text
+    held: str  # what steering holds
+    shown_term: str
+    held_term: str
+    h_term: str
+
+
+ONE_STATE = Memory("h", "h", "one state h", "one state h", "one state h")  # a GRU's or an RNN's
+MEMORY = {"lstm": Memory("tanh(c)", "raw c", "tanh(c)", "raw c", "hidden state h"), "gru": ONE_STATE, "rnn": ONE_STATE}
+
+
+def memory_words(name: str) -> Memory:
+    return MEMORY[cache.model(name).config.kind]
+
+
+def summary(name: str, record: dict, entry: dict) -> None:
     """Label, score, runner-up and the numbers behind them."""
     corpus = record.get("corpus", {})
     held_out = f"{record['chars']:,} characters of the {corpus.get('split', 'held-out')} split of {corpus.get('name')}"
@@ -102,24 +122,25 @@ def summary(record: dict, entry: dict) -> None:
             ),
             help=MATCH_HELP["held_out"],
         )
+    words = memory_words(name)
     a, b, c, d = st.columns(4)
     a.metric("Match", match_value(entry["score"]), help=MATCH_HELP["held_out"])
     b.metric(
-        "Mean tanh(c)",
+        f"Mean {words.shown}",
         number(entry["mean"], "+.3f"),
         help=f"Its average colour on held-out text (standard deviation {number(entry['sd'], '.3f')}). "
-        + glossary.tip("tanh(c)"),
+        + glossary.tip(words.shown_term),
     )
     c.metric(
         "Typical |h|",
         number(entry["h_rms"], ".3f"),
-        help="How large its h typically is (root mean square over the held-out text). "
-        + glossary.tip("hidden state h"),
+        help="How large its h typically is (root mean square over the held-out text). " + glossary.tip(words.h_term),
     )
     d.metric(
-        "Raw c low / high",
+        f"{words.held[0].upper()}{words.held[1:]} low / high",
         f"{number(entry['c_low'], '+.1f')} / {number(entry['c_high'], '+.1f')}",
-        help="Its 1st and 99th percentile: the values steering holds it at. " + glossary.tip("raw c", "percentile"),
+        help="Its 1st and 99th percentile: the values steering holds it at. "
+        + glossary.tip(words.held_term, "percentile"),
     )
 
 
@@ -258,13 +279,15 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
 
 def steering(name: str, layer: int, cell: int, entry: dict) -> None:
     """On a press: what the model writes with the cell held low, untouched and held high."""
+    words = memory_words(name)
     st.markdown("**Steering**: what the model writes with this cell held low, untouched and held high")
     st.caption(
         f"{cache.STEER_CHARS} characters after the opening of the model's example text, at temperature "
-        f"{cache.STEER_TEMPERATURE}, with the cell's raw c held at its low ({number(entry['c_low'], '+.2f')}) and high "
-        f"({number(entry['c_high'], '+.2f')}) value over the opening and the whole generation, and untouched; "
+        f"{cache.STEER_TEMPERATURE}, with the cell's {words.held} held at its low "
+        f"({number(entry['c_low'], '+.2f')}) and high ({number(entry['c_high'], '+.2f')}) value over the opening "
+        "and the whole generation, and untouched; "
         "one seed for all three.",
-        help=glossary.tip("steering", "raw c", "temperature", "seed"),
+        help=glossary.tip("steering", words.held_term, "temperature", "seed"),
     )
     session = st.session_state
     left, right = st.columns([1, 3])
@@ -316,13 +339,14 @@ def page() -> None:
             "These labels were built for other weights of this model: rebuild them with `python -m lstm_viz explain`."
         )
     entry = cellpage.entry(record, layer, cell)
-    summary(record, entry)
+    summary(name, record, entry)
     training_view.cell_curve(name, layer, cell)
     causal(record, entry)
     left, right = st.columns([1, 2])
     with left:
-        st.markdown("**Activation histogram** (tanh(c) on held-out text)")
-        st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
+        shown = memory_words(name).shown
+        st.markdown(f"**Activation histogram** ({shown} on held-out text)")
+        st.markdown(histogram_html(entry["histogram"], shown), unsafe_allow_html=True)
     with right:
         snippets(record, entry)
     writes(name, record, layer, cell, layers)

@@ -15,6 +15,7 @@ import streamlit as st
 from lstm_viz.core import features
 from lstm_viz.find import cellpage
 from lstm_viz.views import colour, render
+from lstm_viz.views.view import signal_name
 
 from ..backend import cache
 from ..session import cell_link, labels, state
@@ -138,13 +139,14 @@ def snippet_html(text: str, at: int, colours: list[int]) -> str:
     return render.snippet(text, [c / 100 for c in colours], outlined=at)
 
 
-def histogram_html(per_mille: list[int], height: int = 120) -> str:
-    """A cell's activation histogram (per mille of characters in equal bins of tanh(c) over [-1, 1])
-    as bars on the colour scale, in plain HTML of numbers only (lighter than a chart: the label box
-    and the cell page draw one on every cell change)."""
+def histogram_html(per_mille: list[int], shown: str, height: int = 120) -> str:
+    """A cell's activation histogram (per mille of characters in equal bins of `shown`, what colours
+    the text: an LSTM's tanh(c), a GRU's or RNN's h, over [-1, 1]) as bars on the colour scale, in
+    plain HTML of numbers only (lighter than a chart: the label box and the cell page draw one on
+    every cell change)."""
     n, top = len(per_mille), max(max(per_mille), 1)
     bars = "".join(
-        f'<div title="tanh(c) {-1 + 2 * k / n:+.1f} to {-1 + 2 * (k + 1) / n:+.1f}: {v / 10:.1f}% of characters" '
+        f'<div title="{shown} {-1 + 2 * k / n:+.1f} to {-1 + 2 * (k + 1) / n:+.1f}: {v / 10:.1f}% of characters" '
         f'style="flex:1;height:{100 * v / top:.1f}%;background:{colour.css(-1 + (k + 0.5) * 2 / n)};'
         'border:1px solid #888;border-bottom:none"></div>'
         for k, v in enumerate(per_mille)
@@ -199,7 +201,8 @@ def label_box(name: str, record: dict | None, layer: int, cell: int) -> None:
                 f"(|r|, or a pair's multiple R). {runner}"
             )
     if entry.get("histogram"):
-        st.markdown(histogram_html(entry["histogram"]), unsafe_allow_html=True)
+        shown = signal_name("cell", cache.model(name).config.kind)
+        st.markdown(histogram_html(entry["histogram"], shown), unsafe_allow_html=True)
     for kind, heading in (("top", "Where it is highest"), ("bottom", "Where it is lowest")):
         if entry.get(kind):
             st.caption(f"{heading} on held-out text")

@@ -273,10 +273,15 @@ def section(shown: Shown) -> None:
         top = cache.ranking(name, trace.text, shown.hypothesis, None, "cell")[0]
     except ValueError:  # the hypothesis never changes on this text
         top = None
+    lstm = trace.kind == "lstm"
     st.markdown(
-        "**Change cells and watch the model** (the edit holds or scales the raw cell state c; the text above "
-        "shows tanh(c))",
-        help=glossary.tip("clamp", "scale", "raw c"),
+        "**Change cells and watch the model** "
+        + (
+            "(the edit holds or scales the raw cell state c; the text above shows tanh(c))"
+            if lstm
+            else "(the edit holds or scales the cell's one state h, which the text above shows)"
+        ),
+        help=glossary.tip("clamp", "scale", "raw c" if lstm else "one state h"),
     )
     try:
         cells = cell_choice(layer, cell, L, H, top)

@@ -72,7 +72,7 @@ def cell_picker(layers: int, hidden: int, kind: str = "lstm", disabled: bool = F
         key="signal",
         format_func=options.get,
         disabled=disabled,
-        help=glossary.tip("tanh(c)", "hidden state h", "input gate i", "forget gate f", "output gate o"),
+        help=glossary.tip(*glossary.SIGNAL_TERMS[kind]),
     )
     return layer, int(cell), signal
 

@@ -250,6 +250,11 @@ GROUPS: dict[str, list[Term]] = {
 }
 
 TERMS: dict[str, Term] = {term.name: term for terms in GROUPS.values() for term in terms}
+SIGNAL_TERMS = {  # the terms for what a kind of model offers to colour the text by (ui.session.signals.offered)
+    "lstm": ("tanh(c)", "hidden state h", "input gate i", "forget gate f", "output gate o"),
+    "gru": ("one state h", "reset gate r", "update gate z"),
+    "rnn": ("one state h", "vanilla RNN"),
+}
 
 
 def tip(*names: str) -> str:
