@@ -204,16 +204,16 @@ def cmd_find(a) -> None:
     from .find.finder import check_signal, find_cells, trace_activations
     from .io import checkpoint
 
-    feature = a.feature or ("regex" if a.regex is not None else None)
-    if feature is None:
-        raise UsageError(f"give --feature (one of {', '.join(features.FEATURES)}) or --regex")
-    features.get(feature)
-    if feature == "regex":
+    hypothesis = a.hypothesis or ("regex" if a.regex is not None else None)
+    if hypothesis is None:
+        raise UsageError(f"give --hypothesis (one of {', '.join(features.FEATURES)}) or --regex")
+    features.get(hypothesis)
+    if hypothesis == "regex":
         features.compile_regex(a.regex)
     check_signal(a.signal)
     text = read_text_file(a.text_file)
     model = checkpoint.load(a.model, snapshot=a.snapshot)
-    table = find_cells(trace_activations(model, text, a.signal), feature, a.signal, a.top, a.regex)
+    table = find_cells(trace_activations(model, text, a.signal), hypothesis, a.signal, a.top, a.regex)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
@@ -331,6 +331,7 @@ def cmd_dynamics(a) -> None:
     orders = record["orders"]
     for measure, title in (
         ("kl", "symmetric KL divergence between the model's and the n-gram's next-character distributions (nats)"),
+        ("gain", "the n-gram's mean loss minus the model's (nats per character; positive: the model predicts better)"),
         ("overlap", "errors in common: characters both get wrong / characters either gets wrong"),
     ):
         print(f"\nTraining dynamics, {title}")
@@ -485,8 +486,8 @@ def parser() -> argparse.ArgumentParser:
         "--snapshot", type=int, default=None, help="that snapshot of the model's training (0 untrained, -1 the last)"
     )
     f.add_argument("--text-file", required=True)
-    f.add_argument("--feature", default=None, help="quotes, line_position, bracket_depth, ... or regex")
-    f.add_argument("--regex", default=None, help="pattern for --feature regex (implies it)")
+    f.add_argument("--hypothesis", default=None, help="quotes, line_position, bracket_depth, ... or regex")
+    f.add_argument("--regex", default=None, help="pattern for --hypothesis regex (implies it)")
     f.add_argument("--signal", default="cell", help="cell, hidden, or a gate: input, forget, candidate, output")
     f.add_argument("--top", type=int, default=20)
     f.set_defaults(run=cmd_find)

@@ -1,6 +1,6 @@
 """Hypotheses: per-character signals computed from the text alone, to compare cells against;
 the hand-written ones registered here by name (`FEATURES`, the finder's list; a registered
-hypothesis's name is what `find_cells` calls its `feature`).
+hypothesis's name is what `find_cells` takes).
 
 Every hypothesis maps a text of T characters to an array (T,) aligned with it: `binary` ones
 (bool) say whether character t is inside something (a quote, a comment...), `count` ones
@@ -233,7 +233,7 @@ def user_regex(text: str, pattern: str) -> np.ndarray:
 def compile_regex(pattern: str) -> user_re.Pattern:
     """`pattern` compiled with MULTILINE; a ValueError of one line if it is not a valid regex."""
     if not pattern:
-        raise ValueError("the regex feature needs a non-empty pattern")
+        raise ValueError("the regex hypothesis needs a non-empty pattern")
     try:
         return user_re.compile(pattern, user_re.MULTILINE | user_re.VERSION0)
     except user_re.error as e:
@@ -259,20 +259,20 @@ FEATURES: dict[str, Hypothesis] = {
 
 def get(name: str) -> Hypothesis:
     """The registered hypothesis `name`; a ValueError listing the valid names otherwise."""
-    return FEATURES[check_choice("feature", name, FEATURES)]
+    return FEATURES[check_choice("hypothesis", name, FEATURES)]
 
 
 def compute(name: str, text: str, regex: str | None = None) -> np.ndarray:
-    """(T,) values of feature `name` on `text` (bool for binary features, int64 for counts)."""
+    """(T,) values of hypothesis `name` on `text` (bool for binary ones, int64 for counts)."""
     feature = get(name)
     if name == "regex":
         return user_regex(text, regex)
     if regex is not None:
-        raise ValueError(f"a regex pattern only goes with the regex feature, not with {name!r}")
+        raise ValueError(f"a regex pattern only goes with the regex hypothesis, not with {name!r}")
     return feature(text)
 
 
 def compute_all(text: str, names=None) -> dict[str, np.ndarray]:
-    """Every pattern-free feature (or those in `names`) on `text`, by name."""
+    """Every pattern-free hypothesis (or those in `names`) on `text`, by name."""
     names = [n for n in FEATURES if n != "regex"] if names is None else list(names)
     return {n: compute(n, text) for n in names}

@@ -2,9 +2,9 @@
 
 Cells are ranked by their match with the hypothesis on the text (`lstm_viz.find.match`: |Pearson r|
 of the cell with the hypothesis, a binary one taken as 0 and 1), sign = +1 when the cell rises
-with it. Beside it, for the details: a binary feature's ROC AUC (the Mann-Whitney U of each
+with it. Beside it, for the details: a binary hypothesis's ROC AUC (the Mann-Whitney U of each
 cell's values inside versus outside, from exact average ranks, ties counting one half) and the
-means inside and outside; a count feature's Spearman rho. Every cell of every layer is ranked at
+means inside and outside; a count hypothesis's Spearman rho. Every cell of every layer is ranked at
 once, a block of cells at a time, so memory beyond the activations themselves stays small.
 """
 
@@ -129,7 +129,7 @@ def standardise(x: np.ndarray) -> np.ndarray:
 
 
 def correlate(x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """(B, F) Pearson r of the rows of x (B, T) with standardised features z (F, T).
+    """(B, F) Pearson r of the rows of x (B, T) with standardised hypotheses z (F, T).
 
     z sums to zero, so x needs no centring: r = x . z / |x - mean x| (0 for a constant row).
     """
@@ -170,7 +170,7 @@ class Table:
     def score_block(self, x: np.ndarray) -> dict:
         """Statistics of the cells x (B, T) float32: name -> {statistic: (B,)}."""
         T = x.shape[1]
-        ranks = average_ranks(x)  # (B, T), shared by every feature
+        ranks = average_ranks(x)  # (B, T), shared by every hypothesis
         out = {}
         if self.binary:
             n1, n0 = self.n_in, T - self.n_in
@@ -189,18 +189,18 @@ class Table:
         return out
 
 
-def feature_kind(values: np.ndarray) -> str:
+def hypothesis_kind(values: np.ndarray) -> str:
     """binary for bool arrays and arrays of only 0 and 1; count otherwise."""
     return features.BINARY if values.dtype == bool or np.isin(values, (0, 1)).all() else features.COUNT
 
 
 @dataclass
 class Scores:
-    """How well every cell of every layer matches one feature."""
+    """How well every cell of every layer matches one hypothesis."""
 
     kind: str  # binary or count
-    match: np.ndarray  # (L, H) `lstm_viz.find.match` on this text: |Pearson r|; NaN everywhere for a constant feature
-    sign: np.ndarray  # (L, H) +1: the cell rises with the feature (is higher inside); -1: the opposite
+    match: np.ndarray  # (L, H) `lstm_viz.find.match` on this text: |Pearson r|; all NaN for a constant hypothesis
+    sign: np.ndarray  # (L, H) +1: the cell rises with the hypothesis (is higher inside); -1: the opposite
     raw: dict  # (L, H) arrays: pearson, auc, mean_in, mean_out (binary) or pearson, spearman (count)
 
     @classmethod
@@ -225,21 +225,21 @@ class Scores:
 
 
 def score_all(acts: Activations, feats: dict, kinds: dict | None = None) -> dict[str, Scores]:
-    """Scores of every cell for every feature in `feats` (name -> (T,) array aligned with the text).
+    """Scores of every cell for every hypothesis in `feats` (name -> (T,) array aligned with the text).
 
     `kinds` (binary or count) defaults to the registry's kind for registered names and to
-    `feature_kind` for others. Blocks of cells are ranked on all cores in parallel, and each
-    block's ranks serve every feature at once.
+    `hypothesis_kind` for others. Blocks of cells are ranked on all cores in parallel, and each
+    block's ranks serve every hypothesis at once.
     """
     L, T, H = acts.shape
     if T == 0:
         raise ValueError("the text is empty: nothing to rank cells on")
     for name, v in feats.items():
         if np.shape(v) != (T,):
-            raise ValueError(f"feature {name!r} has shape {np.shape(v)}; the text has {T} characters")
+            raise ValueError(f"hypothesis {name!r} has shape {np.shape(v)}; the text has {T} characters")
     kinds = {
         n: (kinds or {}).get(n)
-        or (features.FEATURES[n].kind if n in features.FEATURES else feature_kind(np.asarray(v)))
+        or (features.FEATURES[n].kind if n in features.FEATURES else hypothesis_kind(np.asarray(v)))
         for n, v in feats.items()
     }
     for name, kind in kinds.items():
@@ -269,11 +269,11 @@ def score_all(acts: Activations, feats: dict, kinds: dict | None = None) -> dict
 
 
 def find_cells(
-    source, feature, signal: str = "cell", top: int | None = 20, regex: str | None = None, kind: str | None = None
+    source, hypothesis, signal: str = "cell", top: int | None = 20, regex: str | None = None, kind: str | None = None
 ) -> pd.DataFrame:
-    """The `top` cells (all if None) best explained by `feature`, best first.
+    """The `top` cells (all if None) best explained by `hypothesis`, best first.
 
-    source: a Trace, Activations, or the pieces of one text (see `activations`). feature: a
+    source: a Trace, Activations, or the pieces of one text (see `activations`). hypothesis: a
     registered name (`regex` with a pattern) or a (T,) array aligned with the text, named
     "custom", whose kind is inferred unless given. Columns: layer, cell, match, sign, pearson,
     then auc, mean_in, mean_out (binary) or spearman (count).
@@ -282,22 +282,23 @@ def find_cells(
         raise ValueError(f"top must be at least 1, not {top}")
     acts = activations(source, signal)
     name, values = (
-        (feature, features.compute(feature, acts.text, regex))
-        if isinstance(feature, str)
-        else ("custom", np.asarray(feature))
+        (hypothesis, features.compute(hypothesis, acts.text, regex))
+        if isinstance(hypothesis, str)
+        else ("custom", np.asarray(hypothesis))
     )
     scores = score_all(acts, {name: values}, {name: kind} if kind else None)[name]
     if np.isnan(scores.match).all():
         raise ValueError(
-            f"feature {name!r} is constant on this text ({len(acts.text):,} characters): nothing to rank cells against"
+            f"hypothesis {name!r} is constant on this text ({len(acts.text):,} characters): "
+            "nothing to rank cells against"
         )
     return scores.table(top)
 
 
 def best_matches(source, names, signal: str = "cell") -> dict[str, dict | None]:
-    """For each registered feature in `names`, the cell that follows it best on the text:
+    """For each registered hypothesis in `names`, the cell that follows it best on the text:
     {"layer", "cell", "match", "sign"} (the `lstm_viz.find.match`, as `find_cells` ranks by), or None
-    where the feature is constant on the text (say, a text without quotes).
+    where the hypothesis is constant on the text (say, a text without quotes).
 
     Only Pearson r is computed (no ranks), in float32 (within 1e-4 of `find_cells`' float64): a
     few milliseconds for 2,000 characters and 1,024 cells, so it can run on every text pasted.

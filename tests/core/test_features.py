@@ -162,7 +162,7 @@ def test_the_regex_feature_needs_a_pattern():
 
 
 def test_a_pattern_for_another_feature_is_refused():
-    with pytest.raises(ValueError, match="only goes with the regex feature"):
+    with pytest.raises(ValueError, match="only goes with the regex hypothesis"):
         features.compute("quotes", "text", regex="x")
 
 
@@ -190,7 +190,7 @@ def test_registry_names_kinds_and_descriptions():
 
 
 def test_unknown_feature_names_raise_listing_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown feature 'quote'; choose one of quotes, line_position"):
+    with pytest.raises(ValueError, match="unknown hypothesis 'quote'; choose one of quotes, line_position"):
         features.compute("quote", "text")
 
 

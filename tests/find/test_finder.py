@@ -89,7 +89,7 @@ def brute_auc(values, mask):
 
 
 def planted(T=400, L=2, H=6, seed=0):
-    """Noise activations (L, T, H) with a binary feature planted in cell (1, 2) and its
+    """Noise activations (L, T, H) with a binary hypothesis planted in cell (1, 2) and its
     opposite in (0, 4); values rounded so that ties occur."""
     rng = np.random.default_rng(seed)
     mask = rng.random(T) < 0.3
@@ -174,7 +174,7 @@ def test_a_feature_that_never_changes_cannot_rank_cells():
 
 
 def test_unknown_features_and_signals_raise_listing_the_valid_names(trace):
-    with pytest.raises(ValueError, match="unknown feature 'depth'; choose one of quotes"):
+    with pytest.raises(ValueError, match="unknown hypothesis 'depth'; choose one of quotes"):
         find_cells(trace, "depth")
     with pytest.raises(ValueError, match="unknown signal 'gates'; choose one of cell, hidden, input"):
         find_cells(trace, "quotes", signal="gates")
@@ -321,7 +321,7 @@ def test_find_prints_the_ranked_table(wired_folder, capsys):
             str(wired_folder),
             "--text-file",
             str(wired_folder / "text.txt"),
-            "--feature",
+            "--hypothesis",
             "paren_depth",
             "--top",
             "2",
@@ -353,11 +353,11 @@ def test_find_with_a_regex(wired_folder, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--feature", "brackets"], "error: unknown feature 'brackets'; choose one of quotes"),
+        (["--hypothesis", "brackets"], "error: unknown hypothesis 'brackets'; choose one of quotes"),
         (["--regex", "a(b"], "error: bad regular expression 'a(b': missing ) at position 3"),
-        (["--feature", "quotes", "--signal", "gate"], "error: unknown signal 'gate'"),
-        (["--feature", "quotes", "--top", "0"], "error: --top must be at least 1"),
-        ([], "error: give --feature"),
+        (["--hypothesis", "quotes", "--signal", "gate"], "error: unknown signal 'gate'"),
+        (["--hypothesis", "quotes", "--top", "0"], "error: --top must be at least 1"),
+        ([], "error: give --hypothesis"),
     ],
 )
 def test_find_reports_bad_arguments_in_one_line(wired_folder, capsys, args, message):
@@ -368,7 +368,7 @@ def test_find_reports_bad_arguments_in_one_line(wired_folder, capsys, args, mess
 
 def test_find_reports_a_missing_text_file_in_one_line(wired_folder, capsys):
     code = cli.main(
-        ["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "nope.txt"), "--feature", "quotes"]
+        ["find", "--model", str(wired_folder), "--text-file", str(wired_folder / "nope.txt"), "--hypothesis", "quotes"]
     )
     err = capsys.readouterr().err
     assert code == 2 and err == f"error: {wired_folder / 'nope.txt'}: no such text file\n"
