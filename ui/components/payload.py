@@ -19,7 +19,7 @@ import numpy as np
 
 from lstm_viz import Trace
 from lstm_viz.views.glyphs import label
-from lstm_viz.views.view import TOP, signal_name
+from lstm_viz.views.view import TOP, View, signal_name
 
 from ..session.signals import offered
 
@@ -124,33 +124,31 @@ def layer_values(blob: bytes) -> np.ndarray:
 def view_part(
     key: str,
     values: dict[str, np.ndarray],
-    layer: int,
-    cell: int,
+    view: View,
     jump: int,
-    signal: str,
     selected: int,
     training: dict | None = None,
     kind: str = "lstm",
 ) -> dict:
-    """The small, changing half: the layer part to show (`key`), the cell the server knows and
-    `jump` (the view moves to `cell` only when `jump` changes: when the server moved it, not when
-    it is catching up with the view), the selected position, `values`, that cell's signals
-    (`signals.cell_signals`), exact, for the hover card, named for the model's `kind`, and for a model with snapshots
-    that cell over its training (`training_part`; None for a model without). The legend names
-    the signal as the model's `kind` has it (a GRU's or an RNN's memory is h)."""
+    """The small, changing half: the layer part to show (`key`), the view's cell and signal, and
+    `jump` (the text view moves to the cell only when `jump` changes: when the server moved it, not
+    when it is catching up with the view), the selected position, `values`, that cell's signals
+    (`signals.cell_signals`), exact, for the hover card, named for the model's `kind`, and for a
+    model with snapshots that cell over its training (`training_part`; None for a model without).
+    The legend names the signal as the model's `kind` has it (a GRU's or an RNN's memory is h)."""
     return {
         "key": key,
-        "layer": layer,
-        "cell": cell,
+        "layer": view.layer,
+        "cell": view.cell,
         "jump": jump,
-        "signal": signal,
-        "signal_label": signal_name(signal, kind),
-        "gate": signal not in ("cell", "hidden"),
+        "signal": view.signal,
+        "signal_label": signal_name(view.signal, kind),
+        "gate": view.gate,
         "selected": selected,
         "sync_ms": SYNC_MS,
         "card": {
-            "layer": layer,
-            "cell": cell,
+            "layer": view.layer,
+            "cell": view.cell,
             "rows": [[name, words] for name, words in offered(kind).items()],  # the card's rows, for this kind
             "values": {name: pack(values[name], "<f4") for name in offered(kind)},
         },

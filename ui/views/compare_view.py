@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import lstm_viz
 from lstm_viz.core import features
 from lstm_viz.core.kernel import NAMED
 
@@ -55,11 +56,9 @@ def row(name: str, about: dict, text: str, feature: str, index: int) -> None:
     view = payload.view_part(
         payload.layer_key(name, text, layer, "cell"),
         signals.cell_signals(tr, layer, cell),
-        layer,
-        cell,
-        0,
-        "cell",
-        0,
+        lstm_viz.View(layer, cell),
+        jump=0,
+        selected=0,
         kind=tr.kind,  # the legend: an LSTM's tanh(c), a GRU's or RNN's memory h
     )
     component.text_view(

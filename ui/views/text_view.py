@@ -56,10 +56,8 @@ def view_part(shown: Shown) -> dict:
     return payload.view_part(
         key,
         signals.cell_signals(shown.trace, shown.layer, shown.cell),
-        shown.layer,
-        shown.cell,
+        shown.view,
         st.session_state["jump"],
-        shown.signal,
         shown.pos,
         training_part(shown),
         shown.trace.kind,
