@@ -7,16 +7,19 @@
   same cell (a cell keeps its index through training) at every snapshot: when it learnt its label.
 - `first_above`: the first snapshot where each such cell's match reaches a threshold.
 - `ngram_dynamics`: the paper's training dynamics. Karpathy, Johnson & Fei-Fei (2015, arXiv
-  1506.02078, section 4.3 and its figure 5) follow an LSTM through training and compare it with
-  n-gram-like baselines of several orders by the symmetric KL divergence between their predictive
-  distributions on the test text, and by the errors each makes there: early in training the LSTM
-  agrees most with the low orders, then departs from them. (The stored copies of the paper this
-  project could search did not hold that section's text; the two measures are as the project reads
-  the paper's figure, with the model's own n-gram, Kneser-Ney of orders 1 to 20, as the baselines.)
-  Per snapshot and order n, over the known next characters of the text:
-  `kl`, the mean of KL(p || q) + KL(q || p) between the model's p and the order-n q;
-  `overlap`, the share of the characters either model gets wrong (its likeliest next character is
-  not the one that comes) that both get wrong; and each one's error rate.
+  1506.02078, section 4.3) follow an LSTM through the start of its training and compare it with
+  n-gram baselines of several orders: one panel of the figure plots the symmetric KL divergence
+  between their next-character distributions, the other the difference of their mean losses.
+  (The stored copies of the paper this project could search hold its abstract and introduction
+  only; the two panels are as a reader of the paper describes them. The paper's baselines are its
+  n-NN models, neural networks that see the last n characters; ours are the model's own n-gram,
+  Kneser-Ney of orders 1 to 20.) Per snapshot and order n, over the known next characters of the
+  held-out text, with p the model's distribution and q the order-n one:
+  `kl`, the mean of KL(p || q) + KL(q || p) (the paper's first panel);
+  `gain`, the n-gram's mean loss minus the model's, nats per character, positive where the model
+  predicts better (the paper's second panel), with `model_loss` and `ngram_loss`;
+  `overlap`, ours: the share of the characters either gets wrong (its likeliest next character
+  is not the one that comes) that both get wrong, with each one's error rate.
 """
 
 from __future__ import annotations
@@ -216,10 +219,11 @@ def line_match(y: np.ndarray, z: np.ndarray) -> float:
 
 def ngram_dynamics(run: Run, ngram, orders=ORDERS) -> pd.DataFrame:
     """The paper's training dynamics (see the module's docstring): at each snapshot and for each
-    n-gram order, how far the model's predictions are from the n-gram's and how much their errors
-    overlap, on the run's held-out text.
+    n-gram order, how far the model's predictions are from the n-gram's, how much better they
+    predict, and how much their errors overlap, on the run's held-out text.
 
-    Columns: snapshot, chars_seen, val, order, kl (mean symmetric KL divergence in nats), overlap
+    Columns: snapshot, chars_seen, val, order, kl (mean symmetric KL divergence in nats), gain
+    (ngram_loss minus model_loss), model_loss and ngram_loss (mean nats per character), overlap
     (characters both get wrong / characters either gets wrong), model_errors and ngram_errors
     (each one's error rate), characters (scored).
     """
@@ -230,15 +234,18 @@ def ngram_dynamics(run: Run, ngram, orders=ORDERS) -> pd.DataFrame:
     nxt = ids[1:]  # (T - 1,) the character each position predicts
     positions = np.flatnonzero((np.arange(len(nxt)) >= run.warm) & (nxt != 0))  # known next characters
     truth = nxt[positions]
-    q_logs, q_wrong = {}, {}
+    rows_of = np.arange(len(positions))
+    q_logs, q_wrong, q_loss = {}, {}, {}
     for n, q in ngram.distributions(ids, orders).items():
         q_logs[n] = np.log(np.maximum(q[positions].astype(np.float64), EPS))  # (N, V)
         q_wrong[n] = q[positions].argmax(axis=1) != truth
+        q_loss[n] = float(-q_logs[n][rows_of, truth].mean())
     rows = []
     for snap in run.snapshots:
         p = np.exp(snap.log_probs[positions].astype(np.float64))  # (N, V)
         logp = np.log(np.maximum(p, EPS))
         wrong = p.argmax(axis=1) != truth
+        loss = float(-logp[rows_of, truth].mean())
         for n in orders:
             either = wrong | q_wrong[n]
             rows.append(
@@ -246,6 +253,9 @@ def ngram_dynamics(run: Run, ngram, orders=ORDERS) -> pd.DataFrame:
                     **where(snap.row),
                     "order": n,
                     "kl": float(((p - np.exp(q_logs[n])) * (logp - q_logs[n])).sum(axis=1).mean()),
+                    "gain": q_loss[n] - loss,
+                    "model_loss": loss,
+                    "ngram_loss": q_loss[n],
                     "overlap": float((wrong & q_wrong[n]).sum() / max(int(either.sum()), 1)),
                     "model_errors": float(wrong.mean()),
                     "ngram_errors": float(q_wrong[n].mean()),

@@ -111,10 +111,35 @@ def test_the_dynamics_measure_zero_distance_and_full_overlap_against_the_model_i
     assert table.loc[2, "kl"] == pytest.approx(0, abs=1e-6) and table.loc[2, "overlap"] == pytest.approx(1)
     assert table.loc[1, "kl"] > 0.1 and table.loc[3, "kl"] > 0
     assert table.loc[2, "model_errors"] == pytest.approx(table.loc[2, "ngram_errors"])
+    assert table.loc[2, "gain"] == pytest.approx(0, abs=1e-6)  # no better than the 2-gram it copies
+    assert table.loc[1, "gain"] > 0  # better than the 1-gram, which ignores the context
+    assert table["model_loss"].nunique() == 1  # one snapshot: one loss, whatever the order
 
     real = dynamics.ngram_dynamics(run, ngram, orders=(1, 2, 3))
     assert len(real) == 3 * len(run.snapshots) and (real["kl"] >= 0).all() and real["overlap"].between(0, 1).all()
     assert real["characters"].iloc[0] == np.count_nonzero(ids[1 + run.warm :])
+
+
+def test_the_gain_is_the_ngrams_mean_loss_on_the_coming_characters_minus_the_models(run, corpus_file):
+    text = corpus_file.read_bytes().decode()
+    ngram = ngrams.train(text[:20_000], ngrams.Vocab(list(run.snapshots[0].chars)), order=3)
+    table = dynamics.ngram_dynamics(run, ngram, orders=(1, 3))
+    ids = ngram.vocab.encode(run.text)
+    at = np.arange(run.warm, len(ids) - 1)
+    at = at[ids[at + 1] != 0]  # known next characters after the warm-up
+    for snap in (run.snapshots[0], run.snapshots[-1]):
+        rows = table[table["snapshot"] == snap.row["index"]].set_index("order")
+        model = -snap.log_probs[at, ids[at + 1]].astype(np.float64).mean()
+        for n in (1, 3):
+            ngram_loss = -np.log(ngram.order_probs(ids)[n][at]).mean()
+            assert rows.loc[n, "model_loss"] == pytest.approx(model, abs=1e-6)
+            assert rows.loc[n, "ngram_loss"] == pytest.approx(ngram_loss, abs=1e-5)
+            assert rows.loc[n, "gain"] == pytest.approx(ngram_loss - model, abs=1e-5)
+    untrained, trained = (
+        table[table["snapshot"] == s.row["index"]].set_index("order") for s in (run.snapshots[0], run.snapshots[-1])
+    )
+    assert untrained.loc[1, "gain"] < 0  # untrained, it predicts worse than the characters' frequencies
+    assert trained.loc[1, "gain"] > untrained.loc[1, "gain"]  # training closes that gap
 
 
 def test_the_dynamics_command_writes_the_record_and_prints_both_tables(trained, corpus_file, tmp_path, capsys):
@@ -124,6 +149,7 @@ def test_the_dynamics_command_writes_the_record_and_prints_both_tables(trained, 
     code = cli.main(["dynamics", "--model", str(trained), "--corpus", str(corpus_file), "--max-chars", "3000"])
     out = capsys.readouterr().out
     assert code == 0 and "When each cell learnt its label" in out and "symmetric KL divergence" in out
+    assert "the n-gram's mean loss minus the model's" in out and "errors in common" in out
     record = dynamics.read(trained)
     assert record["format"] == dynamics.FORMAT and len(record["emergence"]) % len(record["snapshots"]) == 0
     assert record["cells"] is None  # no explain.json beside the model: no label to follow

@@ -107,7 +107,9 @@ def dynamics_section(name: str) -> None:
         "**The paper's training dynamics** (Karpathy, Johnson & Fei-Fei 2015, section 4.3): early in training the "
         "LSTM predicts like a low-order n-gram model, then parts from it as it learns longer structure. Left: the "
         "symmetric KL divergence between the model's next-character distribution and each order's (lower is "
-        "closer); right: of the characters either gets wrong, the share both get wrong."
+        "closer), as the paper plots it; right: of the characters either gets wrong, the share both get wrong, a "
+        "measure of ours (the paper's other panel, the difference of mean losses, is printed by "
+        "`python -m lstm_viz dynamics`)."
     )
     st.plotly_chart(dynamics_figure(record), key="ngram_dynamics")
 
