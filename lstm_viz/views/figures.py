@@ -369,7 +369,8 @@ def saturation_panels(tables, model: str = "LSTM") -> tuple[list[Panel], int, in
     for col, (name, gate) in enumerate(columns):
         for row, table in enumerate(models[name]):
             part = table[table["gate"] == gate]
-            title = f"{name + ', ' if len(models) > 1 else ''}layer {row + 1}, {gate} gate"
+            above = f"{name}\n" if len(models) > 1 else ""  # the model's name on a line of its own
+            title = f"{above}layer {row + 1}, {gate} gate"
             panels.append(Panel(row, col, title, part["cell"].tolist(), part["left"].tolist(), part["right"].tolist()))
     return panels, max(len(layers) for layers in models.values()), len(columns)
 
@@ -412,7 +413,9 @@ def gate_saturation_spec(tables, model: str = "LSTM") -> dict:
     `gate_saturation`, with each cell's number on hover."""
     panels, rows, cols = saturation_panels(tables, model)
     data, annotations = [], []
-    layout = {"height": 300 * rows + 40, "showlegend": False, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}}
+    lines = max(p.title.count("\n") + 1 for p in panels)
+    margin = {"l": 60, "r": 10, "t": 16 + 14 * lines, "b": 50}
+    layout = {"height": 300 * rows + 40, "showlegend": False, "margin": margin}
     gap = 0.07 if rows > 1 else 0  # room between rows for a row's tick labels and the next one's titles
     for p in panels:
         k = p.row * cols + p.col + 1
@@ -458,7 +461,7 @@ def gate_saturation_spec(tables, model: str = "LSTM") -> dict:
         }
         annotations.append(
             {
-                "text": p.title,
+                "text": p.title.replace("\n", "<br>"),
                 "x": (x0 + x1) / 2,
                 "y": y1,
                 "xref": "paper",
@@ -604,9 +607,11 @@ def chart_figure(chart: Chart):
         ax.set_xlim(*chart.x_range)
     if chart.y_range:
         ax.set_ylim(*chart.y_range)
-    if len(chart.series) > 1:
-        ax.legend(loc="lower right" if bars else "best", frameon=False, fontsize=7)
     fig.tight_layout()
+    if len(chart.series) > 1 and bars:  # under the figure, clear of every bar and its label
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=fig.transFigure, frameon=False, fontsize=7)
+    elif len(chart.series) > 1:
+        ax.legend(loc="best", frameon=False, fontsize=7)
     return fig
 
 
@@ -687,7 +692,7 @@ def closing_distance_spec(table, model: str = "LSTM") -> dict:
 def quote_memory(tables: dict):
     """The long-memory test, several models on one plot: the mean probability of the closing quote
     against its distance from the opening one (tables of `analysis.quote_memory`, by model name),
-    the pairs in each bin written under it."""
+    the pairs in each bin written under its distances."""
     fig, ax = new_figure((6, 3.4))
     edges = sorted({(int(lo), int(hi)) for t in tables.values() for lo, hi in zip(t["low"], t["high"])})
     where = {edge: i for i, edge in enumerate(edges)}
@@ -697,12 +702,13 @@ def quote_memory(tables: dict):
         shade = colour.CATEGORIES[k % len(colour.CATEGORIES)]
         ax.plot(x, table["p"], marker=markers[k % len(markers)], color=shade, label=name)
     first = next(iter(tables.values()))
-    for lo, hi, n in zip(first["low"], first["high"], first["pairs"]):
-        ax.annotate(f"{n}", (where[(int(lo), int(hi))], 0.02), ha="center", fontsize=7, color="#666")
-    labels = [f"{lo}-{hi - 1}" if hi < 10**9 else f"{lo}+" for lo, hi in edges]
-    ax.set_xticks(range(len(edges)), labels, rotation=45)
+    pairs = {(int(lo), int(hi)): int(n) for lo, hi, n in zip(first["low"], first["high"], first["pairs"])}
+    count = {edge: f"{pairs.get(edge, 0)} pair{'' if pairs.get(edge) == 1 else 's'}" for edge in edges}
+    labels = [f"{lo}-{hi - 1}\n{count[lo, hi]}" if hi < 10**9 else f"{lo}+\n{count[lo, hi]}" for lo, hi in edges]
+    ax.set_xticks(range(len(edges)), labels, fontsize=7)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("distance from the opening quote (characters)")
+    ax.set_title("The long-memory test: closing quotes")
+    ax.set_xlabel("distance from the opening quote (characters), and the pairs at that distance")
     ax.set_ylabel('mean p(closing ")')
     ax.legend(loc="upper right", frameon=False)
     fig.tight_layout()

@@ -288,7 +288,7 @@ def test_the_comparison_figures_draw_several_models_side_by_side(tiny_model, sat
     }
     fig = figures.gate_saturation(tables)
     titles = [ax.get_title() for ax in fig.axes]
-    assert len(titles) == 2 * 5 and "GRU, layer 2, update gate" in titles and "LSTM, layer 1, forget gate" in titles
+    assert len(titles) == 2 * 5 and "GRU\nlayer 2, update gate" in titles and "LSTM\nlayer 1, forget gate" in titles
     quotes = {name: analysis.quote_memory(tr) for name, tr in (("LSTM", lstm), ("GRU", gru))}
     (ax,) = figures.quote_memory(quotes).axes
     assert [line.get_label() for line in ax.get_lines()] == ["LSTM", "GRU"]

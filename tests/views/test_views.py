@@ -179,6 +179,52 @@ def test_gate_saturation_is_one_drawing_in_matplotlib_and_plotly(tiny_model):
         assert d["marker"]["color"] == colour.LSTM
 
 
+def saturated(gates, cells=4):
+    """A layer's `analysis.gate_saturation` table: each gate's cells shut and open a share of the time."""
+    shut = np.linspace(0, 0.5, cells)
+    return pd.concat(pd.DataFrame({"gate": g, "cell": range(cells), "left": shut, "right": 0.5 - shut}) for g in gates)
+
+
+def test_gate_saturation_of_several_models_names_each_model_on_a_line_above_its_gate():
+    tables = {
+        "lstm-a (LSTM)": [saturated(["input", "forget", "output"])] * 2,
+        "gru-b (GRU)": [saturated(["reset", "update"])] * 2,
+    }
+    panels, rows, cols = figures.saturation_panels(tables)
+    assert (rows, cols) == (2, 5)
+    assert (
+        panels[0].title == "lstm-a (LSTM)\nlayer 1, input gate"
+        and panels[-1].title == "gru-b (GRU)\nlayer 2, update gate"
+    )
+    fig, spec = figures.gate_saturation(tables), figures.gate_saturation_spec(tables)
+    assert sorted(ax.get_title() for ax in fig.axes) == sorted(p.title for p in panels)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [p.title.replace("\n", "<br>") for p in panels]
+    one = figures.gate_saturation_spec(tables["gru-b (GRU)"])
+    assert spec["layout"]["margin"]["t"] > one["layout"]["margin"]["t"]  # room for the second line
+
+
+def test_the_legend_of_several_models_error_breakdowns_lies_under_the_bars():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figures.error_breakdown(TWO)
+    (ax,) = fig.axes
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    legend, bars = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert legend.y1 < bars.y0 and [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "LSTM (100 errors)",
+        "GRU (100 errors)",
+    ]
+
+
+def test_the_long_memory_test_writes_the_pairs_under_each_distance():
+    table = pd.DataFrame({"low": [1, 5, 10], "high": [5, 10, 10**9], "p": [0.1, 0.3, 0.2], "pairs": [1, 10, 4]})
+    fig = figures.quote_memory({"LSTM": table, "GRU": table.assign(p=[0.2, 0.4, 0.3])})
+    (ax,) = fig.axes
+    assert ax.get_title() == "The long-memory test: closing quotes"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1-4\n1 pair", "5-9\n10 pairs", "10+\n4 pairs"]
+    assert [line.get_label() for line in ax.get_lines()] == ["LSTM", "GRU"]
+
+
 @pytest.mark.parametrize(
     "view", [View(1, 5), View(0, 1, "input", scale="text"), View(1, 3, "hidden", start=2, stop=20, scale="text")]
 )
