@@ -105,7 +105,8 @@ def test_the_main_pages_address_form_is_read_too():
     [
         (
             {"model": "nosuch", "cell": "2:429"},
-            r"No model `model='nosuch'`: have linux, warpeace, warpeace\-lstm\-2x128.",  # as markdown writes it
+            r"No model `model='nosuch'`: have linux, warpeace, warpeace\-gru\-2x128, warpeace\-lstm\-2x128, "
+            r"warpeace\-rnn\-2x128.",  # as markdown writes it
         ),
         ({"model": "warpeace"}, "Name a cell in the address"),
         ({"model": "warpeace", "cell": "3:1"}, "warpeace has layers 1 to 2 and cells 0 to 511."),

@@ -1,8 +1,10 @@
 """A model over its training in the app (AppTest): the main view's training slider, the cell page's curve
-and the Analyses page's dynamics, for the shipped model with snapshots; none of it for a model without."""
+and the Analyses page's dynamics, for the shipped models with snapshots (the slider and the dynamics for
+each of the comparison's LSTM, GRU and RNN); none of it for a model without."""
 
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.io.checkpoint import snapshots
@@ -11,6 +13,7 @@ from ui.components import payload
 from ui.session import cell_link
 
 WITH = "warpeace-lstm-2x128"  # shipped with its training's snapshots
+COMPARED = ("warpeace-lstm-2x128", "warpeace-gru-2x128", "warpeace-rnn-2x128")  # every kind shipped with them
 WITHOUT = "warpeace"
 
 
@@ -29,11 +32,12 @@ def text_data(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
-def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_for_its_training_slider():
-    at = run(query={"model": WITH, "layer": "2", "cell": "50"})
+@pytest.mark.parametrize("model", COMPARED)
+def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_for_its_training_slider(model):
+    at = run(query={"model": model, "layer": "2", "cell": "50"})
     data = text_data(at)
     part = data["training"]
-    found = snapshots(WITH)
+    found = snapshots(model)
     assert (part["layer"], part["cell"]) == (data["layer"], data["cell"]) == (1, 50)
     assert len(part["values"]) == len(part["samples"]) == len(part["val"]) == len(found) >= 12
     assert part["chars_seen"] == [s["chars_seen"] for s in found] and part["chars_seen"][0] == 0
@@ -57,9 +61,10 @@ def test_the_cell_page_draws_the_cells_match_over_training():
     assert "Over training" not in "\n".join(m.value for m in other.markdown)
 
 
-def test_the_analyses_page_shows_the_lecture_cells_emerging_and_the_ngram_dynamics():
+@pytest.mark.parametrize("model", COMPARED)
+def test_the_analyses_page_shows_the_lecture_cells_emerging_and_the_ngram_dynamics(model):
     at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["current_model"] = WITH
+    at.session_state["current_model"] = model
     at.switch_page("pages/1_Analyses.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
