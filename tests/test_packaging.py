@@ -86,7 +86,8 @@ def test_the_library_and_its_shipped_models_come_from_the_installed_package(inst
         env={k: v for k, v in os.environ.items() if not k.startswith("LSTM_VIZ")},
     )
     path, models = json.loads(done.stdout)
-    assert path.startswith(str(python.parent.parent)) and models == ["linux", "warpeace", "warpeace-lstm-2x128"]
+    assert path.startswith(str(python.parent.parent))
+    assert models == ["linux", "warpeace", "warpeace-gru-2x128", "warpeace-lstm-2x128", "warpeace-rnn-2x128"]
 
 
 def test_lstm_viz_app_starts_from_any_directory_and_answers_health(installed):
