@@ -30,12 +30,14 @@ def assert_one_line_error(done, *fragments):
         assert fragment in lines[0]
 
 
+@pytest.mark.slow
 def test_train_on_a_missing_corpus(tmp_path):
     assert_one_line_error(
         cli("train", "--corpus", tmp_path / "nope.txt", "--out", tmp_path / "m"), "nope.txt: no such corpus file"
     )
 
 
+@pytest.mark.slow
 def test_train_on_an_empty_corpus(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     assert_one_line_error(
@@ -43,6 +45,7 @@ def test_train_on_an_empty_corpus(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_an_unknown_model(corpus_file):
     assert_one_line_error(
         cli("eval", "--model", "no-such-model", "--corpus", corpus_file),
@@ -51,6 +54,7 @@ def test_an_unknown_model(corpus_file):
     )
 
 
+@pytest.mark.slow
 def test_eval_prints_validation_and_test_loss(model_dir, corpus_file):
     done = cli("eval", "--model", model_dir, "--corpus", corpus_file)
     assert done.returncode == 0, done.stderr
@@ -59,6 +63,7 @@ def test_eval_prints_validation_and_test_loss(model_dir, corpus_file):
     assert "nats/char" in lines[0] and "bits/char" in lines[0]
 
 
+@pytest.mark.slow
 def test_sample_prints_the_prime_and_generated_text(model_dir):
     done = cli("sample", "--model", model_dir, "--prime", "the ", "-n", "40", "--seed", "1")
     assert done.returncode == 0, done.stderr
@@ -66,10 +71,12 @@ def test_sample_prints_the_prime_and_generated_text(model_dir):
     assert done.stdout == cli("sample", "--model", model_dir, "--prime", "the ", "-n", "40", "--seed", "1").stdout
 
 
+@pytest.mark.slow
 def test_sample_refuses_a_bad_temperature(model_dir):
     assert_one_line_error(cli("sample", "--model", model_dir, "--temperature", "0"), "temperature")
 
 
+@pytest.mark.slow
 def test_bench_prints_every_figure(model_dir):
     done = cli("bench", "--model", model_dir, "--quick")
     assert done.returncode == 0, done.stderr
@@ -97,6 +104,7 @@ def test_bench_prints_every_figure(model_dir):
         (["train", "--corpus", "c", "--out", "m", "--epochs", "1e3"], "argument --epochs: not a whole number: '1e3'"),
     ],
 )
+@pytest.mark.slow
 def test_every_number_of_every_command_is_checked_before_any_work_in_one_line(args, message):
     done = cli(*args, timeout=60)
     assert_one_line_error(done, message)

@@ -74,6 +74,7 @@ def installed(tmp_path_factory, tiny_model):
     return python, tmp / "venv" / "bin" / "lstm-viz", mine, work
 
 
+@pytest.mark.slow
 def test_the_library_and_its_shipped_models_come_from_the_installed_package(installed):
     python, _, _, work = installed
     code = "import json, lstm_viz; print(json.dumps([lstm_viz.__file__, lstm_viz.available()]))"
@@ -90,6 +91,7 @@ def test_the_library_and_its_shipped_models_come_from_the_installed_package(inst
     assert models == ["linux", "warpeace", "warpeace-gru-2x128", "warpeace-lstm-2x128", "warpeace-rnn-2x128"]
 
 
+@pytest.mark.slow
 def test_lstm_viz_app_starts_from_any_directory_and_answers_health(installed):
     _, command, mine, work = installed
     port = free_port()
@@ -116,6 +118,7 @@ def test_lstm_viz_app_starts_from_any_directory_and_answers_health(installed):
     assert f"lstm-viz app on http://127.0.0.1:{port}, with the models in {mine}" in out
 
 
+@pytest.mark.slow
 def test_the_installed_app_lists_the_shipped_models_and_your_own(installed):
     python, _, mine, work = installed
     code = (
@@ -139,6 +142,7 @@ def test_the_installed_app_lists_the_shipped_models_and_your_own(installed):
     assert str(sorted([*shipped, "tiny"])) in done.stdout  # pretrained/'s folders and the one in $LSTM_VIZ_MODELS
 
 
+@pytest.mark.slow
 def test_lstm_viz_app_refuses_a_missing_models_folder_in_one_line(installed, tmp_path):
     _, command, _, work = installed
     done = subprocess.run(

@@ -164,6 +164,7 @@ def test_the_library_is_a_package_layout():
     assert len(packages) >= MIN_SUBPACKAGES, f"{len(packages)} subpackages in lstm_viz/: {packages}"
 
 
+@pytest.mark.slow
 def test_each_layer_imports_only_from_itself_and_the_layers_below_but_for_the_declared_facades(graph):
     upward = []
     for module, edges in graph.items():

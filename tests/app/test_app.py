@@ -104,6 +104,7 @@ def text_area(at: AppTest):
 # --- the page -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_run_log_has_a_line_per_run_with_the_text_shown_when_asked_for(tmp_path, monkeypatch):
     log = tmp_path / "runs.jsonl"
     monkeypatch.setenv(runlog.ENV, str(log))
@@ -116,6 +117,7 @@ def test_the_run_log_has_a_line_per_run_with_the_text_shown_when_asked_for(tmp_p
     assert {"requests", "batches"} <= set(second["service"])
 
 
+@pytest.mark.slow
 def test_no_run_log_is_written_unless_asked_for(tmp_path, monkeypatch):
     monkeypatch.delenv(runlog.ENV, raising=False)
     monkeypatch.chdir(tmp_path)
@@ -123,6 +125,7 @@ def test_no_run_log_is_written_unless_asked_for(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_first_visit_shows_war_and_peace_with_the_dialogue_coloured_by_its_quote_cell(models):
     at = run()
     assert at.selectbox(key="model").value == "warpeace"
@@ -144,6 +147,7 @@ def marked(at) -> list[str]:
     return [b.label.split(",")[0] for b in at.button if b.proto.type == "primary" and " follows " in b.label]
 
 
+@pytest.mark.slow
 def test_the_suggested_cell_is_named_once_and_unmarked_once_another_cell_is_shown():
     at = run()
     assert not [c for c in at.caption if c.value.startswith("Suggested")]  # one list: the best cells' row
@@ -153,6 +157,7 @@ def test_the_suggested_cell_is_named_once_and_unmarked_once_another_cell_is_show
     assert marked(at) == []
 
 
+@pytest.mark.slow
 def test_the_view_carries_every_signal_of_the_chosen_cell(models):
     at = run({"layer": "2", "cell": "17"})
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -162,6 +167,7 @@ def test_the_view_carries_every_signal_of_the_chosen_cell(models):
         np.testing.assert_allclose(shown_values(at, gate), tr.gate(gate, 1)[:, 17], atol=2e-6)
 
 
+@pytest.mark.slow
 def test_the_view_carries_each_positions_top_five_next_characters(models):
     data = view(run())["text"]
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -174,6 +180,7 @@ def test_the_view_carries_each_positions_top_five_next_characters(models):
             assert char == want_char and p == pytest.approx(want_p, abs=1 / 65535)
 
 
+@pytest.mark.slow
 def test_the_view_gets_every_cell_of_the_layer_one_byte_per_value_within_half_a_step(models):
     at = run({"layer": "2", "cell": "3"})
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -185,6 +192,7 @@ def test_the_view_gets_every_cell_of_the_layer_one_byte_per_value_within_half_a_
     assert np.all(np.abs(shown - exact) <= span[:, None] / 510 + 1e-6)
 
 
+@pytest.mark.slow
 def test_one_layer_of_a_ten_thousand_character_text_is_sent_in_at_most_six_megabytes(models):
     text = (EXAMPLES["long"].text * 40)[: state.LIMIT]
     for signal in ("cell", "forget"):
@@ -192,6 +200,7 @@ def test_one_layer_of_a_ten_thousand_character_text_is_sent_in_at_most_six_megab
         assert len(blob) <= 6_000_000, len(blob)
 
 
+@pytest.mark.slow
 def test_a_switch_made_in_the_view_is_followed_by_the_page_without_moving_the_view(models):
     at = run(FIRST_CELL)
     jump = view(at)["cell"]["jump"]
@@ -207,6 +216,7 @@ def test_a_switch_made_in_the_view_is_followed_by_the_page_without_moving_the_vi
     np.testing.assert_array_equal(shown_values(at, "hidden"), tr.hidden[0, :, 7])  # the card's exact values
 
 
+@pytest.mark.slow
 def test_what_does_not_depend_on_the_cell_is_sent_unchanged_when_the_cell_changes():
     def independent(at):
         return [
@@ -231,6 +241,7 @@ def test_clicking_a_bar_of_the_all_cells_chart_is_a_server_side_move(monkeypatch
     assert session["cell"] == 300 and session["jump"] == 3
 
 
+@pytest.mark.slow
 def test_a_cell_chosen_on_the_server_side_makes_the_view_jump():
     at = run(FIRST_CELL)
     jump = view(at)["cell"]["jump"]
@@ -247,6 +258,7 @@ def test_follow_view_and_move_cell():
     assert (session["layer"], session["cell"], session["jump"]) == (1, 4, 1)
 
 
+@pytest.mark.slow
 def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
     at = run(FIRST_CELL)
     at.number_input(key="cell").set_value(42)
@@ -256,6 +268,7 @@ def test_typing_a_cell_number_shows_that_cell_and_puts_it_in_the_url(models):
     assert at.query_params["cell"] == "42" and at.query_params["layer"] == "1"
 
 
+@pytest.mark.slow
 def test_switching_cell_layer_or_signal_never_runs_the_model_again(model_runs):
     calls = model_runs
     text = "A text no other test traces: 'switching cells is free.'"
@@ -274,6 +287,7 @@ def test_switching_cell_layer_or_signal_never_runs_the_model_again(model_runs):
     assert calls.count(text) == 1
 
 
+@pytest.mark.slow
 def test_text_over_the_limit_is_refused_with_the_limit_and_kept_in_the_box():
     at = run()
     too_long = "x" * (state.LIMIT + 1)
@@ -291,6 +305,7 @@ def test_the_limit_counts_characters_after_line_ending_normalisation():
     assert "10,000" in state.text_problem("a" * (state.LIMIT + 1))
 
 
+@pytest.mark.slow
 def test_an_empty_text_asks_for_text_instead_of_failing():
     at = run()
     text_area(at).set_value("")
@@ -299,6 +314,7 @@ def test_an_empty_text_asks_for_text_instead_of_failing():
     assert not at.get("bidi_component")
 
 
+@pytest.mark.slow
 def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_the_url(models):
     at = run({"model": "linux"})
     at.selectbox(key="example").set_value("long")
@@ -311,6 +327,7 @@ def test_picking_an_example_loads_its_text_shows_its_best_cell_and_names_it_in_t
     assert at.query_params["example"] == "long"
 
 
+@pytest.mark.slow
 def test_editing_the_text_makes_it_your_own_named_in_the_url_by_its_id():
     at = run()
     text_area(at).set_value("My own words.")
@@ -320,6 +337,7 @@ def test_editing_the_text_makes_it_your_own_named_in_the_url_by_its_id():
     assert view(at)["text"]["text"] == "My own words."
 
 
+@pytest.mark.slow
 def test_a_link_to_your_own_text_reopens_it_with_its_cell_in_a_new_session():
     text = 'Her own text, pasted:\n"Is it kept?" (she asked).' * 20
     at = run(FIRST_CELL)
@@ -377,6 +395,7 @@ def test_bad_values_in_a_url_are_ignored_with_one_line_each(models):
     assert at.selectbox(key="model").value == "warpeace" and view(at)["cell"]["layer"] == 0
 
 
+@pytest.mark.slow
 def test_notes_about_a_link_stay_through_reruns_until_a_choice_changes():
     at = run({"model": "nope", "cell": "4"})
     for _ in range(2):  # the browser's own reruns, with nothing changed
@@ -396,6 +415,7 @@ def test_every_session_key_has_one_declared_default():
     assert undeclared <= set(state.DEFAULTS), undeclared - set(state.DEFAULTS)
 
 
+@pytest.mark.slow
 def test_the_selected_position_drives_the_next_character_panel_and_the_strip(models):
     at = run(pos=12)
     text = EXAMPLES["dialogue"].text
@@ -411,6 +431,7 @@ def test_the_selected_position_drives_the_next_character_panel_and_the_strip(mod
     assert at.query_params["pos"] == "12"
 
 
+@pytest.mark.slow
 def test_a_position_past_the_end_of_a_shorter_text_moves_to_its_last_character():
     at = run(pos=400)
     text_area(at).set_value("Short.")
@@ -419,6 +440,7 @@ def test_a_position_past_the_end_of_a_shorter_text_moves_to_its_last_character()
     assert "nothing came after" in next_char(at)["note"]
 
 
+@pytest.mark.slow
 def test_characters_outside_the_alphabet_are_marked():
     at = run(text="snow \u2603 and \u65e5")
     data = view(at)["text"]
@@ -426,6 +448,7 @@ def test_characters_outside_the_alphabet_are_marked():
     assert any("2 characters are outside" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
     text = '<b>bold</b> & <img src=x onerror="alert(1)">'
     at = run(text=text, pos=0)
@@ -436,6 +459,7 @@ def test_user_text_reaches_the_page_as_data_and_charts_as_escaped_text():
     assert "".join(heatmap(at)["labels"]).startswith("<b>bold</b>\u2423&")  # drawn on a canvas as text
 
 
+@pytest.mark.slow
 def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
     at = run()
     at.radio(key="signal").set_value("input")
@@ -448,6 +472,7 @@ def test_any_signal_can_colour_the_text_and_gates_use_the_zero_to_one_legend():
     assert view(at)["cell"]["gate"] is False
 
 
+@pytest.mark.slow
 def test_the_heatmap_shows_the_most_variable_cells_around_the_selected_position(models):
     at = run(FIRST_CELL, pos=100, panel="All cells")
     tr = models["warpeace"].trace(EXAMPLES["dialogue"].text)
@@ -459,6 +484,7 @@ def test_the_heatmap_shows_the_most_variable_cells_around_the_selected_position(
     np.testing.assert_array_equal(values, tr.cell[0, 70:190][:, rows].T)
 
 
+@pytest.mark.slow
 def test_the_heatmap_can_order_cells_by_strength_at_the_selected_position(models):
     at = run(FIRST_CELL, pos=10, panel="All cells")
     at.selectbox(key="heatmap_order").set_value("strength")
@@ -467,6 +493,7 @@ def test_the_heatmap_can_order_cells_by_strength_at_the_selected_position(models
     assert heatmap(at)["cells"] == np.argsort(-np.abs(tr.cell[0, 10]), kind="stable")[:32].tolist()
 
 
+@pytest.mark.slow
 def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
     at = run(panel="All cells")
     at.selectbox(key="heatmap_order").set_value("custom")
@@ -478,6 +505,7 @@ def test_the_heatmap_takes_a_typed_order_and_says_what_it_ignored():
     assert "x" in warning.value and "99999" in warning.value
 
 
+@pytest.mark.slow
 def test_a_broken_model_folder_is_one_error_line_and_the_others_still_work(tmp_path, monkeypatch):
     (tmp_path / "warpeace").symlink_to(lstm_viz.io.checkpoint.resolve("warpeace"))
     broken = tmp_path / "broken"
@@ -499,6 +527,7 @@ def test_a_broken_model_folder_is_one_error_line_and_the_others_still_work(tmp_p
     assert view(at)["cell"]["cell"] == 5
 
 
+@pytest.mark.slow
 def test_switching_to_a_smaller_model_keeps_layer_and_cell_in_range(tmp_path, monkeypatch, models):
     small = lstm_viz.CharLSTM(
         lstm_viz.Config(vocab_size=len(models["warpeace"].vocab), layers=1, hidden=8, embed=4), models["warpeace"].vocab
@@ -601,6 +630,7 @@ def test_trace_npz_holds_every_cell_and_loads_without_pickle(models):
         np.testing.assert_array_equal(npz["log_probs"], tr.log_probs)
 
 
+@pytest.mark.slow
 def test_the_library_never_imports_streamlit():
     code = (
         "import pkgutil, importlib, sys, lstm_viz\n"

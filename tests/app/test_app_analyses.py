@@ -27,6 +27,7 @@ def markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_opened_first_it_analyses_the_default_model_on_its_example():
     at = run()
     assert at.title[0].value == "Analyses" and "model **warpeace**" in at.caption[0].value
@@ -37,6 +38,7 @@ def test_opened_first_it_analyses_the_default_model_on_its_example():
     assert at.dataframe[0].value["oracle"].tolist()[-1] == "unexplained"
 
 
+@pytest.mark.slow
 def test_it_follows_the_main_pages_model_and_text():
     at = run(current_model="linux", shown_text=CODE)
     assert "model **linux**" in at.caption[0].value

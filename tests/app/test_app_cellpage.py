@@ -43,6 +43,7 @@ def links(at: AppTest) -> list[tuple[str, dict]]:
     ]
 
 
+@pytest.mark.slow
 def test_a_cell_page_opened_by_its_address_shows_the_cells_record(warpeace):
     at = open_page({"model": "warpeace", "cell": "2:429"})
     entry = cellpage.entry(warpeace, 1, 429)
@@ -83,6 +84,7 @@ def test_an_earlier_layers_page_links_the_next_layers_cells_it_feeds(warpeace):
     assert "the cells of layer 2 it feeds most" in markdown(at)
 
 
+@pytest.mark.slow
 def test_a_last_layer_page_lists_the_characters_it_raises_and_lowers(warpeace):
     at = open_page({"model": "warpeace", "cell": "2:429"})
     out = cellpage.writes(lstm_viz.load("warpeace"), warpeace, 1, 429)
@@ -92,6 +94,7 @@ def test_a_last_layer_page_lists_the_characters_it_raises_and_lowers(warpeace):
     assert all(v > 0 for _, v in out["raises"]) and all(v < 0 for _, v in out["lowers"])
 
 
+@pytest.mark.slow
 def test_the_main_pages_address_form_is_read_too():
     at = open_page({"model": "linux", "layer": "2", "cell": "5"})
     assert at.title[0].value == "Layer 2, cell 5"
@@ -121,6 +124,7 @@ def test_the_main_pages_address_form_is_read_too():
         ({"model": "[x](javascript:alert(1))", "cell": "1"}, "`model='[x](javascript:alert(1))'`"),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_address_gets_one_line_and_the_box_for_another_cell(query, says):
     at = open_page(query)
     (error,) = [e.value for e in at.error]
@@ -128,6 +132,7 @@ def test_a_bad_address_gets_one_line_and_the_box_for_another_cell(query, says):
     assert at.text_input(key="page_goto") and not at.metric
 
 
+@pytest.mark.slow
 def test_the_box_opens_another_cells_page_and_writes_its_address():
     at = open_page({"model": "linux", "cell": "1:7"})
     at.text_input(key="page_goto").set_value("2:5").run()
@@ -158,6 +163,7 @@ def test_a_model_without_labels_gets_its_page_with_how_to_build_them(uploads):
     assert not at.error
 
 
+@pytest.mark.slow
 def test_steering_runs_on_the_press_once_per_model_cell_and_seed(warpeace, monkeypatch):
     calls = []
 
@@ -188,6 +194,7 @@ def test_steering_runs_on_the_press_once_per_model_cell_and_seed(warpeace, monke
     assert not at.code and calls == [(1, 429)]  # another seed waits for its own press
 
 
+@pytest.mark.slow
 def test_show_in_the_main_view_moves_the_main_pages_cell():
     at = AppTest.from_file(APP, default_timeout=300).run()  # the main page first, on its suggested cell
     at.switch_page(cell_link.PAGE)

@@ -55,6 +55,7 @@ def test_a_click_on_any_cell_of_a_row_picks_that_rows_cell(monkeypatch):
     assert (session["layer"], session["cell"], session["jump"]) == (1, 12, 1)
 
 
+@pytest.mark.slow
 def test_the_ranking_is_a_new_table_for_every_chosen_cell_so_a_second_click_on_a_row_counts():
     at = run({"layer": "2", "cell": "430"}, panel="Find cells")
     keys = {d.proto.id for d in at.dataframe}
@@ -67,6 +68,7 @@ def test_the_ranking_is_a_new_table_for_every_chosen_cell_so_a_second_click_on_a
 # Back and Forward
 
 
+@pytest.mark.slow
 def test_back_and_forward_show_the_cell_of_the_link_the_browser_went_to(monkeypatch):
     at = run({"layer": "2", "cell": "429"})
     links = []
@@ -88,6 +90,7 @@ def test_back_and_forward_show_the_cell_of_the_link_the_browser_went_to(monkeypa
     assert chosen(at) == (1, 431)
 
 
+@pytest.mark.slow
 def test_without_back_or_forward_the_page_writes_its_choices_into_the_link():
     at = run({"layer": "2", "cell": "429"})
     at.session_state["cell"] = 5
@@ -117,6 +120,7 @@ def test_a_linked_signal_the_models_kind_lacks_is_ignored_with_a_note_naming_the
 # a model switch
 
 
+@pytest.mark.slow
 def test_switching_the_model_loads_its_example_and_the_cell_it_suggests_there():
     at = run()
     assert (at.session_state["example"], chosen(at)) == ("dialogue", (1, 429))
@@ -131,6 +135,7 @@ def test_switching_the_model_loads_its_example_and_the_cell_it_suggests_there():
     assert marked.label.startswith("layer 1 cell 425 follows bracket depth, match ")
 
 
+@pytest.mark.slow
 def test_switching_the_model_keeps_your_own_text_and_says_so_in_one_line():
     at = run()
     at.text_area(key="text").set_value(OWN)
@@ -145,6 +150,7 @@ def test_switching_the_model_keeps_your_own_text_and_says_so_in_one_line():
 # the Intervene tab's first edit
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["warpeace", "linux"])
 def test_the_intervene_tab_opens_on_an_edit_that_changes_the_continuation(model):
     at = run({"model": model}, panel="Intervene")
@@ -154,6 +160,7 @@ def test_the_intervene_tab_opens_on_an_edit_that_changes_the_continuation(model)
     assert not [i for i in at.info if "is the same with and without" in i.value]
 
 
+@pytest.mark.slow
 def test_an_edit_that_leaves_the_continuation_as_it_was_says_why_in_one_line():
     at = run({"layer": "2", "cell": "429"}, panel="Intervene", iv_cells="current", iv_preset="low")
     plain, changed = (c.value for c in at.code)

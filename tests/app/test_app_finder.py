@@ -40,6 +40,7 @@ def details(at: AppTest) -> pd.DataFrame:
     return at.dataframe[1].value
 
 
+@pytest.mark.slow
 def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     at = page()
     assert [t.label for t in at.tabs] == [
@@ -63,6 +64,7 @@ def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
     assert behind.iloc[0]["pearson"] == pytest.approx(best["pearson"])
 
 
+@pytest.mark.slow
 def test_the_finder_starts_on_the_examples_own_hypothesis():
     at = page({"model": "linux"})
     assert at.session_state["example"] == "c"
@@ -76,6 +78,7 @@ def test_the_finder_runs_only_once_its_tab_is_open():
     assert not at.dataframe and "Find cells that follow" not in [r.label for r in at.radio]
 
 
+@pytest.mark.slow
 def test_another_hypothesis_ranks_again():
     at = page(model="linux", text=EXAMPLES["c"].text)
     at.selectbox(key="find_feature").set_value("bracket_depth").run()
@@ -84,6 +87,7 @@ def test_another_hypothesis_ranks_again():
     assert len(ranked(at)) == 20
 
 
+@pytest.mark.slow
 def test_a_bad_regex_gets_one_line_and_keeps_the_page():
     at = page()
     at.radio(key="find_mode").set_value("regex").run()
@@ -94,6 +98,7 @@ def test_a_bad_regex_gets_one_line_and_keeps_the_page():
     assert "\n" not in warning and at.text_input(key="find_regex").value == "(unclosed"
 
 
+@pytest.mark.slow
 def test_a_regex_ranks_cells_by_its_matches():
     at = page()
     at.radio(key="find_mode").set_value("regex").run()
@@ -101,11 +106,13 @@ def test_a_regex_ranks_cells_by_its_matches():
     assert not at.exception and ranked(at).iloc[0]["match"] > 0.9
 
 
+@pytest.mark.slow
 def test_a_hypothesis_that_never_changes_is_explained():
     at = page(text="no quotes in this line at all")
     assert any("constant on this text" in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_a_marked_span_finds_cells_and_other_places():
     text = lstm_viz.normalise(EXAMPLES["dialogue"].text)
     start = text.index('"') + 1
@@ -119,6 +126,7 @@ def test_a_marked_span_finds_cells_and_other_places():
     assert {"start", "end", "text"} <= set(matches.columns)
 
 
+@pytest.mark.slow
 def test_a_span_that_ends_before_it_starts_is_refused():
     at = page()
     at.radio(key="find_mode").set_value("span").run()
@@ -136,6 +144,7 @@ def test_clicking_a_row_of_a_cell_table_makes_it_the_chosen_cell(monkeypatch):
     assert state["jump"] == 4  # the coloured text is told to jump to it
 
 
+@pytest.mark.slow
 def test_the_chosen_cell_shows_its_label_and_match_on_held_out_text_and_its_snippets_coloured():
     at = page(layer=1, cell=429)
     entry = cellpage.entry(cellpage.load("warpeace"), 1, 429)
@@ -162,6 +171,7 @@ def test_snippet_text_is_white_on_saturated_colours_and_black_on_pale_ones():
     assert colour.ink(float("nan")) == "#000"  # white background
 
 
+@pytest.mark.slow
 def test_a_model_without_labels_says_how_to_build_them(tmp_path, monkeypatch):
     shutil.copytree(
         lstm_viz.io.checkpoint.resolve("warpeace"),

@@ -124,12 +124,14 @@ def test_a_value_from_a_link_is_quoted_as_inline_code_so_it_cannot_add_links_or_
     ]
 
 
+@pytest.mark.slow
 def test_a_notice_repeats_only_the_start_of_a_very_long_value():
     at = run({"example": "A" * 100_000})
     (warning,) = at.warning
     assert len(warning.value) < 200 and ("A" * state.QUOTED + "\u2026") in warning.value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["layer", "cell", "pos"])
 def test_a_number_of_thousands_of_digits_in_a_link_is_refused_in_a_short_notice(key):
     at = run({key: "9" * 4_000})
@@ -141,12 +143,14 @@ def test_a_number_of_thousands_of_digits_in_a_link_is_refused_in_a_short_notice(
 # --- texts ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_character_is_traced_and_shown():
     data = view(paste(run({"layer": "1", "cell": "0"}), "a"))
     assert data["text"]["text"] == "a" and data["text"]["length"] == 1
     assert data["cell"]["selected"] == 0
 
 
+@pytest.mark.slow
 def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(model_runs):
     at = run({"layer": "1", "cell": "0"})
     before = rss_mb()
@@ -160,6 +164,7 @@ def test_a_one_megabyte_paste_is_refused_kept_in_the_box_and_never_traced(model_
     assert rss_mb() - before < 200  # a few copies of 1 MB of text, not a trace of it
 
 
+@pytest.mark.slow
 def test_odd_characters_are_traced_shown_and_downloaded_one_for_one():
     at = paste(run({"layer": "1", "cell": "0"}), ODD)
     text = lstm_viz.normalise(ODD)
@@ -171,6 +176,7 @@ def test_odd_characters_are_traced_shown_and_downloaded_one_for_one():
     assert csv["char"].tolist() == list(text)
 
 
+@pytest.mark.slow
 def test_injected_markup_reaches_the_page_only_as_data_never_as_html():
     at = paste(run({"layer": "1", "cell": "0"}), INJECTIONS)
     assert view(at)["text"]["text"] == INJECTIONS
@@ -179,6 +185,7 @@ def test_injected_markup_reaches_the_page_only_as_data_never_as_html():
             assert "<script>" not in element.value and "onerror=" not in element.value
 
 
+@pytest.mark.slow
 def test_traces_are_kept_for_at_most_16_texts_so_visitors_cannot_fill_the_memory(model_runs):
     traced = model_runs
     at = run({"layer": "1", "cell": "0"})
@@ -244,6 +251,7 @@ def model_folders(tmp_path_factory):
         ("pickled", "model.pt: pickle checkpoints are never loaded"),
     ],
 )
+@pytest.mark.slow
 def test_a_broken_model_in_the_list_gives_a_clear_message_and_keeps_the_text(model_folders, name, why):
     at = paste(run({"layer": "1", "cell": "0"}), "Kept while a broken model is tried.")
     at.selectbox(key="model").set_value(name)
@@ -256,6 +264,7 @@ def test_a_broken_model_in_the_list_gives_a_clear_message_and_keeps_the_text(mod
     assert not (model_folders / "pwned").exists()  # the pickle's payload never ran
 
 
+@pytest.mark.slow
 def test_a_link_to_a_broken_model_opens_on_its_message_not_a_traceback(model_folders):
     at = run({"model": "truncated"})
     (error,) = at.error

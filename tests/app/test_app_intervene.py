@@ -31,6 +31,7 @@ def continuations(at: AppTest) -> list[str]:
     return [c.value for c in at.code]
 
 
+@pytest.mark.slow
 def test_clamping_the_quote_cell_changes_the_guesses_and_the_continuation():
     at = page(text=SHORT, example="custom", layer=1, cell=429, pos=3, iv_cells="current", iv_preset="low")
     assert "Intervene" in [t.label for t in at.tabs]
@@ -42,6 +43,7 @@ def test_clamping_the_quote_cell_changes_the_guesses_and_the_continuation():
     assert any("Mean change of log p" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_a_scale_by_one_changes_nothing():
     at = page(text=SHORT, example="custom", iv_kind="scale", iv_factor=1.0)
     plain, changed = continuations(at)
@@ -51,18 +53,21 @@ def test_a_scale_by_one_changes_nothing():
     assert any(re.search(r"\*\*[+-]0\.000 nats\*\*", m.value) for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_typed_cells_that_do_not_exist_get_a_one_line_error():
     at = page(text=SHORT, example="custom", iv_cells="list", iv_list="3:5, 2:999")
     assert [e.value for e in at.error] == ["Cannot make this edit: no cell 3:5: layers are 1 to 2, cells 0 to 511."]
     assert not at.code
 
 
+@pytest.mark.slow
 def test_explain_by_attribution_names_the_next_character():
     at = page(text=SHORT, example="custom", pos=9, explain="attribution")
     assert any("log p('d' after position 9)" in c.value for c in at.caption)
     assert not at.error
 
 
+@pytest.mark.slow
 def test_the_ablation_ranking_stands_beside_the_correlation_ranking():
     at = page(text=SHORT, example="custom", hypothesis="quotes")
     at.button(key="iv_ablate").click().run()
@@ -89,6 +94,7 @@ def one_slot(monkeypatch):
     ahead.join(300)
 
 
+@pytest.mark.slow
 def test_an_ablation_waiting_for_a_slot_says_how_many_jobs_are_ahead_then_runs(one_slot, monkeypatch):
     jobs, release = one_slot
     line, told = ui_jobs.queued, []
@@ -107,6 +113,7 @@ def test_an_ablation_waiting_for_a_slot_says_how_many_jobs_are_ahead_then_runs(o
     assert jobs.status() == (0, 0)
 
 
+@pytest.mark.slow
 def test_with_too_many_long_jobs_waiting_the_ablation_says_so_in_one_line_and_the_page_goes_on(one_slot):
     jobs, _ = one_slot
     waiting = threading.Thread(target=jobs.run, args=(lambda: None,))

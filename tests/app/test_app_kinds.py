@@ -57,6 +57,7 @@ def opened(kind: str, text: str = TEXT) -> AppTest:
     return rerun(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_tab_and_every_signal_of_a_kind_draws_without_an_exception(kinds, kind):
     at = opened(kind)
@@ -81,6 +82,7 @@ def test_a_gru_offers_its_reset_and_update_gates_and_an_rnn_only_its_memory():
     assert signals.offered("rnn")["cell"] == "memory h"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_colour_by_help_explains_the_signals_of_the_models_kind_only(kinds, kind):
     at = opened(kind)
@@ -89,6 +91,7 @@ def test_the_colour_by_help_explains_the_signals_of_the_models_kind_only(kinds, 
     assert ("forget gate f" in shown) == (kind == "lstm") and ("reset gate r" in shown) == (kind == "gru")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_analyses_page_draws_for_every_kind_and_says_where_an_analysis_has_no_meaning(kinds, kind):
     at = opened(kind, TEXT * 8)
@@ -104,6 +107,7 @@ def test_the_analyses_page_draws_for_every_kind_and_says_where_an_analysis_has_n
         assert not [n for n in notes if "no gates" in n] and charts >= 2
 
 
+@pytest.mark.slow
 def test_the_compare_tab_shows_one_row_per_kind_each_with_its_best_quote_cell_and_match(kinds):
     at = opened("lstm")
     at.session_state["panel"] = "Compare kinds"
@@ -121,6 +125,7 @@ def test_the_compare_tab_shows_one_row_per_kind_each_with_its_best_quote_cell_an
     assert len(views) == 1 + len(KINDS)  # the page's own text, then one row per model
 
 
+@pytest.mark.slow
 def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
     at = opened("gru")
     at.session_state["panel"] = "Compare kinds"
@@ -140,6 +145,7 @@ def compare_shipped(model: str) -> AppTest:
     return rerun(at)
 
 
+@pytest.mark.slow
 def test_the_shipped_war_and_peace_lstm_gru_and_rnn_are_compared_side_by_side():
     at = compare_shipped("warpeace")
     rows = [m.value for m in at.markdown if m.value.startswith("**warpeace")]
@@ -155,6 +161,7 @@ def test_the_shipped_war_and_peace_lstm_gru_and_rnn_are_compared_side_by_side():
     assert len(views) == 1 + len(rows)
 
 
+@pytest.mark.slow
 def test_with_one_kind_for_the_corpus_the_compare_tab_says_so_in_one_line():
     at = compare_shipped("linux")  # only an LSTM is shipped for the Linux kernel
     (note,) = [c.value for c in at.caption if c.value.startswith("Only ")]
@@ -182,6 +189,7 @@ def explained(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, drives", [("gru", "three gates (reset, update and candidate)"), ("rnn", "state")])
 def test_a_gru_or_rnn_cells_page_names_what_its_weights_feed(explained, monkeypatch, kind, drives):
     monkeypatch.setenv("LSTM_VIZ_MODELS", str(explained))
@@ -198,6 +206,7 @@ def test_a_gru_or_rnn_cells_page_names_what_its_weights_feed(explained, monkeypa
     assert "tanh(c)" not in words and "raw c" not in words
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_cell_and_glossary_pages_draw_for_every_kind(kinds, kind):
     at = opened(kind)

@@ -42,6 +42,7 @@ def heatmap(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
+@pytest.mark.slow
 def test_searching_labels_lists_the_matching_cells_best_first_with_links_to_their_pages(warpeace):
     at = run({"panel": "Cell labels", "label_search": "double quotes"})
     found = at.dataframe[0].value
@@ -55,11 +56,13 @@ def test_searching_labels_lists_the_matching_cells_best_first_with_links_to_thei
     assert f"{len(expected):,} of 1,024 cells" in " ".join(c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_a_search_that_matches_nothing_says_so():
     at = run({"panel": "Cell labels", "label_search": "zebra quote"})
     assert not at.dataframe and any("No cell's label holds all of these words" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_the_cell_map_has_every_cell_that_varies_coloured_by_its_kind_and_rings_the_chosen_one(warpeace):
     at = run({"panel": "Cell map", "layer": 1, "cell": 429})
     (chart,) = at.get("plotly_chart")
@@ -97,6 +100,7 @@ def test_hover_cards_on_the_map_show_labels_as_text():
     assert trace["text"] == ["1:3 · match 0.50 on held-out text<br>the current character is &quot;&lt;&quot;"]
 
 
+@pytest.mark.slow
 def test_the_heatmap_groups_its_cells_by_label(warpeace):
     at = run({"panel": "All cells", "layer": 1, "cell": 429, "heatmap_rows": 64})
     plain = heatmap(at)
@@ -126,6 +130,7 @@ def upload(tiny_model, tmp_path_factory) -> tuple[str, dict]:
     return name, session["uploads"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("panel", ["Cell labels", "Cell map", "All cells"])
 def test_a_model_without_labels_says_how_to_build_them(upload, panel):
     name, uploads = upload
@@ -142,6 +147,7 @@ def test_a_model_without_labels_says_how_to_build_them(upload, panel):
         assert "groups" not in heatmap(at) and len(heatmap(at)["cells"]) == 24  # drawn ungrouped
 
 
+@pytest.mark.slow
 def test_the_sidebar_and_the_finder_link_the_chosen_cells_page():
     at = run({"panel": "Find cells", "layer": 1, "cell": 429})
     pages = [(p.proto.label, p.proto.query_string) for p in at.get("page_link") if p.proto.page == cell_link.PATH]

@@ -78,6 +78,7 @@ def test_a_session_holds_a_few_uploads_only(tiny_zip):
         own_model.add(session, "one more.zip", tiny_zip)
 
 
+@pytest.mark.slow
 def test_an_uploaded_model_is_shown_like_a_shipped_one_in_this_session_only(tiny_zip):
     session = {"uploads": None}
     name = own_model.add(session, "tiny.zip", tiny_zip)
@@ -177,6 +178,7 @@ def test_a_refused_upload_is_said_in_one_line_until_a_good_one_replaces_it(tiny_
     assert session["upload_error"] is None and own_model.names(session) == [session["model"]]
 
 
+@pytest.mark.slow
 def test_figure_downloads_follow_the_chosen_figure_and_cells():
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.selectbox(key="figure_kind").set_value("cells").run()
@@ -249,6 +251,7 @@ def test_uploads_past_the_servers_budget_drop_the_least_recently_shown_of_any_se
     assert held() is None  # no session held on to it
 
 
+@pytest.mark.slow
 def test_a_visitor_whose_upload_was_dropped_sees_why_on_her_next_run(tiny_zip, registry):
     session = {"uploads": None}
     name = own_model.add(session, "tiny.zip", tiny_zip)

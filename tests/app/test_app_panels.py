@@ -1,6 +1,7 @@
 """The tabs below the text as a registry (ui/panels.PANELS), and what they share: the finder's
 hypothesis as a plain value, and an ablation ranking run only when asked for."""
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -32,6 +33,7 @@ def correlation_heading(at: AppTest) -> str:
     return heading
 
 
+@pytest.mark.slow
 def test_the_intervene_tab_keeps_the_hypothesis_picked_in_the_finder_over_reruns():
     at = rerun(AppTest.from_file(APP, default_timeout=300))
     put(at, text=TEXT, example="custom")
@@ -46,6 +48,7 @@ def test_the_intervene_tab_keeps_the_hypothesis_picked_in_the_finder_over_reruns
     assert at.selectbox(key="find_feature").value == "paren_depth"
 
 
+@pytest.mark.slow
 def test_the_ablation_ranking_runs_once_when_asked_and_not_again_for_the_next_text(monkeypatch):
     calls = []
 
@@ -78,6 +81,7 @@ def throwaway(shown) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_panel_is_one_line_in_the_registry(monkeypatch):
     monkeypatch.setitem(panels.PANELS, "Throwaway", throwaway)
     at = rerun(AppTest.from_file(APP, default_timeout=120))

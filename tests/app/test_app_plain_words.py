@@ -2,6 +2,7 @@
 glossary with the LSTM's equations, "What am I looking at?" beside the text, the predictions as
 the first tab right under the coloured text, and one message for a paste over the limit."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
@@ -28,6 +29,7 @@ def page_links(at: AppTest) -> list[tuple[str, str]]:
     return [(p.proto.label, p.proto.page) for p in at.sidebar.get("page_link")]
 
 
+@pytest.mark.slow
 def test_the_sidebar_names_each_page_by_what_it_is_and_the_cell_page_opens_on_the_chosen_cell():
     at = run(AppTest.from_file(APP, default_timeout=300))
     assert page_links(at)[:4] == [
@@ -41,6 +43,7 @@ def test_the_sidebar_names_each_page_by_what_it_is_and_the_cell_page_opens_on_th
     assert "model=warpeace" in cell.proto.query_string and "cell=2%3A429" in cell.proto.query_string
 
 
+@pytest.mark.slow
 def test_the_glossary_explains_every_term_and_writes_out_the_lstms_equations():
     at = AppTest.from_file(APP, default_timeout=300)
     run(at)
@@ -93,6 +96,7 @@ def test_the_predictions_are_the_first_tab_and_open_at_first():
     assert "lstm_viz_strip" in names
 
 
+@pytest.mark.slow
 def test_a_first_paste_over_the_limit_gets_one_message_and_a_button_that_keeps_the_first_10000():
     at = run(AppTest.from_file(APP, default_timeout=300))
     click(at, tour.OWN)  # an empty box, as for one's own text
@@ -112,6 +116,7 @@ def test_a_first_paste_over_the_limit_gets_one_message_and_a_button_that_keeps_t
     assert controls.KEEP_FIRST == "Keep the first 10,000 characters"
 
 
+@pytest.mark.slow
 def test_the_glossary_says_what_differs_for_a_gru_and_a_vanilla_rnn():
     at = AppTest.from_file(APP, default_timeout=300)
     run(at)

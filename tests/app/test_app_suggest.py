@@ -50,6 +50,7 @@ def suggestion_button(at: AppTest, feature: str):
     return button
 
 
+@pytest.mark.slow
 def test_your_own_text_gets_the_cell_that_follows_its_quotes_best_with_its_match_on_your_text():
     at = page(OWN)
     assert at.session_state["example"] == "custom"
@@ -60,6 +61,7 @@ def test_your_own_text_gets_the_cell_that_follows_its_quotes_best_with_its_match
     assert any(c.value == "Best cells on your text:" for c in at.caption)
 
 
+@pytest.mark.slow
 def test_a_click_on_a_suggestion_makes_that_cell_the_chosen_cell():
     at = page(OWN, layer="1", cell="0")
     layer, cell, _ = top(OWN, "line_position")
@@ -71,6 +73,7 @@ def test_a_click_on_a_suggestion_makes_that_cell_the_chosen_cell():
     assert (at.query_params["layer"], at.query_params["cell"]) == (str(layer + 1), str(cell))
 
 
+@pytest.mark.slow
 def test_a_text_without_quotes_or_brackets_says_so_instead_of_naming_a_cell():
     at = page(NO_QUOTES)
     assert set(suggestions(at)) == {"line_position"}
@@ -78,6 +81,7 @@ def test_a_text_without_quotes_or_brackets_says_so_instead_of_naming_a_cell():
     assert "no quotes in your text" in captions and "no brackets in your text" in captions
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, example", [("warpeace", "dialogue"), ("linux", "c")])
 def test_an_example_gets_its_suggestions_on_this_example(model, example):
     at = page(model=model)
@@ -89,6 +93,7 @@ def test_an_example_gets_its_suggestions_on_this_example(model, example):
         assert label.startswith(f"layer {found[feature]['layer'] + 1} cell {found[feature]['cell']} follows")
 
 
+@pytest.mark.slow
 def test_an_example_shows_off_its_own_thing_in_the_same_row_and_its_cell_is_the_marked_one():
     at = page(model="linux", example="ifs")
     (marked,) = [b for b in at.button if b.proto.type == "primary" and " follows " in b.label]

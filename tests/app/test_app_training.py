@@ -32,6 +32,7 @@ def text_data(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", COMPARED)
 def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_for_its_training_slider(model):
     at = run(query={"model": model, "layer": "2", "cell": "50"})
@@ -51,6 +52,7 @@ def test_a_model_without_snapshots_gets_no_training_slider():
     assert text_data(run(query={"model": WITHOUT}))["training"] is None
 
 
+@pytest.mark.slow
 def test_the_cell_page_draws_the_cells_match_over_training():
     at = run(cell_link.PAGE, {"model": WITH, "cell": "2:50"})
     words = "\n".join(m.value for m in at.markdown)
@@ -61,6 +63,7 @@ def test_the_cell_page_draws_the_cells_match_over_training():
     assert "Over training" not in "\n".join(m.value for m in other.markdown)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", COMPARED)
 def test_the_analyses_page_shows_the_lecture_cells_emerging_and_the_ngram_dynamics(model):
     at = AppTest.from_file(APP, default_timeout=300)

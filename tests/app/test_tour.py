@@ -55,6 +55,7 @@ def shown_cell(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["if", "line"])
 def test_one_click_on_a_step_loads_its_model_example_and_cell_and_says_what_the_colours_show(key):
     step = tour.STEPS[key]
@@ -72,6 +73,7 @@ def test_one_click_on_a_step_loads_its_model_example_and_cell_and_says_what_the_
     assert at.query_params["model"] == step.model and at.query_params["example"] == step.example
 
 
+@pytest.mark.slow
 def test_the_words_go_once_another_cell_is_shown():
     at = run(AppTest.from_file(APP, default_timeout=300))
     click(at, tour.STEPS["quotes"].button)
@@ -82,6 +84,7 @@ def test_the_words_go_once_another_cell_is_shown():
     assert not [i for i in at.info if tour.STEPS["quotes"].colours in i.value]
 
 
+@pytest.mark.slow
 def test_the_last_step_empties_the_box_for_your_own_text_and_says_what_to_do():
     at = run(AppTest.from_file(APP, default_timeout=300))
     click(at, tour.OWN)

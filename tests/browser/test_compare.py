@@ -13,6 +13,8 @@ from ui.backend import peers
 
 from .harness import app_server, wait_idle, wait_view
 
+pytestmark = pytest.mark.browser
+
 KINDS = ("lstm", "gru", "rnn")
 ROW_VIEWS = "[data-testid=stTabs] .lv[data-chars]"  # the rows' coloured texts, inside the open tab
 

@@ -14,6 +14,8 @@ from ui.widgets import controls, glossary
 
 from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
 
+pytestmark = pytest.mark.browser
+
 FIRST_SCREEN = {"width": 1400, "height": 900}
 
 

@@ -52,6 +52,7 @@ def test_bfloat16_ranking_stays_close_to_the_exact_one(tiny_model):
     assert np.abs(fast - exact.loc[fast.index]).max() < 2e-3  # a 24-cell model: errors smaller still
 
 
+@pytest.mark.slow
 def test_bfloat16_ranking_of_the_shipped_1024_cells_agrees_with_exact_ablation():
     """Measured on an Intel Xeon (AMX): the top 5 identical, 19 of the top 20 shared, deltas within
     0.004 nats; the bound leaves a cell of slack for other CPUs' bfloat16 products."""

@@ -91,6 +91,7 @@ def explained(tmp_path_factory):
     return folder, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gru", "rnn"])
 def test_the_explain_command_writes_a_grus_or_rnns_explanation_table(explained, kind):
     folder, records = explained
@@ -314,6 +315,7 @@ def three_kinds(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gru", "rnn"])
 def test_the_analyse_command_reports_on_a_gru_or_rnn(three_kinds, kind, tmp_path, capsys):
     (three_kinds / kind / "ngram.npz").write_bytes((three_kinds / "lstm" / "ngram.npz").read_bytes())
@@ -330,6 +332,7 @@ def test_the_analyse_command_reports_on_a_gru_or_rnn(three_kinds, kind, tmp_path
         assert "A vanilla RNN has no gates: gate saturation has no meaning for it." in md
 
 
+@pytest.mark.slow
 def test_the_compare_command_puts_the_three_kinds_side_by_side(three_kinds, tmp_path, capsys):
     models = [str(three_kinds / k) for k in ("lstm", "gru", "rnn")]
     argv = ["compare", "--models", *models, "--corpus", str(three_kinds / "corpus.txt"), "--out", str(tmp_path)]

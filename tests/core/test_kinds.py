@@ -93,6 +93,7 @@ def test_a_card_without_a_kind_is_an_lstm_and_a_card_cannot_lie_about_its_kind(t
         lstm_viz.load(tmp_path / "gru")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gru", "rnn"])
 def test_each_kind_trains_and_a_run_stopped_mid_epoch_resumes_to_the_straight_runs_weights(kind, corpus_file, tmp_path):
     args = dict(SMALL, kind=kind, dropout=0.2, epochs=2, val_chars=2000)  # dropout: the RNG must be restored too

@@ -166,6 +166,7 @@ def test_a_batch_of_no_texts_or_of_empty_texts_is_traced_too(tiny_model):
     assert [tr.shape for tr in tiny_model.trace_batch(["", ""])] == [(2, 0, 24)] * 2
 
 
+@pytest.mark.slow
 def test_a_10k_trace_of_a_2x512_model_stays_under_100_mb():
     vocab = Vocab(sorted(set(TEXT)))
     model = CharLSTM(Config(len(vocab), layers=2, hidden=512, embed=64), vocab).eval()
@@ -254,6 +255,7 @@ def test_float32_matmuls_turn_tf32_off_inside_and_give_the_callers_settings_back
         b.cudnn.allow_tf32, b.cuda.matmul.allow_tf32 = saved
 
 
+@pytest.mark.slow
 def test_float32_matmuls_keep_to_the_newer_precision_api_when_the_caller_used_it():
     code = (
         "import torch\n"

@@ -227,6 +227,7 @@ def run_cli(folder, out, processes, batch=4):
     return json.loads((out / "explain.json").read_text()), done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", [2, 8])  # 6 segments: 3 blocks, 2 for one process; 1 block, none for the other
 def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path, batch):
     one, printed = run_cli(model_and_corpus, tmp_path / "one", 1, batch)
@@ -242,6 +243,7 @@ def test_two_processes_give_the_one_process_result(model_and_corpus, tmp_path, b
         assert [r[:2] for r in a["related"]] == [r[:2] for r in b["related"]]
 
 
+@pytest.mark.slow
 def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_path):
     record, printed = run_cli(model_and_corpus, tmp_path / "out", 1)
     assert "layer 1: " in printed and "constant cells; match >= 0.5" in printed
@@ -267,6 +269,7 @@ def test_the_shipped_file_holds_what_a_cell_page_shows(model_and_corpus, tmp_pat
         cellpage.entry(record, 2, 0)
 
 
+@pytest.mark.slow
 def test_page_functions_write_drive_and_steer(model_and_corpus, tmp_path):
     record, _ = run_cli(model_and_corpus, tmp_path / "out", 1)
     model = lstm_viz.load(model_and_corpus / "model")
@@ -358,6 +361,7 @@ def test_the_shipped_map_places_every_cell_that_varies_on_two_axes_and_no_consta
     assert (spread > 0.2).all()  # the middle nine tenths not on one line
 
 
+@pytest.mark.slow
 def test_a_line_position_cell_held_high_or_low_steers_the_line_length_of_the_shipped_model():
     model, record = lstm_viz.load("warpeace"), cellpage.load("warpeace")
     table = cellpage.table(record)

@@ -143,6 +143,7 @@ def never_read_a_directory(monkeypatch):
     monkeypatch.setattr(zipfile, "ZipFile", refuse)
 
 
+@pytest.mark.slow
 def test_a_zip_of_100_000_tiny_entries_is_refused_by_its_count_before_they_are_read(monkeypatch):
     data = many_entries(100_000)  # over 65,535: the count is in the zip64 end record
     assert len(data) < archive.MAX_ZIP
@@ -223,6 +224,7 @@ def lying(folder, tmp_path, layers: int, hidden: int, header_lies: bool = False)
         ),
     ],
 )
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["folder", "zip"])
 def test_a_card_that_lies_about_its_size_is_refused_in_one_line_in_little_memory(
     folder, tmp_path, layers, hidden, header_lies, message, how

@@ -179,6 +179,7 @@ def cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_import_from_keras_notes_the_source_on_the_card(saved, tmp_path):
     folder, model, _ = saved
     (tmp_path / "alphabet.txt").write_text("".join(ALPHABET))
@@ -198,6 +199,7 @@ def test_cli_import_from_keras_notes_the_source_on_the_card(saved, tmp_path):
     assert_same_as_keras(model, loaded)
 
 
+@pytest.mark.slow
 def test_cli_import_of_a_truncated_weights_file_writes_nothing(saved, tmp_path):
     data = (saved[0] / "char.weights.h5").read_bytes()
     (tmp_path / "cut.weights.h5").write_bytes(data[: len(data) // 2])

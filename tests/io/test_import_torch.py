@@ -156,6 +156,7 @@ def alphabet_file(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_cli_import_writes_a_checkpoint_that_loads_like_a_shipped_one(word_lm, tmp_path, alphabet_file):
     torch.save(word_lm.state_dict(), tmp_path / "lm.pt")
     done = cli("import", "--from", "torch", tmp_path / "lm.pt", "--alphabet", alphabet_file, "--out", tmp_path / "mine")
@@ -167,6 +168,7 @@ def test_cli_import_writes_a_checkpoint_that_loads_like_a_shipped_one(word_lm, t
     assert_same_model(word_lm, model, TEXT, batch_first=False)
 
 
+@pytest.mark.slow
 def test_cli_import_reads_a_plain_text_alphabet_and_a_nested_state_dict(char_rnn, tmp_path):
     (tmp_path / "chars.txt").write_text("".join(ALPHABET))
     torch.save({"epoch": 3, "state_dict": char_rnn.state_dict()}, tmp_path / "ckpt.pth")
@@ -191,12 +193,14 @@ def assert_one_line_error(done, fragment, out):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_import_never_unpickles_a_whole_module(word_lm, tmp_path, alphabet_file):
     torch.save(word_lm, tmp_path / "whole.pt")  # a pickled class: only weights_only loading is tried
     done = cli("import", "--from", "torch", tmp_path / "whole.pt", "--alphabet", alphabet_file, "--out", tmp_path / "x")
     assert_one_line_error(done, "weights_only=True", tmp_path / "x")
 
 
+@pytest.mark.slow
 def test_cli_import_with_the_wrong_alphabet_writes_nothing(word_lm, tmp_path):
     torch.save(word_lm.state_dict(), tmp_path / "lm.pt")
     (tmp_path / "short.json").write_text(json.dumps(ALPHABET[:10]))
@@ -255,6 +259,7 @@ def test_recurrent_weights_of_no_kind_lstm_viz_runs_are_refused():
         from_torch(state, ALPHABET)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gru", "rnn"])
 def test_cli_import_of_gru_or_rnn_weights_writes_a_checkpoint_of_that_kind(kind, tmp_path, alphabet_file):
     torch.manual_seed(4)

@@ -67,6 +67,7 @@ def test_card_figures_are_present_and_consistent(shipped):
     assert card["wall_time_s"] > 0 and card["hardware"] and card["versions"]["torch"]
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_the_cards_test_loss_is_reproduced_from_the_weights_on_the_held_out_split(shipped):
     """Evenly spaced windows over the card's corpus's test split (each read after WARM characters that
@@ -152,6 +153,7 @@ def test_each_comparison_model_traces_prose_it_has_not_read_far_better_than_its_
     assert trained.bits_per_char < 2.5 and untrained.bits_per_char > 6  # guessing among 78 characters: 6.3 bits
 
 
+@pytest.mark.slow
 def test_the_comparison_fits_its_storage_budget_and_shares_the_war_and_peace_ngram():
     sizes = {name: sum(p.stat().st_size for p in (PRETRAINED / name).rglob("*") if p.is_file()) for name in COMPARISON}
     assert sum(sizes.values()) < 40e6 and max(sizes.values()) < 12e6, sizes

@@ -163,6 +163,7 @@ def test_any_snapshot_is_a_model_like_any_other_for_the_notebook_views(trained):
     assert tr.shape == (1, 9, 16) and "the" in tr.to_html(layer=0, cell=3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gru", "rnn"])
 def test_a_gru_or_an_rnn_is_followed_through_training_the_same_way(kind, corpus_file, tmp_path):
     out = tmp_path / kind

@@ -116,6 +116,7 @@ def corpora(draw):
     return text, Vocab(sorted(chars)), order, draw(st.integers(1, 6))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpora(), st.lists(st.text(alphabet=ALPHABET + "xyz", max_size=25), max_size=4))
 def test_every_distribution_sums_to_one_whatever_the_text_order_and_pruning(corpus, contexts):

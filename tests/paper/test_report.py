@@ -37,6 +37,7 @@ def analysed(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_it_writes_every_figure_as_png_and_svg_and_both_reports(analysed):
     names = {p.name for p in (analysed / "out").iterdir()}
     figures = ("gate_saturation", "error_breakdown", "closing_distance", "character_advantage")

@@ -67,6 +67,7 @@ def test_a_later_request_is_served_alone_after_the_window(tiny_model):
     np.testing.assert_array_equal(first.cell, again.cell)
 
 
+@pytest.mark.slow
 def test_while_no_core_is_free_a_batch_waits_for_company_as_long_as_it_keeps_coming(tiny_model, monkeypatch):
     def batches(service, pauses):  # requests with these pauses between them; the batches they made
         threads = []

@@ -71,6 +71,7 @@ def test_a_bad_configuration_names_what_is_wrong(spec, problem):
         sweep.parse_config(spec)
 
 
+@pytest.mark.slow
 def test_sweep_trains_configurations_side_by_side_and_picks_the_best_on_validation(corpus_file, tmp_path):
     out, dest = tmp_path / "runs", tmp_path / "pretrained" / "best"
     cmd = [

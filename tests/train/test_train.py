@@ -14,6 +14,7 @@ from lstm_viz.train.loop import Progress, TrainArgs, train
 SMALL = dict(layers=2, hidden=32, embed=8, dropout=0.0, batch=8, seq_len=32, lr=3e-3, min_count=2)
 
 
+@pytest.mark.slow
 def test_validation_loss_falls_and_the_best_model_is_kept(corpus_file, tmp_path):
     out = tmp_path / "m"
     result = train(TrainArgs(str(corpus_file), str(out), epochs=3, **SMALL), quiet=True)
@@ -28,6 +29,7 @@ def test_validation_loss_falls_and_the_best_model_is_kept(corpus_file, tmp_path)
     assert lstm_viz.load(out).trace("the cat").shape == (2, 7, 32)
 
 
+@pytest.mark.slow
 def test_resume_continues_where_training_stopped(corpus_file, tmp_path):
     straight = train(TrainArgs(str(corpus_file), str(tmp_path / "a"), epochs=3, **SMALL), quiet=True)
     train(TrainArgs(str(corpus_file), str(tmp_path / "b"), epochs=2, **SMALL), quiet=True)
@@ -36,6 +38,7 @@ def test_resume_continues_where_training_stopped(corpus_file, tmp_path):
     assert resumed["loss"]["val"]["nats"] == pytest.approx(straight["loss"]["val"]["nats"], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_early_stopping_ends_a_run_that_stops_improving(corpus_file, tmp_path):
     result = train(
         TrainArgs(str(corpus_file), str(tmp_path / "m"), epochs=50, patience=1, **{**SMALL, "lr": 0.5}), quiet=True
@@ -43,6 +46,7 @@ def test_early_stopping_ends_a_run_that_stops_improving(corpus_file, tmp_path):
     assert result["epochs"] < 50
 
 
+@pytest.mark.slow
 def test_torchrun_trains_with_two_processes(corpus_file, tmp_path):
     out = tmp_path / "ddp"
     cmd = [
@@ -86,6 +90,7 @@ def weights(out):
     return load_file(str(out / "resume" / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight_run(corpus_file, tmp_path):
     """A character budget stops mid-epoch; --resume carries on with the same state, RNG and position."""
     args = dict(SMALL, dropout=0.2, epochs=2, val_chars=2000, val_every=3000)  # dropout: the RNG must be restored
@@ -104,6 +109,7 @@ def test_a_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_a_straight
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)  # same code path: equal up to 1e-6
 
 
+@pytest.mark.slow
 def test_a_validation_on_the_last_step_of_an_epoch_is_that_epochs_only_entry(corpus_file, tmp_path):
     """No second entry for the same weights (it had no training characters: a train loss of 0)."""
     once = train(TrainArgs(str(corpus_file), str(tmp_path / "a"), epochs=1, **SMALL), quiet=True)
@@ -113,6 +119,7 @@ def test_a_validation_on_the_last_step_of_an_epoch_is_that_epochs_only_entry(cor
     assert run["history"][0]["train"] > 0 and run["epochs"] == run["best_epoch"] == 1
 
 
+@pytest.mark.slow
 def test_a_resume_state_without_the_later_counters_starts_them_at_their_defaults(corpus_file, tmp_path):
     """A state.json written before the step and snapshot counters were kept still resumes."""
     out = tmp_path / "m"

@@ -85,6 +85,7 @@ def test_the_widget_carries_a_static_escaped_view_for_viewers_without_a_kernel(t
     assert "Layer 2, cell 4" in data["text/html"] and "</b>ran" not in data["text/html"] and "&lt;" in data["text/html"]
 
 
+@pytest.mark.slow
 def test_without_anywidget_show_says_what_to_install():
     code = (
         "import sys; sys.modules['anywidget'] = None\n"
@@ -140,6 +141,7 @@ def outputs(cell) -> dict:
     return found
 
 
+@pytest.mark.slow
 def test_the_tour_runs_top_to_bottom_on_a_real_kernel_and_finds_the_quote_cell(tmp_path):
     nb = run_tour(tmp_path)
     code = [c for c in nb.cells if c.cell_type == "code"]

@@ -294,6 +294,7 @@ def test_the_error_breakdown_shows_percent_on_the_bars_and_the_counts_on_hover()
     assert spec["layout"]["xaxis"]["title"]["text"] == "share of the GRU's errors (%)"
 
 
+@pytest.mark.slow
 def test_the_closing_distance_leaves_out_a_model_with_no_probabilities():
     names = [s.name for s in figures.closing_chart(CLOSERS).series]
     assert names == ["LSTM, closing brace", "20-gram, closing brace", "LSTM, closing quote"]
