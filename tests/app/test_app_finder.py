@@ -52,7 +52,7 @@ def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
         "Cell map",
         "Compare kinds",
     ]
-    assert at.selectbox(key="find_feature").value == "quotes"
+    assert at.selectbox(key="find_hypothesis").value == "quotes"
     text = lstm_viz.normalise(at.session_state["text"])
     best = finder.find_cells(lstm_viz.load("warpeace").trace(text), "quotes", top=1).iloc[0]
     top = ranked(at).iloc[0]
@@ -68,9 +68,9 @@ def test_the_first_visit_ranks_cells_by_the_first_hypothesis():
 def test_the_finder_starts_on_the_examples_own_hypothesis():
     at = page({"model": "linux"})
     assert at.session_state["example"] == "c"
-    assert at.selectbox(key="find_feature").value == "bracket_depth"
+    assert at.selectbox(key="find_hypothesis").value == "bracket_depth"
     at.selectbox(key="example").set_value("long").run()
-    assert at.selectbox(key="find_feature").value == "line_position"
+    assert at.selectbox(key="find_hypothesis").value == "line_position"
 
 
 def test_the_finder_runs_only_once_its_tab_is_open():
@@ -81,7 +81,7 @@ def test_the_finder_runs_only_once_its_tab_is_open():
 @pytest.mark.slow
 def test_another_hypothesis_ranks_again():
     at = page(model="linux", text=EXAMPLES["c"].text)
-    at.selectbox(key="find_feature").set_value("bracket_depth").run()
+    at.selectbox(key="find_hypothesis").set_value("bracket_depth").run()
     assert not at.exception
     assert "spearman" in details(at).columns  # a count's own figure
     assert len(ranked(at)) == 20

@@ -130,7 +130,7 @@ def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
     at = opened("gru")
     at.session_state["panel"] = "Compare kinds"
     rerun(at)
-    at.selectbox(key="compare_feature").set_value("bracket_depth")
+    at.selectbox(key="compare_hypothesis").set_value("bracket_depth")
     rerun(at)
     rows = [m.value for m in at.markdown if m.value.startswith("**tiny\\-")]
     assert len(rows) == 3 and all("follows bracket depth" in row for row in rows)

@@ -38,14 +38,14 @@ def test_the_intervene_tab_keeps_the_hypothesis_picked_in_the_finder_over_reruns
     at = rerun(AppTest.from_file(APP, default_timeout=300))
     put(at, text=TEXT, example="custom")
     open_tab(at, "Find cells")
-    at.selectbox(key="find_feature").set_value("paren_depth")
+    at.selectbox(key="find_hypothesis").set_value("paren_depth")
     rerun(at)
     open_tab(at, "Intervene")
     assert correlation_heading(at) == "**Match with paren depth** (the finder, on your text)"
     rerun(at)  # the finder's picker is not drawn now: Streamlit has dropped its key
     assert correlation_heading(at) == "**Match with paren depth** (the finder, on your text)"
     open_tab(at, "Find cells")
-    assert at.selectbox(key="find_feature").value == "paren_depth"
+    assert at.selectbox(key="find_hypothesis").value == "paren_depth"
 
 
 @pytest.mark.slow

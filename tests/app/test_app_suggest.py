@@ -29,9 +29,9 @@ def page(text: str | None = None, **query) -> AppTest:
     return at
 
 
-def top(text: str, feature: str) -> tuple[int, int, float]:
-    """(layer, cell, match) of the finder's best cell for `feature` on `text`."""
-    best = finder.find_cells(lstm_viz.load("warpeace").trace(lstm_viz.normalise(text)), feature, top=1).iloc[0]
+def top(text: str, hypothesis: str) -> tuple[int, int, float]:
+    """(layer, cell, match) of the finder's best cell for `hypothesis` on `text`."""
+    best = finder.find_cells(lstm_viz.load("warpeace").trace(lstm_viz.normalise(text)), hypothesis, top=1).iloc[0]
     return int(best["layer"]), int(best["cell"]), float(best["match"])
 
 
@@ -39,14 +39,14 @@ def suggestions(at: AppTest) -> dict[str, str]:
     """The suggestion buttons by hypothesis: "layer 2 cell 429 follows quotes, match 0.97"."""
     found = {}
     for b in at.button:
-        for feature in ("quotes", "line_position", "bracket_depth"):
-            if f" follows {feature.replace('_', ' ')}, match " in b.label:
-                found[feature] = b.label
+        for hypothesis in ("quotes", "line_position", "bracket_depth"):
+            if f" follows {hypothesis.replace('_', ' ')}, match " in b.label:
+                found[hypothesis] = b.label
     return found
 
 
-def suggestion_button(at: AppTest, feature: str):
-    (button,) = [b for b in at.button if f" follows {feature.replace('_', ' ')}, match " in b.label]
+def suggestion_button(at: AppTest, hypothesis: str):
+    (button,) = [b for b in at.button if f" follows {hypothesis.replace('_', ' ')}, match " in b.label]
     return button
 
 
@@ -89,8 +89,8 @@ def test_an_example_gets_its_suggestions_on_this_example(model, example):
     assert any(c.value == "Best cells on this example:" for c in at.caption)
     text = lstm_viz.normalise(at.session_state["text"])
     found = finder.best_matches(lstm_viz.load(model).trace(text), ["quotes", "line_position", "bracket_depth"])
-    for feature, label in suggestions(at).items():
-        assert label.startswith(f"layer {found[feature]['layer'] + 1} cell {found[feature]['cell']} follows")
+    for hypothesis, label in suggestions(at).items():
+        assert label.startswith(f"layer {found[hypothesis]['layer'] + 1} cell {found[hypothesis]['cell']} follows")
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ def models():
 def test_each_steps_cell_is_the_finders_first_on_its_example_with_the_match_and_direction_it_states(key, models):
     step = tour.STEPS[key]
     trace = models[step.model].trace(EXAMPLES[step.example].text)
-    ranked = finder.find_cells(trace, step.feature, top=None)
+    ranked = finder.find_cells(trace, step.hypothesis, top=None)
     first = ranked.iloc[0]
     assert (int(first["layer"]), int(first["cell"])) == (step.layer, step.cell)
     assert first["match"] >= step.least, step.promise()
@@ -31,7 +31,7 @@ def test_each_steps_cell_is_the_finders_first_on_its_example_with_the_match_and_
 
 
 def test_the_steps_are_the_lectures_four_cells_on_both_shipped_models():
-    assert [(s.model, s.feature) for s in tour.STEPS.values()] == [
+    assert [(s.model, s.hypothesis) for s in tour.STEPS.values()] == [
         ("warpeace", "quotes"),
         ("warpeace", "line_position"),
         ("linux", "if_condition"),

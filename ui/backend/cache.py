@@ -85,18 +85,18 @@ def suggestions(name: str, text: str, features: tuple[str, ...] = SUGGESTED) -> 
     return finder.best_matches(trace(name, text), features)
 
 
-def suggestion(name: str, text: str, feature: str) -> dict | None:
-    """The cell that best follows `feature` on `text`, as `suggestions` has it (None: constant there)."""
-    return suggestions(name, text, SUGGESTED if feature in SUGGESTED else (feature,))[feature]
+def suggestion(name: str, text: str, hypothesis: str) -> dict | None:
+    """The cell that best follows `hypothesis` on `text`, as `suggestions` has it (None: constant there)."""
+    return suggestions(name, text, SUGGESTED if hypothesis in SUGGESTED else (hypothesis,))[hypothesis]
 
 
 @st.cache_data(max_entries=32, show_spinner="Ranking every cell...")
-def ranking(name: str, text: str, feature: str, regex: str | None, signal: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """(top cells table, the hypothesis (T,)) for a hypothesis or regex; ValueError for a bad regex."""
-    hypothesis = features.compute(feature, text, regex=regex)
+def ranking(name: str, text: str, hypothesis: str, regex: str | None, signal: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """(top cells table, the hypothesis's values (T,)) for a hypothesis or regex; ValueError for a bad regex."""
+    values = features.compute(hypothesis, text, regex=regex)
     return finder.find_cells(
-        trace(name, text), hypothesis, signal=signal, top=20, kind=features.get(feature).kind
-    ), hypothesis
+        trace(name, text), values, signal=signal, top=20, kind=features.get(hypothesis).kind
+    ), values
 
 
 @st.cache_data(max_entries=32, show_spinner="Searching for the pattern...")

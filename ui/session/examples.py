@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Example:
     label: str
     text: str
-    feature: str  # the lstm_viz.core.features hypothesis it shows off; its best cell is suggested
+    hypothesis: str  # the lstm_viz.core.features hypothesis it shows off; its best cell is suggested
 
 
 DIALOGUE = """\

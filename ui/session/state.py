@@ -36,7 +36,7 @@ DEFAULTS = {
     # plain values other pages read too (pages/ cannot rely on widget keys: they are dropped there)
     "shown_text": "",  # the text being traced: the last one within the limit
     "current_model": DEFAULT_MODEL,  # the model being shown
-    "hypothesis": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the finder's; the example's own at first
+    "hypothesis": EXAMPLES[default_example(DEFAULT_MODEL)].hypothesis,  # the finder's; the example's own at first
     # bookkeeping
     "dims": (1, 1),  # (layers, cells) of the last model that loaded
     "jump": 0,  # counts cell moves made on the server; the text view follows a move when it changes
@@ -59,9 +59,9 @@ DEFAULTS = {
     "heatmap_group": False,  # group the heatmap's rows by cell label (ui.session.labels)
     "label_search": "",  # the Cell labels tab's search words
     "find_mode": "hypothesis",
-    "find_feature": EXAMPLES[default_example(DEFAULT_MODEL)].feature,  # the hypothesis picker: `hypothesis` when drawn
+    "find_hypothesis": EXAMPLES[default_example(DEFAULT_MODEL)].hypothesis,  # the picker: `hypothesis` when drawn
     "find_regex": "",
-    "compare_feature": "quotes",  # the Compare tab's hypothesis (ui.views.compare_view)
+    "compare_hypothesis": "quotes",  # the Compare tab's hypothesis (ui.views.compare_view)
     "find_start": None,  # None: at the selected position
     "find_end": None,  # None: ten characters after it
     # the Intervene tab (ui.views.intervene_view)
@@ -210,7 +210,7 @@ def from_query(query: Mapping, models: list[str], kind_of: Callable[[str], str])
         "signal": signal if signal in signals else "cell",
         "example": example if text is None else CUSTOM,
         "text": EXAMPLES[example].text if text is None else text,
-        "hypothesis": EXAMPLES[example].feature,
+        "hypothesis": EXAMPLES[example].hypothesis,
         "pos": pos if pos is not None else 0,
     }, notes
 
@@ -237,8 +237,8 @@ def switch_model(state: MutableMapping) -> None:
         )
         return
     example = default_example(model)
-    feature = EXAMPLES[example].feature
-    state.update(example=example, text=EXAMPLES[example].text, pos=0, suggest=True, hypothesis=feature)
+    hypothesis = EXAMPLES[example].hypothesis
+    state.update(example=example, text=EXAMPLES[example].text, pos=0, suggest=True, hypothesis=hypothesis)
 
 
 def model_notes(state: MutableMapping) -> list[str]:
@@ -264,11 +264,11 @@ def suggest(state: MutableMapping, model: str, find) -> None:
     """Show the example's most telling cell if one is due (the best cells' row under the text says
     which it is and marks it).
 
-    find(model, text, feature) -> {"layer", "cell", "match", "sign"} (cache.suggestion).
+    find(model, text, hypothesis) -> {"layer", "cell", "match", "sign"} (cache.suggestion).
     """
     example = state["example"]
     if state["suggest"] and example in EXAMPLES:
-        found = find(model, EXAMPLES[example].text, EXAMPLES[example].feature)
+        found = find(model, EXAMPLES[example].text, EXAMPLES[example].hypothesis)
         if found is not None:  # None: the example's hypothesis never changes on its text
             move_cell(state, found["cell"], found["layer"])
     state["suggest"] = False

@@ -24,16 +24,16 @@ class Step:
     example: str  # a key of ui.session.examples.EXAMPLES
     layer: int  # from 0, as in the session
     cell: int
-    feature: str  # the lstm_viz.core.features hypothesis the cell follows
+    hypothesis: str  # the lstm_viz.core.features hypothesis the cell follows
     sign: int  # +1: the cell is higher (bluer) where the hypothesis is higher; -1: lower (redder)
-    least: float  # the cell's match with `feature` on the example is at least this
+    least: float  # the cell's match with `hypothesis` on the example is at least this
     colours: str  # what the colours show, in plain words
     how: str  # how an LSTM can do it, in plain words
 
     def promise(self) -> str:
         """The sentence a test holds the step to."""
         return (
-            f"On this text its {NAME} with {self.feature.replace('_', ' ')} is above {self.least:.2f} "
+            f"On this text its {NAME} with {self.hypothesis.replace('_', ' ')} is above {self.least:.2f} "
             "(1 would be perfect)."
         )
 
@@ -130,7 +130,7 @@ def take(session, key: str) -> None:
         layer=step.layer,
         cell=step.cell,
         signal="cell",
-        hypothesis=step.feature,
+        hypothesis=step.hypothesis,
         suggest=False,
     )
     session["jump"] = session.get("jump", 0) + 1

@@ -20,16 +20,16 @@ HYPOTHESES = [name for name in features.FEATURES if name != "regex"]  # the find
 KIND_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
 
 
-def heading(name: str, about: dict, best: dict | None, feature: str) -> str:
+def heading(name: str, about: dict, best: dict | None, hypothesis: str) -> str:
     """A row's heading: the model, its kind and size, and its best cell with its match on this text
     (or that the hypothesis never changes on it)."""
     kind = KIND_NAMES.get(about["kind"], about["kind"])
     model = f"**{labels.plain(name)}** ({kind}, {about['layers']} x {about['hidden']})"
     if best is None:
-        return f"{model}: {feature.replace('_', ' ')} never changes on this text"
+        return f"{model}: {hypothesis.replace('_', ' ')} never changes on this text"
     return (
         f"{model}: its best cell, layer {best['layer'] + 1} cell {best['cell']}, follows "
-        f"{feature.replace('_', ' ')} with {labels.NAME} **{labels.match_value(best['match'])}**"
+        f"{hypothesis.replace('_', ' ')} with {labels.NAME} **{labels.match_value(best['match'])}**"
     )
 
 
@@ -45,10 +45,10 @@ def note(models: list[tuple[str, dict]]) -> str | None:
     )
 
 
-def row(name: str, about: dict, text: str, feature: str, index: int) -> None:
+def row(name: str, about: dict, text: str, hypothesis: str, index: int) -> None:
     """One model's row: its heading and the text coloured by its best cell."""
-    best = cache.suggestions(name, text, (feature,))[feature]
-    st.markdown(heading(name, about, best, feature), help=labels.MATCH_HELP["live"])
+    best = cache.suggestions(name, text, (hypothesis,))[hypothesis]
+    st.markdown(heading(name, about, best, hypothesis), help=labels.MATCH_HELP["live"])
     if best is None:
         return
     tr = cache.trace(name, text)
@@ -72,11 +72,11 @@ def ignore() -> None:
 
 def section(shown: Shown) -> None:
     """The tab: the hypothesis picker, a note if only one kind is there, then one row per model."""
-    state.choose(st.session_state, "compare_feature", HYPOTHESES)
-    feature = st.selectbox(
+    state.choose(st.session_state, "compare_hypothesis", HYPOTHESES)
+    hypothesis = st.selectbox(
         "Each model's best cell for",
         HYPOTHESES,
-        key="compare_feature",
+        key="compare_hypothesis",
         format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).label}",
         help="Every model trained on the same text as the one shown, each coloured by its own cell that "
         "follows this most closely on the text above (the cell's memory: tanh(c) for an LSTM, h otherwise).",
@@ -86,4 +86,4 @@ def section(shown: Shown) -> None:
     if line:
         st.caption(line)
     for index, (name, about) in enumerate(models):
-        row(name, about, shown.trace.text, feature, index)
+        row(name, about, shown.trace.text, hypothesis, index)

@@ -29,7 +29,7 @@ TABLE_KEY = "find_table"
 
 
 def _hypothesis_picked() -> None:
-    st.session_state["hypothesis"] = st.session_state["find_feature"]
+    st.session_state["hypothesis"] = st.session_state["find_hypothesis"]
 
 
 def query(length: int, pos: int) -> dict:
@@ -37,23 +37,23 @@ def query(length: int, pos: int) -> dict:
     state.choose(st.session_state, "find_mode", MODES)
     mode = st.radio("Find cells that follow", list(MODES), format_func=MODES.get, horizontal=True, key="find_mode")
     if mode == "hypothesis":
-        st.session_state["find_feature"] = st.session_state["hypothesis"]
-        state.choose(st.session_state, "find_feature", HYPOTHESES)
-        feature = st.selectbox(
+        st.session_state["find_hypothesis"] = st.session_state["hypothesis"]
+        state.choose(st.session_state, "find_hypothesis", HYPOTHESES)
+        hypothesis = st.selectbox(
             "Hypothesis",
             HYPOTHESES,
-            key="find_feature",
+            key="find_hypothesis",
             on_change=_hypothesis_picked,
             format_func=lambda n: f"{n.replace('_', ' ')}: {features.get(n).label}",
         )
-        return {"mode": mode, "feature": feature, "regex": None}
+        return {"mode": mode, "hypothesis": hypothesis, "regex": None}
     if mode == "regex":
         pattern = st.text_input(
             "Regular expression (characters inside any match count as on)",
             key="find_regex",
             placeholder=r'e.g. "[^"]*" or \bif\b',
         )
-        return {"mode": mode, "feature": "regex", "regex": pattern}
+        return {"mode": mode, "hypothesis": "regex", "regex": pattern}
     session = st.session_state  # a span opens on the selected position
     session["find_start"] = min(pos if session["find_start"] is None else session["find_start"], max(0, length - 1))
     session["find_end"] = min(max(pos + 10 if session["find_end"] is None else session["find_end"], 1), length)
@@ -235,7 +235,7 @@ def section(shown: Shown) -> None:
         st.info("Type a regular expression to rank every cell by it.")
     else:
         try:
-            ranked, hypothesis = cache.ranking(name, tr.text, find["feature"], find["regex"], signal)
+            ranked, hypothesis = cache.ranking(name, tr.text, find["hypothesis"], find["regex"], signal)
         except ValueError as e:  # a bad regex, or a hypothesis that never changes on this text
             st.warning(str(e))
         else:
@@ -243,9 +243,9 @@ def section(shown: Shown) -> None:
             values = tr.signal(signal, shown.layer, [shown.cell])[:, 0]
             title = (
                 f"Layer {shown.layer + 1}, cell {shown.cell} ({SIGNALS[signal]}) against "
-                f"{find['feature'].replace('_', ' ')}"
+                f"{find['hypothesis'].replace('_', ' ')}"
             )
-            st.plotly_chart(against(values, hypothesis, title, find["feature"]), key="find_chart")
+            st.plotly_chart(against(values, hypothesis, title, find["hypothesis"]), key="find_chart")
     try:
         record = cache.explanation(name)
     except ValueError as e:

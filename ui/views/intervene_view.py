@@ -222,11 +222,11 @@ def _ask_for_ablation(key: str) -> None:
     st.session_state["ablation_for"] = key
 
 
-def ablation_view(correlation: pd.DataFrame | None, feature: str, key: str, ablation) -> None:
+def ablation_view(correlation: pd.DataFrame | None, hypothesis: str, key: str, ablation) -> None:
     """The finder's correlation ranking beside the ablation ranking of the model and text `key`
     names (ablation() -> table), run only once the button was pressed for that model and text."""
     left, right = st.columns(2)
-    left.markdown(f"**Match with {feature.replace('_', ' ')}** (the finder, on your text)")
+    left.markdown(f"**Match with {hypothesis.replace('_', ' ')}** (the finder, on your text)")
     if correlation is None:
         left.info("No ranking: the hypothesis is constant on this text.")
     else:

@@ -22,19 +22,19 @@ NONE_IN = {  # what a text lacks when a suggested hypothesis never changes on it
 IN = {"live": "in your text", "example": "in this example"}
 
 
-def line(found: dict | None, feature: str, where: str) -> str:
+def line(found: dict | None, hypothesis: str, where: str) -> str:
     """One suggestion as the page words it (where: "live" or "example"): "layer 2 cell 429 follows
     quotes, match 0.97", or what the text lacks: "no quotes in your text"."""
-    name = feature.replace("_", " ")
+    name = hypothesis.replace("_", " ")
     if found is None:
-        return f"{NONE_IN.get(feature, f'{name} never changes')} {IN[where]}"
+        return f"{NONE_IN.get(hypothesis, f'{name} never changes')} {IN[where]}"
     match = f"{labels.NAME} {labels.match_value(found['match'])}"
     return f"layer {found['layer'] + 1} cell {found['cell']} follows {name}, {match}"
 
 
 def shown_features(example: str) -> tuple[str, ...]:
     """What the page names the best cell of: the usual three, and an example's own thing."""
-    own = EXAMPLES[example].feature if example in EXAMPLES else None
+    own = EXAMPLES[example].hypothesis if example in EXAMPLES else None
     return cache.SUGGESTED if own is None or own in cache.SUGGESTED else (*cache.SUGGESTED, own)
 
 
@@ -50,15 +50,15 @@ def draw(shown: Shown) -> None:
         help=labels.MATCH_HELP["live"] + " A click shows the cell; the one shown is marked. "
         "Step through the others with Next cell, or j and k.",
     )
-    for column, feature in zip(columns[1:], wanted):
-        best = found[feature]
+    for column, hypothesis in zip(columns[1:], wanted):
+        best = found[hypothesis]
         if best is None:
-            column.caption(line(None, feature, where))
+            column.caption(line(None, hypothesis, where))
             continue
         now = (best["layer"], best["cell"]) == (shown.layer, shown.cell)
         column.button(  # no key: a button's state cannot be given a default (state.DEFAULTS)
-            line(best, feature, where),
-            help=f"{features.get(feature).label}: the cell whose {memory_words(shown)} follows it most "
+            line(best, hypothesis, where),
+            help=f"{features.get(hypothesis).label}: the cell whose {memory_words(shown)} follows it most "
             f"closely {labels.MATCH_WHERE[where]}" + (" (shown now)" if now else ""),
             type="primary" if now else "secondary",
             on_click=state.move_cell,

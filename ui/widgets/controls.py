@@ -80,7 +80,8 @@ def cell_picker(layers: int, hidden: int, kind: str = "lstm", disabled: bool = F
 def _load_example() -> None:
     example = st.session_state["example"]
     if example in EXAMPLES:
-        st.session_state.update(text=EXAMPLES[example].text, pos=0, suggest=True, hypothesis=EXAMPLES[example].feature)
+        chosen = EXAMPLES[example]
+        st.session_state.update(text=chosen.text, pos=0, suggest=True, hypothesis=chosen.hypothesis)
 
 
 def _text_edited() -> None:
