@@ -10,9 +10,8 @@ Page opens start at navigation; pastes at the Ctrl+Enter key press; cell switche
 or key press (tests/browser/harness.py's START_SWITCH). The bytes of one 10,000-character layer
 are the websocket frames received while that text is applied. The breakdown is Chrome's own
 Performance.getMetrics (CDP) over a warm page open. The load average is printed with it.
-The Compare kinds tab is timed on a server of its own that also lists an untrained GRU and RNN
-(2 x 128, War and Peace's alphabet and corpus card) beside the shipped War and Peace LSTMs: from
-Ctrl+Enter to the last of its rows coloured.
+The Compare kinds tab is timed on the shipped War and Peace models (its 2 x 512 LSTM and the
+2 x 128 LSTM, GRU and RNN): from Ctrl+Enter to the last of its rows coloured.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -159,48 +157,38 @@ class Rows(list):
         print(f"  {row[0]}: {row[1]} (target {row[2]})", flush=True)
 
 
-def compare_models(root: Path) -> list[str]:
-    """Untrained GRU and RNN twins (2 x 128) of the shipped War and Peace model, with its corpus
-    card, saved under `root`; the names of every model the Compare tab then shows."""
-    import torch
+def compare_models() -> list[str]:
+    """The models the Compare tab shows beside the shipped War and Peace model: every shipped model
+    of its corpus."""
+    from lstm_viz.io import checkpoint
 
-    import lstm_viz
-
-    base = lstm_viz.load("warpeace")
-    for kind in ("gru", "rnn"):
-        torch.manual_seed(0)
-        config = lstm_viz.Config(len(base.vocab), layers=2, hidden=128, embed=base.config.embed, kind=kind)
-        model = lstm_viz.CharLSTM(config, base.vocab).eval()
-        lstm_viz.save(model, root / f"warpeace-{kind}-2x128-untrained", {"corpus": base.card["corpus"]})
-    os.environ["LSTM_VIZ_MODELS"] = str(root)  # for `peers`, read in this process
-    return [name for name, _ in peers.same_corpus("warpeace", base.card)]
+    return [name for name, _ in peers.same_corpus("warpeace", checkpoint.read_card(checkpoint.resolve("warpeace")))]
 
 
 def compare_seconds(browser, env: dict | None, repeats: int) -> tuple[list[str], float]:
     """(the models, median seconds) from Ctrl+Enter to a 2,000-character text coloured in every
     row of the Compare kinds tab, on a warm server (one paste first, untimed)."""
-    with tempfile.TemporaryDirectory() as root:
-        names = compare_models(Path(root))
-        with app_server(env={**(env or {}), "LSTM_VIZ_MODELS": root}) as url:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url + "/")
-            wait_view(page)
+    names = compare_models()
+    with app_server(env=env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "/")
+        wait_view(page)
+        wait_idle(page)
+        page.get_by_role("tab", name="Compare kinds").click()
+        wait_idle(page)
+        times = []
+        for i in range(repeats + 1):
+            text = bench_text(2000, 100 + i)
+            box = page.get_by_label(TEXT_LABEL)
+            box.fill(text)
+            page.evaluate(KEY_AT)
+            box.press("Control+Enter")
+            keys = [text_key(name, text) for name in names]
+            handle = page.wait_for_function(ALL_SHOWN, arg=keys, timeout=120_000)
+            if i:
+                times.append(handle.json_value() / 1000)
             wait_idle(page)
-            page.get_by_role("tab", name="Compare kinds").click()
-            wait_idle(page)
-            times = []
-            for i in range(repeats + 1):
-                text = bench_text(2000, 100 + i)
-                box = page.get_by_label(TEXT_LABEL)
-                box.fill(text)
-                page.evaluate(KEY_AT)
-                box.press("Control+Enter")
-                keys = [text_key(name, text) for name in names]
-                handle = page.wait_for_function(ALL_SHOWN, arg=keys, timeout=120_000)
-                if i:
-                    times.append(handle.json_value() / 1000)
-                wait_idle(page)
-            page.close()
+        page.close()
     return names, statistics.median(times)
 
 
