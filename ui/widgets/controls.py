@@ -72,7 +72,7 @@ def cell_picker(layers: int, hidden: int, kind: str = "lstm", disabled: bool = F
         key="signal",
         format_func=options.get,
         disabled=disabled,
-        help=glossary.tip(*glossary.SIGNAL_TERMS[kind]),
+        help=glossary.tip(*glossary.signal_terms(kind)),
     )
     return layer, int(cell), signal
 

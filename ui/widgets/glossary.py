@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from lstm_viz.find.match import MEANING, NAME
 
+from ..session.signals import offered
+
 
 @dataclass(frozen=True)
 class Term:
@@ -250,11 +252,20 @@ GROUPS: dict[str, list[Term]] = {
 }
 
 TERMS: dict[str, Term] = {term.name: term for terms in GROUPS.values() for term in terms}
-SIGNAL_TERMS = {  # the terms for what a kind of model offers to colour the text by (ui.session.signals.offered)
-    "lstm": ("tanh(c)", "hidden state h", "input gate i", "forget gate f", "output gate o"),
-    "gru": ("one state h", "reset gate r", "update gate z"),
-    "rnn": ("one state h", "vanilla RNN"),
+GATE_TERMS = {  # a gate's term, by its signal's name
+    "input": "input gate i",
+    "forget": "forget gate f",
+    "output": "output gate o",
+    "reset": "reset gate r",
+    "update": "update gate z",
 }
+
+
+def signal_terms(kind: str) -> list[str]:
+    """The terms for what a model of `kind` offers to colour the text by (`signals.offered`): an
+    LSTM's tanh(c), h and gates; a GRU's or an RNN's one state h and a GRU's gates."""
+    memory = ["tanh(c)", "hidden state h"] if kind == "lstm" else ["one state h"]
+    return memory + [GATE_TERMS[name] for name in offered(kind) if name in GATE_TERMS]
 
 
 def tip(*names: str) -> str:
