@@ -27,7 +27,7 @@ WHO = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # each kind of model, as the
 
 def who(name: str) -> str:
     """The model's kind as the page names it: LSTM, GRU or RNN."""
-    kind = cache.model(name).config.kind
+    kind = cache.kind(name)
     return WHO.get(kind, kind)
 
 

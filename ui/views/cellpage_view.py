@@ -100,7 +100,7 @@ MEMORY = {"lstm": Memory("tanh(c)", "raw c", "tanh(c)", "raw c", "hidden state h
 
 
 def memory_words(name: str) -> Memory:
-    return MEMORY[cache.model(name).config.kind]
+    return MEMORY[cache.kind(name)]
 
 
 def summary(name: str, record: dict, entry: dict) -> None:
@@ -161,7 +161,7 @@ GATES_WORDS = {  # what a cell's incoming weights feed, by kind (lstm_viz.find.c
 
 
 def gates_words(name: str) -> str:
-    kind = cache.model(name).config.kind
+    kind = cache.kind(name)
     return GATES_WORDS.get(kind, "gates")
 
 
@@ -263,7 +263,7 @@ def related(name: str, record: dict, entry: dict, layer: int, cell: int) -> None
             cell_link_to(name, record, other_layer, other, f"r {r:+.2f}")
     with right:
         st.markdown(
-            f"**Drives {'it' if cache.model(name).config.kind == 'rnn' else 'its gates'} most**: the inputs with "
+            f"**Drives {'it' if cache.kind(name) == 'rnn' else 'its gates'} most**: the inputs with "
             "the largest weight into its "
             f"{gates_words(name)}, times how large they typically are",
             help=glossary.tip("gate"),

@@ -201,7 +201,7 @@ def label_box(name: str, record: dict | None, layer: int, cell: int) -> None:
                 f"(|r|, or a pair's multiple R). {runner}"
             )
     if entry.get("histogram"):
-        shown = signal_name("cell", cache.model(name).config.kind)
+        shown = signal_name("cell", cache.kind(name))
         st.markdown(histogram_html(entry["histogram"], shown), unsafe_allow_html=True)
     for kind, heading in (("top", "Where it is highest"), ("bottom", "Where it is lowest")):
         if entry.get(kind):
