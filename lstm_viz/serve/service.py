@@ -37,12 +37,14 @@ starts one per script run) to one thread.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -51,15 +53,34 @@ from ..core.threads import torch_threads
 from ..core.vocab import normalise
 
 
+def cpu_quota(cgroup: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """The CPUs a container's quota allows (`docker run --cpus 2`: 2), rounded up; None without one.
+    Its affinity still lists every CPU of the host, and a thread per CPU under a small quota crawls."""
+    for path in (cgroup / "cpu.max", cgroup / "cpu" / "cpu.cfs_quota_us"):  # cgroup v2, v1
+        try:
+            words = path.read_text().split()
+            if path.name == "cpu.max":
+                quota, period = words[0], words[1]
+            else:
+                quota, period = words[0], (path.parent / "cpu.cfs_period_us").read_text().split()[0]
+        except (OSError, IndexError):
+            continue
+        if quota.lstrip("-").isdigit() and int(quota) > 0 and period.isdigit() and int(period) > 0:
+            return max(1, math.ceil(int(quota) / int(period)))
+        return None
+    return None
+
+
 def cores() -> int:
     """The cores this process may use: LSTM_VIZ_CORES if set (replicas sharing a machine split it),
-    else those it may run on."""
+    else those it may run on, within its container's CPU quota."""
     if os.environ.get("LSTM_VIZ_CORES", "").isdigit() and int(os.environ["LSTM_VIZ_CORES"]) > 0:
         return int(os.environ["LSTM_VIZ_CORES"])
     try:
-        return len(os.sched_getaffinity(0))
+        usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        usable = os.cpu_count() or 1
+    return min(usable, cpu_quota() or usable)
 
 
 class Budget:

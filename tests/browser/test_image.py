@@ -16,10 +16,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ui.session.examples import EXAMPLES
 
@@ -153,14 +156,25 @@ def image(podman, tmp_path_factory):
     return IMAGE
 
 
+@dataclass
+class Container:
+    url: str
+    log: Callable[[], str]  # the tail of what the container printed, for failure messages
+
+
 @pytest.fixture(scope="module")
-def container_url(podman, image):
-    """The image's own command serving the app, published on a free loopback port; its URL once the
-    health check answers "ok"."""
+def container(podman, image):
+    """The image's own command serving the app, published on a free loopback port, once its health
+    check answers "ok"."""
     port = free_port()
     name = f"lstm-viz-test-{port}"
     podman("run", "--detach", "--rm", "--name", name, "--publish", f"127.0.0.1:{port}:8501", image)
     url = f"http://127.0.0.1:{port}"
+
+    def log() -> str:
+        logs = podman("logs", name, check=False)
+        return (logs.stdout + logs.stderr)[-4000:]
+
     try:
         started, answer = time.perf_counter(), ""
         while time.perf_counter() - started < 120 and answer != "ok":
@@ -170,22 +184,47 @@ def container_url(podman, image):
             except OSError:
                 time.sleep(0.5)
         if answer != "ok":
-            logs = podman("logs", name, check=False)
-            pytest.fail(f"the container did not answer {url}/_stcore/health:\n{(logs.stdout + logs.stderr)[-4000:]}")
+            pytest.fail(f"the container did not answer {url}/_stcore/health:\n{log()}")
         print(f"health answered after {time.perf_counter() - started:.1f} s")
-        yield url
+        yield Container(url, log)
     finally:
         podman("stop", "--time", "5", name, check=False)
 
 
-def test_the_container_answers_its_health_check(container_url):
-    with urllib.request.urlopen(container_url + "/_stcore/health", timeout=5) as r:
+def page_events(page) -> list[str]:
+    """A list that fills with what the page logs, fails to load and does with its websockets."""
+    seen: list[str] = []
+
+    def websocket(ws) -> None:
+        seen.append(f"websocket opened: {ws.url}")
+        ws.on("close", lambda _: seen.append("websocket closed"))
+
+    page.on("console", lambda m: seen.append(f"console {m.type}: {m.text}"[:300]))
+    page.on("pageerror", lambda e: seen.append(f"page error: {e}"[:300]))
+    page.on("requestfailed", lambda r: seen.append(f"request failed: {r.url} {r.failure}"[:300]))
+    page.on("websocket", websocket)
+    return seen
+
+
+def test_the_container_answers_its_health_check(container):
+    with urllib.request.urlopen(container.url + "/_stcore/health", timeout=5) as r:
         assert r.status == 200 and r.read() == b"ok"
 
 
-def test_the_container_shows_the_example_coloured(page, container_url):
-    page.goto(container_url + "/")
-    wait_view(page, timeout=120_000)
+def test_the_container_shows_the_example_coloured(page, container):
+    seen = page_events(page)
+    page.goto(container.url + "/")
+    try:
+        wait_view(page, timeout=180_000)
+    except PlaywrightTimeout:
+        pytest.fail(
+            "the container's page showed no coloured text in 180 s.\nThe page's text:\n"
+            + page.inner_text("body")[:2000]
+            + "\nIn the page:\n"
+            + "\n".join(seen[-40:])
+            + "\nThe container's log:\n"
+            + container.log()
+        )
     wait_idle(page, timeout=120_000)
     chars = page.locator(f"{TEXT_VIEW} .line.main .ch")
     assert chars.count() == len(EXAMPLES["dialogue"].text)

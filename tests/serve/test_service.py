@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lstm_viz.serve import service as service_module
-from lstm_viz.serve.service import Budget, Busy, HeavyJobs, TraceService
+from lstm_viz.serve.service import Budget, Busy, HeavyJobs, TraceService, cpu_quota
 
 TEXTS = [f'text {i}: the cat said "hello (there)"\n' * (i + 1) for i in range(8)]
 WAIT = 120  # seconds a test waits for a thread at most: the machine may be very busy
@@ -325,3 +325,21 @@ def test_threads_started_after_the_service_starts_run_torch_on_one_thread(monkey
         assert in_threads(torch.get_num_threads, [()]) == [1]
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2),  # cgroup v2, docker run --cpus 2
+        ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: two threads, rounded up
+        ({"cpu.max": "max 100000\n"}, None),  # v2 without a quota
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # cgroup v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),  # v1 without a quota
+        ({}, None),  # no cgroup files at all
+    ],
+)
+def test_a_containers_cpu_quota_caps_the_cores(tmp_path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cpu_quota(tmp_path) == expected
