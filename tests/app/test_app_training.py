@@ -3,6 +3,7 @@ and the Analyses page's dynamics, for the shipped models with snapshots (the sli
 each of the comparison's LSTM, GRU and RNN); none of it for a model without."""
 
 import json
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,10 +12,12 @@ from lstm_viz.io.checkpoint import snapshots
 from tests.conftest import APP
 from ui.components import payload
 from ui.session import cell_link
+from ui.views import training_view
 
 WITH = "warpeace-lstm-2x128"  # shipped with its training's snapshots
 COMPARED = ("warpeace-lstm-2x128", "warpeace-gru-2x128", "warpeace-rnn-2x128")  # every kind shipped with them
 WITHOUT = "warpeace"
+PRETRAINED = Path(APP).parent / "pretrained"
 
 
 def run(page: str | None = None, query: dict | None = None) -> AppTest:
@@ -73,3 +76,17 @@ def test_the_analyses_page_shows_the_lecture_cells_emerging_and_the_ngram_dynami
     assert not at.exception, [e.value for e in at.exception]
     assert "Over training" in [s.value for s in at.subheader]
     assert any("training dynamics" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("model", COMPARED)
+def test_the_dynamics_figure_plots_the_papers_two_measures_and_ours_against_every_order(model):
+    record = json.loads((PRETRAINED / model / "dynamics.json").read_text())
+    fig = training_view.dynamics_figure(record)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == [title for _, title, _ in training_view.PANELS]
+    assert [m for m, _, _ in training_view.PANELS] == ["kl", "gain", "overlap"]
+    for col, (measure, _, _) in enumerate(training_view.PANELS):
+        drawn = [t for t in fig.data if t.xaxis == ("x" if col == 0 else f"x{col + 1}")]
+        assert [t.name for t in drawn] == [f"{n}-gram" for n in record["orders"]]
+        for trace, n in zip(drawn, record["orders"]):
+            assert list(trace.y) == [r[measure] for r in record["dynamics"] if r["order"] == n]

@@ -105,11 +105,11 @@ def dynamics_section(name: str) -> None:
         return
     st.markdown(
         "**The paper's training dynamics** (Karpathy, Johnson & Fei-Fei 2015, section 4.3): early in training the "
-        "LSTM predicts like a low-order n-gram model, then parts from it as it learns longer structure. Left: the "
-        "symmetric KL divergence between the model's next-character distribution and each order's (lower is "
-        "closer), as the paper plots it; right: of the characters either gets wrong, the share both get wrong, a "
-        "measure of ours (the paper's other panel, the difference of mean losses, is printed by "
-        "`python -m lstm_viz dynamics`)."
+        "LSTM predicts like a low-order n-gram model, then parts from it as it learns longer structure. Its two "
+        "panels, as we read them: the symmetric KL divergence between the model's next-character distribution and "
+        "each order's (lower is closer), and how much better the model predicts than that order (the n-gram's mean "
+        "loss minus the model's, in nats per character: above 0 once the model is ahead). The third panel is a "
+        "measure of ours: of the characters either gets wrong, the share both get wrong."
     )
     st.plotly_chart(dynamics_figure(record), key="ngram_dynamics")
 
@@ -135,16 +135,23 @@ def emergence_figure(record: dict) -> go.Figure:
     return fig
 
 
+PANELS = (  # (column of dynamics.json, panel title, y-axis title)
+    ("kl", "symmetric KL divergence (the paper's)", "nats per character"),
+    ("gain", "the n-gram's loss minus the model's (the paper's)", "nats per character"),
+    ("overlap", "errors in common (ours)", "share of the errors"),
+)
+
+
 def dynamics_figure(record: dict) -> go.Figure:
-    """Symmetric KL divergence and error overlap with each n-gram order, against characters seen."""
+    """The model against each n-gram order at every snapshot, one panel per measure of PANELS."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("symmetric KL divergence (nats)", "errors in common"))
+    fig = make_subplots(rows=1, cols=len(PANELS), subplot_titles=[title for _, title, _ in PANELS])
     for k, n in enumerate(record["orders"]):
         rows = [r for r in record["dynamics"] if r["order"] == n]
         x = [seen(r["chars_seen"]) for r in rows]
         colour = COLOURS[k % len(COLOURS)]
-        for col, measure in ((1, "kl"), (2, "overlap")):
+        for col, (measure, _, unit) in enumerate(PANELS, start=1):
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -154,11 +161,14 @@ def dynamics_figure(record: dict) -> go.Figure:
                     legendgroup=str(n),
                     showlegend=col == 1,
                     line=dict(color=colour),
+                    hovertemplate=f"{n}-gram<br>%{{x:,}} characters seen<br>%{{y:.3f}} {unit}<extra></extra>",
                 ),
                 row=1,
                 col=col,
             )
-    axis_chars(fig, 1, 1)
-    axis_chars(fig, 1, 2)
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+            axis_chars(fig, 1, col)
+            fig.update_yaxes(title_text=unit, row=1, col=col)
+    fig.add_hline(y=0, line_dash="dot", line_color="#888", row=1, col=2)
+    fig.update_annotations(font_size=12)  # the panels' titles
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
     return fig
