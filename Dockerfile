@@ -37,8 +37,11 @@ COPY app.py .
 
 USER app
 
+# Where the app listens (Streamlit reads these variables): `-e STREAMLIT_SERVER_PORT=...` moves it.
+ENV STREAMLIT_SERVER_PORT=8501 \
+    STREAMLIT_SERVER_ADDRESS=0.0.0.0
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
+  CMD python -c "import os, sys, urllib.request; url = f'http://127.0.0.1:{os.environ[\"STREAMLIT_SERVER_PORT\"]}/_stcore/health'; sys.exit(urllib.request.urlopen(url, timeout=4).status != 200)"
 
-CMD ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+CMD ["python", "-m", "streamlit", "run", "app.py"]

@@ -1,5 +1,5 @@
 """The Docker image, built from the repository's Dockerfile and run with Podman: its container answers the
-health check and shows the coloured text in a real Chromium.
+health check (its own HEALTHCHECK too) and shows the coloured text in a real Chromium.
 
 No image registry is reachable on the test machines, so the base is Debian bookworm made by debootstrap
 (kept between runs as BASE_IMAGE), and pip in the build gets this machine's own pip settings: its package
@@ -158,17 +158,20 @@ def image(podman, tmp_path_factory):
 
 @dataclass
 class Container:
+    name: str
     url: str
     log: Callable[[], str]  # the tail of what the container printed, for failure messages
 
 
 @pytest.fixture(scope="module")
 def container(podman, image):
-    """The image's own command serving the app, published on a free loopback port, once its health
-    check answers "ok"."""
+    """The image's own command serving the app on a free loopback port, once its health check answers
+    "ok". On the host's network, as these machines run containers (no port forwarding in between);
+    the port and address are the image's variables for them."""
     port = free_port()
     name = f"lstm-viz-test-{port}"
-    podman("run", "--detach", "--rm", "--name", name, "--publish", f"127.0.0.1:{port}:8501", image)
+    where = ["--env", f"STREAMLIT_SERVER_PORT={port}", "--env", "STREAMLIT_SERVER_ADDRESS=127.0.0.1"]
+    podman("run", "--detach", "--rm", "--name", name, "--network", "host", *where, image)
     url = f"http://127.0.0.1:{port}"
 
     def log() -> str:
@@ -186,7 +189,7 @@ def container(podman, image):
         if answer != "ok":
             pytest.fail(f"the container did not answer {url}/_stcore/health:\n{log()}")
         print(f"health answered after {time.perf_counter() - started:.1f} s")
-        yield Container(url, log)
+        yield Container(name, url, log)
     finally:
         podman("stop", "--time", "5", name, check=False)
 
@@ -209,6 +212,11 @@ def page_events(page) -> list[str]:
 def test_the_container_answers_its_health_check(container):
     with urllib.request.urlopen(container.url + "/_stcore/health", timeout=5) as r:
         assert r.status == 200 and r.read() == b"ok"
+
+
+def test_the_images_own_health_check_passes(podman, container):
+    check = podman("healthcheck", "run", container.name, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_the_container_shows_the_example_coloured(page, container):
