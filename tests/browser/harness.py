@@ -61,16 +61,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "app.py"):
-    """Run the app (or another page script, relative to the repository) in a subprocess; yield its
-    URL once its health check answers."""
+def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "app.py", root: Path = ROOT):
+    """Run the app (or another page script, relative to the repository `root`: this one, or another
+    checkout to compare with) in a subprocess; yield its URL once its health check answers."""
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / script),
+        str(root / script),
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
@@ -83,7 +83,7 @@ def app_server(timeout: float = 60.0, env: dict | None = None, script: str = "ap
         "none",
     ]
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        cmd, cwd=root, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
