@@ -7,7 +7,9 @@ round, starts `streamlit run app.py` in each tree in turn (this one, then REV) a
 pastes of --chars characters of the example texts in one Chromium page (a first paste warms the
 server and is not counted): from Ctrl+Enter to the frame that shows the new text coloured, as
 browser_bench times its paste (the view's `data-shown-at` stamp, taken in the page). Each tree's
-figure is the median of its pastes; the ratio is this tree's over REV's, per round and over all.
+figure is the median of its pastes, with the median time the page's main thread was busy meanwhile
+(Chrome's TaskDuration: Streamlit's own rendering and the views); the ratio is this tree's over
+REV's, of the medians of all rounds.
 Only what both versions share is used (the first text box, the view's data attributes), so any
 commit since the view stamped its frames can be compared. The load average is printed: the
 machine is shared, and both trees run under the same load only when run in the same rounds.
@@ -32,28 +34,39 @@ from tests.browser.harness import ROOT, app_server, chromium, wait_idle, wait_vi
 SHOWN = f"() => ({VIEW_ROOT})?.dataset.shown"  # which text and view the coloured text shows now (if drawn)
 
 
-def paste_seconds(browser, root: Path, texts: list[str]) -> list[float]:
-    """Seconds from Ctrl+Enter to each text coloured, in one page on a server of the tree `root`."""
+def paste_seconds(browser, root: Path, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Seconds from Ctrl+Enter to each text coloured, in one page on a server of the tree `root`, and
+    the seconds the page's main thread was busy meanwhile (Chrome's TaskDuration)."""
     with app_server(root=root, timeout=120) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+
+        def busy() -> float:
+            return next(
+                m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration"
+            )
+
         page.goto(url)
         wait_view(page, timeout=120_000)
         wait_idle(page)
-        out = []
+        out, work = [], []
         for text in texts:
             box = page.locator("textarea").first
             box.fill(text)
             page.evaluate(KEY_AT)
             before = page.evaluate(SHOWN)
             time.sleep(0.3)  # the page settles after typing, as a person pausing before Ctrl+Enter
+            started = busy()
             box.press("Control+Enter")
             page.wait_for_function(
                 f"(before) => ![before, undefined].includes(({SHOWN})())", arg=before, timeout=120_000
             )
+            work.append(busy() - started)
             out.append((page.evaluate(SHOWN_AT) - page.evaluate("() => window.__pressed")) / 1000)
             wait_idle(page, timeout=120_000)
         page.close()
-    return out[1:]  # the first warmed the server up
+    return out[1:], work[1:]  # the first warmed the server up
 
 
 def main() -> None:
@@ -73,10 +86,14 @@ def main() -> None:
             with chromium() as browser:
                 for k in range(a.rounds):
                     for name, root in (("this", ROOT), (a.against, other)):
-                        seconds = paste_seconds(browser, root, texts)
+                        seconds, work = paste_seconds(browser, root, texts)
                         medians[name].append(statistics.median(seconds))
                         shown = " ".join(f"{s:.3f}" for s in seconds)
-                        print(f"round {k + 1} {name:>12}: median {medians[name][-1]:.3f} s ({shown})", flush=True)
+                        print(
+                            f"round {k + 1} {name:>12}: median {medians[name][-1]:.3f} s ({shown}); "
+                            f"page busy {statistics.median(work):.3f} s a paste",
+                            flush=True,
+                        )
             ours, theirs = statistics.median(medians["this"]), statistics.median(medians[a.against])
             print(
                 f"this / {a.against}: {ours:.3f} / {theirs:.3f} s = {ours / theirs:.2f}; load {os.getloadavg()[0]:.2f}"
