@@ -166,9 +166,11 @@ def dynamics_figure(record: dict) -> go.Figure:
                 row=1,
                 col=col,
             )
-            axis_chars(fig, 1, col)
-            fig.update_yaxes(title_text=unit, row=1, col=col)
-    fig.add_hline(y=0, line_dash="dot", line_color="#888", row=1, col=2)
+    for col, (measure, _, unit) in enumerate(PANELS, start=1):
+        axis_chars(fig, 1, col)
+        fig.update_yaxes(title_text=unit, row=1, col=col)
+        if measure == "gain":  # above 0: the model predicts better than that order
+            fig.add_hline(y=0, line_dash="dot", line_color="#888", row=1, col=col)
     fig.update_annotations(font_size=12)  # the panels' titles
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
     return fig
