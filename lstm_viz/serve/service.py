@@ -12,7 +12,10 @@ threads, and each trace is a separate pass over the weights. Here instead:
   machine a trace runs slowly anyway, every text that joins saves a pass over the weights, and a
   class's texts reach the server over a few hundred milliseconds. A (model, text) already
   waiting or being traced is not traced again: its callers share the one result. Finished
-  traces are not kept here (callers cache them).
+  traces are not kept here (callers cache them). A small batch (under `small_work` multiply-adds,
+  about what one core does in 50 ms: a short text, or a small model such as the 2 x 128 ones the
+  Compare tab shows) neither waits for company nor takes more than one core: waiting would cost
+  more than the trace, and a pass over small weights gains nothing from a second thread.
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
   so torch work that goes through the service never runs more threads than there are cores. A
   trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
@@ -81,6 +84,9 @@ def cores() -> int:
     except AttributeError:  # not on Linux
         usable = os.cpu_count() or 1
     return min(usable, cpu_quota() or usable)
+
+
+SMALL_WORK = 1e9  # multiply-adds of a trace that one core does in about 50 ms (2,000 chars on a 2 x 128 LSTM: 0.46e9)
 
 
 class Budget:
@@ -157,11 +163,12 @@ class TraceService:
         max_batch: int = 16,
         max_chars: int = 60_000,
         threads: int | None = None,
+        small_work: float = SMALL_WORK,
     ):
         self.budget = budget or Budget()
         self.threads = threads  # cores of the budget per batch at most; None: all
         self.window, self.busy_gap, self.busy_window = window_ms / 1000, busy_gap_ms / 1000, busy_window_ms / 1000
-        self.max_batch, self.max_chars = max_batch, max_chars
+        self.max_batch, self.max_chars, self.small_work = max_batch, max_chars, small_work
         self.stats = Stats()
         self._waiting: dict[tuple, _Request] = {}  # (id(model), text) -> request, in arrival order
         self._running: dict[tuple, _Request] = {}
@@ -189,6 +196,15 @@ class TraceService:
             raise request.error
         return request.result
 
+    @staticmethod
+    def work(model, requests: list[_Request]) -> float:
+        """Multiply-adds of tracing these texts, about: characters x the layers' input and recurrent weights."""
+        try:
+            weights = sum(p.numel() for layer in range(model.config.layers) for p in model.layer_weights(layer)[:2])
+        except AttributeError:  # not one of the library's models: never counted small
+            return math.inf
+        return weights * sum(len(r.text) for r in requests)
+
     def _start(self) -> None:
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._serve, name="lstm-viz-traces", daemon=True)
@@ -206,7 +222,8 @@ class TraceService:
 
             while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
                 self._cond.wait(left)
-            while room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
+            small = self.work(first.model, [first]) < self.small_work
+            while not small and room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
                 last = max(r.arrived for r in self._waiting.values() if r.model is first.model)
                 left = min(first.arrived + self.busy_window, last + self.busy_gap) - time.monotonic()
                 if left <= 0:
@@ -228,8 +245,9 @@ class TraceService:
             batch = self._take()
             start, threads, workers = time.perf_counter(), 0, 1
             try:
-                with self.budget.hold(self.threads or self.budget.total) as threads:
-                    workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
+                small = self.work(batch[0].model, batch) < self.small_work
+                with self.budget.hold(1 if small else self.threads or self.budget.total) as threads:
+                    workers = 1 if threads == 1 or idle_cores(self.budget.total) >= threads else threads  # 1: OpenMP
                     traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
                 for request, tr in zip(batch, traces):
                     request.result = tr

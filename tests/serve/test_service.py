@@ -80,7 +80,7 @@ def test_while_no_core_is_free_a_batch_waits_for_company_as_long_as_it_keeps_com
         return service.stats.batches
 
     def service():
-        return TraceService(Budget(2), window_ms=1, busy_gap_ms=150, busy_window_ms=2000)
+        return TraceService(Budget(2), window_ms=1, busy_gap_ms=150, busy_window_ms=2000, small_work=0)  # never small
 
     monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # the other core is busy
     assert batches(service(), [0.05, 0.05, 0.05]) == 1  # they kept coming: one batch
@@ -250,7 +250,7 @@ def test_a_batch_runs_on_openmp_threads_only_when_no_core_is_busy_and_else_on_wo
     idle = iter([2, 1, 2])  # what the machine leaves idle as each batch starts
     # as each batch starts (a batch's wait for company takes one look; here it finds the machine idle)
     monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: next(idle) if looks > 1 else total)
-    service = TraceService(Budget(2), window_ms=1)
+    service = TraceService(Budget(2), window_ms=1, small_work=0)  # the tiny model's batches as large ones
     for text in TEXTS[:3]:
         service.trace(tiny_model, text)
     assert threads == [(2, 1), (2, 2), (2, 1)] and service.budget.free == 2
@@ -267,7 +267,7 @@ def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model,
             started.set()
             release.wait(WAIT)
 
-    service = TraceService(budget, window_ms=1, threads=2)
+    service = TraceService(budget, window_ms=1, threads=2, small_work=0)  # the tiny model's batches as large ones
     service.trace(tiny_model, TEXTS[0])
     worker = threading.Thread(target=job)
     worker.start()
@@ -276,6 +276,27 @@ def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model,
     release.set()
     worker.join(WAIT)
     assert threads == [(2, 1), (1, 1)] and budget.free == 2
+
+
+@pytest.mark.slow
+def test_a_small_batch_neither_waits_for_company_nor_takes_a_second_core(tiny_model, monkeypatch):
+    threads = threads_per_batch(monkeypatch)
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # the other core is busy
+    work = TraceService.work(tiny_model, [service_module._Request(tiny_model, TEXTS[0], 0.0)])
+    assert 0 < work < service_module.SMALL_WORK
+
+    def batches(small_work: float) -> int:  # two requests 50 ms apart on a busy machine
+        service = TraceService(Budget(2), window_ms=1, busy_gap_ms=500, busy_window_ms=2000, small_work=small_work)
+        first = threading.Thread(target=service.trace, args=(tiny_model, TEXTS[0]))
+        first.start()
+        time.sleep(0.05)
+        service.trace(tiny_model, TEXTS[1])
+        first.join(WAIT)
+        return service.stats.batches
+
+    assert batches(small_work=0) == 1 and threads == [(2, 2)]  # a large batch waited for the second text
+    threads.clear()
+    assert batches(small_work=service_module.SMALL_WORK) == 2 and threads == [(1, 1), (1, 1)]  # each at once, one core
 
 
 def test_idle_cores_are_the_cores_less_the_other_runnable_threads(tmp_path):
