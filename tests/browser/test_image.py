@@ -171,12 +171,13 @@ def container(podman, image):
     port = free_port()
     name = f"lstm-viz-test-{port}"
     where = ["--env", f"STREAMLIT_SERVER_PORT={port}", "--env", "STREAMLIT_SERVER_ADDRESS=127.0.0.1"]
-    podman("run", "--detach", "--rm", "--name", name, "--network", "host", *where, image)
+    podman("run", "--detach", "--name", name, "--network", "host", *where, image)  # kept if it dies, for its log
     url = f"http://127.0.0.1:{port}"
 
     def log() -> str:
+        state = podman("inspect", "--format", "{{.State.Status}}, exit code {{.State.ExitCode}}", name, check=False)
         logs = podman("logs", name, check=False)
-        return (logs.stdout + logs.stderr)[-4000:]
+        return f"container {state.stdout.strip() or state.stderr.strip()}\n" + (logs.stdout + logs.stderr)[-4000:]
 
     try:
         started, answer = time.perf_counter(), ""
@@ -191,7 +192,7 @@ def container(podman, image):
         print(f"health answered after {time.perf_counter() - started:.1f} s")
         yield Container(name, url, log)
     finally:
-        podman("stop", "--time", "5", name, check=False)
+        podman("rm", "--force", "--time", "5", name, check=False)
 
 
 def page_events(page) -> list[str]:
