@@ -247,7 +247,7 @@ class TraceService:
             try:
                 small = self.work(batch[0].model, batch) < self.small_work
                 with self.budget.hold(1 if small else self.threads or self.budget.total) as threads:
-                    workers = 1 if threads == 1 or idle_cores(self.budget.total) >= threads else threads  # 1: OpenMP
+                    workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
                     traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
                 for request, tr in zip(batch, traces):
                     request.result = tr
