@@ -197,13 +197,13 @@ class TraceService:
         return request.result
 
     @staticmethod
-    def work(model, requests: list[_Request]) -> float:
-        """Multiply-adds of tracing these texts, about: characters x the layers' input and recurrent weights."""
+    def work(model, chars: int) -> float:
+        """Multiply-adds of tracing `chars` characters, about: characters x the layers' input and recurrent weights."""
         try:
             weights = sum(p.numel() for layer in range(model.config.layers) for p in model.layer_weights(layer)[:2])
         except AttributeError:  # not one of the library's models: never counted small
             return math.inf
-        return weights * sum(len(r.text) for r in requests)
+        return weights * chars
 
     def _start(self) -> None:
         if self._worker is None or not self._worker.is_alive():
@@ -222,7 +222,7 @@ class TraceService:
 
             while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
                 self._cond.wait(left)
-            small = self.work(first.model, [first]) < self.small_work
+            small = self.work(first.model, len(first.text)) < self.small_work
             while not small and room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
                 last = max(r.arrived for r in self._waiting.values() if r.model is first.model)
                 left = min(first.arrived + self.busy_window, last + self.busy_gap) - time.monotonic()
@@ -245,7 +245,7 @@ class TraceService:
             batch = self._take()
             start, threads, workers = time.perf_counter(), 0, 1
             try:
-                small = self.work(batch[0].model, batch) < self.small_work
+                small = self.work(batch[0].model, sum(len(r.text) for r in batch)) < self.small_work
                 with self.budget.hold(1 if small else self.threads or self.budget.total) as threads:
                     workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
                     traces = trace_batch(batch[0].model, [r.text for r in batch], workers)

@@ -282,7 +282,7 @@ def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model,
 def test_a_small_batch_neither_waits_for_company_nor_takes_a_second_core(tiny_model, monkeypatch):
     threads = threads_per_batch(monkeypatch)
     monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # the other core is busy
-    work = TraceService.work(tiny_model, [service_module._Request(tiny_model, TEXTS[0], 0.0)])
+    work = TraceService.work(tiny_model, len(TEXTS[0]))
     assert 0 < work < service_module.SMALL_WORK
 
     def batches(small_work: float) -> int:  # two requests 50 ms apart on a busy machine
