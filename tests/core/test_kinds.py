@@ -1,6 +1,7 @@
 """Three kinds of model (LSTM, GRU, tanh RNN): built, trained, resumed and checkpointed alike."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -220,3 +221,32 @@ def test_the_cpu_gru_layer_is_torchs_gru_for_one_text_or_several_from_any_state(
     torch.testing.assert_close(one_n, want_n[0, 1], rtol=0, atol=1e-5)
     none, h = gru_layer(x[1, :0], h0[1], params)
     assert none.shape == (0, 12) and torch.equal(h, h0[1])
+
+
+@torch.no_grad()
+def test_the_cpu_gru_layer_takes_gates_shut_hard_without_a_warning_or_a_nan():
+    from lstm_viz.core.kernel import gru_layer
+
+    torch.manual_seed(2)
+    params = [p * 60 for p in torch.nn.GRU(6, 12).parameters()]  # pre-activations past 88: exp(-a) is inf
+    x, h0 = torch.randn(50, 6), torch.randn(12)
+    exact, _ = torch.gru(
+        x[None].double(), h0[None, None].double(), [p.double() for p in params], True, 1, 0.0, False, False, True
+    )
+    torchs, _ = torch.gru(x[None], h0[None, None], params, True, 1, 0.0, False, False, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, _ = gru_layer(x, h0, params)
+    assert torch.isfinite(out).all()
+    # Weights this large amplify float32 rounding: ours and torch's own float32 run both stay within 1e-3 of float64.
+    for run in (out, torchs[0]):
+        torch.testing.assert_close(run.double(), exact[0], rtol=0, atol=1e-3)
+
+
+def test_numpys_matrix_products_run_on_torchs_threads_inside_and_as_they_were_after():
+    from lstm_viz.core.threads import blas, blas_like_torch, torch_threads
+
+    before = [lib["num_threads"] for lib in blas().info()]
+    with torch_threads(1), blas_like_torch():
+        assert [lib["num_threads"] for lib in blas().info()] == [1] * len(before)
+    assert [lib["num_threads"] for lib in blas().info()] == before
