@@ -2,7 +2,7 @@
 text at the same moment; how long until each sees their own text coloured.
 
     .venv/bin/python benchmarks/class_bench.py [--people 1 4 8 16] [--chars 2000] [--threads N]
-                                               [--no-traced-before]
+                                               [--no-traced-before] [--model warpeace]
 
 Starts the app (with its run log, ui/backend/runlog.py: each script run's start and end)
 on a free loopback port, and warms it up with one paste. For each N: N pages open the app and
@@ -117,18 +117,18 @@ def runs(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def round_of(browser, url: str, pid: int, log: Path, texts: list[str]) -> dict:
-    """One class of len(texts) people pasting at once, person i text i; the figures of one table row."""
+def round_of(browser, url: str, pid: int, log: Path, texts: list[str], model: str) -> dict:
+    """One class of len(texts) people pasting at once on `model`, person i text i; the figures of one table row."""
     n = len(texts)
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(n)]
     try:
         pages = [c.new_page() for c in contexts]
         for page in pages:
-            page.goto(url + "/?layer=1&cell=0")
+            page.goto(url + f"/?model={model}&layer=1&cell=0")
         for page in pages:
             page.wait_for_selector(TEXT_VIEW, state="attached", timeout=300_000)
             wait_idle(page, timeout=300_000)
-        keys = [text_key("warpeace", lstm_viz.normalise(t)) for t in texts]
+        keys = [text_key(model, lstm_viz.normalise(t)) for t in texts]
         for page, text in zip(pages, texts):
             page.get_by_label(TEXT_LABEL).fill(text)
         even_priority()  # the pages' renderers have started
@@ -205,6 +205,7 @@ def main() -> None:
         "round shows what a paste costs apart from the model (the browsers' share of the machine)",
     )
     ap.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for the app (default: torch's)")
+    ap.add_argument("--model", default="warpeace", help="the shipped model every page shows (e.g. warpeace-gru-2x128)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "runs.jsonl"
@@ -213,15 +214,15 @@ def main() -> None:
         with app_server(timeout=180, env=env) as url, chromium() as browser:
             pid = server_pid(url)
             warm = [person_text(a.chars, 1000)]
-            round_of(browser, url, pid, log, warm)  # warm-up, not shown: the first paste is cold
+            round_of(browser, url, pid, log, warm, a.model)  # warm-up, not shown: the first paste is cold
             offset = 0
             for n in a.people:
                 texts = [person_text(a.chars, offset + i) for i in range(n)]
                 offset += n  # new texts every round: nothing comes from the cache
                 for kind in ("new texts", "traced before")[: 1 + a.traced_before]:
-                    rows.append({**round_of(browser, url, pid, log, texts), "kind": kind})
+                    rows.append({**round_of(browser, url, pid, log, texts, a.model), "kind": kind})
                     print(f"{n} people, {kind}: " + line(rows[-1]), flush=True)
-    print(f"\n{os.cpu_count()} CPUs; {a.chars:,} characters each; OMP_NUM_THREADS={a.threads or 'default'}")
+    print(f"\n{a.model}; {os.cpu_count()} CPUs; {a.chars:,} characters each; OMP_NUM_THREADS={a.threads or 'default'}")
     print(
         "| people | texts | p50 | p95 | server: key press -> run done, p50 / p95 | server CPU | CPU per paste | "
         "browsers' CPU | load average (1 min) before -> after |"

@@ -13,6 +13,7 @@ from tests.conftest import APP
 from ui.components import payload
 from ui.session import cell_link
 from ui.views import training_view
+from ui.widgets import controls
 
 WITH = "warpeace-lstm-2x128"  # shipped with its training's snapshots
 COMPARED = ("warpeace-lstm-2x128", "warpeace-gru-2x128", "warpeace-rnn-2x128")  # every kind shipped with them
@@ -37,11 +38,16 @@ def text_data(at: AppTest) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", COMPARED)
-def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_for_its_training_slider(model):
+def test_the_main_view_sends_the_chosen_cell_at_every_snapshot_once_its_training_slider_asks(model):
     at = run(query={"model": model, "layer": "2", "cell": "50"})
+    part = text_data(at)["training"]
+    found = snapshots(model)
+    assert part["values"] is None  # a paste traces the text once, not once per snapshot, until asked
+    assert part["chars_seen"] == [s["chars_seen"] for s in found] and len(part["samples"]) == len(found)
+    at.session_state[controls.TRAINING] = True  # what the slider's first move sets (controls.want_training)
+    at.run()
     data = text_data(at)
     part = data["training"]
-    found = snapshots(model)
     assert (part["layer"], part["cell"]) == (data["layer"], data["cell"]) == (1, 50)
     assert len(part["values"]) == len(part["samples"]) == len(part["val"]) == len(found) >= 12
     assert part["chars_seen"] == [s["chars_seen"] for s in found] and part["chars_seen"][0] == 0

@@ -1,5 +1,6 @@
-"""The training slider of a model shipped with its training's snapshots: moving it recolours the chosen
-cell in place, with no message to the server, and shows that snapshot's loss and sample."""
+"""The training slider of a model shipped with its training's snapshots: its first move fetches the chosen
+cell at every snapshot (one rerun); from then on moving it recolours the cell in place, with no message to
+the server, and shows that snapshot's loss and sample."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def test_moving_the_training_slider_changes_the_colours_of_the_coloured_text(pag
     assert stops >= 12 and slider.input_value() == str(stops)  # it opens on the trained model
     trained = main_colours(page)
 
-    slider.evaluate(SLIDE, 0)  # the untrained weights
+    slider.evaluate(SLIDE, 0)  # the untrained weights: the first move asks the server for every snapshot's values
     wait_view(page, snapshot="0")
+    wait_idle(page)
     untrained = main_colours(page)
     assert len(untrained) == len(trained) and untrained != trained
     words = page.locator(f"{TEXT_VIEW} .training .when").inner_text()
@@ -45,7 +47,7 @@ def test_moving_the_training_slider_changes_the_colours_of_the_coloured_text(pag
     slider.evaluate(SLIDE, stops)  # back to the model itself: its own colours again
     wait_view(page, snapshot=str(stops))
     assert main_colours(page) == trained
-    assert page.locator("[data-test-script-state=running]").count() == 0  # no rerun was asked for
+    assert page.locator("[data-test-script-state=running]").count() == 0  # these moves asked for no rerun
 
 
 def test_a_model_without_snapshots_has_no_training_slider(page, app_url):

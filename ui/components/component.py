@@ -2,7 +2,8 @@
 
 The text and the strip report a click on a character as the trigger "select" with its
 position, the heatmap a click on a row as "pick" with {cell, position}, and the text a cell it
-switched to by itself as "cell"; the caller's callback reads it from st.session_state[key].
+switched to by itself as "cell" and its training slider's wish for every snapshot's values as
+"training"; the caller's callback reads it from st.session_state[key].
 The coloured text's per-layer data travels in a component of its own (`layer data`, drawn
 nothing): its message only changes with (model, text, layer, signal), so Streamlit sends it once
 and refers to it by hash on later reruns, while the view's own small data changes freely.
@@ -66,16 +67,21 @@ def text_view(
     on_select: Callable[[], None],
     on_cell: Callable[[], None],
     key: str = "",
+    on_training: Callable[[], None] | None = None,
 ) -> None:
     """The coloured text with its own cell switching, pinned rows and hover cards (`payload`).
 
-    Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`. A page
-    with several of them gives each a `key` of its own (its widget keys are TEXT_KEY + key and
+    Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`; its
+    training slider, moved while it has no snapshot values, calls `on_training`. A page with
+    several of them gives each a `key` of its own (its widget keys are TEXT_KEY + key and
     LAYER_KEY + key).
     """
     with st.container(gap=None):
         _layer_data(key=LAYER_KEY + key, data=layer_part, height=0)
-        _text_view(key=TEXT_KEY + key, data=view_part, on_select_change=on_select, on_cell_change=on_cell)
+        events = {"on_select_change": on_select, "on_cell_change": on_cell}
+        if on_training is not None:
+            events["on_training_change"] = on_training
+        _text_view(key=TEXT_KEY + key, data=view_part, **events)
 
 
 def strip_view(strip_part: dict, on_select: Callable[[], None]) -> None:

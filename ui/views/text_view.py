@@ -66,11 +66,16 @@ def view_part(shown: Shown) -> dict:
 
 def training_part(shown: Shown) -> dict | None:
     """The chosen cell at every snapshot of the model's training (`payload.training_part`), None
-    for a model without snapshots."""
+    for a model without snapshots; the snapshots' values only once this session moved the slider
+    (`controls.TRAINING`): until then a paste traces the text once, not once per snapshot."""
     found = training.snapshots(shown.name)
     if not found:
         return None
-    values = training.cell_over_training(shown.name, shown.trace.text, shown.layer, shown.cell, shown.signal)
+    values = (
+        training.cell_over_training(shown.name, shown.trace.text, shown.layer, shown.cell, shown.signal)
+        if st.session_state.get(controls.TRAINING)
+        else None
+    )
     return payload.training_part(shown.layer, shown.cell, values, found, training.samples(shown.name))
 
 
@@ -87,6 +92,7 @@ def coloured_text(picked: Picked, text: str) -> Shown | None:
         view_part(shown),
         on_select=partial(controls.select_from, component.TEXT_KEY),
         on_cell=controls.cell_from_view,
+        on_training=controls.want_training,
     )
     if tr.unknown.any():
         st.caption(

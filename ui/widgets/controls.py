@@ -113,6 +113,15 @@ def cell_from_view() -> None:
         state.follow_view(st.session_state, cell)
 
 
+TRAINING = "over_training"  # session key: True once the training slider asked for every snapshot's values
+
+
+def want_training() -> None:
+    """on_training callback of the coloured text: its training slider moved off the trained model, so
+    this session gets every snapshot's values from now on (`text_view.training_part`)."""
+    st.session_state[TRAINING] = True
+
+
 def select_from(key: str) -> None:
     """on_select callback of a view: its click becomes the selected position."""
     pos = component.selected(key)

@@ -41,11 +41,13 @@ function paint(view) {
 
 // The training slider (data.training, for a model with snapshots): the chosen cell at every snapshot,
 // all here at once, so moving it repaints with no message to the server. Its stops are the
-// snapshots in order, then the model itself (the layer part's colours). It follows the cell the
-// server knows: after a switch made here it waits, dimmed, for that cell's values.
+// snapshots in order, then the model itself (the layer part's colours). The values come once the
+// slider first moves off the model (the "training" trigger: the server then traces the text at
+// every snapshot, for this cell and the next ones). It follows the cell the server knows: after a
+// switch made here it waits, dimmed, for that cell's values.
 function snapshotValues(view) {
   const t = view.data && view.data.training;
-  if (!t || view.snap === null || view.snap >= t.values.length) return null;
+  if (!t || !view.snapValues || view.snap === null || view.snap >= view.snapValues.length) return null;
   if (t.layer !== view.data.layer || t.cell !== view.cell) return null;
   return view.snapValues[view.snap];
 }
@@ -66,33 +68,37 @@ function drawLoss(view) {
   const px = (x) => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
   const py = (y) => pad + ((y1 - y) / (y1 - y0 || 1)) * (H - 2 * pad);
   const points = xs.map((x, i) => (ys[i] === null ? null : `${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`)).filter(Boolean);
-  const at = Math.min(view.snap, t.values.length - 1);
+  const at = Math.min(view.snap, t.index.length - 1);
   const marker = ys[at] === null ? [] : [svg("circle", { cx: px(xs[at]), cy: py(ys[at]), r: 3.5, fill: "#d62728", class: "now" })];
   box.replaceChildren(svg("polyline", { points: points.join(" "), fill: "none", stroke: "#1f77b4", "stroke-width": 1.5 }), ...marker);
 }
 
 function showSnapshot(view) {
   const t = view.data.training, box = view.root.querySelector(".training");
-  const S = t.values.length, k = view.snap;
+  const S = t.index.length, k = view.snap;
   const at = Math.min(k, S - 1);
   const loss = t.val[at] === null ? "" : `, validation loss ${t.val[at].toFixed(2)} nats`;
+  const waiting = k < S && !view.snapValues ? " (running every snapshot over this text...)" : "";
   box.querySelector(".when").textContent = k >= S
     ? `the trained model (slide left to go back through its ${S} snapshots)`
-    : `snapshot ${t.index[k]} of ${S}: ${t.chars_seen[k].toLocaleString("en")} characters seen${loss}`;
+    : `snapshot ${t.index[k]} of ${S}: ${t.chars_seen[k].toLocaleString("en")} characters seen${loss}${waiting}`;
   box.querySelector(".sample").textContent = t.samples[at];  // text, never HTML
   box.querySelector(".sample-what").textContent = k >= S ? "Its last snapshot writes:" : "It writes:";
   drawLoss(view);
-  view.root.dataset.snapshot = String(k);
+  if (waiting) delete view.root.dataset.snapshot;  // set once the text shows that snapshot's colours
+  else view.root.dataset.snapshot = String(k);
 }
 
 function training(view) {
   const t = view.data.training, box = view.root.querySelector(".training");
   box.hidden = !t;
   if (!t) { view.snap = null; delete view.root.dataset.snapshot; return; }
-  view.snapValues = t.values.map((v) => decode(v, Float32Array));
+  const S = t.index.length;
+  view.snapValues = t.values && t.values.map((v) => decode(v, Float32Array));
+  if (t.values) view.askedTraining = false;  // a later part without them (a new session) may ask again
   const slider = box.querySelector(".snap");
-  slider.max = String(t.values.length);
-  if (view.snap === null || view.snap > t.values.length) view.snap = t.values.length;
+  slider.max = String(S);
+  if (view.snap === null || view.snap > S) view.snap = S;
   slider.value = String(view.snap);
   const on = t.layer === view.data.layer && t.cell === view.cell;
   box.classList.toggle("off", !on);
@@ -211,6 +217,11 @@ function init(root) {
   });
   root.querySelector(".training .snap").addEventListener("input", (e) => {
     view.snap = Number(e.target.value);
+    const t = view.data.training;
+    if (!view.snapValues && view.snap < t.index.length && !view.askedTraining) {
+      view.askedTraining = true;  // once: from then on every rerun brings the values
+      view.send("training", true);
+    }
     showSnapshot(view);
     paint(view);
   });
