@@ -29,7 +29,7 @@ def snapshots(name: str) -> list[dict]:
     ]
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)  # the shipped trio's 16 snapshots each, ~1 MB apiece
 def snapshot_model(name: str, index: int) -> lstm_viz.CharLSTM:
     return lstm_viz.load(name, snapshot=index)
 
