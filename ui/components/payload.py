@@ -156,13 +156,13 @@ def view_part(
     }
 
 
-def training_part(layer: int, cell: int, values: list | None, snapshots: list[dict], samples: list[str]) -> dict:
+def training_part(layer: int, cell: int, values: list | None, snapshots: list[dict], samples: list[str] | None) -> dict:
     """One cell over training, for the text view's training slider: its signal at every snapshot
     (`values`, (T,) each, sent at once, so that the slider recolours the text with no message to
-    the server; None until the page asks for them, as tracing the text at every snapshot costs as
-    much as many pastes), each snapshot's characters seen, validation loss (nats, None if not
-    recorded) and sample. The slider's last stop is the model itself, coloured as the text view
-    colours it."""
+    the server), each snapshot's characters seen, validation loss (nats, None if not recorded) and
+    sample. `values` and `samples` are None until the page asks for them: they load every snapshot
+    and trace the text at each, as much work as many pastes. The slider's last stop is the model
+    itself, coloured as the text view colours it."""
     return {
         "layer": layer,
         "cell": cell,

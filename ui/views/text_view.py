@@ -66,16 +66,14 @@ def view_part(shown: Shown) -> dict:
 
 def training_part(shown: Shown) -> dict | None:
     """The chosen cell at every snapshot of the model's training (`payload.training_part`), None
-    for a model without snapshots; the snapshots' values only once this session moved the slider
-    (`controls.TRAINING`): until then a paste traces the text once, not once per snapshot."""
+    for a model without snapshots; the snapshots' values and samples only once this session moved
+    the slider (`controls.TRAINING`): until then a paste traces the text once, not once per snapshot."""
     found = training.snapshots(shown.name)
     if not found:
         return None
-    values = (
-        training.cell_over_training(shown.name, shown.trace.text, shown.layer, shown.cell, shown.signal)
-        if st.session_state.get(controls.TRAINING)
-        else None
-    )
+    if not st.session_state.get(controls.TRAINING):
+        return payload.training_part(shown.layer, shown.cell, None, found, None)
+    values = training.cell_over_training(shown.name, shown.trace.text, shown.layer, shown.cell, shown.signal)
     return payload.training_part(shown.layer, shown.cell, values, found, training.samples(shown.name))
 
 

@@ -41,9 +41,9 @@ function paint(view) {
 
 // The training slider (data.training, for a model with snapshots): the chosen cell at every snapshot,
 // all here at once, so moving it repaints with no message to the server. Its stops are the
-// snapshots in order, then the model itself (the layer part's colours). The values come once the
-// slider first moves off the model (the "training" trigger: the server then traces the text at
-// every snapshot, for this cell and the next ones). It follows the cell the server knows: after a
+// snapshots in order, then the model itself (the layer part's colours). The values and each
+// snapshot's sample come once the slider first moves off the model (the "training" trigger: the
+// server then loads every snapshot and traces the text at each, for this cell and the next ones). It follows the cell the server knows: after a
 // switch made here it waits, dimmed, for that cell's values.
 function snapshotValues(view) {
   const t = view.data && view.data.training;
@@ -82,7 +82,8 @@ function showSnapshot(view) {
   box.querySelector(".when").textContent = k >= S
     ? `the trained model (slide left to go back through its ${S} snapshots)`
     : `snapshot ${t.index[k]} of ${S}: ${t.chars_seen[k].toLocaleString("en")} characters seen${loss}${waiting}`;
-  box.querySelector(".sample").textContent = t.samples[at];  // text, never HTML
+  box.querySelector(".sample-box").hidden = !t.samples;  // they come with the snapshots' values
+  box.querySelector(".sample").textContent = t.samples ? t.samples[at] : "";  // text, never HTML
   box.querySelector(".sample-what").textContent = k >= S ? "Its last snapshot writes:" : "It writes:";
   drawLoss(view);
   if (waiting) delete view.root.dataset.snapshot;  // set once the text shows that snapshot's colours
