@@ -163,7 +163,7 @@ def gru_layer(x, h0, params):
     H = w_hh.shape[1]
     xw = (
         torch.addmm(b_ih, x.detach().reshape(B * T, x.shape[2]), w_ih.T).view(B, T, 3 * H).transpose(0, 1)
-    )  # (T, B, 3H)
+    )  # (T, B, 3H): W_i x + b_i
     rows = torch.cat([-(xw[..., : 2 * H] + b_hh[: 2 * H]), b_hh[2 * H :].expand(T, B, H)], -1).numpy()  # (T, B, 3H)
     xn = xw[..., 2 * H :].contiguous().numpy()  # (T, B, H): W_in x + b_in
     w_t = torch.cat([-w_hh[: 2 * H], w_hh[2 * H :]]).T.contiguous().numpy()  # (H, 3H), r and z negated

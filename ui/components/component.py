@@ -2,7 +2,7 @@
 
 The text and the strip report a click on a character as the trigger "select" with its
 position, the heatmap a click on a row as "pick" with {cell, position}, and the text a cell it
-switched to by itself as "cell" and its training slider's wish for every snapshot's values as
+switched to by itself as "cell" and its training slider's request for every snapshot's values as
 "training"; the caller's callback reads it from st.session_state[key].
 The coloured text's per-layer data travels in a component of its own (`layer data`, drawn
 nothing): its message only changes with (model, text, layer, signal), so Streamlit sends it once

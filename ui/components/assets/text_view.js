@@ -43,8 +43,9 @@ function paint(view) {
 // all here at once, so moving it repaints with no message to the server. Its stops are the
 // snapshots in order, then the model itself (the layer part's colours). The values and each
 // snapshot's sample come once the slider first moves off the model (the "training" trigger: the
-// server then loads every snapshot and traces the text at each, for this cell and the next ones). It follows the cell the server knows: after a
-// switch made here it waits, dimmed, for that cell's values.
+// server then loads every snapshot and traces the text at each, for this cell and the next ones).
+// It follows the cell the server knows: after a switch made here it waits, dimmed, for that cell's
+// values.
 function snapshotValues(view) {
   const t = view.data && view.data.training;
   if (!t || !view.snapValues || view.snap === null || view.snap >= view.snapValues.length) return null;
