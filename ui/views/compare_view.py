@@ -47,7 +47,7 @@ def note(models: list[tuple[str, dict]]) -> str | None:
 
 def row(name: str, about: dict, text: str, hypothesis: str, index: int) -> None:
     """One model's row: its heading and the text coloured by its best cell."""
-    best = cache.suggestions(name, text, (hypothesis,))[hypothesis]
+    best = cache.suggestion(name, text, hypothesis)  # the page's own for the model shown, when it has it
     st.markdown(heading(name, about, best, hypothesis), help=labels.MATCH_HELP["live"])
     if best is None:
         return
