@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,6 +134,23 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     errors = page.locator("[data-testid=stException]")
     if errors.count():
         raise AssertionError("the app raised:\n" + errors.first.inner_text())
+
+
+def settled_text(page, selector: str = "[data-testid=stMain]", quiet_s: float = 0.5, timeout_s: float = 60.0) -> str:
+    """The text of `selector` once the script is idle and the text has not changed for `quiet_s`:
+    Streamlit may rerun a page right after its first run (the browser's own rerun), and a read in
+    between sees only some of its elements."""
+    deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        wait_idle(page)
+        now = page.locator(selector).inner_text()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector}'s text kept changing for {timeout_s} s")
 
 
 def wait_view(page, timeout: float = 60_000, **attrs: str) -> None:

@@ -12,7 +12,7 @@ from ui.session import state, tour
 from ui.session.examples import EXAMPLES
 from ui.widgets import controls, glossary
 
-from .harness import TEXT_LABEL, TEXT_VIEW, set_text, wait_idle, wait_view
+from .harness import TEXT_LABEL, TEXT_VIEW, set_text, settled_text, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
@@ -60,8 +60,7 @@ def test_the_sidebar_names_the_pages_and_the_glossary_opens_with_its_terms(page,
     assert names[:4] == ["Explore cells", "Cell", "Analyses", "Glossary"]
     sidebar.get_by_role("link", name="Glossary").click()
     page.get_by_role("heading", name="Glossary").wait_for()
-    wait_idle(page)
-    text = page.locator("[data-testid=stMain]").inner_text()
+    text = settled_text(page)
     for name in ("cell state c", "hidden state h", "forget gate f", "nats and bits", "logit", "KL"):
         assert f"{name}: {glossary.TERMS[name].short}" in text
     page.locator(".katex").nth(4).wait_for()  # the equations, typeset (KaTeX loads after the page)
@@ -105,7 +104,7 @@ def test_the_quote_cells_page_names_every_character_and_cuts_no_link_short(page,
     page.get_by_role("heading", name="Layer 2, cell 429").wait_for()
     wait_idle(page)
     page.get_by_text("Drives its gates most").wait_for()
-    main = page.locator("[data-testid=stMain]").inner_text()
+    main = settled_text(page)
     assert UNKNOWN_SYMBOL not in main and "any other character" in main
     assert '"""' not in main
     cut = page.locator("[data-testid=stMain] [data-testid=stPageLink-NavLink] span").evaluate_all(
