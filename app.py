@@ -5,7 +5,8 @@ draws it top to bottom from the ui/ sections, which pass plain values (`ui.sessi
 pickers, the title and the tour of the lecture's cells, the text box beside the tour's words and
 "What am I looking at?", the coloured text, the best cells for it, then right under them the lazy
 tabs of `ui.panels.PANELS` (the predictions at the selected position first) and the sidebar's
-downloads. The coloured text comes first and nothing above it waits on the panels below. To add a
+downloads. The coloured text comes first and nothing above it waits on the panels below (the open
+tab may ask for its traces before it, `ui.panels.ahead`: they run once its own is done). To add a
 tab, see docs/architecture.md, "Adding a panel".
 """
 
@@ -39,6 +40,7 @@ def main() -> None:
         text = text_view.text_box(picked)
     if text is not None:
         state.sync_link(session, st.query_params)
+        panels.ahead(picked.name, text)
         shown = text_view.coloured_text(picked, text)
         if shown is not None:
             suggest_view.draw(shown)

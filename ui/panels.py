@@ -2,7 +2,8 @@
 
 A section is a function of `ui.session.shown.Shown` that draws the tab, in its own ui/ view module.
 Tabs are lazy (`st.tabs(on_change="rerun")`): only the open one runs and is sent, so none holds
-up the coloured text. Adding a tab is its view module, one line here, and its test.
+up the coloured text. Adding a tab is its view module, one line here, and its test. A tab whose
+traces can start while the page's own model runs names the function that asks for them in `AHEAD`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ PANELS: dict[str, Callable[[Shown], None]] = {
     "Cell map": cellmap_view.section,
     "Compare kinds": compare_view.section,
 }
+
+AHEAD: dict[str, Callable[[str, str], None]] = {
+    "Compare kinds": compare_view.ahead,
+}
+
+
+def ahead(name: str, text: str | None) -> None:
+    """Ask now for what the open tab will show of model `name` on `text` (`AHEAD`), so the trace
+    service runs it once the coloured text's own trace is done, while that is drawn and sent."""
+    start = AHEAD.get(st.session_state.get("panel"))
+    if start is not None and text:
+        start(name, text)
 
 
 def draw(shown: Shown) -> None:

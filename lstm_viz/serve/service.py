@@ -4,7 +4,10 @@ A server (the app) runs each visitor's script in a thread of its own. Left alone
 that asks torch for work gets all the cores, so N visitors pasting at once run N x cores
 threads, and each trace is a separate pass over the weights. Here instead:
 
-- `TraceService.trace(model, text)` blocks until the trace is done, like `model.trace(text)`.
+- `TraceService.trace(model, text)` blocks until the trace is done, like `model.trace(text)`;
+  `submit(model, text)` returns at once with a future of it. A request made `ahead` (a trace the
+  page will want soon, such as the Compare tab's models while the page's own model is traced) is
+  taken only once no other request waits, so it never holds up one that a page is waiting for.
   Requests from all threads that arrive within `window_ms` of the first (and any that arrive
   while a batch runs) are traced together by one worker thread (`lstm_viz.core.batch.trace_batch`),
   grouped by model. While no core is free a batch waits for more as long as they keep coming
@@ -45,6 +48,7 @@ import os
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,10 +135,8 @@ class _Request:
     model: object
     text: str
     arrived: float
-    done: threading.Event = field(default_factory=threading.Event)
-    result: object = None
-    error: BaseException | None = None
-    callers: int = 1
+    ahead: bool = False  # wanted soon, not yet: taken once no other request waits
+    future: Future = field(default_factory=Future)
 
 
 @dataclass
@@ -177,24 +179,36 @@ class TraceService:
 
     def trace(self, model, text: str):
         """`model.trace(text)`, traced in a batch with whatever else is asked for at the same time."""
+        return self.submit(model, text).result()
+
+    def submit(self, model, text: str, ahead: bool = False) -> Future:
+        """A future of `model.trace(text)`, traced as `trace` would; `ahead`: wanted soon, not yet
+        (taken once no other request waits). Asking again without `ahead` hurries it."""
         if self.budget.held():  # inside a heavy job: trace on its cores here (the worker may need them)
-            return model.trace(text)
+            done: Future = Future()
+            done.set_result(model.trace(text))
+            return done
         text = normalise(text)
         key = (id(model), text)  # the request holds the model, so its id is not reused while it waits
         with self._cond:
             self.stats.requests += 1
             request = self._waiting.get(key) or self._running.get(key)
             if request is not None:
-                request.callers += 1
+                request.ahead = request.ahead and ahead
                 self.stats.shared += 1
             else:
-                request = self._waiting[key] = _Request(model, text, time.monotonic())
+                request = self._waiting[key] = _Request(model, text, time.monotonic(), ahead)
                 self._start()
-                self._cond.notify_all()
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.result
+            self._cond.notify_all()
+        return request.future
+
+    def hurry(self, future: Future) -> None:
+        """A request made `ahead` whose trace is now wanted: taken like any other."""
+        with self._cond:
+            for request in self._waiting.values():
+                if request.future is future and request.ahead:
+                    request.ahead = False
+                    self._cond.notify_all()
 
     @staticmethod
     def work(model, chars: int) -> float:
@@ -211,18 +225,26 @@ class TraceService:
             self._worker.start()
 
     def _take(self) -> list[_Request]:
-        """The next batch: the oldest request and those of the same model after it, within the limits."""
+        """The next batch: the oldest request (of those not made `ahead`, if any) and those of the
+        same model after it, within the limits."""
         with self._cond:
-            while not self._waiting:
-                self._cond.wait()
-            first = next(iter(self._waiting.values()))
+            while True:
+                while not self._waiting:
+                    self._cond.wait()
+                first = next((r for r in self._waiting.values() if not r.ahead), None)
+                if first is not None:
+                    break
+                first = next(iter(self._waiting.values()))  # only requests made ahead: after a window, no other came
+                if (left := first.arrived + self.window - time.monotonic()) <= 0:
+                    break
+                self._cond.wait(left)
 
             def room() -> bool:
                 return sum(r.model is first.model for r in self._waiting.values()) < self.max_batch
 
             while (left := first.arrived + self.window - time.monotonic()) > 0 and room():
                 self._cond.wait(left)
-            small = self.work(first.model, len(first.text)) < self.small_work
+            small = self.small([first])
             while not small and room() and idle_cores(self.budget.total, looks=1) < self.budget.total:
                 last = max(r.arrived for r in self._waiting.values() if r.model is first.model)
                 left = min(first.arrived + self.busy_window, last + self.busy_gap) - time.monotonic()
@@ -240,31 +262,39 @@ class TraceService:
                 self._running[key] = self._waiting.pop(key)
             return batch
 
+    def small(self, batch: list[_Request]) -> bool:
+        """Whether a batch is under `small_work` multiply-adds: one core traces it best."""
+        return self.work(batch[0].model, sum(len(r.text) for r in batch)) < self.small_work
+
     def _serve(self) -> None:
         while True:
             batch = self._take()
-            start, threads, workers = time.perf_counter(), 0, 1
-            try:
-                small = self.work(batch[0].model, sum(len(r.text) for r in batch)) < self.small_work
-                with self.budget.hold(1 if small else self.threads or self.budget.total) as threads:
-                    workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
-                    traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
-                for request, tr in zip(batch, traces):
-                    request.result = tr
-            except Exception as e:  # every caller of the batch gets the error, and the worker goes on
-                for request in batch:
-                    request.error = e
-            with self._cond:
-                self.stats.batches += 1
-                self.stats.wide += threads > 1
-                self.stats.split += workers > 1
-                self.stats.traced += len(batch)
-                self.stats.largest = max(self.stats.largest, len(batch))
-                self.stats.busy_s += time.perf_counter() - start
-                for request in batch:
-                    del self._running[(id(request.model), request.text)]
+            self._run(batch, 1 if self.small(batch) else self.threads or self.budget.total)
+
+    def _run(self, batch: list[_Request], want: int) -> None:
+        """Trace a batch on up to `want` cores of the budget and hand each caller its trace (or the error)."""
+        start, threads, workers = time.perf_counter(), 0, 1
+        try:
+            with self.budget.hold(want) as threads:
+                workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
+                traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
+            error = None
+        except Exception as e:  # every caller of the batch gets the error, and the service goes on
+            traces, error = [None] * len(batch), e
+        with self._cond:
+            self.stats.batches += 1
+            self.stats.wide += threads > 1
+            self.stats.split += workers > 1
+            self.stats.traced += len(batch)
+            self.stats.largest = max(self.stats.largest, len(batch))
+            self.stats.busy_s += time.perf_counter() - start
             for request in batch:
-                request.done.set()
+                del self._running[(id(request.model), request.text)]
+        for request, tr in zip(batch, traces):
+            if error is None:
+                request.future.set_result(tr)
+            else:
+                request.future.set_exception(error)
 
 
 class Busy(RuntimeError):

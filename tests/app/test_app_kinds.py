@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_viz
 from lstm_viz.find import finder
 from lstm_viz.paper import ngram
+from lstm_viz.serve.service import TraceService
 from tests.conftest import APP, make_corpus, tiny
 from ui import panels
 from ui.session import signals
@@ -134,6 +135,32 @@ def test_the_compare_tab_follows_the_hypothesis_picked(kinds):
     rerun(at)
     rows = [m.value for m in at.markdown if m.value.startswith("**tiny\\-")]
     assert len(rows) == 3 and all("follows bracket depth" in row for row in rows)
+
+
+@pytest.mark.slow
+def test_with_the_compare_tab_open_a_new_texts_other_models_are_asked_for_ahead_of_the_one_shown(kinds, monkeypatch):
+    asked = []
+    submit = TraceService.submit
+
+    def recording(self, model, text, ahead=False):
+        asked.append((model.config.kind, ahead))
+        return submit(self, model, text, ahead)
+
+    monkeypatch.setattr(TraceService, "submit", recording)
+    at = opened("gru")
+    at.session_state["panel"] = "Compare kinds"
+    rerun(at)
+    asked.clear()
+    at.session_state["text"] = TEXT.replace("cat", "hen")
+    rerun(at)
+    assert asked == [("lstm", True), ("rnn", True), ("gru", False)]  # each once: the rows use these
+    rows = [m.value for m in at.markdown if m.value.startswith("**tiny\\-")]
+    assert len(rows) == 3 and all("follows quotes with match" in row for row in rows)
+    at.session_state["panel"] = "Predictions"
+    asked.clear()
+    at.session_state["text"] = TEXT.replace("cat", "fox")
+    rerun(at)
+    assert asked == [("gru", False)]  # a closed tab asks for nothing
 
 
 def compare_shipped(model: str) -> AppTest:

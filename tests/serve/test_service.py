@@ -100,6 +100,40 @@ def test_each_batch_holds_one_model(tiny_model):
     np.testing.assert_allclose(traces[0].cell, tiny_model.trace(TEXTS[0]).cell, atol=1e-5)
 
 
+def test_a_request_made_ahead_waits_while_a_page_waits_for_another(tiny_model, monkeypatch):
+    other = type(tiny_model)(tiny_model.config, tiny_model.vocab).eval()
+    order = []
+
+    def recording(model, texts, workers=1):
+        order.append(model)
+        return [model.trace(t) for t in texts]
+
+    monkeypatch.setattr(service_module, "trace_batch", recording)
+    service = TraceService(Budget(2), window_ms=300, max_batch=1)  # one text a batch: the order shows
+    soon = service.submit(other, TEXTS[0], ahead=True)
+    now = service.trace(tiny_model, TEXTS[1])
+    assert soon.result(timeout=WAIT).text == TEXTS[0]
+    assert order == [tiny_model, other]
+    np.testing.assert_allclose(now.cell, tiny_model.trace(TEXTS[1]).cell, atol=1e-5)
+
+
+def test_a_request_made_ahead_runs_when_nothing_else_waits_and_once_asked_for_without_waiting(tiny_model):
+    alone = TraceService(Budget(2), window_ms=1)
+    np.testing.assert_allclose(
+        alone.submit(tiny_model, TEXTS[0], ahead=True).result(timeout=WAIT).cell,
+        tiny_model.trace(TEXTS[0]).cell,
+        atol=1e-5,
+    )
+    held = TraceService(Budget(2), window_ms=WAIT * 2000, max_batch=1)  # made ahead, it would wait past WAIT
+    soon = held.submit(tiny_model, TEXTS[0], ahead=True)
+    time.sleep(0.2)
+    assert not soon.done()
+    assert held.trace(tiny_model, TEXTS[0]) is soon.result(timeout=WAIT)  # asked for again: hurried, shared
+    later = held.submit(tiny_model, TEXTS[1], ahead=True)
+    held.hurry(later)
+    assert later.result(timeout=WAIT).text == TEXTS[1]
+
+
 class Broken:
     """A model whose trace fails."""
 

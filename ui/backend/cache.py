@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,23 @@ def stored_model(name: str) -> lstm_viz.CharLSTM:
     return lstm_viz.load(name)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Running the model over the text...")
 def trace(name: str, text: str) -> lstm_viz.Trace:
-    return service.start().traces.trace(model(name), text)
+    """Model `name`'s trace of `text`: the one `pending` holds, waited for here if not done."""
+    future = pending(name, text)
+    if not future.done():
+        service.start().traces.hurry(future)
+        with st.spinner("Running the model over the text..."):
+            future.exception()  # waits, without raising
+    if future.exception() is not None:
+        pending.clear(name, text)  # asked for again, it is traced again
+    return future.result()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def pending(name: str, text: str, _ahead: bool = False) -> Future:
+    """The future of model `name`'s trace of `text` from the trace service, asked for once per
+    (model, text); `_ahead`: wanted soon, not yet (`ui.panels.ahead`: taken once no page waits)."""
+    return service.start().traces.submit(model(name), text, ahead=_ahead)
 
 
 def trace_source(name: str, tr: lstm_viz.Trace) -> Callable[[], lstm_viz.Trace]:

@@ -70,6 +70,17 @@ def ignore() -> None:
     """A row's clicks and cell switches stay in the row: the page's own cell is not moved."""
 
 
+def ahead(name: str, text: str) -> None:
+    """Ask the trace service for the other models' traces of `text`, to be run once nothing else
+    waits (`ui.panels.ahead`)."""
+    for other, _ in peers.same_corpus(name, cache.model(name).card):
+        if other != name:
+            try:
+                cache.pending(other, text, _ahead=True)
+            except lstm_viz.CheckpointError:  # its row says why it cannot be shown
+                continue
+
+
 def section(shown: Shown) -> None:
     """The tab: the hypothesis picker, a note if only one kind is there, then one row per model."""
     state.choose(st.session_state, "compare_hypothesis", HYPOTHESES)
