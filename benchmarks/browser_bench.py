@@ -184,7 +184,8 @@ def compare_seconds(browser, env: dict | None, repeats: int) -> tuple[list[str],
             page.evaluate(KEY_AT)
             box.press("Control+Enter")
             keys = [text_key(name, text) for name in names]
-            handle = page.wait_for_function(ALL_SHOWN, arg=keys, timeout=120_000, polling=100)  # the times are the page's own
+            # Polled every 100 ms, not every frame (which would load the page it times): the times are the page's own.
+            handle = page.wait_for_function(ALL_SHOWN, arg=keys, timeout=120_000, polling=100)
             if i:
                 times.append(handle.json_value() / 1000)
             wait_idle(page)

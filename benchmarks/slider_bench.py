@@ -19,9 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.harness import TEXT_VIEW, app_server, chromium, wait_idle
+from tests.browser.harness import SLIDE, TEXT_VIEW, app_server, chromium, wait_idle
 
-SLIDE = """(el, value) => { el.value = String(value); el.dispatchEvent(new Event("input", { bubbles: true })); }"""
 MODELS = ["warpeace-lstm-2x128", "warpeace-gru-2x128", "warpeace-rnn-2x128"]
 
 

@@ -53,6 +53,8 @@ START_SWITCH = """(how) => {
   else root.querySelector("button.next").click();
 }"""
 SWITCHED = "() => window.__switch.ms !== null"
+# Move a range input (the training slider) to `value` as a drag does: the view hears "input".
+SLIDE = """(el, value) => { el.value = String(value); el.dispatchEvent(new Event("input", { bubbles: true })); }"""
 
 
 def free_port() -> int:

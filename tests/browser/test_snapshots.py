@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import TEXT_VIEW, wait_idle, wait_view
+from .harness import SLIDE, TEXT_VIEW, wait_idle, wait_view
 
 pytestmark = pytest.mark.browser
 
 MODEL = "warpeace-lstm-2x128"
 COLOURS = "els => els.map(e => getComputedStyle(e).backgroundColor)"
-SLIDE = """(el, value) => { el.value = String(value); el.dispatchEvent(new Event("input", { bubbles: true })); }"""
 
 
 def main_colours(page) -> list[str]:
