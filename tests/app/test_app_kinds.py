@@ -163,6 +163,19 @@ def test_with_the_compare_tab_open_a_new_texts_other_models_are_asked_for_ahead_
     assert asked == [("gru", False)]  # a closed tab asks for nothing
 
 
+@pytest.mark.slow
+def test_the_row_of_the_model_shown_on_the_layer_shown_sends_no_layer_part_of_its_own(kinds):
+    at = opened("lstm")
+    best = finder.best_matches(lstm_viz.load("tiny-lstm").trace(lstm_viz.normalise(TEXT)), ["quotes"])["quotes"]
+    at.session_state["panel"] = "Compare kinds"
+    for layer, parts in ((best["layer"], 3), (1 - best["layer"], 4)):  # the page's and each row's, less its own
+        at.session_state["layer"] = layer
+        rerun(at)
+        names = [v.proto.component_name for v in at.get("bidi_component")]
+        assert sum(n.endswith("lstm_viz_layer") for n in names) == parts
+        assert sum(n.endswith("lstm_viz_text") for n in names) == 1 + len(KINDS)
+
+
 def compare_shipped(model: str) -> AppTest:
     """The Compare kinds tab for a shipped model, with the page's own example text."""
     at = AppTest.from_file(APP, default_timeout=300)

@@ -62,14 +62,15 @@ _bars_view = _register("lstm_viz_bars", "bars")
 
 
 def text_view(
-    layer_part: bytes,
+    layer_part: bytes | None,
     view_part: dict,
     on_select: Callable[[], None],
     on_cell: Callable[[], None],
     key: str = "",
     on_training: Callable[[], None] | None = None,
 ) -> None:
-    """The coloured text with its own cell switching, pinned rows and hover cards (`payload`).
+    """The coloured text with its own cell switching, pinned rows and hover cards (`payload`); its
+    layer part None where the page sends that part already (the view finds it by its key).
 
     Clicking a character calls `on_select`; a cell the view switched to calls `on_cell`; its
     training slider, moved while it has no snapshot values, calls `on_training`. A page with
@@ -77,7 +78,8 @@ def text_view(
     LAYER_KEY + key).
     """
     with st.container(gap=None):
-        _layer_data(key=LAYER_KEY + key, data=layer_part, height=0)
+        if layer_part is not None:
+            _layer_data(key=LAYER_KEY + key, data=layer_part, height=0)
         events = {"on_select_change": on_select, "on_cell_change": on_cell}
         if on_training is not None:
             events["on_training_change"] = on_training

@@ -45,25 +45,26 @@ def note(models: list[tuple[str, dict]]) -> str | None:
     )
 
 
-def row(name: str, about: dict, text: str, hypothesis: str, index: int) -> None:
-    """One model's row: its heading and the text coloured by its best cell."""
+def row(name: str, about: dict, text: str, hypothesis: str, index: int, on_page: str) -> None:
+    """One model's row: its heading and the text coloured by its best cell. `on_page`: the layer
+    part the page's own coloured text has sent (`payload.layer_key`), which the row does not send again."""
     best = cache.suggestion(name, text, hypothesis)  # the page's own for the model shown, when it has it
     st.markdown(heading(name, about, best, hypothesis), help=labels.MATCH_HELP["live"])
     if best is None:
         return
     tr = cache.trace(name, text)
     layer, cell = best["layer"], best["cell"]
+    key = payload.layer_key(name, text, layer, "cell")
     view = payload.view_part(
-        payload.layer_key(name, text, layer, "cell"),
+        key,
         signals.cell_signals(tr, layer, cell),
         lstm_viz.View(layer, cell),
         jump=0,
         selected=0,
         kind=tr.kind,  # the legend: an LSTM's tanh(c), a GRU's or RNN's memory h
     )
-    component.text_view(
-        cache.layer_part(name, text, layer, "cell"), view, on_select=ignore, on_cell=ignore, key=f"_compare_{index}"
-    )
+    part = None if key == on_page else cache.layer_part(name, text, layer, "cell")
+    component.text_view(part, view, on_select=ignore, on_cell=ignore, key=f"_compare_{index}")
 
 
 def ignore() -> None:
@@ -96,5 +97,6 @@ def section(shown: Shown) -> None:
     line = note(models)
     if line:
         st.caption(line)
+    on_page = payload.layer_key(shown.name, shown.trace.text, shown.layer, shown.signal)
     for index, (name, about) in enumerate(models):
-        row(name, about, shown.trace.text, hypothesis, index)
+        row(name, about, shown.trace.text, hypothesis, index, on_page)
