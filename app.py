@@ -5,9 +5,10 @@ draws it top to bottom from the ui/ sections, which pass plain values (`ui.sessi
 pickers, the title and the tour of the lecture's cells, the text box beside the tour's words and
 "What am I looking at?", the coloured text, the best cells for it, then right under them the lazy
 tabs of `ui.panels.PANELS` (the predictions at the selected position first) and the sidebar's
-downloads. The coloured text comes first and nothing above it waits on the panels below (the open
-tab may ask for its traces before it, `ui.panels.ahead`: they run once its own is done). To add a
-tab, see docs/architecture.md, "Adding a panel".
+downloads. The coloured text comes first and nothing above it waits on the panels below. Its trace
+is asked for first of all, so that it runs while the page above it is drawn, and then the open
+tab's (`ui.panels.ahead`), which run once it is done. To add a tab, see docs/architecture.md,
+"Adding a panel".
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def main() -> None:
         st.error("No models found: put a model folder (card.json + model.safetensors) in pretrained/.")
         return
     state.start(session, st.query_params, models, cache.kind, history.navigated())
+    ahead = text_view.trace_ahead(session)  # the coloured text's trace runs while the page above it is drawn
+    if ahead is not None:
+        panels.ahead(*ahead)  # and then the open tab's
     picked = sidebar_view.pickers(models)
     with text_view.header():
         tour_view.buttons()
@@ -40,7 +44,6 @@ def main() -> None:
         text = text_view.text_box(picked)
     if text is not None:
         state.sync_link(session, st.query_params)
-        panels.ahead(picked.name, text)
         shown = text_view.coloured_text(picked, text)
         if shown is not None:
             suggest_view.draw(shown)

@@ -1,6 +1,6 @@
 """A paste, timed on this checkout and on another commit side by side: whether the page got slower.
 
-    .venv/bin/python benchmarks/paste_ab.py --against REV [--pastes 7] [--chars 2000] [--rounds 2]
+    .venv/bin/python benchmarks/paste_ab.py --against REV [--pastes 7] [--chars 2000] [--rounds 2] [--tab LABEL]
 
 Checks REV out into a temporary git worktree (its own code and shipped models) and, round after
 round, starts `streamlit run app.py` in each tree in turn (this one, then REV) and times --pastes
@@ -9,7 +9,8 @@ server and is not counted): from Ctrl+Enter to the frame that shows the new text
 browser_bench times its paste (the view's `data-shown-at` stamp, taken in the page). Each tree's
 figure is the median of its pastes, with the median time the page's main thread was busy meanwhile
 (Chrome's TaskDuration: Streamlit's own rendering and the views); the ratio is this tree's over
-REV's, of the medians of all rounds.
+REV's, of the medians of all rounds. With --tab (say "Compare kinds"), that tab below the text is
+opened first and a paste is timed to the last of the page's coloured texts to show it.
 Only what both versions share is used (the first text box, the view's data attributes), so any
 commit since the view stamped its frames can be compared. The load average is printed: the
 machine is shared, and both trees run under the same load only when run in the same rounds.
@@ -28,15 +29,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser_bench import KEY_AT, SHOWN_AT, VIEW_ROOT, bench_text
+from benchmarks.browser_bench import KEY_AT, bench_text
 from tests.browser.harness import ROOT, app_server, chromium, wait_idle, wait_view
 
-SHOWN = f"() => ({VIEW_ROOT})?.dataset.shown"  # which text and view the coloured text shows now (if drawn)
+# What each coloured text on the page shows now (its text and view, or undefined before it is drawn).
+ALL_ROOTS = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+  .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).filter(Boolean)"""
+SHOWN = f"() => ({ALL_ROOTS}).map((r) => r.dataset.shown)"
+# Milliseconds from Ctrl+Enter to the last of them drawing something new, or null while one has not.
+ALL_NEW = f"""(before) => {{
+  const roots = {ALL_ROOTS};
+  if (!roots.length || roots.some((r) => !r.dataset.shown || before.includes(r.dataset.shown))) return null;
+  return Math.max(...roots.map((r) => Number(r.dataset.shownAt))) - window.__pressed;
+}}"""
 
 
-def paste_seconds(browser, root: Path, texts: list[str]) -> tuple[list[float], list[float]]:
-    """Seconds from Ctrl+Enter to each text coloured, in one page on a server of the tree `root`, and
-    the seconds the page's main thread was busy meanwhile (Chrome's TaskDuration)."""
+def paste_seconds(browser, root: Path, texts: list[str], tab: str | None = None) -> tuple[list[float], list[float]]:
+    """Seconds from Ctrl+Enter to each text coloured (in every coloured text on the page, with the
+    tab `tab` open), in one page on a server of the tree `root`, and the seconds the page's main
+    thread was busy meanwhile (Chrome's TaskDuration)."""
     with app_server(root=root, timeout=120) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         cdp = page.context.new_cdp_session(page)
@@ -50,6 +61,9 @@ def paste_seconds(browser, root: Path, texts: list[str]) -> tuple[list[float], l
         page.goto(url)
         wait_view(page, timeout=120_000)
         wait_idle(page)
+        if tab:
+            page.get_by_role("tab", name=tab).click()
+            wait_idle(page, timeout=120_000)
         out, work = [], []
         for text in texts:
             box = page.locator("textarea").first
@@ -59,11 +73,10 @@ def paste_seconds(browser, root: Path, texts: list[str]) -> tuple[list[float], l
             time.sleep(0.3)  # the page settles after typing, as a person pausing before Ctrl+Enter
             started = busy()
             box.press("Control+Enter")
-            page.wait_for_function(
-                f"(before) => ![before, undefined].includes(({SHOWN})())", arg=before, timeout=120_000
-            )
+            # Polled every 100 ms, not every frame (which would load the page it times): the times are the page's own.
+            handle = page.wait_for_function(ALL_NEW, arg=before, timeout=120_000, polling=100)
             work.append(busy() - started)
-            out.append((page.evaluate(SHOWN_AT) - page.evaluate("() => window.__pressed")) / 1000)
+            out.append(handle.json_value() / 1000)
             wait_idle(page, timeout=120_000)
         page.close()
     return out[1:], work[1:]  # the first warmed the server up
@@ -75,6 +88,7 @@ def main() -> None:
     ap.add_argument("--pastes", type=int, default=7, help="timed pastes per tree and round")
     ap.add_argument("--chars", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--tab", default=None, help='the tab below the text to open first (say "Compare kinds")')
     a = ap.parse_args()
     texts = [bench_text(a.chars, seed) for seed in range(1, a.pastes + 2)]
     with tempfile.TemporaryDirectory() as folder:
@@ -82,11 +96,12 @@ def main() -> None:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), a.against], check=True)
         try:
             medians: dict[str, list[float]] = {"this": [], a.against: []}
-            print(f"load {os.getloadavg()[0]:.2f}; {a.pastes} pastes of {a.chars:,} chars per tree and round")
+            where = f", tab {a.tab!r} open" if a.tab else ""
+            print(f"load {os.getloadavg()[0]:.2f}; {a.pastes} pastes of {a.chars:,} chars per tree and round{where}")
             with chromium() as browser:
                 for k in range(a.rounds):
                     for name, root in (("this", ROOT), (a.against, other)):
-                        seconds, work = paste_seconds(browser, root, texts)
+                        seconds, work = paste_seconds(browser, root, texts, a.tab)
                         medians[name].append(statistics.median(seconds))
                         shown = " ".join(f"{s:.3f}" for s in seconds)
                         print(

@@ -50,6 +50,21 @@ def text_box(picked: Picked) -> str | None:
     return text
 
 
+def trace_ahead(session) -> tuple[str, str] | None:
+    """Ask for the trace the coloured text will show (the picked model's, of the text box's text if
+    it is within the limit) before the page above the text is drawn, so that it runs meanwhile:
+    (model, text), or None when there is none to ask for."""
+    typed, name = session.get("text"), session.get("model")
+    if not typed or not name or state.text_problem(typed):
+        return None
+    text = lstm_viz.normalise(typed)
+    try:
+        cache.pending(name, text)
+    except lstm_viz.CheckpointError:  # the page says why where the text would be
+        return None
+    return name, text
+
+
 def view_part(shown: Shown) -> dict:
     """The coloured text's small, changing data (`payload.view_part`) for what is shown."""
     key = payload.layer_key(shown.name, shown.trace.text, shown.layer, shown.signal)
