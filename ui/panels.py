@@ -31,11 +31,11 @@ AHEAD: dict[str, Callable[[str, str], None]] = {
 }
 
 
-def ahead(name: str, text: str | None) -> None:
+def ahead(name: str, text: str) -> None:
     """Ask now for what the open tab will show of model `name` on `text` (`AHEAD`), so the trace
     service runs it once the coloured text's own trace is done, while that is drawn and sent."""
     start = AHEAD.get(st.session_state.get("panel"))
-    if start is not None and text:
+    if start is not None:
         start(name, text)
 
 
