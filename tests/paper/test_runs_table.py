@@ -1,5 +1,7 @@
 """python -m lstm_viz table: the paper's Table 1 from a folder of finished runs."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -110,3 +112,32 @@ def test_a_folder_without_finished_runs_says_so_and_a_missing_one_is_refused(tmp
     assert cli.main(["table", "--runs", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such folder of runs" in err[0]
+
+
+def markdown_rows(lines: list[str], header: str) -> list[list[str]]:
+    """The cells of each row of the markdown table whose header row starts with `header`."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_shipped_table_lists_every_finished_grid_run_once_and_its_grid_agrees():
+    """docs/analyses/table1.md, as `python -m lstm_viz table --paper` wrote it: at least 18 runs of
+    the War and Peace grid, each (kind, layers, cells) once, with its test loss in the grid above."""
+    lines = (Path(__file__).resolve().parents[2] / "docs" / "analyses" / "table1.md").read_text().splitlines()
+    listed = markdown_rows(lines, "| kind | layers | hidden |")
+    assert len(listed) >= 18
+    keys = [(kind, int(layers), int(hidden)) for kind, layers, hidden, *_ in listed]
+    assert len(set(keys)) == len(keys) and {k for k, _, _ in keys} == {"lstm", "gru", "rnn"}
+    grid = markdown_rows(lines, "| layers |")
+    header = next(line for line in lines if line.startswith("| layers |"))
+    columns = [c.strip() for c in header.strip("|").split("|")][1:]  # "LSTM 64", "LSTM 128", ...
+    for (kind, layers, hidden), row in zip(keys, listed):
+        test = float(row[4])
+        assert 1.0 < test < 2.5  # nats per character
+        named = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[kind]
+        assert grid[layers - 1][1 + columns.index(f"{named} {hidden}")] == f"{test:.3f}"
