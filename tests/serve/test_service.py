@@ -109,7 +109,7 @@ def test_a_request_made_ahead_waits_while_a_page_waits_for_another(tiny_model, m
         return [model.trace(t) for t in texts]
 
     monkeypatch.setattr(service_module, "trace_batch", recording)
-    service = TraceService(Budget(2), window_ms=300, max_batch=1)  # one text a batch: the order shows
+    service = TraceService(Budget(2), window_ms=2000, max_batch=1)  # one text a batch: the order shows
     soon = service.submit(other, TEXTS[0], ahead=True)
     now = service.trace(tiny_model, TEXTS[1])
     assert soon.result(timeout=WAIT).text == TEXTS[0]
