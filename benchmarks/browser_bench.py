@@ -50,20 +50,21 @@ TARGETS = {  # figure -> target in the issue, seconds (or MB)
     "layer MB": 6.0,
     "compare 2,000": 1.0,
 }
+# Every coloured text's root element on the page (inside its component's shadow root), once drawn.
+VIEW_ROOTS = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
+  .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).filter(Boolean)"""
 # Milliseconds from Ctrl+Enter to the last of the text views showing one of `keys` (a model's text
 # key each) painted, or null while one of them has not shown it yet.
-ALL_SHOWN = """(keys) => {
-  const roots = [...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
-    .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).filter(Boolean);
+ALL_SHOWN = f"""(keys) => {{
+  const roots = {VIEW_ROOTS};
   const times = keys.map((k) => roots.filter((r) => (r.dataset.shown || "").startsWith(k + ":"))
     .map((r) => Number(r.dataset.shownAt)));
   if (times.some((t) => !t.length)) return null;
   return Math.max(...times.map((t) => Math.max(...t))) - window.__pressed;
-}"""
+}}"""
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
-# The coloured text's root element (inside its component's shadow root), or undefined before it is drawn.
-VIEW_ROOT = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
-  .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).find(Boolean)"""
+# The (first) coloured text's root element, or undefined before it is drawn.
+VIEW_ROOT = f"({VIEW_ROOTS})[0]"
 SHOWN_AT = f"() => Number(({VIEW_ROOT}).dataset.shownAt)"
 KEY_AT = """() => {
   window.__pressed = null;

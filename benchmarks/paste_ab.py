@@ -29,16 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser_bench import KEY_AT, bench_text
+from benchmarks.browser_bench import KEY_AT, VIEW_ROOTS, bench_text
 from tests.browser.harness import ROOT, app_server, chromium, wait_idle, wait_view
 
-# What each coloured text on the page shows now (its text and view, or undefined before it is drawn).
-ALL_ROOTS = """[...document.querySelectorAll("[data-testid=stBidiComponentIsolated]")]
-  .map((h) => h.shadowRoot && h.shadowRoot.querySelector(".lv")).filter(Boolean)"""
-SHOWN = f"() => ({ALL_ROOTS}).map((r) => r.dataset.shown)"
+SHOWN = f"() => ({VIEW_ROOTS}).map((r) => r.dataset.shown)"  # what each coloured text on the page shows now
 # Milliseconds from Ctrl+Enter to the last of them drawing something new, or null while one has not.
 ALL_NEW = f"""(before) => {{
-  const roots = {ALL_ROOTS};
+  const roots = {VIEW_ROOTS};
   if (!roots.length || roots.some((r) => !r.dataset.shown || before.includes(r.dataset.shown))) return null;
   return Math.max(...roots.map((r) => Number(r.dataset.shownAt))) - window.__pressed;
 }}"""
