@@ -4,8 +4,9 @@
 
 Each model (random weights, the shipped alphabet's size) traces the same text on one torch thread;
 the best of --repeats runs is printed, wall-clock and CPU time of this process (the machine is
-shared: CPU time is the figure that repeats), with the load average. The GRU is timed twice:
-through `kernel.gru_layer` (what `trace` runs on the CPU) and through torch.gru (nn.GRU's kernel).
+shared: CPU time is the figure that repeats), with the load average. The GRU and the RNN are timed
+twice: through ONNX Runtime's kernels (what `trace` runs on the CPU, `lstm_viz.core.onnx_layers`)
+and through torch's (torch.gru and torch.rnn_tanh, what nn.GRU and nn.RNN call).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def model(kind: str, layers: int, hidden: int) -> lstm_viz.CharLSTM:
     return lstm_viz.CharLSTM(lstm_viz.Config(len(vocab), layers, hidden, 64, kind=kind), vocab).eval()
 
 
-def torch_gru(kind, x, h0, params):
-    """`kernel.plain_layer` as it was before `gru_layer`: every kind through its fused kernel."""
+def torch_kernel(kind, x, h0, params):
+    """A GRU's or an RNN's layer through torch's own kernel, as on CUDA."""
     out, h_n = kernel.PLAIN[kind](x[None], h0[None, None], list(params), True, 1, 0.0, False, False, True)
     return out[0], h_n[0, 0]
 
@@ -58,15 +59,16 @@ def main() -> None:
     text = words[: a.chars]
     models = {kind: model(kind, a.layers, a.hidden) for kind in ("lstm", "gru", "rnn")}
 
-    def gru_through_torch():
-        trace.plain_layer = torch_gru
+    def through_torch(kind):
+        trace.plain_layer = torch_kernel
         try:
-            models["gru"].trace(text)
+            models[kind].trace(text)
         finally:
             trace.plain_layer = kernel.plain_layer
 
     runs = {kind: (lambda m=m: m.trace(text)) for kind, m in models.items()}
-    runs["gru (torch.gru)"] = gru_through_torch
+    runs["gru (torch.gru)"] = lambda: through_torch("gru")
+    runs["rnn (torch.rnn)"] = lambda: through_torch("rnn")
     for run in runs.values():
         run()  # warm up
     best = {name: (float("inf"), float("inf")) for name in runs}

@@ -26,7 +26,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from .kernel import PLAIN, cells_from_hidden, float32_matmuls, gru_layer
+from .kernel import cells_from_hidden, float32_matmuls, plain_layer
 from .threads import in_threads, torch_threads
 from .trace import Trace, trace, trace_weights
 from .vocab import normalise
@@ -60,15 +60,9 @@ class Layers:
         """Steps start..stop of one layer for the first `running` texts."""
         below = self.x if layer == 0 else self.out[layer - 1]
         h, c = self.h[layer : layer + 1, :running], self.c[layer : layer + 1, :running]
-        if self.kind == "gru" and below.device.type == "cpu":  # `gru_layer`, as a single trace runs it
-            seg, h_n = gru_layer(below[:running, start:stop], h[0], self.params[layer])
-            self.out[layer][:running, start:stop], self.h[layer, :running] = seg, h_n
-            return
         if self.kind != "lstm":  # a GRU or an RNN: h alone
-            seg, h_n = PLAIN[self.kind](
-                below[:running, start:stop], h, list(self.params[layer]), True, 1, 0.0, False, False, True
-            )
-            self.out[layer][:running, start:stop], self.h[layer, :running] = seg, h_n[0]
+            seg, h_n = plain_layer(self.kind, below[:running, start:stop], h[0], self.params[layer])
+            self.out[layer][:running, start:stop], self.h[layer, :running] = seg, h_n
             return
         seg, h_n, c_n = torch.lstm(
             below[:running, start:stop], (h, c), list(self.params[layer]), True, 1, 0.0, False, False, True

@@ -12,7 +12,8 @@ them when the edits hold cells at constants (clamps, zero scales), with those ce
 to keep the constant (`holding_params`); a scale by a nonzero factor is stepped by hand
 (`stepped_segment`, the step of `lstm_viz.core.reference` with the input side done in one matmul).
 
-A GRU's or an RNN's layer runs through its own fused kernel (`plain_layer`); with edits of its h_t,
+A GRU's or an RNN's layer runs through a fused kernel of its kind (`plain_layer`: ONNX Runtime's on
+the CPU, where torch has none, `lstm_viz.core.onnx_layers`); with edits of its h_t,
 `intervened_plain_layer` cuts it the same way: segments that hold cells at constants run through
 the kernel with the held cells' part of h_{t-1} moved into the recurrent bias, the rest is
 stepped by hand with the steps of `lstm_viz.core.reference`.
@@ -25,13 +26,12 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 
-import numpy as np
 import torch
 
+from . import onnx_layers
 from .checks import check_choice
 from .edits import Clamp, edits_at
 from .reference import gru_step, input_bias, rnn_step
-from .threads import blas_like_torch
 
 GATES = ("input", "forget", "candidate", "output")  # PyTorch's row order in the LSTM weights
 SIGNALS = ("cell", "hidden") + GATES  # what `Trace.signal` gives: tanh(c_t), h_t and the gates
@@ -135,59 +135,16 @@ def fused_layer(x, h0, c0, params, tanh_c=None):
 
 
 def plain_layer(kind: str, x, h0, params):
-    """One GRU or RNN layer over x (T, in) from h0 (H,) through its fused kernel (the call nn.GRU or
-    nn.RNN makes; a GRU on the CPU through `gru_layer`, the same steps, faster there): h (T, H),
-    every state there is, and the final h (H,)."""
-    if kind == "gru" and x.device.type == "cpu":
-        return gru_layer(x, h0, params)
-    out, h_n = PLAIN[kind](x[None], h0[None, None], list(params), True, 1, 0.0, False, False, True)
-    return out[0], h_n[0, 0]
-
-
-def gru_layer(x, h0, params):
-    """One GRU layer over x (T, in) from h0 (H,), PyTorch's GRU step by step: h (T, H) and the last h;
-    or over texts side by side, x (B, T, in) from h0 (B, H): h (B, T, H) and the last h (B, H).
-
-    The input side of every step is one matmul. Each step is then one product of h with W_hh (all
-    three gates' recurrent parts, read transposed, (H, 3H)), one add of that step's row (the input
-    side of r and z, and every bias) and eight element-wise ops, in NumPy, whose calls cost a third
-    of torch's on vectors this small. The gates are kept as 1/sigmoid(a) = 1 + exp(-a), so
-    r * (W_hn h + b_hn) and z * (h_{t-1} - n) are each one division (the r and z parts are negated
-    once for that, exactly). As exact as nn.GRU: float32 sums in another order. On one thread,
-    `benchmarks/kinds_bench.py` times it against the fused LSTM kernel and torch.gru.
-    """
-    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in params)  # plain tensors: no autograd bookkeeping per step
+    """One GRU or RNN layer over x (T, in) from h0 (H,): h (T, H) and the last h (H,); or over texts
+    side by side, x (B, T, in) from h0 (B, H): h (B, T, H) and the last h (B, H). On the CPU through
+    ONNX Runtime's fused kernel (`onnx_layers`, faster there), elsewhere through the one nn.GRU or
+    nn.RNN calls."""
+    if x.device.type == "cpu":
+        return onnx_layers.layer(kind, x, h0, params)
     single = x.dim() == 2
     x, h0 = (x[None], h0[None]) if single else (x, h0)
-    B, T, _ = x.shape
-    H = w_hh.shape[1]
-    xw = (
-        torch.addmm(b_ih, x.detach().reshape(B * T, x.shape[2]), w_ih.T).view(B, T, 3 * H).transpose(0, 1)
-    )  # (T, B, 3H): W_i x + b_i
-    rows = torch.cat([-(xw[..., : 2 * H] + b_hh[: 2 * H]), b_hh[2 * H :].expand(T, B, H)], -1).numpy()  # (T, B, 3H)
-    xn = xw[..., 2 * H :].contiguous().numpy()  # (T, B, H): W_in x + b_in
-    w_t = torch.cat([-w_hh[: 2 * H], w_hh[2 * H :]]).T.contiguous().numpy()  # (H, 3H), r and z negated
-    out = torch.empty(T, B, H, dtype=x.dtype)
-    pre, n, d = np.empty((B, 3 * H), w_t.dtype), np.empty((B, H), w_t.dtype), np.empty((B, H), w_t.dtype)
-    rz, r, z, hn = pre[:, : 2 * H], pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H :]  # (B, 2H), then (B, H) each
-    h = h0.detach().numpy()
-    add, div, exp, dot = np.add, np.divide, np.exp, np.dot
-    with blas_like_torch(), np.errstate(over="ignore"):  # exp(-a) = inf is a gate of 0, which it gives
-        for t, h_t in enumerate(out.numpy()):
-            dot(h, w_t, out=pre)
-            add(pre, rows[t], out=pre)  # -a of r and z (their input side and biases), W_hn h + b_hn
-            exp(rz, out=rz)
-            add(rz, 1, out=rz)  # 1/r and 1/z
-            div(hn, r, out=n)
-            add(n, xn[t], out=n)
-            np.tanh(n, out=n)  # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-            np.subtract(h, n, out=d)
-            div(d, z, out=d)
-            add(n, d, out=h_t)  # h_t = n + z * (h_{t-1} - n)
-            h = h_t
-    out = out.transpose(0, 1)  # (B, T, H)
-    last = out[:, -1] if T else h0.detach().clone()
-    return (out[0], last[0]) if single else (out, last)
+    out, h_n = PLAIN[kind](x, h0[None], list(params), True, 1, 0.0, False, False, True)
+    return (out[0], h_n[0, 0]) if single else (out, h_n[0])
 
 
 def cells_from_hidden(x, out, h0, c0, params, tanh_c=None) -> torch.Tensor:

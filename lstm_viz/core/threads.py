@@ -1,14 +1,11 @@
-"""Running torch work on a chosen number of threads: this thread's count, or calls side by side; and
-NumPy's BLAS on as many threads as torch."""
+"""Running torch work on a chosen number of threads: this thread's count, or calls side by side."""
 
 from __future__ import annotations
 
-import functools
 import threading
 from contextlib import contextmanager
 
 import torch
-from threadpoolctl import ThreadpoolController
 
 
 @contextmanager
@@ -20,21 +17,6 @@ def torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-@functools.cache
-def blas() -> ThreadpoolController:
-    """The BLAS libraries loaded in this process (NumPy's OpenBLAS), found once."""
-    return ThreadpoolController().select(user_api="blas")
-
-
-@contextmanager
-def blas_like_torch():
-    """NumPy's matrix products run on as many threads as torch does in this thread, inside (OpenBLAS
-    keeps one count for the process and would otherwise take every core, past the trace service's
-    budget)."""
-    with blas().limit(limits=torch.get_num_threads()):
-        yield
 
 
 def in_threads(calls: list[tuple]) -> list:

@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab
 from lstm_viz.core import kernel
+from lstm_viz.core.kernel import PLAIN, plain_layer
 from lstm_viz.core.model import GATE_ROWS, KINDS, detach_state
 from lstm_viz.io import checkpoint
 from lstm_viz.train.loop import TrainArgs, train
@@ -205,48 +206,53 @@ def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):
     np.testing.assert_array_equal(tr.signal("memory", 1), tr.signal("cell", 1))
 
 
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
 @torch.no_grad()
-def test_the_cpu_gru_layer_is_torchs_gru_for_one_text_or_several_from_any_state():
-    from lstm_viz.core.kernel import gru_layer
-
+def test_the_cpu_layer_is_torchs_kernel_for_one_text_or_several_from_any_state(kind):
     torch.manual_seed(1)
-    params = [p * 3 for p in torch.nn.GRU(6, 12).parameters()]  # big weights: gates saturate somewhere
+    module = torch.nn.GRU if kind == "gru" else torch.nn.RNN
+    params = [p * 3 for p in module(6, 12).parameters()]  # big weights: gates saturate somewhere
     x, h0 = torch.randn(3, 40, 6), torch.randn(3, 12)
-    want, want_n = torch.gru(x, h0[None], params, True, 1, 0.0, False, False, True)
-    out, h_n = gru_layer(x, h0, params)
+    want, want_n = PLAIN[kind](x, h0[None], params, True, 1, 0.0, False, False, True)
+    out, h_n = plain_layer(kind, x, h0, params)
     torch.testing.assert_close(out, want, rtol=0, atol=1e-5)
     torch.testing.assert_close(h_n, want_n[0], rtol=0, atol=1e-5)
-    one, one_n = gru_layer(x[1], h0[1], params)
+    one, one_n = plain_layer(kind, x[1], h0[1], params)
     torch.testing.assert_close(one, want[1], rtol=0, atol=1e-5)
     torch.testing.assert_close(one_n, want_n[0, 1], rtol=0, atol=1e-5)
-    none, h = gru_layer(x[1, :0], h0[1], params)
+    none, h = plain_layer(kind, x[1, :0], h0[1], params)
     assert none.shape == (0, 12) and torch.equal(h, h0[1])
 
 
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
 @torch.no_grad()
-def test_the_cpu_gru_layer_takes_gates_shut_hard_without_a_warning_or_a_nan():
-    from lstm_viz.core.kernel import gru_layer
-
+def test_the_cpu_layer_takes_gates_shut_hard_without_a_warning_or_a_nan(kind):
     torch.manual_seed(2)
-    params = [p * 60 for p in torch.nn.GRU(6, 12).parameters()]  # pre-activations past 88: exp(-a) is inf
+    module = torch.nn.GRU if kind == "gru" else torch.nn.RNN
+    params = [p * 60 for p in module(6, 12).parameters()]  # pre-activations past 88: exp(-a) is inf
     x, h0 = torch.randn(50, 6), torch.randn(12)
-    exact, _ = torch.gru(
+    exact, _ = PLAIN[kind](
         x[None].double(), h0[None, None].double(), [p.double() for p in params], True, 1, 0.0, False, False, True
     )
-    torchs, _ = torch.gru(x[None], h0[None, None], params, True, 1, 0.0, False, False, True)
+    torchs, _ = PLAIN[kind](x[None], h0[None, None], params, True, 1, 0.0, False, False, True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out, _ = gru_layer(x, h0, params)
+        out, _ = plain_layer(kind, x, h0, params)
     assert torch.isfinite(out).all()
     # Weights this large amplify float32 rounding: ours and torch's own float32 run both stay within 1e-3 of float64.
     for run in (out, torchs[0]):
         torch.testing.assert_close(run.double(), exact[0], rtol=0, atol=1e-3)
 
 
-def test_numpys_matrix_products_run_on_torchs_threads_inside_and_as_they_were_after():
-    from lstm_viz.core.threads import blas, blas_like_torch, torch_threads
+@torch.no_grad()
+def test_the_cpu_layer_runs_on_as_many_threads_as_torch_in_the_calling_thread():
+    from lstm_viz.core import onnx_layers
+    from lstm_viz.core.threads import torch_threads
 
-    before = [lib["num_threads"] for lib in blas().info()]
-    with torch_threads(1), blas_like_torch():
-        assert [lib["num_threads"] for lib in blas().info()] == [1] * len(before)
-    assert [lib["num_threads"] for lib in blas().info()] == before
+    params = list(torch.nn.GRU(6, 12).parameters())
+    onnx_layers.session.cache_clear()
+    for n in (1, 2):
+        with torch_threads(n):
+            plain_layer("gru", torch.randn(5, 6), torch.zeros(12), params)
+        assert onnx_layers.session("gru", 12, n).get_session_options().intra_op_num_threads == n
+    assert onnx_layers.session.cache_info().currsize == 2
