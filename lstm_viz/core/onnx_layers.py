@@ -57,11 +57,11 @@ def session(kind: str, hidden: int, threads: int) -> onnxruntime.InferenceSessio
 
 
 def onnx_rows(kind: str, w: np.ndarray) -> np.ndarray:
-    """Gate rows (or biases) in ONNX's order: a GRU's reset and update blocks swapped."""
-    if kind != "gru":
-        return w
-    H = len(w) // 3
-    return np.concatenate([w[H : 2 * H], w[:H], w[2 * H :]])
+    """Gate rows (or biases) in ONNX's order, as float32 in one block: a GRU's reset and update blocks swapped."""
+    if kind == "gru":
+        H = len(w) // 3
+        w = np.concatenate([w[H : 2 * H], w[:H], w[2 * H :]])
+    return np.ascontiguousarray(w, dtype=np.float32)
 
 
 def layer(kind: str, x: torch.Tensor, h0: torch.Tensor, params) -> tuple[torch.Tensor, torch.Tensor]:
