@@ -22,14 +22,22 @@ threads, and each trace is a separate pass over the weights. Here instead:
 - `Budget` holds the machine's cores as permits; a trace batch and a heavy job each take some,
   so torch work that goes through the service never runs more threads than there are cores. A
   trace batch asks for LSTM_VIZ_TRACE_THREADS cores if set, else for all, and how it uses them
-  depends on what else the machine is doing as it starts (`idle_cores`, from the kernel's count
-  of runnable threads). When nothing else wants them, torch runs it on that many OpenMP threads,
-  which share each step's small matrix product (each core keeps part of the weights in its
-  cache). But those threads meet at a barrier after every step, and when another program holds
-  a core the barrier waits for a thread that is not running. So when a core is busy the batch is
-  run by `trace_batch(..., workers=cores)` instead, threads of one torch thread each that never
-  wait for one another within a step (layers pipelined, or groups of texts). A heavy job takes
-  one core. (`benchmarks/trace_workers.py` and `benchmarks/class_bench.py` measure both ways.)
+  depends on what else the machine is doing as it starts. When nothing else wants them, torch
+  runs it on that many OpenMP threads, which share each step's small matrix product (each core
+  keeps part of the weights in its cache). But those threads meet at a barrier after every step,
+  and when another program holds a core the barrier waits for a thread that is not running. So
+  when a core is held the batch is run by `trace_batch(..., workers=cores)` instead, threads of
+  one torch thread each that never wait for one another within a step (layers pipelined, or
+  groups of texts). A core counts as held when another thread wants it as the batch starts
+  (`idle_cores`, the kernel's count of runnable threads), unless the batch is a single text and
+  the machine had a quiet spell since the last batch ended (while idle the service reads the
+  kernel's CPU counters every `LOOK_S`, `cpu_counters`; some span between two reads, within the
+  last second, saw under `QUIET_CORES` busy): that is one visitor's paste, and a browser on the
+  same machine drawing their page is busy as it starts but not all the while, so OpenMP's
+  threads win over it. A program that holds a core all the while leaves no quiet spell. A
+  batch of several texts is a class at work, whose pages keep the cores busy. A heavy job takes
+  one core.
+  (`benchmarks/trace_workers.py` and `benchmarks/class_bench.py` measure both ways.)
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
@@ -91,6 +99,11 @@ def cores() -> int:
 
 
 SMALL_WORK = 1e9  # multiply-adds of a trace that one core does in about 50 ms (2,000 chars on a 2 x 128 LSTM: 0.46e9)
+LOOK_S = 0.1  # how often the idle service reads the kernel's CPU counters
+LOOKS = 11  # reads kept: the last second's spans between them
+QUIET_CORES = 0.75  # a span between reads with less of the machine busy than this: a core was free (a program
+# holding one reads 0.99-1.10 over 0.1 s here)
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # the kernel's CPU counters per second
 
 
 class Budget:
@@ -176,6 +189,7 @@ class TraceService:
         self._running: dict[tuple, _Request] = {}
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._looks: deque = deque(maxlen=LOOKS)  # cpu_counters() since the last batch ended, newest last
 
     def trace(self, model, text: str):
         """`model.trace(text)`, traced in a batch with whatever else is asked for at the same time."""
@@ -230,7 +244,8 @@ class TraceService:
         with self._cond:
             while True:
                 while not self._waiting:
-                    self._cond.wait()
+                    self._look()
+                    self._cond.wait(LOOK_S)
                 first = next((r for r in self._waiting.values() if not r.ahead), None)
                 if first is not None:
                     break
@@ -276,11 +291,14 @@ class TraceService:
         start, threads, workers = time.perf_counter(), 0, 1
         try:
             with self.budget.hold(want) as threads:
-                workers = 1 if idle_cores(self.budget.total) >= threads else threads  # 1: on OpenMP threads
+                alone = len(batch) == 1 and self._quiet()  # one visitor's paste: their browser draws meanwhile
+                free = threads == 1 or alone or idle_cores(self.budget.total) >= threads
+                workers = 1 if free else threads  # 1: on OpenMP threads
                 traces = trace_batch(batch[0].model, [r.text for r in batch], workers)
             error = None
         except Exception as e:  # every caller of the batch gets the error, and the service goes on
             traces, error = [None] * len(batch), e
+        self._looks.clear()
         with self._cond:
             self.stats.batches += 1
             self.stats.wide += threads > 1
@@ -295,6 +313,20 @@ class TraceService:
                 request.future.set_result(tr)
             else:
                 request.future.set_exception(error)
+
+    def _look(self) -> None:
+        """Keep a read of the kernel's CPU counters (none where they cannot be read)."""
+        counters = cpu_counters()
+        if counters is not None:
+            self._looks.append(counters)
+
+    def _quiet(self) -> bool:
+        """Whether, since the last batch ended, some span between two reads of the counters (at least
+        0.8 `LOOK_S` long: the counters tick 100 times a second) saw under `QUIET_CORES` of the machine busy."""
+        self._look()
+        looks = list(self._looks)
+        spans = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(looks, looks[1:])]  # (seconds, core-seconds busy)
+        return any(seconds >= 0.8 * LOOK_S and busy / seconds < QUIET_CORES for seconds, busy in spans)
 
 
 class Busy(RuntimeError):
@@ -372,6 +404,21 @@ class HeavyJobs:
         """(jobs running, jobs waiting)."""
         with self._cond:
             return self.running, len(self._queue)
+
+
+def cpu_counters(stat: str = "/proc/stat") -> tuple[float, float] | None:
+    """(monotonic seconds, core-seconds the machine has run work at normal priority since it
+    started) from the kernel's counters: user, system, interrupt and stolen time, not niced work
+    (a training at nice 19 gives way at once) nor idle; None where they cannot be read."""
+    try:
+        with open(stat) as f:
+            name, *fields = f.readline().split()
+        user, _nice, system, _idle, _iowait, irq, softirq, steal = ([int(v) for v in fields] + [0] * 8)[:8]
+    except (OSError, ValueError):
+        return None
+    if name != "cpu":
+        return None
+    return time.monotonic(), (user + system + irq + softirq + steal) / TICKS
 
 
 def idle_cores(total: int, stat: str = "/proc/stat", looks: int = 10, gap_s: float = 0.002) -> int:

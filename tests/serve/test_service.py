@@ -14,6 +14,26 @@ from lstm_viz.serve.service import Budget, Busy, HeavyJobs, TraceService, cpu_qu
 
 TEXTS = [f'text {i}: the cat said "hello (there)"\n' * (i + 1) for i in range(8)]
 WAIT = 120  # seconds a test waits for a thread at most: the machine may be very busy
+cpu_counters = service_module.cpu_counters  # the real one: tests replace the service's
+
+
+@pytest.fixture(autouse=True)
+def unknown_recent_work(monkeypatch):
+    """What the machine did lately is unknown (its CPU counters unread) unless a test says."""
+    monkeypatch.setattr(service_module, "cpu_counters", lambda stat="/proc/stat": None)
+
+
+class Counters:
+    """The kernel's CPU counters of a machine whose other work keeps `cores` busy from now on."""
+
+    def __init__(self, cores: float):
+        self.cores, self.at, self.busy = cores, time.monotonic(), 0.0
+
+    def __call__(self, stat="/proc/stat"):
+        now = time.monotonic()
+        self.busy += self.cores * (now - self.at)
+        self.at = now
+        return now, self.busy
 
 
 def in_threads(fn, args_list):
@@ -289,6 +309,32 @@ def test_a_batch_runs_on_openmp_threads_only_when_no_core_is_busy_and_else_on_wo
         service.trace(tiny_model, text)
     assert threads == [(2, 1), (2, 2), (2, 1)] and service.budget.free == 2
     assert service.stats.wide == 3 and service.stats.split == 1
+
+
+def test_a_batch_runs_on_openmp_threads_after_a_quiet_spell_though_a_core_is_busy_as_it_starts(tiny_model, monkeypatch):
+    threads = threads_per_batch(monkeypatch)
+    monkeypatch.setattr(service_module, "idle_cores", lambda total, looks=10: 1)  # a browser drawing the page
+    counters = Counters(cores=1.5)
+    monkeypatch.setattr(service_module, "cpu_counters", counters)
+    service = TraceService(Budget(2), window_ms=1, busy_gap_ms=1, small_work=0)  # the tiny model as a large one
+    service.trace(tiny_model, TEXTS[0])  # the first batch: nothing known of the machine's past
+    counters.cores = 0.1  # then a quiet spell: the other core was free for a while
+    time.sleep(4 * service_module.LOOK_S)
+    service.trace(tiny_model, TEXTS[1])
+    counters.cores = 1.5  # another program holds a core all the while
+    time.sleep(4 * service_module.LOOK_S)
+    service.trace(tiny_model, TEXTS[2])
+    assert threads == [(2, 2), (2, 1), (2, 2)]
+
+
+def test_the_machines_recent_work_is_read_from_the_kernels_counters_leaving_niced_work_out(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5000 30 400 10 5 5 2 0 0\ncpu0 50 2500 15 200 5 2 2 1 0 0\n")
+    _, busy = cpu_counters(str(stat))
+    assert busy == (100 + 30 + 5 + 5 + 2) / service_module.TICKS  # user, system, irq, softirq, steal; not nice
+    stat.write_text("intr 1 2 3\n")
+    assert cpu_counters(str(stat)) is None
+    assert cpu_counters(str(tmp_path / "missing")) is None
 
 
 def test_a_batch_asking_for_every_core_gets_those_a_heavy_job_leaves(tiny_model, monkeypatch):
