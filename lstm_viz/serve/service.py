@@ -36,8 +36,7 @@ threads, and each trace is a separate pass over the weights. Here instead:
   same machine drawing their page is busy as it starts but not all the while, so OpenMP's
   threads win over it. A program that holds a core all the while leaves no quiet spell. A
   batch of several texts is a class at work, whose pages keep the cores busy. A heavy job takes
-  one core.
-  (`benchmarks/trace_workers.py` and `benchmarks/class_bench.py` measure both ways.)
+  one core. (`benchmarks/trace_workers.py` and `benchmarks/class_bench.py` measure both ways.)
 - `HeavyJobs.run(fn, ...)` runs at most `slots` long jobs (ablation ranking, explain, analyses)
   at once; the others wait in order, and a `waiting(ahead)` callback says how many are ahead of
   them (when it changes, and every `retell_s` seconds), so a page can say "busy, queued (n
