@@ -31,12 +31,6 @@ def model(kind: str, layers: int, hidden: int) -> lstm_viz.CharLSTM:
     return lstm_viz.CharLSTM(lstm_viz.Config(len(vocab), layers, hidden, 64, kind=kind), vocab).eval()
 
 
-def torch_kernel(kind, x, h0, params):
-    """A GRU's or an RNN's layer through torch's own kernel, as on CUDA."""
-    out, h_n = kernel.PLAIN[kind](x[None], h0[None, None], list(params), True, 1, 0.0, False, False, True)
-    return out[0], h_n[0, 0]
-
-
 def timed(run, repeats: int) -> tuple[float, float]:
     """(wall, cpu) ms, each the best of `repeats` runs."""
     wall = cpu = float("inf")
@@ -60,7 +54,7 @@ def main() -> None:
     models = {kind: model(kind, a.layers, a.hidden) for kind in ("lstm", "gru", "rnn")}
 
     def through_torch(kind):
-        trace.plain_layer = torch_kernel
+        trace.plain_layer = kernel.torch_plain_layer
         try:
             models[kind].trace(text)
         finally:

@@ -141,6 +141,11 @@ def plain_layer(kind: str, x, h0, params):
     nn.RNN calls."""
     if x.device.type == "cpu":
         return onnx_layers.layer(kind, x, h0, params)
+    return torch_plain_layer(kind, x, h0, params)
+
+
+def torch_plain_layer(kind: str, x, h0, params):
+    """`plain_layer` through the kernel nn.GRU or nn.RNN calls, on any device."""
     single = x.dim() == 2
     x, h0 = (x[None], h0[None]) if single else (x, h0)
     out, h_n = PLAIN[kind](x, h0[None], list(params), True, 1, 0.0, False, False, True)

@@ -12,7 +12,7 @@ import lstm_viz
 from lstm_viz import CharLSTM, Config, Vocab
 from lstm_viz.core import kernel
 from lstm_viz.core.kernel import PLAIN, plain_layer
-from lstm_viz.core.model import GATE_ROWS, KINDS, detach_state
+from lstm_viz.core.model import GATE_ROWS, KINDS, MODULES, detach_state
 from lstm_viz.io import checkpoint
 from lstm_viz.train.loop import TrainArgs, train
 
@@ -210,8 +210,7 @@ def test_an_lstms_memory_is_its_cell_and_its_signals_are_unchanged(tiny_model):
 @torch.no_grad()
 def test_the_cpu_layer_is_torchs_kernel_for_one_text_or_several_from_any_state(kind):
     torch.manual_seed(1)
-    module = torch.nn.GRU if kind == "gru" else torch.nn.RNN
-    params = [p * 3 for p in module(6, 12).parameters()]  # big weights: gates saturate somewhere
+    params = [p * 3 for p in MODULES[kind](6, 12).parameters()]  # big weights: gates saturate somewhere
     x, h0 = torch.randn(3, 40, 6), torch.randn(3, 12)
     want, want_n = PLAIN[kind](x, h0[None], params, True, 1, 0.0, False, False, True)
     out, h_n = plain_layer(kind, x, h0, params)
@@ -228,8 +227,7 @@ def test_the_cpu_layer_is_torchs_kernel_for_one_text_or_several_from_any_state(k
 @torch.no_grad()
 def test_the_cpu_layer_takes_gates_shut_hard_without_a_warning_or_a_nan(kind):
     torch.manual_seed(2)
-    module = torch.nn.GRU if kind == "gru" else torch.nn.RNN
-    params = [p * 60 for p in module(6, 12).parameters()]  # pre-activations past 88: exp(-a) is inf
+    params = [p * 60 for p in MODULES[kind](6, 12).parameters()]  # pre-activations past 88: exp(-a) is inf
     x, h0 = torch.randn(50, 6), torch.randn(12)
     exact, _ = PLAIN[kind](
         x[None].double(), h0[None, None].double(), [p.double() for p in params], True, 1, 0.0, False, False, True
